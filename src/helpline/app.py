@@ -1,0 +1,128 @@
+"""create_app(): routers, lifespan, middleware — nothing else."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from helpline import __version__
+from helpline.attachments.api import router as attachments_router
+from helpline.audit.api import router as audit_router
+from helpline.auth.api import operators as operators_router
+from helpline.auth.api import router as auth_router
+from helpline.bot.interface import FrontLine
+from helpline.channels.api import router as channels_router
+from helpline.contacts.api import router as contacts_router
+from helpline.conversations.api import router as conversations_router
+from helpline.jobs import start_workers
+from helpline.ops.api import router as ops_router
+from helpline.platform.errors import HelplineError
+from helpline.platform.middleware import BodyLimitMiddleware, MetricsMiddleware
+from helpline.platform.migrate import upgrade_async
+from helpline.profiles.api import router as profiles_router
+from helpline.realtime.api import router as realtime_router
+from helpline.runtime import Runtime
+from helpline.settings import Settings
+from helpline.web.pages import router as web_router
+from helpline.webhooks.api import router as webhooks_router
+
+log = logging.getLogger(__name__)
+
+
+def _error(status: int, code: str, message: str, details: dict[str, object] | None = None) -> JSONResponse:
+    error: dict[str, object] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    return JSONResponse({"error": error}, status_code=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HelplineError)
+    async def domain_error(_: Request, exc: HelplineError) -> JSONResponse:
+        response = _error(exc.status_code, exc.code, exc.message, exc.details)
+        if exc.status_code == 429 and "retry_after" in exc.details:
+            response.headers["Retry-After"] = str(exc.details["retry_after"])
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            f"{'.'.join(str(p) for p in err['loc'] if p != 'body') or 'body'}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        code = "invalid_json" if any(err["type"] == "json_invalid" for err in exc.errors()) else "invalid"
+        return _error(422, code, "; ".join(problems[:5]), {"errors": problems})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return _error(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return _error(500, "internal_error", "something went wrong on our side; it has been logged")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    front_line: FrontLine | None = None,
+    http: httpx.AsyncClient | None = None,
+    migrate: bool = True,
+) -> FastAPI:
+    runtime = Runtime.create(settings, http=http)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if migrate:
+            await upgrade_async(settings.database_url)
+        await runtime.start_realtime()
+        if settings.run_workers:
+            start_workers(runtime, front_line)
+        if settings.demo:
+            from helpline.sandbox.demo import start_demo
+
+            await start_demo(runtime)
+        try:
+            yield
+        finally:
+            await runtime.close()
+
+    app = FastAPI(
+        title="Helpline",
+        version=__version__,
+        description='Omnichannel customer-care inbox API. Errors are `{"error": {"code", "message"}}`.',
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    _install_error_handlers(app)
+    for router in (
+        auth_router,
+        operators_router,
+        conversations_router,
+        channels_router,
+        contacts_router,
+        profiles_router,
+        attachments_router,
+        webhooks_router,
+        audit_router,
+    ):
+        app.include_router(router, prefix="/api/v1")
+    app.include_router(ops_router)
+    app.include_router(realtime_router)
+    app.include_router(web_router)
+    if settings.demo:
+        from helpline.sandbox.api_customer import router as sandbox_router
+
+        app.include_router(sandbox_router)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=runtime.metrics)
+    return app

@@ -1,0 +1,1 @@
+"""Files attached to messages (and logos), stored by content hash."""

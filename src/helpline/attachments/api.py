@@ -1,0 +1,58 @@
+"""Routes: attachment downloads — for operators who may see them, and by signed URL for providers."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+from helpline.attachments.models import Attachment
+from helpline.auth.dependencies import CurrentPrincipal, RuntimeDep
+from helpline.conversations.models import Message
+from helpline.platform.errors import Forbidden, NotFound
+from helpline.runtime import Runtime
+
+router = APIRouter(prefix="/attachments", tags=["attachments"])
+
+# Served as downloads, never rendered inline, unless they are images: an uploaded HTML file must not run
+# in our origin.
+_INLINE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+
+
+def _file_response(runtime: Runtime, attachment: Attachment) -> FileResponse:
+    if attachment.state != "stored" or not attachment.storage_key:
+        raise NotFound("this attachment is not stored (yet)")
+    inline = attachment.content_type in _INLINE_TYPES
+    return FileResponse(
+        runtime.blobs.path(attachment.storage_key),
+        media_type=attachment.content_type if inline else "application/octet-stream",
+        filename=attachment.filename,
+        content_disposition_type="inline" if inline else "attachment",
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"},
+    )
+
+
+@router.get("/{attachment_id}/content")
+async def download(attachment_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> FileResponse:
+    async with runtime.db.sessions() as session:
+        attachment = await session.get(Attachment, attachment_id)
+        if attachment is None:
+            raise NotFound("no such attachment")
+        if attachment.message_id is not None:
+            message = await session.get(Message, attachment.message_id)
+            if message is None or not principal.can_see_channel(message.channel_id):
+                raise NotFound("no such attachment")
+    return _file_response(runtime, attachment)
+
+
+@router.get("/{attachment_id}/public", include_in_schema=False)
+async def signed_download(attachment_id: int, expires: int, sig: str, runtime: RuntimeDep) -> FileResponse:
+    path = f"/api/v1/attachments/{attachment_id}/public"
+    if not runtime.signer.verify(path, expires, sig, int(time.time())):
+        raise Forbidden("this link is invalid or has expired", code="bad_signature")
+    async with runtime.db.sessions() as session:
+        attachment = await session.get(Attachment, attachment_id)
+    if attachment is None:
+        raise NotFound("no such attachment")
+    return _file_response(runtime, attachment)

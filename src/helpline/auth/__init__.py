@@ -1,0 +1,1 @@
+"""Operators, roles, sessions and tokens, permissions."""

@@ -1,0 +1,189 @@
+"""Writes for authentication and operators: login with throttling, logout, create and update operators."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from helpline.audit.actions import record
+from helpline.auth.models import AuthSession, LoginThrottle, Operator, Role
+from helpline.auth.passwords import hash_password, verify_password
+from helpline.auth.permissions import Principal
+from helpline.auth.schemas import OperatorCreate, OperatorUpdate
+from helpline.channels.models import Channel, ChannelMember
+from helpline.platform.clock import utcnow
+from helpline.platform.crypto import token_digest
+from helpline.platform.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str
+    session: AuthSession
+    operator: Operator
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    max_failures: int
+    lock_seconds: int
+    session_hours: int
+
+
+async def check_not_locked(session: AsyncSession, email: str) -> None:
+    throttle = await session.get(LoginThrottle, email.lower())
+    now = utcnow()
+    if throttle and throttle.locked_until and throttle.locked_until > now:
+        wait = int((throttle.locked_until - now).total_seconds()) + 1
+        raise TooManyRequests(f"too many failed logins; try again in {wait} s", details={"retry_after": wait})
+
+
+async def record_failure(session: AsyncSession, email: str, policy: LoginPolicy) -> None:
+    """Each failure past the limit doubles the lock, up to a day."""
+    key = email.lower()
+    throttle = await session.get(LoginThrottle, key)
+    if throttle is None:
+        throttle = LoginThrottle(key=key, failures=0)
+        session.add(throttle)
+    throttle.failures += 1
+    over = throttle.failures - policy.max_failures
+    if over >= 0:
+        throttle.locked_until = utcnow() + timedelta(seconds=min(86400, policy.lock_seconds * 2**over))
+
+
+async def login(
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    policy: LoginPolicy,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> LoginResult:
+    await check_not_locked(session, email)
+    operator = (
+        await session.execute(select(Operator).where(Operator.email == email.strip().lower()))
+    ).scalar_one_or_none()
+    if not verify_password(operator.password_hash if operator else None, password) or operator is None:
+        await record_failure(session, email, policy)
+        raise Unauthorized("wrong e-mail or password", code="bad_credentials")
+    if not operator.active:
+        raise Unauthorized("this account is deactivated", code="deactivated")
+    await session.execute(delete(LoginThrottle).where(LoginThrottle.key == email.lower()))
+    token = "hl_" + secrets.token_urlsafe(32)
+    auth_session = AuthSession(
+        operator_id=operator.id,
+        token_digest=token_digest(token),
+        csrf_token=secrets.token_urlsafe(24),
+        expires_at=utcnow() + timedelta(hours=policy.session_hours),
+        ip=ip,
+        user_agent=(user_agent or "")[:300] or None,
+    )
+    session.add(auth_session)
+    operator.last_login_at = utcnow()
+    await session.flush()
+    return LoginResult(token=token, session=auth_session, operator=operator)
+
+
+async def logout(session: AsyncSession, session_id: int) -> None:
+    await session.execute(delete(AuthSession).where(AuthSession.id == session_id))
+
+
+async def authenticate(session: AsyncSession, token: str) -> tuple[Principal, AuthSession]:
+    """Resolve a bearer token (or cookie) to a principal; expired or unknown tokens are refused."""
+    row = (
+        await session.execute(
+            select(AuthSession, Operator)
+            .join(Operator, Operator.id == AuthSession.operator_id)
+            .where(AuthSession.token_digest == token_digest(token))
+        )
+    ).one_or_none()
+    if row is None:
+        raise Unauthorized("invalid or expired token")
+    auth_session, operator = row
+    if auth_session.expires_at <= utcnow() or not operator.active:
+        raise Unauthorized("invalid or expired token")
+    channel_ids = frozenset(
+        (
+            await session.execute(
+                select(ChannelMember.channel_id).where(ChannelMember.operator_id == operator.id)
+            )
+        ).scalars()
+    )
+    principal = Principal(
+        operator_id=operator.id, role=Role(operator.role), channel_ids=channel_ids, session_id=auth_session.id
+    )
+    return principal, auth_session
+
+
+async def _set_memberships(session: AsyncSession, operator_id: int, channel_ids: list[int]) -> None:
+    wanted = set(channel_ids)
+    if wanted:
+        found = set((await session.execute(select(Channel.id).where(Channel.id.in_(wanted)))).scalars())
+        if missing := wanted - found:
+            raise Invalid(f"unknown channel ids: {sorted(missing)}")
+    await session.execute(delete(ChannelMember).where(ChannelMember.operator_id == operator_id))
+    session.add_all(ChannelMember(channel_id=cid, operator_id=operator_id) for cid in sorted(wanted))
+
+
+async def create_operator(session: AsyncSession, data: OperatorCreate, *, actor_id: int | None) -> Operator:
+    operator = Operator(
+        email=str(data.email).lower(),
+        name=data.name,
+        role=data.role.value,
+        password_hash=hash_password(data.password),
+    )
+    session.add(operator)
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise Conflict(
+            f"an operator with e-mail {data.email} already exists", code="duplicate_email"
+        ) from None
+    await _set_memberships(session, operator.id, data.channel_ids)
+    record(
+        session,
+        operator_id=actor_id,
+        action="operator.created",
+        target_type="operator",
+        target_id=operator.id,
+        details={"email": operator.email, "role": operator.role},
+    )
+    return operator
+
+
+async def update_operator(
+    session: AsyncSession, operator_id: int, data: OperatorUpdate, *, actor_id: int
+) -> Operator:
+    operator = await session.get(Operator, operator_id)
+    if operator is None:
+        raise NotFound("no such operator")
+    changes = data.model_dump(exclude_unset=True)
+    if "password" in changes:
+        operator.password_hash = hash_password(changes.pop("password"))
+        # A new password ends every existing session of that operator.
+        await session.execute(delete(AuthSession).where(AuthSession.operator_id == operator.id))
+        changes["password"] = "<changed>"  # noqa: S105  (audit marker, not a secret)
+    if (channel_ids := changes.get("channel_ids")) is not None:
+        await _set_memberships(session, operator.id, channel_ids)
+    for field in ("name", "avatar_url", "active"):
+        if field in changes:
+            setattr(operator, field, changes[field])
+    if "role" in changes and changes["role"] is not None:
+        operator.role = Role(changes["role"]).value
+    if changes.get("active") is False:
+        await session.execute(delete(AuthSession).where(AuthSession.operator_id == operator.id))
+    record(
+        session,
+        operator_id=actor_id,
+        action="operator.updated",
+        target_type="operator",
+        target_id=operator.id,
+        details={k: (str(v) if not isinstance(v, list | bool) else v) for k, v in changes.items()},
+    )
+    return operator

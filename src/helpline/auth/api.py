@@ -1,0 +1,138 @@
+"""Routes: login/logout/me and operator management (admins)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import select
+
+from helpline.auth.actions import LoginPolicy, create_operator, login, logout, update_operator
+from helpline.auth.dependencies import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    AdminPrincipal,
+    CurrentPrincipal,
+    RuntimeDep,
+)
+from helpline.auth.models import Operator
+from helpline.auth.schemas import LoginRequest, LoginResponse, OperatorCreate, OperatorPublic, OperatorUpdate
+from helpline.channels.models import ChannelMember
+from helpline.platform.errors import HelplineError, NotFound
+
+router = APIRouter(tags=["auth"])
+operators = APIRouter(prefix="/operators", tags=["operators"])
+
+
+async def _public(session, operator: Operator) -> OperatorPublic:  # type: ignore[no-untyped-def]
+    channel_ids = sorted(
+        (
+            await session.execute(
+                select(ChannelMember.channel_id).where(ChannelMember.operator_id == operator.id)
+            )
+        ).scalars()
+    )
+    return OperatorPublic.model_validate(operator).model_copy(update={"channel_ids": channel_ids})
+
+
+@router.post("/auth/login", response_model=LoginResponse)
+async def login_route(
+    body: LoginRequest, request: Request, response: Response, runtime: RuntimeDep
+) -> LoginResponse:
+    s = runtime.settings
+    policy = LoginPolicy(
+        max_failures=s.login_max_failures, lock_seconds=s.login_lock_seconds, session_hours=s.session_hours
+    )
+    async with runtime.db.sessions() as session:
+        try:
+            result = await login(
+                session,
+                email=body.email,
+                password=body.password,
+                policy=policy,
+                ip=request.client.host if request.client else None,
+                user_agent=request.headers.get("user-agent"),
+            )
+        except HelplineError:
+            # The failure counter must be kept even though the login is refused.
+            await session.commit()
+            raise
+        operator = await _public(session, result.operator)
+        await session.commit()
+    max_age = s.session_hours * 3600
+    response.set_cookie(
+        SESSION_COOKIE,
+        result.token,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=s.secure_cookies,
+        path="/",
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        result.session.csrf_token,
+        max_age=max_age,
+        httponly=False,
+        samesite="lax",
+        secure=s.secure_cookies,
+        path="/",
+    )
+    return LoginResponse(
+        access_token=result.token,
+        expires_at=result.session.expires_at,
+        csrf_token=result.session.csrf_token,
+        operator=operator,
+    )
+
+
+@router.post("/auth/logout", status_code=204)
+async def logout_route(principal: CurrentPrincipal, response: Response, runtime: RuntimeDep) -> Response:
+    if principal.session_id is not None:
+        async with runtime.db.transaction() as session:
+            await logout(session, principal.session_id)
+    response.status_code = 204
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
+    return response
+
+
+@router.get("/auth/me", response_model=OperatorPublic)
+async def me(principal: CurrentPrincipal, runtime: RuntimeDep) -> OperatorPublic:
+    async with runtime.db.sessions() as session:
+        operator = await session.get(Operator, principal.operator_id)
+        assert operator is not None
+        return await _public(session, operator)
+
+
+@operators.get("", response_model=list[OperatorPublic])
+async def list_operators(principal: CurrentPrincipal, runtime: RuntimeDep) -> list[OperatorPublic]:
+    # Every operator may see the team (to assign and mention); only admins change it.
+    async with runtime.db.sessions() as session:
+        rows = (await session.execute(select(Operator).order_by(Operator.name))).scalars()
+        return [await _public(session, o) for o in rows]
+
+
+@operators.post("", response_model=OperatorPublic, status_code=201)
+async def create_operator_route(
+    body: OperatorCreate, principal: AdminPrincipal, runtime: RuntimeDep
+) -> OperatorPublic:
+    async with runtime.db.transaction() as session:
+        operator = await create_operator(session, body, actor_id=principal.operator_id)
+        return await _public(session, operator)
+
+
+@operators.get("/{operator_id}", response_model=OperatorPublic)
+async def get_operator(operator_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> OperatorPublic:
+    async with runtime.db.sessions() as session:
+        operator = await session.get(Operator, operator_id)
+        if operator is None:
+            raise NotFound("no such operator")
+        return await _public(session, operator)
+
+
+@operators.patch("/{operator_id}", response_model=OperatorPublic)
+async def update_operator_route(
+    operator_id: int, body: OperatorUpdate, principal: AdminPrincipal, runtime: RuntimeDep
+) -> OperatorPublic:
+    async with runtime.db.transaction() as session:
+        operator = await update_operator(session, operator_id, body, actor_id=principal.operator_id)
+        return await _public(session, operator)

@@ -1,0 +1,58 @@
+"""API shapes for authentication and operators."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from helpline.auth.models import Role
+from helpline.auth.passwords import MIN_LENGTH
+
+
+class LoginRequest(BaseModel):
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class LoginResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105
+    expires_at: datetime
+    csrf_token: str
+    operator: OperatorPublic
+
+
+class OperatorPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    name: str
+    role: Role
+    active: bool
+    avatar_url: str | None = None
+    channel_ids: list[int] = []
+    created_at: datetime
+    last_login_at: datetime | None = None
+
+
+class OperatorCreate(BaseModel):
+    # Deliberately lenient: internal domains such as company.local are common for staff accounts.
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=320)
+    name: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=MIN_LENGTH, max_length=1024)
+    role: Role = Role.agent
+    channel_ids: list[int] = []
+
+
+class OperatorUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    password: str | None = Field(default=None, min_length=MIN_LENGTH, max_length=1024)
+    role: Role | None = None
+    active: bool | None = None
+    avatar_url: str | None = Field(default=None, max_length=1000)
+    channel_ids: list[int] | None = None
+
+
+LoginResponse.model_rebuild()

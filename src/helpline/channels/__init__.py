@@ -1,0 +1,1 @@
+"""Channels: the configured connections to providers, and one adapter folder per provider."""

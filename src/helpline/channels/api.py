@@ -1,0 +1,147 @@
+"""Routes: channel management (admins), the channels an operator can see, and the generic API inbound."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import select
+
+from helpline.auth.dependencies import AdminPrincipal, CurrentPrincipal, RuntimeDep
+from helpline.channels import actions
+from helpline.channels.base import PayloadInvalid, WebhookRejected
+from helpline.channels.models import Channel
+from helpline.channels.registry import build_adapter
+from helpline.channels.schemas import ChannelCreate, ChannelPublic, ChannelUpdate, ChannelWithSecrets
+from helpline.conversations.ingest import ingest_events
+from helpline.platform.errors import Conflict, Invalid, NotFound, Unauthorized
+from helpline.runtime import Runtime
+
+router = APIRouter(prefix="/channels", tags=["channels"])
+
+
+async def _public(runtime: Runtime, session, channel: Channel) -> ChannelPublic:  # type: ignore[no-untyped-def]
+    return ChannelPublic(
+        id=channel.id,
+        kind=channel.kind,
+        name=channel.name,
+        profile_id=channel.profile_id,
+        default_event_id=channel.default_event_id,
+        settings=dict(channel.settings or {}),
+        status=channel.status,
+        status_reason=channel.status_reason,
+        member_ids=await actions.member_ids(session, channel.id),
+        inbound_url=f"{runtime.settings.base_url}/api/v1/channels/{channel.id}/inbound"
+        if channel.kind == "api"
+        else None,
+        created_at=channel.created_at,
+    )
+
+
+@router.get("", response_model=list[ChannelPublic])
+async def list_channels(principal: CurrentPrincipal, runtime: RuntimeDep) -> list[ChannelPublic]:
+    async with runtime.db.sessions() as session:
+        rows = (
+            await session.execute(
+                select(Channel).where(principal.channel_filter(Channel.id)).order_by(Channel.id)
+            )
+        ).scalars()
+        return [await _public(runtime, session, c) for c in rows]
+
+
+@router.post("", response_model=ChannelWithSecrets, status_code=201)
+async def create_channel(
+    body: ChannelCreate, principal: AdminPrincipal, runtime: RuntimeDep
+) -> ChannelWithSecrets:
+    async with runtime.db.transaction() as session:
+        channel, reveal = await actions.create_channel(
+            session,
+            body,
+            box=runtime.box,
+            actor_id=principal.operator_id,
+            allow_private=runtime.settings.allow_private_targets,
+        )
+        public = await _public(runtime, session, channel)
+    return ChannelWithSecrets(**public.model_dump(), secrets=reveal)
+
+
+@router.get("/{channel_id}", response_model=ChannelPublic)
+async def get_channel(channel_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> ChannelPublic:
+    async with runtime.db.sessions() as session:
+        channel = await session.get(Channel, channel_id)
+        if channel is None or not principal.can_see_channel(channel.id):
+            raise NotFound("no such channel")
+        return await _public(runtime, session, channel)
+
+
+@router.patch("/{channel_id}", response_model=ChannelWithSecrets)
+async def update_channel(
+    channel_id: int, body: ChannelUpdate, principal: AdminPrincipal, runtime: RuntimeDep
+) -> ChannelWithSecrets:
+    async with runtime.db.transaction() as session:
+        channel, reveal = await actions.update_channel(
+            session,
+            channel_id,
+            body,
+            box=runtime.box,
+            actor_id=principal.operator_id,
+            allow_private=runtime.settings.allow_private_targets,
+        )
+        public = await _public(runtime, session, channel)
+    return ChannelWithSecrets(**public.model_dump(), secrets=reveal)
+
+
+@router.post("/{channel_id}/rotate-secret", response_model=ChannelWithSecrets)
+async def rotate_secret(
+    channel_id: int, principal: AdminPrincipal, runtime: RuntimeDep
+) -> ChannelWithSecrets:
+    """Issue a new signing secret for a generic API channel; the old one stops working at once."""
+    async with runtime.db.transaction() as session:
+        channel = await session.get(Channel, channel_id)
+        if channel is None:
+            raise NotFound("no such channel")
+        if channel.kind != "api":
+            raise Invalid("only API channels have a Helpline-issued signing secret")
+        channel, reveal = await actions.update_channel(
+            session,
+            channel_id,
+            ChannelUpdate(credentials={}),
+            box=runtime.box,
+            actor_id=principal.operator_id,
+            allow_private=runtime.settings.allow_private_targets,
+        )
+        public = await _public(runtime, session, channel)
+    return ChannelWithSecrets(**public.model_dump(), secrets=reveal)
+
+
+@router.delete("/{channel_id}", status_code=204)
+async def delete_channel(channel_id: int, principal: AdminPrincipal, runtime: RuntimeDep) -> Response:
+    async with runtime.db.transaction() as session:
+        await actions.delete_channel(session, channel_id, actor_id=principal.operator_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{channel_id}/inbound",
+    responses={401: {"description": "bad or missing X-Helpline-Signature; nothing stored"}},
+)
+async def inbound(channel_id: int, request: Request, runtime: RuntimeDep) -> dict[str, object]:
+    """A customer message from the system behind a generic API channel, signed with the channel secret."""
+    body = await request.body()
+    async with runtime.db.sessions() as session:
+        channel = await session.get(Channel, channel_id)
+    if channel is None or channel.kind != "api":
+        raise NotFound("no such API channel")
+    adapter = build_adapter(actions.channel_config(channel, runtime.box), runtime.http)
+    try:
+        adapter.verify_webhook({k.lower(): v for k, v in request.headers.items()}, body)
+    except WebhookRejected as exc:
+        runtime.metrics.webhook_rejections.labels(channel.kind, "signature").inc()
+        raise Unauthorized(str(exc), code="bad_signature") from None
+    if channel.status == "disabled":
+        raise Conflict("this channel is disabled", code="channel_disabled")
+    try:
+        events = adapter.parse_webhook(body)
+    except PayloadInvalid as exc:
+        runtime.metrics.webhook_rejections.labels(channel.kind, "payload").inc()
+        raise Invalid(str(exc), code="bad_payload") from None
+    result = await ingest_events(runtime, channel, events)
+    return {"message_ids": result.message_ids, "duplicates": result.duplicates}

@@ -1,0 +1,163 @@
+"""The channel adapter contract: normalized inbound events, outbound messages, receipts and errors.
+
+Adapters verify and parse provider webhooks (pure, no I/O), send messages through an HTTP client they are
+given, and never touch the database. Domain code talks to them only through this module and the registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, Protocol
+
+import httpx
+from pydantic import BaseModel
+
+
+class WebhookRejected(Exception):
+    """The webhook's signature (or verification token) is missing or wrong: store nothing, answer 401."""
+
+
+class PayloadInvalid(Exception):
+    """The webhook body is not what the provider's contract says: store nothing, answer 400."""
+
+
+class DeliveryError(Exception):
+    """A send failed. Retryable errors are retried with backoff; permanent ones mark the message failed."""
+
+    def __init__(
+        self, reason: str, *, retryable: bool, code: str | None = None, needs_reauth: bool = False
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+        self.code = code
+        self.needs_reauth = needs_reauth
+
+
+@dataclass(frozen=True)
+class InboundContact:
+    provider_id: str
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    avatar_url: str | None = None
+
+
+@dataclass(frozen=True)
+class InboundAttachment:
+    """Either the bytes themselves, or where a worker can fetch them (a URL or a provider media id)."""
+
+    filename: str
+    content_type: str
+    data: bytes | None = None
+    source_url: str | None = None
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    contact: InboundContact
+    provider_message_id: str
+    text: str | None
+    timestamp: datetime | None = None
+    content_type: str = "text"
+    content: dict[str, Any] = field(default_factory=dict)
+    attachments: tuple[InboundAttachment, ...] = ()
+    reply_to_provider_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryStatusChanged:
+    provider_message_id: str
+    state: str  # sent | delivered | read | failed
+    timestamp: datetime | None = None
+    error_code: str | None = None
+    error_reason: str | None = None
+
+
+InboundEvent = InboundMessage | DeliveryStatusChanged
+
+
+@dataclass(frozen=True)
+class OutboundAttachment:
+    filename: str
+    content_type: str
+    size: int
+    url: str  # a signed, short-lived download URL on Helpline
+    data: bytes | None = None
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    message_id: int
+    conversation_id: int
+    idempotency_key: str
+    recipient_id: str
+    text: str | None
+    author_kind: str
+    author_name: str | None = None
+    attachments: tuple[OutboundAttachment, ...] = ()
+    reply_to_provider_id: str | None = None
+    content: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SentReceipt:
+    provider_message_id: str | None
+    timestamp: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ReplyWindow:
+    """A provider's free-form reply window, counted from the customer's last inbound message."""
+
+    free_form: timedelta
+    human_extension: timedelta | None = None  # e.g. Messenger's HUMAN_AGENT tag: humans only
+    closing_warning: timedelta = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """What an adapter needs of a channel row, with its credentials decrypted."""
+
+    id: int
+    kind: str
+    name: str
+    credentials: Mapping[str, Any]
+    settings: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class PreparedChannel:
+    """A validated configuration to store, and secrets to show the admin once (e.g. a signing secret)."""
+
+    credentials: dict[str, Any]
+    settings: dict[str, Any]
+    reveal: dict[str, Any] = field(default_factory=dict)
+
+
+class ChannelAdapter(Protocol):
+    kind: ClassVar[str]
+    window: ClassVar[ReplyWindow | None]
+    settings_model: ClassVar[type[BaseModel]]
+    credentials_model: ClassVar[type[BaseModel]]
+
+    def __init__(self, config: ChannelConfig, http: httpx.AsyncClient) -> None: ...
+
+    @classmethod
+    def prepare(cls, credentials: Mapping[str, Any], settings: Mapping[str, Any]) -> PreparedChannel: ...
+
+    @classmethod
+    def identity_kind(cls, channel_id: int) -> str: ...
+
+    @classmethod
+    def outbound_urls(cls, settings: Mapping[str, Any]) -> list[str]: ...
+
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> None: ...
+
+    def parse_webhook(self, body: bytes) -> list[InboundEvent]: ...
+
+    async def send(self, message: OutboundMessage) -> SentReceipt: ...
+
+    async def fetch_attachment(self, source_url: str, max_bytes: int) -> tuple[bytes, str]: ...

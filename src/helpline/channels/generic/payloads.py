@@ -1,0 +1,62 @@
+"""Wire shapes of the generic API channel: what a system POSTs to us, and what we POST back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class ContactIn(_Strict):
+    id: str = Field(min_length=1, max_length=255)
+    name: str | None = Field(default=None, max_length=300)
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=64)
+    avatar_url: str | None = Field(default=None, max_length=1000)
+
+
+class AttachmentIn(_Strict):
+    filename: str = Field(default="file", min_length=1, max_length=255)
+    content_type: str = Field(default="application/octet-stream", max_length=255)
+    url: AnyHttpUrl | None = None
+    data: str | None = Field(default=None, description="base64")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> AttachmentIn:
+        if (self.url is None) == (self.data is None):
+            raise ValueError("give exactly one of url or data (base64)")
+        return self
+
+
+class MessageIn(_Strict):
+    id: str = Field(min_length=1, max_length=255)
+    text: str | None = Field(default=None, max_length=20_000)
+    timestamp: datetime | None = None
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10)
+    reply_to: str | None = Field(default=None, max_length=255)
+
+    @model_validator(mode="after")
+    def _has_content(self) -> MessageIn:
+        if not self.text and not self.attachments:
+            raise ValueError("a message needs text or attachments")
+        return self
+
+
+class InboundPayload(_Strict):
+    contact: ContactIn
+    message: MessageIn
+
+
+class GenericSettings(_Strict):
+    callback_url: AnyHttpUrl | None = Field(
+        default=None, description="Helpline POSTs each reply here, signed with the channel secret."
+    )
+    bot_enabled: bool = True
+
+
+class GenericCredentials(_Strict):
+    secret: str | None = Field(default=None, min_length=16, max_length=200)

@@ -1,0 +1,46 @@
+"""API shapes for channels."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ChannelCreate(BaseModel):
+    kind: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=200)
+    profile_id: int | None = None
+    default_event_id: int | None = None
+    settings: dict[str, Any] = Field(default_factory=dict)
+    credentials: dict[str, Any] = Field(default_factory=dict, description="write-only; encrypted at rest")
+    member_ids: list[int] = Field(default_factory=list)
+
+
+class ChannelUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    profile_id: int | None = None
+    default_event_id: int | None = None
+    settings: dict[str, Any] | None = None
+    credentials: dict[str, Any] | None = Field(default=None, description="replaces the stored credentials")
+    member_ids: list[int] | None = None
+    status: str | None = Field(default=None, pattern="^(active|disabled)$")
+
+
+class ChannelPublic(BaseModel):
+    id: int
+    kind: str
+    name: str
+    profile_id: int | None
+    default_event_id: int | None
+    settings: dict[str, Any]
+    status: str
+    status_reason: str | None
+    member_ids: list[int]
+    inbound_url: str | None
+    created_at: datetime
+
+
+class ChannelWithSecrets(ChannelPublic):
+    secrets: dict[str, Any] = Field(description="shown once: store them now")

@@ -1,0 +1,260 @@
+"""The `helpline` command: serve, worker, db, operator and channel management."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import sys
+from typing import Any
+
+import click
+from sqlalchemy import func, select
+
+from helpline.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("helpline")
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@click.group()
+def main() -> None:
+    """Helpline — self-hosted omnichannel customer care."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations to HELPLINE_DATABASE_URL."""
+    from helpline.platform.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    click.echo("database is up to date")
+
+
+async def _ensure_first_admin(settings: Settings) -> tuple[str, str] | None:
+    """Create an admin when there is no operator at all; returns (email, password) when it did."""
+    from helpline.auth.actions import create_operator
+    from helpline.auth.models import Operator, Role
+    from helpline.auth.schemas import OperatorCreate
+    from helpline.platform.db import Database
+
+    database = Database(settings.database_url)
+    try:
+        async with database.transaction() as session:
+            if (await session.execute(select(func.count()).select_from(Operator))).scalar_one():
+                return None
+            email, password = "admin@helpline.local", secrets.token_urlsafe(12)
+            await create_operator(
+                session,
+                OperatorCreate(email=email, name="Administrator", password=password, role=Role.admin),
+                actor_id=None,
+            )
+    finally:
+        await database.dispose()
+    path = settings.data_dir / "initial-admin.txt"
+    path.touch(mode=0o600)
+    path.write_text(f"email: {email}\npassword: {password}\n")
+    return email, password
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--demo/--no-demo", default=None, help="Seed demo data and run simulated customers.")
+@click.option(
+    "--workers/--no-workers", "run_workers", default=None, help="Run outbox workers in this process."
+)
+def serve(host: str, port: int, demo: bool | None, run_workers: bool | None) -> None:
+    """Run the API server (and, by default, the workers) after applying migrations."""
+    import uvicorn
+
+    from helpline.app import create_app
+    from helpline.platform.migrate import upgrade
+
+    overrides: dict[str, Any] = {"demo": demo, "run_workers": run_workers}
+    if demo:
+        # The demo's simulated systems live on this machine.
+        overrides["allow_private_targets"] = True
+    settings = _settings(**overrides)
+    if settings.base_url == Settings.model_fields["base_url"].default and port != 8000:
+        settings.base_url = f"http://{host}:{port}"
+    _logging(settings.log_level)
+    upgrade(settings.database_url)
+    created = asyncio.run(_ensure_first_admin(settings))
+    click.echo(f"\n  Helpline is starting at {settings.base_url}   (API docs: {settings.base_url}/docs)")
+    click.echo(f"  database: {settings.database_url.split('@')[-1]}")
+    if created:
+        click.echo(f"  first admin created — e-mail: {created[0]}  password: {created[1]}")
+        click.echo(f"  (also saved in {settings.data_dir / 'initial-admin.txt'})")
+    if settings.demo:
+        click.echo("  demo: simulated customers will start writing in a few seconds")
+    click.echo("")
+    uvicorn.run(
+        create_app(settings, migrate=False),
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
+
+
+@main.command()
+def worker() -> None:
+    """Run outbox workers only (scaled-out mode; start as many as you like)."""
+    from helpline.jobs import start_workers
+    from helpline.runtime import Runtime
+
+    settings = _settings()
+    _logging(settings.log_level)
+    if not settings.redis_url:
+        log.warning("HELPLINE_REDIS_URL is not set: realtime frames from this worker reach no API process")
+
+    async def run() -> None:
+        runtime = Runtime.create(settings)
+        await runtime.start_realtime()
+        start_workers(runtime)
+        try:
+            await asyncio.gather(*runtime.tasks)
+        finally:
+            await runtime.close()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+
+
+@main.group()
+def operator() -> None:
+    """Operators."""
+
+
+@operator.command("create")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option(
+    "--role", type=click.Choice(["agent", "supervisor", "admin"]), default="agent", show_default=True
+)
+@click.option("--name", default=None)
+def operator_create(email: str, password: str, role: str, name: str | None) -> None:
+    """Create an operator."""
+    from pydantic import ValidationError
+
+    from helpline.auth.actions import create_operator
+    from helpline.auth.models import Role
+    from helpline.auth.schemas import OperatorCreate
+    from helpline.platform.db import Database
+    from helpline.platform.errors import HelplineError
+    from helpline.platform.migrate import upgrade
+
+    settings = _settings()
+    try:
+        data = OperatorCreate(
+            email=email, password=password, role=Role(role), name=name or email.split("@")[0]
+        )
+    except ValidationError as exc:
+        raise click.ClickException("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())) from None
+    upgrade(settings.database_url)
+
+    async def run() -> int:
+        database = Database(settings.database_url)
+        try:
+            async with database.transaction() as session:
+                return (await create_operator(session, data, actor_id=None)).id
+        finally:
+            await database.dispose()
+
+    try:
+        operator_id = asyncio.run(run())
+    except HelplineError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"operator {operator_id} created: {data.email} ({role})")
+
+
+@main.group()
+def channels() -> None:
+    """Channels."""
+
+
+def _pairs(values: tuple[str, ...]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE")
+        try:
+            result[key] = json.loads(value)
+        except ValueError:
+            result[key] = value
+    return result
+
+
+@channels.command("add")
+@click.argument("kind")
+@click.option("--name", required=True)
+@click.option("--profile-id", type=int, default=None)
+@click.option("--setting", "settings_", multiple=True, help="KEY=VALUE (repeatable)")
+@click.option("--credential", "credentials", multiple=True, help="KEY=VALUE (repeatable; stored encrypted)")
+def channels_add(
+    kind: str, name: str, profile_id: int | None, settings_: tuple[str, ...], credentials: tuple[str, ...]
+) -> None:
+    """Add a channel of KIND (e.g. api)."""
+    from helpline.channels.actions import create_channel
+    from helpline.channels.schemas import ChannelCreate
+    from helpline.platform.crypto import SecretBox
+    from helpline.platform.db import Database
+    from helpline.platform.errors import HelplineError
+    from helpline.platform.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    data = ChannelCreate(
+        kind=kind,
+        name=name,
+        profile_id=profile_id,
+        settings=_pairs(settings_),
+        credentials=_pairs(credentials),
+    )
+
+    async def run() -> tuple[int, dict[str, Any]]:
+        database = Database(settings.database_url)
+        try:
+            async with database.transaction() as session:
+                channel, reveal = await create_channel(
+                    session,
+                    data,
+                    box=SecretBox(settings.secret_key),
+                    actor_id=None,
+                    allow_private=settings.allow_private_targets,
+                )
+                return channel.id, reveal
+        finally:
+            await database.dispose()
+
+    try:
+        channel_id, reveal = asyncio.run(run())
+    except HelplineError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"channel {channel_id} created ({kind})")
+    for key, value in reveal.items():
+        click.echo(f"  {key}: {value}   (shown once; store it now)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Customers (contacts) and their identities on each channel kind."""

@@ -1,0 +1,98 @@
+"""Writes for contacts: find-or-create from an identity, update, and explicit merges."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from helpline.audit.actions import record
+from helpline.channels.base import InboundContact
+from helpline.contacts.models import Contact, ContactIdentity
+from helpline.contacts.schemas import ContactUpdate
+from helpline.conversations.models import Conversation
+from helpline.platform.errors import Invalid, NotFound
+
+
+async def contact_for_identity(
+    session: AsyncSession, kind: str, incoming: InboundContact
+) -> tuple[Contact, bool]:
+    """The contact behind (kind, provider id), created on first sight. Never merges by name, e-mail or
+    phone: a wrong automatic merge shows one customer's history to another."""
+    row = (
+        await session.execute(
+            select(Contact)
+            .join(ContactIdentity, ContactIdentity.contact_id == Contact.id)
+            .where(ContactIdentity.kind == kind, ContactIdentity.provider_id == incoming.provider_id)
+        )
+    ).scalar_one_or_none()
+    if row is not None:
+        # Fill in what we did not know; never overwrite what an operator may have corrected.
+        for field in ("name", "email", "phone", "avatar_url"):
+            if getattr(row, field) is None and getattr(incoming, field):
+                setattr(row, field, getattr(incoming, field))
+        return row, False
+    contact = Contact(
+        name=incoming.name or incoming.phone or incoming.email or incoming.provider_id,
+        email=incoming.email,
+        phone=incoming.phone,
+        avatar_url=incoming.avatar_url,
+        attributes={},
+    )
+    session.add(contact)
+    await session.flush()
+    session.add(ContactIdentity(contact_id=contact.id, kind=kind, provider_id=incoming.provider_id))
+    return contact, True
+
+
+async def update_contact(
+    session: AsyncSession, contact_id: int, data: ContactUpdate, *, actor_id: int
+) -> Contact:
+    contact = await session.get(Contact, contact_id)
+    if contact is None:
+        raise NotFound("no such contact")
+    changes = data.model_dump(exclude_unset=True)
+    for field, value in changes.items():
+        setattr(contact, field, value)
+    record(
+        session,
+        operator_id=actor_id,
+        action="contact.updated",
+        target_type="contact",
+        target_id=contact.id,
+        details={"fields": sorted(changes)},
+    )
+    return contact
+
+
+async def merge_contacts(session: AsyncSession, *, keep_id: int, merge_id: int, actor_id: int) -> Contact:
+    """Move identities and conversations of `merge_id` onto `keep_id`; the merged contact stays as a tombstone."""
+    if keep_id == merge_id:
+        raise Invalid("a contact cannot be merged into itself")
+    keep = await session.get(Contact, keep_id)
+    merge = await session.get(Contact, merge_id)
+    if keep is None or merge is None or keep.merged_into_id or merge.merged_into_id:
+        raise NotFound("no such contact (or it was already merged)")
+    moved_identities = await session.execute(
+        update(ContactIdentity).where(ContactIdentity.contact_id == merge.id).values(contact_id=keep.id)
+    )
+    moved_conversations = await session.execute(
+        update(Conversation).where(Conversation.contact_id == merge.id).values(contact_id=keep.id)
+    )
+    for field in ("email", "phone", "avatar_url"):
+        if getattr(keep, field) is None and getattr(merge, field):
+            setattr(keep, field, getattr(merge, field))
+    keep.attributes = {**(merge.attributes or {}), **(keep.attributes or {})}
+    merge.merged_into_id = keep.id
+    record(
+        session,
+        operator_id=actor_id,
+        action="contact.merged",
+        target_type="contact",
+        target_id=keep.id,
+        details={
+            "merged_contact_id": merge.id,
+            "identities_moved": moved_identities.rowcount,  # type: ignore[attr-defined]
+            "conversations_moved": moved_conversations.rowcount,  # type: ignore[attr-defined]
+        },
+    )
+    return keep

@@ -1,0 +1,521 @@
+"""Writes for the inbox. Every change is a named action in one transaction, with its outbox rows.
+
+`receive_inbound` is the only way a customer's message enters; `send_reply` is the only way a reply leaves,
+for operators and the bot alike: it is the one place that enforces the reply window and the bot pause.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from helpline.attachments.actions import queue_fetch, store_bytes
+from helpline.attachments.models import Attachment
+from helpline.audit.actions import record
+from helpline.auth.models import Operator, Role
+from helpline.auth.permissions import Principal
+from helpline.channels.base import DeliveryStatusChanged, InboundMessage
+from helpline.channels.models import Channel, ChannelMember
+from helpline.channels.registry import adapter_class
+from helpline.contacts.actions import contact_for_identity
+from helpline.conversations.events import conversation_changed, message_changed
+from helpline.conversations.models import (
+    AuthorKind,
+    Conversation,
+    DeliveryState,
+    Direction,
+    Handler,
+    Message,
+    Priority,
+    Status,
+)
+from helpline.conversations.schemas import ConversationUpdate
+from helpline.engagement.windows import check_reply_allowed
+from helpline.platform.clock import utcnow
+from helpline.platform.errors import Conflict, Invalid, NotFound
+from helpline.platform.outbox import enqueue
+from helpline.platform.storage import BlobStore
+from helpline.profiles.models import Event
+
+DELIVERY_TOPIC = "delivery.send"
+ROUTING_TOPIC = "routing.inbound"
+PREVIEW_LENGTH = 160
+
+
+class BotPaused(Conflict):
+    code = "bot_paused"
+
+
+@dataclass(frozen=True)
+class Author:
+    kind: AuthorKind
+    operator_id: int | None = None
+
+    @classmethod
+    def operator(cls, operator_id: int) -> Author:
+        return cls(AuthorKind.operator, operator_id)
+
+
+BOT = Author(AuthorKind.bot)
+SYSTEM = Author(AuthorKind.system)
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str | None
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class InboundOutcome:
+    message: Message
+    conversation: Conversation
+    duplicate: bool
+    attachments: list[Attachment] = field(default_factory=list)
+
+
+def _preview(text: str | None, attachments: list[Attachment]) -> str | None:
+    if text:
+        return text[:PREVIEW_LENGTH]
+    if attachments:
+        return f"[attachment] {attachments[0].filename}"[:PREVIEW_LENGTH]
+    return None
+
+
+async def _open_conversation(
+    session: AsyncSession, channel: Channel, contact_id: int
+) -> tuple[Conversation, bool]:
+    """The contact's current conversation on this channel; a new one after the last was resolved."""
+    current = (
+        await session.execute(
+            select(Conversation)
+            .where(
+                Conversation.channel_id == channel.id,
+                Conversation.contact_id == contact_id,
+                Conversation.status != Status.resolved.value,
+            )
+            .order_by(Conversation.id.desc())
+            .limit(1)
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if current is not None:
+        return current, False
+    bot_first = bool((channel.settings or {}).get("bot_enabled", False))
+    conversation = Conversation(
+        channel_id=channel.id,
+        contact_id=contact_id,
+        # A bot-handled conversation is "pending" until a human is needed (then "open").
+        status=(Status.pending if bot_first else Status.open).value,
+        handler=(Handler.bot if bot_first else Handler.human).value,
+        event_id=channel.default_event_id,
+        priority=Priority.none.value,
+        tags=[],
+        bot_state={},
+        last_activity_at=utcnow(),
+    )
+    session.add(conversation)
+    await session.flush()
+    return conversation, True
+
+
+async def receive_inbound(
+    session: AsyncSession,
+    *,
+    channel: Channel,
+    inbound: InboundMessage,
+    blobs: BlobStore,
+) -> InboundOutcome:
+    """Persist one customer message: contact, conversation, message, attachments and outbox rows.
+
+    A provider id seen before returns the existing message (webhook retries are harmless); the unique
+    (channel, provider id) constraint closes the race between two concurrent deliveries of the same id.
+    """
+    existing = (
+        await session.execute(
+            select(Message).where(
+                Message.channel_id == channel.id, Message.provider_message_id == inbound.provider_message_id
+            )
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        conversation = await session.get(Conversation, existing.conversation_id)
+        assert conversation is not None
+        return InboundOutcome(message=existing, conversation=conversation, duplicate=True)
+
+    identity_kind = adapter_class(channel.kind).identity_kind(channel.id)
+    contact, _ = await contact_for_identity(session, identity_kind, inbound.contact)
+    conversation, created = await _open_conversation(session, channel, contact.id)
+    now = utcnow()
+    # The provider's timestamp counts for the reply window, never the time we received it; a clock skewed
+    # into the future is capped at now.
+    happened_at = min(inbound.timestamp, now) if inbound.timestamp else now
+
+    reply_to_id = None
+    if inbound.reply_to_provider_id:
+        reply_to_id = (
+            await session.execute(
+                select(Message.id).where(
+                    Message.channel_id == channel.id,
+                    Message.provider_message_id == inbound.reply_to_provider_id,
+                )
+            )
+        ).scalar_one_or_none()
+    message = Message(
+        conversation_id=conversation.id,
+        channel_id=channel.id,
+        direction=Direction.inbound.value,
+        author_kind=AuthorKind.contact.value,
+        text=inbound.text,
+        content_type=inbound.content_type,
+        content=dict(inbound.content),
+        provider_message_id=inbound.provider_message_id,
+        reply_to_id=reply_to_id,
+        delivery_state=DeliveryState.received.value,
+        provider_timestamp=happened_at,
+    )
+    session.add(message)
+    await session.flush()
+
+    attachments: list[Attachment] = []
+    for item in inbound.attachments:
+        if item.data is not None:
+            attachments.append(
+                store_bytes(
+                    session,
+                    blobs,
+                    data=item.data,
+                    filename=item.filename,
+                    content_type=item.content_type,
+                    message_id=message.id,
+                )
+            )
+        elif item.source_url:
+            blobs.check_type(item.content_type)
+            attachments.append(
+                await queue_fetch(
+                    session,
+                    source_url=item.source_url,
+                    filename=item.filename,
+                    content_type=item.content_type,
+                    message_id=message.id,
+                )
+            )
+    if attachments:
+        await session.flush()
+
+    if conversation.last_inbound_at is None or happened_at > conversation.last_inbound_at:
+        conversation.last_inbound_at = happened_at
+    conversation.last_message_at = now
+    conversation.last_activity_at = now
+    conversation.last_message_preview = _preview(inbound.text, attachments)
+    conversation.last_message_author = AuthorKind.contact.value
+    conversation.unread_count += 1
+    if conversation.status == Status.snoozed.value:
+        # The customer wrote back: a snoozed conversation wakes up.
+        conversation.status = Status.open.value
+        conversation.snoozed_until = None
+
+    await conversation_changed(session, conversation, created=created)
+    await message_changed(session, message, created=True, attachments=attachments)
+    enqueue(session, ROUTING_TOPIC, {"conversation_id": conversation.id, "message_id": message.id})
+    return InboundOutcome(
+        message=message, conversation=conversation, duplicate=False, attachments=attachments
+    )
+
+
+async def apply_delivery_status(
+    session: AsyncSession, *, channel_id: int, status: DeliveryStatusChanged
+) -> Message | None:
+    """Move an outbound message forward (sent → delivered → read) or to failed; never backwards, because
+    providers deliver status webhooks out of order."""
+    message = (
+        await session.execute(
+            select(Message)
+            .where(
+                Message.channel_id == channel_id, Message.provider_message_id == status.provider_message_id
+            )
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if message is None:
+        return None
+    new = DeliveryState(status.state)
+    current = DeliveryState(message.delivery_state)
+    if new == DeliveryState.failed:
+        if current == DeliveryState.failed:
+            return message
+        message.error_code = status.error_code
+        message.error_reason = status.error_reason
+    elif current == DeliveryState.failed or new.rank <= current.rank:
+        return message
+    message.delivery_state = new.value
+    await message_changed(session, message, created=False)
+    return message
+
+
+async def _locked_conversation(session: AsyncSession, conversation_id: int) -> Conversation:
+    conversation = (
+        await session.execute(
+            select(Conversation).where(Conversation.id == conversation_id).with_for_update()
+        )
+    ).scalar_one_or_none()
+    if conversation is None:
+        raise NotFound("no such conversation")
+    return conversation
+
+
+async def send_reply(
+    session: AsyncSession,
+    *,
+    conversation_id: int,
+    author: Author,
+    text: str | None,
+    blobs: BlobStore,
+    uploads: list[Upload] | None = None,
+    reply_to_id: int | None = None,
+    content: dict[str, object] | None = None,
+) -> Message:
+    """Queue a reply from an operator, the bot or the system. Refuses when the bot is paused for this
+    conversation or the channel's reply window forbids free text; delivery happens from the outbox."""
+    uploads = uploads or []
+    if not (text and text.strip()) and not uploads:
+        raise Invalid("a reply needs text or at least one file", code="empty_reply")
+    conversation = await _locked_conversation(session, conversation_id)
+    if author.kind == AuthorKind.bot and conversation.handler != Handler.bot.value:
+        # Checked under the row lock: a takeover committed before this point always wins.
+        raise BotPaused("a human has taken over this conversation; the bot is paused for it")
+    channel = await session.get(Channel, conversation.channel_id)
+    assert channel is not None
+    now = utcnow()
+    send_options = check_reply_allowed(
+        adapter_class(channel.kind).window,
+        conversation.last_inbound_at,
+        author_kind=author.kind.value,
+        now=now,
+    )
+    if reply_to_id is not None:
+        target = await session.get(Message, reply_to_id)
+        if target is None or target.conversation_id != conversation.id:
+            raise Invalid("reply_to_id is not a message of this conversation")
+    message = Message(
+        conversation_id=conversation.id,
+        channel_id=channel.id,
+        direction=Direction.outbound.value,
+        author_kind=author.kind.value,
+        operator_id=author.operator_id,
+        text=text,
+        content_type="text" if not uploads else "attachment",
+        content={**(content or {}), **({"send_options": send_options} if send_options else {})},
+        reply_to_id=reply_to_id,
+        delivery_state=DeliveryState.queued.value,
+    )
+    session.add(message)
+    await session.flush()
+    attachments = [
+        store_bytes(
+            session,
+            blobs,
+            data=u.data,
+            filename=u.filename,
+            content_type=u.content_type,
+            message_id=message.id,
+        )
+        for u in uploads
+    ]
+    if attachments:
+        await session.flush()
+
+    conversation.last_message_at = now
+    conversation.last_activity_at = now
+    conversation.last_message_preview = _preview(text, attachments)
+    conversation.last_message_author = author.kind.value
+    if author.kind == AuthorKind.operator:
+        conversation.unread_count = 0
+        if conversation.handler == Handler.bot.value:
+            # An operator who writes takes the conversation: the bot must never talk over a human.
+            _take_over(session, conversation, author.operator_id, reason="operator replied")
+    enqueue(session, DELIVERY_TOPIC, {"message_id": message.id})
+    await message_changed(session, message, created=True, attachments=attachments)
+    await conversation_changed(session, conversation)
+    return message
+
+
+def _take_over(
+    session: AsyncSession, conversation: Conversation, operator_id: int | None, *, reason: str
+) -> None:
+    conversation.handler = Handler.human.value
+    if conversation.status in (Status.pending.value, Status.snoozed.value):
+        conversation.status = Status.open.value
+    if operator_id is not None and conversation.assignee_id is None:
+        conversation.assignee_id = operator_id
+    record(
+        session,
+        operator_id=operator_id,
+        action="conversation.takeover",
+        target_type="conversation",
+        target_id=conversation.id,
+        details={"reason": reason},
+    )
+
+
+async def takeover(session: AsyncSession, conversation_id: int, *, principal: Principal) -> Conversation:
+    """Handler → human, assignee → me: the bot is paused for this conversation until it is handed back."""
+    conversation = await _locked_conversation(session, conversation_id)
+    conversation.assignee_id = principal.operator_id
+    _take_over(session, conversation, principal.operator_id, reason="operator took over")
+    conversation.last_activity_at = utcnow()
+    await conversation_changed(session, conversation)
+    return conversation
+
+
+async def handback(session: AsyncSession, conversation_id: int, *, principal: Principal) -> Conversation:
+    conversation = await _locked_conversation(session, conversation_id)
+    if conversation.status == Status.resolved.value:
+        raise Conflict("reopen the conversation before handing it back to the bot")
+    conversation.handler = Handler.bot.value
+    conversation.status = Status.pending.value
+    conversation.assignee_id = None
+    conversation.last_activity_at = utcnow()
+    record(
+        session,
+        operator_id=principal.operator_id,
+        action="conversation.handback",
+        target_type="conversation",
+        target_id=conversation.id,
+    )
+    await conversation_changed(session, conversation)
+    return conversation
+
+
+async def assign(
+    session: AsyncSession, conversation_id: int, operator_id: int | None, *, principal: Principal
+) -> Conversation:
+    conversation = await _locked_conversation(session, conversation_id)
+    if operator_id is not None:
+        operator = await session.get(Operator, operator_id)
+        if operator is None or not operator.active:
+            raise Invalid("no such active operator", code="unknown_operator")
+        if (
+            not Role(operator.role).at_least(Role.supervisor)
+            and (await session.get(ChannelMember, (conversation.channel_id, operator_id))) is None
+        ):
+            raise Invalid("that operator is not a member of this conversation's channel", code="not_a_member")
+    previous = conversation.assignee_id
+    conversation.assignee_id = operator_id
+    conversation.last_activity_at = utcnow()
+    record(
+        session,
+        operator_id=principal.operator_id,
+        action="conversation.assigned",
+        target_type="conversation",
+        target_id=conversation.id,
+        details={"from": previous, "to": operator_id},
+    )
+    await conversation_changed(session, conversation)
+    return conversation
+
+
+_STATUS_AUDIT_ACTIONS = {
+    Status.open: "conversation.reopened",
+    Status.pending: "conversation.reopened",
+    Status.resolved: "conversation.resolved",
+    Status.snoozed: "conversation.snoozed",
+}
+
+
+async def set_status(
+    session: AsyncSession,
+    conversation_id: int,
+    status: Status,
+    *,
+    principal: Principal | None,
+    snoozed_until: datetime | None = None,
+) -> Conversation:
+    conversation = await _locked_conversation(session, conversation_id)
+    if status == Status.snoozed:
+        if snoozed_until is None or snoozed_until <= utcnow():
+            raise Invalid("snooze needs a time in the future", code="bad_snooze")
+        conversation.snoozed_until = snoozed_until
+    else:
+        conversation.snoozed_until = None
+    if status == Status.open and conversation.handler == Handler.bot.value:
+        status = Status.pending
+    previous = conversation.status
+    conversation.status = status.value
+    conversation.last_activity_at = utcnow()
+    record(
+        session,
+        operator_id=principal.operator_id if principal else None,
+        action=_STATUS_AUDIT_ACTIONS[status],
+        target_type="conversation",
+        target_id=conversation.id,
+        details={"from": previous, "until": snoozed_until.isoformat() if snoozed_until else None},
+    )
+    await conversation_changed(
+        session, conversation, webhook_event="conversation.resolved" if status == Status.resolved else None
+    )
+    return conversation
+
+
+async def update_conversation(
+    session: AsyncSession, conversation_id: int, data: ConversationUpdate, *, principal: Principal
+) -> Conversation:
+    conversation = await _locked_conversation(session, conversation_id)
+    changes = data.model_dump(exclude_unset=True)
+    if (
+        "event_id" in changes
+        and changes["event_id"] is not None
+        and await session.get(Event, changes["event_id"]) is None
+    ):
+        raise Invalid("no such event", code="unknown_event")
+    if "event_id" in changes:
+        conversation.event_id = changes["event_id"]
+    if changes.get("priority") is not None:
+        conversation.priority = Priority(changes["priority"]).value
+    if changes.get("tags") is not None:
+        conversation.tags = sorted({t.strip().lower()[:50] for t in changes["tags"] if t.strip()})
+    record(
+        session,
+        operator_id=principal.operator_id,
+        action="conversation.updated",
+        target_type="conversation",
+        target_id=conversation.id,
+        details={k: (v if not isinstance(v, Priority) else v.value) for k, v in changes.items()},
+    )
+    await conversation_changed(session, conversation)
+    return conversation
+
+
+async def mark_read(session: AsyncSession, conversation_id: int) -> Conversation:
+    conversation = await _locked_conversation(session, conversation_id)
+    if conversation.unread_count:
+        conversation.unread_count = 0
+        await conversation_changed(session, conversation)
+    return conversation
+
+
+async def wake_snoozed(session: AsyncSession, now: datetime) -> int:
+    """Snoozed conversations whose time has come go back to open (called periodically by the worker)."""
+    due = list(
+        (
+            await session.execute(
+                select(Conversation)
+                .where(Conversation.status == Status.snoozed.value, Conversation.snoozed_until <= now)
+                .limit(200)
+                .with_for_update(skip_locked=True)
+            )
+        ).scalars()
+    )
+    for conversation in due:
+        conversation.status = (
+            Status.pending if conversation.handler == Handler.bot.value else Status.open
+        ).value
+        conversation.snoozed_until = None
+        conversation.last_activity_at = now
+        await conversation_changed(session, conversation)
+    return len(due)

@@ -1,0 +1,47 @@
+"""Persisting a webhook's parsed events: one transaction per event, duplicate races resolved by the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import IntegrityError
+
+from helpline.channels.base import DeliveryStatusChanged, InboundEvent, InboundMessage
+from helpline.channels.models import Channel
+from helpline.conversations.actions import apply_delivery_status, receive_inbound
+from helpline.runtime import Runtime
+
+
+@dataclass
+class IngestResult:
+    message_ids: list[int] = field(default_factory=list)
+    duplicates: int = 0
+    statuses: int = 0
+
+
+async def ingest_events(runtime: Runtime, channel: Channel, events: list[InboundEvent]) -> IngestResult:
+    result = IngestResult()
+    for item in events:
+        if isinstance(item, InboundMessage):
+            # Two deliveries of one new message (or of a new contact's first two messages) may race; the
+            # loser's unique-constraint error is retried, and then finds what the winner stored.
+            for attempt in range(3):
+                try:
+                    async with runtime.db.transaction() as session:
+                        outcome = await receive_inbound(
+                            session, channel=channel, inbound=item, blobs=runtime.blobs
+                        )
+                    break
+                except IntegrityError:
+                    if attempt == 2:
+                        raise
+            result.message_ids.append(outcome.message.id)
+            if outcome.duplicate:
+                result.duplicates += 1
+            else:
+                runtime.metrics.inbound_messages.labels(channel.kind).inc()
+        elif isinstance(item, DeliveryStatusChanged):
+            async with runtime.db.transaction() as session:
+                await apply_delivery_status(session, channel_id=channel.id, status=item)
+            result.statuses += 1
+    return result

@@ -1,0 +1,117 @@
+"""Tables: conversations and messages."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from helpline.platform.db import Base, BigId, IdMixin, TimestampMixin
+
+
+class Status(enum.StrEnum):
+    open = "open"
+    pending = "pending"
+    resolved = "resolved"
+    snoozed = "snoozed"
+
+
+class Handler(enum.StrEnum):
+    bot = "bot"
+    human = "human"
+
+
+class Priority(enum.StrEnum):
+    none = "none"
+    low = "low"
+    medium = "medium"
+    high = "high"
+    urgent = "urgent"
+
+
+class Direction(enum.StrEnum):
+    inbound = "inbound"
+    outbound = "outbound"
+
+
+class AuthorKind(enum.StrEnum):
+    contact = "contact"
+    bot = "bot"
+    operator = "operator"
+    system = "system"
+
+
+class DeliveryState(enum.StrEnum):
+    received = "received"  # inbound messages
+    queued = "queued"
+    sent = "sent"
+    delivered = "delivered"
+    read = "read"
+    failed = "failed"
+
+    @property
+    def rank(self) -> int:
+        return (
+            ["received", "queued", "sent", "delivered", "read"].index(self.value)
+            if self.value != "failed"
+            else 99
+        )
+
+
+class Conversation(IdMixin, TimestampMixin, Base):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        Index("ix_conversations_activity", "last_activity_at", "id"),
+        Index("ix_conversations_channel_contact", "channel_id", "contact_id", "status"),
+    )
+
+    channel_id: Mapped[int] = mapped_column(BigId, ForeignKey("channels.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[int] = mapped_column(BigId, ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=Status.open.value, index=True)
+    handler: Mapped[str] = mapped_column(String(8), default=Handler.human.value)
+    assignee_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("operators.id", ondelete="SET NULL"), index=True
+    )
+    event_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("events.id", ondelete="SET NULL"), index=True
+    )
+    priority: Mapped[str] = mapped_column(String(8), default=Priority.none.value)
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    snoozed_until: Mapped[datetime | None]
+    # Provider timestamp of the customer's latest message: the reply windows count from it.
+    last_inbound_at: Mapped[datetime | None]
+    last_message_at: Mapped[datetime | None]
+    # Sort key of the inbox: the latest activity, as Helpline saw it.
+    last_activity_at: Mapped[datetime]
+    last_message_preview: Mapped[str | None] = mapped_column(String(300))
+    last_message_author: Mapped[str | None] = mapped_column(String(16))
+    unread_count: Mapped[int] = mapped_column(default=0)
+    bot_state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Message(IdMixin, TimestampMixin, Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        # A provider retrying a webhook can never create the same message twice.
+        UniqueConstraint("channel_id", "provider_message_id"),
+        Index("ix_messages_conversation", "conversation_id", "id"),
+    )
+
+    conversation_id: Mapped[int] = mapped_column(BigId, ForeignKey("conversations.id", ondelete="CASCADE"))
+    channel_id: Mapped[int] = mapped_column(BigId, ForeignKey("channels.id", ondelete="CASCADE"))
+    direction: Mapped[str] = mapped_column(String(8))
+    author_kind: Mapped[str] = mapped_column(String(16))
+    operator_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("operators.id", ondelete="SET NULL"))
+    text: Mapped[str | None] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(32), default="text")
+    content: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    provider_message_id: Mapped[str | None] = mapped_column(String(255))
+    reply_to_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("messages.id", ondelete="SET NULL"))
+    delivery_state: Mapped[str] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_reason: Mapped[str | None] = mapped_column(Text)
+    # When the provider says the message happened (inbound) or was accepted (outbound).
+    provider_timestamp: Mapped[datetime | None]

@@ -1,0 +1,298 @@
+"""Reads for the inbox: conversation lists with filters and cursors, one conversation, its messages."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from helpline.attachments.models import Attachment
+from helpline.auth.models import Operator
+from helpline.auth.permissions import Principal
+from helpline.channels.models import Channel
+from helpline.channels.registry import ADAPTERS
+from helpline.contacts.models import Contact
+from helpline.conversations.models import Conversation, Message
+from helpline.conversations.schemas import (
+    AttachmentPublic,
+    ChannelBrief,
+    ContactBrief,
+    ConversationPage,
+    ConversationPublic,
+    LastMessage,
+    MessagePage,
+    MessagePublic,
+    NamedLogo,
+    OperatorBrief,
+)
+from helpline.engagement.windows import window_state
+from helpline.platform.clock import utcnow
+from helpline.platform.errors import Invalid, NotFound
+from helpline.profiles.models import Event, Profile
+
+
+def logo_url(attachment_id: int | None) -> str | None:
+    return f"/api/v1/attachments/{attachment_id}/content" if attachment_id else None
+
+
+def attachment_url(attachment_id: int) -> str:
+    return f"/api/v1/attachments/{attachment_id}/content"
+
+
+def present_conversation(
+    conversation: Conversation,
+    contact: Contact,
+    channel: Channel,
+    profile: Profile | None,
+    event: Event | None,
+    assignee: Operator | None,
+    now: datetime | None = None,
+) -> ConversationPublic:
+    adapter = ADAPTERS.get(channel.kind)
+    return ConversationPublic(
+        id=conversation.id,
+        status=conversation.status,  # type: ignore[arg-type]
+        handler=conversation.handler,  # type: ignore[arg-type]
+        priority=conversation.priority,  # type: ignore[arg-type]
+        tags=list(conversation.tags or []),
+        contact=ContactBrief(id=contact.id, name=contact.name, avatar_url=contact.avatar_url),
+        channel=ChannelBrief(id=channel.id, kind=channel.kind, name=channel.name),
+        profile=NamedLogo(id=profile.id, name=profile.name, logo_url=logo_url(profile.logo_attachment_id))
+        if profile
+        else None,
+        event=NamedLogo(id=event.id, name=event.name, logo_url=logo_url(event.logo_attachment_id))
+        if event
+        else None,
+        assignee=OperatorBrief(id=assignee.id, name=assignee.name) if assignee else None,
+        last_message=LastMessage(
+            preview=conversation.last_message_preview,
+            author_kind=conversation.last_message_author,
+            at=conversation.last_message_at,
+        ),
+        unread_count=conversation.unread_count,
+        window=window_state(
+            adapter.window if adapter else None, conversation.last_inbound_at, now or utcnow()
+        ),
+        snoozed_until=conversation.snoozed_until,
+        last_inbound_at=conversation.last_inbound_at,
+        last_activity_at=conversation.last_activity_at,
+        created_at=conversation.created_at,
+    )
+
+
+def present_message(
+    message: Message, operator: Operator | None, attachments: list[Attachment]
+) -> MessagePublic:
+    return MessagePublic(
+        id=message.id,
+        conversation_id=message.conversation_id,
+        direction=message.direction,  # type: ignore[arg-type]
+        author_kind=message.author_kind,  # type: ignore[arg-type]
+        operator=OperatorBrief(id=operator.id, name=operator.name) if operator else None,
+        text=message.text,
+        content_type=message.content_type,
+        content=message.content or {},
+        attachments=[
+            AttachmentPublic(
+                id=a.id,
+                filename=a.filename,
+                content_type=a.content_type,
+                size=a.size,
+                state=a.state,
+                url=attachment_url(a.id),
+            )
+            for a in attachments
+        ],
+        delivery_state=message.delivery_state,
+        error_code=message.error_code,
+        error_reason=message.error_reason,
+        provider_message_id=message.provider_message_id,
+        provider_timestamp=message.provider_timestamp,
+        reply_to_id=message.reply_to_id,
+        created_at=message.created_at,
+        updated_at=message.updated_at,
+    )
+
+
+def _conversation_rows() -> Select[tuple[Conversation, Contact, Channel, Profile, Event, Operator]]:
+    return (
+        select(Conversation, Contact, Channel, Profile, Event, Operator)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .join(Channel, Channel.id == Conversation.channel_id)
+        .outerjoin(Profile, Profile.id == Channel.profile_id)
+        .outerjoin(Event, Event.id == Conversation.event_id)
+        .outerjoin(Operator, Operator.id == Conversation.assignee_id)
+    )
+
+
+@dataclass(frozen=True)
+class ConversationFilters:
+    channel_kinds: tuple[str, ...] = ()
+    channel_id: int | None = None
+    profile_id: int | None = None
+    event_id: int | None = None
+    status: str | None = None
+    handler: str | None = None
+    assignee: str | None = None  # "me" | "none" | an operator id
+    q: str | None = None
+
+
+def encode_cursor(at: datetime, row_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{at.isoformat()}|{row_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, _, row_id = raw.partition("|")
+        return datetime.fromisoformat(at), int(row_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise Invalid("malformed cursor", code="bad_cursor") from None
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _apply_filters(stmt: Select, filters: ConversationFilters, principal: Principal) -> Select:  # type: ignore[type-arg]
+    stmt = stmt.where(principal.channel_filter(Conversation.channel_id))
+    if filters.channel_kinds:
+        stmt = stmt.where(Channel.kind.in_(filters.channel_kinds))
+    if filters.channel_id is not None:
+        stmt = stmt.where(Conversation.channel_id == filters.channel_id)
+    if filters.profile_id is not None:
+        stmt = stmt.where(Channel.profile_id == filters.profile_id)
+    if filters.event_id is not None:
+        stmt = stmt.where(Conversation.event_id == filters.event_id)
+    if filters.status:
+        stmt = stmt.where(Conversation.status == filters.status)
+    if filters.handler:
+        stmt = stmt.where(Conversation.handler == filters.handler)
+    if filters.assignee == "me":
+        stmt = stmt.where(Conversation.assignee_id == principal.operator_id)
+    elif filters.assignee == "none":
+        stmt = stmt.where(Conversation.assignee_id.is_(None))
+    elif filters.assignee:
+        if not filters.assignee.isdigit():
+            raise Invalid("assignee must be me, none or an operator id")
+        stmt = stmt.where(Conversation.assignee_id == int(filters.assignee))
+    if filters.q:
+        pattern = _like_pattern(filters.q.strip())
+        matching_message = aliased(Message)
+        stmt = stmt.where(
+            or_(
+                func.lower(Contact.name).like(pattern, escape="\\"),
+                exists().where(
+                    matching_message.conversation_id == Conversation.id,
+                    func.lower(matching_message.text).like(pattern, escape="\\"),
+                ),
+            )
+        )
+    return stmt
+
+
+async def list_conversations(
+    session: AsyncSession,
+    principal: Principal,
+    filters: ConversationFilters,
+    *,
+    cursor: str | None,
+    limit: int,
+) -> ConversationPage:
+    stmt = _apply_filters(_conversation_rows(), filters, principal)
+    if cursor:
+        at, row_id = decode_cursor(cursor)
+        stmt = stmt.where(
+            or_(
+                Conversation.last_activity_at < at,
+                and_(Conversation.last_activity_at == at, Conversation.id < row_id),
+            )
+        )
+    stmt = stmt.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc()).limit(limit + 1)
+    rows = (await session.execute(stmt)).all()
+    now = utcnow()
+    items = [present_conversation(*row, now=now) for row in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1][0]
+        next_cursor = encode_cursor(last.last_activity_at, last.id)
+    return ConversationPage(items=items, next_cursor=next_cursor)
+
+
+async def get_visible_conversation(
+    session: AsyncSession, principal: Principal, conversation_id: int
+) -> Conversation:
+    """The conversation, or 404 when it does not exist or this operator may not see it (no leak of existence)."""
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is None or not principal.can_see_channel(conversation.channel_id):
+        raise NotFound("no such conversation")
+    return conversation
+
+
+async def conversation_public(session: AsyncSession, conversation_id: int) -> ConversationPublic:
+    row = (
+        await session.execute(_conversation_rows().where(Conversation.id == conversation_id))
+    ).one_or_none()
+    if row is None:
+        raise NotFound("no such conversation")
+    return present_conversation(*row)
+
+
+async def _attachments_by_message(
+    session: AsyncSession, message_ids: list[int]
+) -> dict[int, list[Attachment]]:
+    grouped: dict[int, list[Attachment]] = {}
+    if not message_ids:
+        return grouped
+    result = await session.execute(
+        select(Attachment).where(Attachment.message_id.in_(message_ids)).order_by(Attachment.id)
+    )
+    for attachment in result.scalars():
+        grouped.setdefault(attachment.message_id or 0, []).append(attachment)
+    return grouped
+
+
+async def messages_public(session: AsyncSession, messages: list[Message]) -> list[MessagePublic]:
+    operator_ids = {m.operator_id for m in messages if m.operator_id}
+    operators: dict[int, Operator] = {}
+    if operator_ids:
+        operators = {
+            o.id: o
+            for o in (await session.execute(select(Operator).where(Operator.id.in_(operator_ids)))).scalars()
+        }
+    attachments = await _attachments_by_message(session, [m.id for m in messages])
+    return [
+        present_message(m, operators.get(m.operator_id or 0), attachments.get(m.id, [])) for m in messages
+    ]
+
+
+async def message_public(session: AsyncSession, message: Message) -> MessagePublic:
+    return (await messages_public(session, [message]))[0]
+
+
+async def list_messages(
+    session: AsyncSession, conversation_id: int, *, cursor: str | None, after: int | None, limit: int
+) -> MessagePage:
+    """Chronological. Without a cursor: the newest `limit` messages; `cursor` pages to older ones and
+    `after` returns the ones newer than a message id (catch-up after a reconnect)."""
+    stmt = select(Message).where(Message.conversation_id == conversation_id)
+    if after is not None:
+        stmt = stmt.where(Message.id > after).order_by(Message.id.asc()).limit(limit)
+        rows = list((await session.execute(stmt)).scalars())
+        return MessagePage(items=await messages_public(session, rows), next_cursor=None)
+    if cursor:
+        if not cursor.isdigit():
+            raise Invalid("malformed cursor", code="bad_cursor")
+        stmt = stmt.where(Message.id < int(cursor))
+    rows = list((await session.execute(stmt.order_by(Message.id.desc()).limit(limit + 1))).scalars())
+    more = len(rows) > limit
+    rows = list(reversed(rows[:limit]))
+    return MessagePage(
+        items=await messages_public(session, rows), next_cursor=str(rows[0].id) if more and rows else None
+    )

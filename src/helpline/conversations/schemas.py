@@ -1,0 +1,123 @@
+"""API shapes for conversations and messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from helpline.conversations.models import Priority, Status
+
+
+class ContactBrief(BaseModel):
+    id: int
+    name: str | None
+    avatar_url: str | None = None
+
+
+class ChannelBrief(BaseModel):
+    id: int
+    kind: str
+    name: str
+
+
+class NamedLogo(BaseModel):
+    id: int
+    name: str
+    logo_url: str | None = None
+
+
+class OperatorBrief(BaseModel):
+    id: int
+    name: str
+
+
+class LastMessage(BaseModel):
+    preview: str | None
+    author_kind: str | None
+    at: datetime | None
+
+
+class WindowState(BaseModel):
+    state: Literal["open", "closing", "closed"]
+    expires_at: datetime | None
+    human_expires_at: datetime | None = None
+
+
+class ConversationPublic(BaseModel):
+    id: int
+    status: Status
+    handler: Literal["bot", "human"]
+    priority: Priority
+    tags: list[str]
+    contact: ContactBrief
+    channel: ChannelBrief
+    profile: NamedLogo | None
+    event: NamedLogo | None
+    assignee: OperatorBrief | None
+    last_message: LastMessage
+    unread_count: int
+    window: WindowState | None
+    snoozed_until: datetime | None
+    last_inbound_at: datetime | None
+    last_activity_at: datetime
+    created_at: datetime
+
+
+class ConversationPage(BaseModel):
+    items: list[ConversationPublic]
+    next_cursor: str | None
+
+
+class AttachmentPublic(BaseModel):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    state: str
+    url: str
+
+
+class MessagePublic(BaseModel):
+    id: int
+    conversation_id: int
+    direction: Literal["inbound", "outbound"]
+    author_kind: Literal["contact", "bot", "operator", "system"]
+    operator: OperatorBrief | None
+    text: str | None
+    content_type: str
+    content: dict[str, Any]
+    attachments: list[AttachmentPublic]
+    delivery_state: str
+    error_code: str | None
+    error_reason: str | None
+    provider_message_id: str | None
+    provider_timestamp: datetime | None
+    reply_to_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class MessagePage(BaseModel):
+    items: list[MessagePublic]
+    next_cursor: str | None = Field(description="pass as `cursor` to get the older page")
+
+
+class ReplyCreate(BaseModel):
+    text: str | None = Field(default=None, max_length=20_000)
+    reply_to_id: int | None = None
+
+
+class ConversationUpdate(BaseModel):
+    event_id: int | None = None
+    priority: Priority | None = None
+    tags: list[str] | None = Field(default=None, max_length=50)
+
+
+class AssignRequest(BaseModel):
+    operator_id: int | None
+
+
+class SnoozeRequest(BaseModel):
+    until: datetime

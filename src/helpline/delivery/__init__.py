@@ -1,0 +1,1 @@
+"""Turning queued replies into provider sends, with retries, and recording the outcome."""

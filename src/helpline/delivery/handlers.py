@@ -1,0 +1,147 @@
+"""The delivery worker: send one queued message through its channel's adapter and record the outcome."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from sqlalchemy import select
+
+from helpline.attachments.models import Attachment
+from helpline.auth.models import Operator
+from helpline.channels.actions import channel_config, mark_needs_reauth
+from helpline.channels.base import DeliveryError, OutboundAttachment, OutboundMessage, SentReceipt
+from helpline.channels.models import Channel
+from helpline.channels.registry import adapter_class, build_adapter
+from helpline.contacts.models import ContactIdentity
+from helpline.conversations.events import message_changed
+from helpline.conversations.models import AuthorKind, Conversation, DeliveryState, Message
+from helpline.conversations.models import Handler as ConversationHandler
+from helpline.platform.clock import utcnow
+from helpline.platform.worker import Handler, Job, RetryLater
+from helpline.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+SIGNED_URL_SECONDS = 24 * 3600
+
+
+def signed_attachment_url(runtime: Runtime, attachment_id: int) -> str:
+    path = f"/api/v1/attachments/{attachment_id}/public"
+    expires = int(time.time()) + SIGNED_URL_SECONDS
+    return f"{runtime.settings.base_url}{path}?expires={expires}&sig={runtime.signer.sign(path, expires)}"
+
+
+async def _build_outbound(runtime: Runtime, message_id: int) -> tuple[OutboundMessage, Channel] | str:
+    """The provider request for a queued message, or why it must not be sent (a string)."""
+    async with runtime.db.transaction() as session:
+        message = await session.get(Message, message_id)
+        if message is None:
+            return "message no longer exists"
+        if message.delivery_state != DeliveryState.queued.value:
+            return "already settled"  # a retry after the outcome was recorded: nothing to do
+        conversation = await session.get(Conversation, message.conversation_id)
+        channel = await session.get(Channel, message.channel_id)
+        assert conversation is not None and channel is not None
+        if message.author_kind == AuthorKind.bot.value and conversation.handler != ConversationHandler.bot.value:
+            return "bot_paused"
+        identity = (
+            await session.execute(
+                select(ContactIdentity).where(
+                    ContactIdentity.contact_id == conversation.contact_id,
+                    ContactIdentity.kind == adapter_class(channel.kind).identity_kind(channel.id),
+                )
+            )
+        ).scalar_one_or_none()
+        if identity is None:
+            return "no_identity"
+        operator = await session.get(Operator, message.operator_id) if message.operator_id else None
+        attachments = list(
+            (await session.execute(select(Attachment).where(Attachment.message_id == message.id))).scalars()
+        )
+        reply_to = await session.get(Message, message.reply_to_id) if message.reply_to_id else None
+        outbound = OutboundMessage(
+            message_id=message.id,
+            conversation_id=conversation.id,
+            idempotency_key=f"helpline-message-{message.id}",
+            recipient_id=identity.provider_id,
+            text=message.text,
+            author_kind=message.author_kind,
+            author_name=operator.name if operator else None,
+            attachments=tuple(
+                OutboundAttachment(
+                    filename=a.filename,
+                    content_type=a.content_type,
+                    size=a.size,
+                    url=signed_attachment_url(runtime, a.id),
+                    data=runtime.blobs.read(a.storage_key) if a.storage_key else None,
+                )
+                for a in attachments
+            ),
+            reply_to_provider_id=reply_to.provider_message_id if reply_to else None,
+            content=dict(message.content or {}),
+        )
+        return outbound, channel
+
+
+_SKIP_REASONS = {
+    "bot_paused": "not sent: a human took over this conversation before the bot's reply went out",
+    "no_identity": "not sent: the contact has no identity on this channel",
+}
+
+
+async def _record(
+    runtime: Runtime,
+    message_id: int,
+    *,
+    receipt: SentReceipt | None = None,
+    error: DeliveryError | None = None,
+    skip: str | None = None,
+) -> None:
+    async with runtime.db.transaction() as session:
+        message = await session.get(Message, message_id)
+        if message is None or message.delivery_state != DeliveryState.queued.value:
+            return
+        if receipt is not None:
+            message.delivery_state = DeliveryState.sent.value
+            message.provider_message_id = receipt.provider_message_id or message.provider_message_id
+            message.provider_timestamp = receipt.timestamp or utcnow()
+        else:
+            message.delivery_state = DeliveryState.failed.value
+            message.error_code = error.code if error else skip
+            message.error_reason = error.reason if error else _SKIP_REASONS.get(skip or "", skip)
+            if error is not None and error.needs_reauth:
+                await mark_needs_reauth(session, message.channel_id, error.reason)
+        await message_changed(session, message, created=False)
+
+
+def make_delivery_handler(runtime: Runtime) -> Handler:
+    async def deliver(job: Job) -> None:
+        message_id = int(job.payload["message_id"])
+        built = await _build_outbound(runtime, message_id)
+        if isinstance(built, str):
+            if built in _SKIP_REASONS:
+                await _record(runtime, message_id, skip=built)
+            return
+        outbound, channel = built
+        adapter = build_adapter(channel_config(channel, runtime.box), runtime.http)
+        try:
+            receipt = await adapter.send(outbound)
+        except DeliveryError as exc:
+            if exc.retryable and not job.last_attempt:
+                runtime.metrics.outbound_messages.labels(channel.kind, "retry").inc()
+                raise RetryLater(exc.reason) from exc
+            runtime.metrics.outbound_messages.labels(channel.kind, "failed").inc()
+            await _record(runtime, message_id, error=exc)
+            return
+        except Exception as exc:
+            if job.last_attempt:
+                # Never leave a reply "queued" forever: the operator must see that it did not go out.
+                await _record(
+                    runtime, message_id, error=DeliveryError(f"internal error: {exc}", retryable=False)
+                )
+            raise
+        runtime.metrics.outbound_messages.labels(channel.kind, "sent").inc()
+        await _record(runtime, message_id, receipt=receipt)
+
+    return deliver

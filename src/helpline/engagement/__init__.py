@@ -1,0 +1,1 @@
+"""Provider reply windows and templates; later engagement score, priority and re-engagement."""

@@ -1,0 +1,76 @@
+"""Which handler runs each outbox topic, and the periodic chores; used by `serve` and `worker` alike."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from helpline.attachments.actions import FETCH_TOPIC
+from helpline.attachments.handlers import make_fetch_handler
+from helpline.bot.interface import FrontLine, SilentFrontLine
+from helpline.conversations.actions import DELIVERY_TOPIC, ROUTING_TOPIC, wake_snoozed
+from helpline.delivery.handlers import make_delivery_handler
+from helpline.platform import outbox
+from helpline.platform.clock import utcnow
+from helpline.platform.worker import Handler, OutboxWorker
+from helpline.realtime.frames import TOPIC as REALTIME_TOPIC
+from helpline.realtime.handlers import make_publish_handler
+from helpline.routing.handlers import make_routing_handler
+from helpline.runtime import Runtime
+from helpline.webhooks.events import DELIVER_TOPIC, FANOUT_TOPIC
+from helpline.webhooks.handlers import make_deliver_handler, make_fanout_handler
+
+log = logging.getLogger(__name__)
+
+
+def handlers(runtime: Runtime, front_line: FrontLine | None = None) -> dict[str, Handler]:
+    return {
+        REALTIME_TOPIC: make_publish_handler(runtime),
+        ROUTING_TOPIC: make_routing_handler(runtime, front_line or SilentFrontLine()),
+        DELIVERY_TOPIC: make_delivery_handler(runtime),
+        FETCH_TOPIC: make_fetch_handler(runtime),
+        FANOUT_TOPIC: make_fanout_handler(runtime),
+        DELIVER_TOPIC: make_deliver_handler(runtime),
+    }
+
+
+def build_worker(runtime: Runtime, front_line: FrontLine | None = None) -> OutboxWorker:
+    s = runtime.settings
+    return OutboxWorker(
+        runtime.db,
+        handlers(runtime, front_line),
+        # Frames keep their order within a batch, so a client sees "created" before "updated".
+        ordered_topics=frozenset({REALTIME_TOPIC}),
+        concurrency=s.worker_concurrency,
+        batch_size=s.worker_batch_size,
+        poll_seconds=s.outbox_poll_seconds,
+        lease_seconds=s.outbox_lease_seconds,
+        max_attempts=s.outbox_max_attempts,
+        backoff_base=s.outbox_backoff_base_seconds,
+        backoff_max=s.outbox_backoff_max_seconds,
+    )
+
+
+async def periodic_chores(runtime: Runtime, interval: float = 15.0) -> None:
+    """Wake snoozed conversations and refresh outbox gauges; safe to run in every process."""
+    while True:
+        try:
+            async with runtime.db.transaction() as session:
+                await wake_snoozed(session, utcnow())
+            async with runtime.db.sessions() as session:
+                stats = await outbox.stats(session)
+            runtime.metrics.outbox_depth.set(stats.pending)
+            runtime.metrics.outbox_dead.set(stats.dead)
+            runtime.metrics.outbox_age.set(stats.oldest_pending_age_seconds)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("periodic chores failed")
+        await asyncio.sleep(interval)
+
+
+def start_workers(runtime: Runtime, front_line: FrontLine | None = None) -> OutboxWorker:
+    worker = build_worker(runtime, front_line)
+    runtime.spawn(worker.run(), "outbox-worker")
+    runtime.spawn(periodic_chores(runtime), "periodic-chores")
+    return worker

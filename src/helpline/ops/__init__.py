@@ -1,0 +1,1 @@
+"""Operating the service: health, metrics, and the outbox's dead rows."""

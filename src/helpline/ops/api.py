@@ -1,0 +1,107 @@
+"""Routes: health check, Prometheus metrics, outbox inspection and retry of dead rows (admins)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+from sqlalchemy import select, text
+
+from helpline import __version__
+from helpline.auth.dependencies import AdminPrincipal, RuntimeDep
+from helpline.platform import outbox
+from helpline.platform.errors import NotFound
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/api/v1/health")
+async def health(runtime: RuntimeDep, response: Response) -> dict[str, Any]:
+    database = "ok"
+    try:
+        async with runtime.db.sessions() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception as exc:
+        database = f"error: {type(exc).__name__}"
+        response.status_code = 503
+    return {
+        "status": "ok" if database == "ok" else "degraded",
+        "version": __version__,
+        "database": database,
+        "database_kind": runtime.db.engine.dialect.name,
+        "realtime": "redis" if runtime.settings.redis_url else "in-process",
+    }
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(runtime: RuntimeDep) -> Response:
+    async with runtime.db.sessions() as session:
+        stats = await outbox.stats(session)
+    m = runtime.metrics
+    m.outbox_depth.set(stats.pending)
+    m.outbox_dead.set(stats.dead)
+    m.outbox_age.set(stats.oldest_pending_age_seconds)
+    m.websocket_clients.set(runtime.hub.client_count)
+    return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class OutboxRowPublic(BaseModel):
+    id: int
+    topic: str
+    status: str
+    attempts: int
+    created_at: datetime
+    available_at: datetime
+    last_error: str | None
+
+
+class OutboxOverview(BaseModel):
+    pending: int
+    dead: int
+    oldest_pending_age_seconds: float
+    dead_rows: list[OutboxRowPublic]
+
+
+@router.get("/api/v1/outbox", response_model=OutboxOverview)
+async def outbox_overview(
+    principal: AdminPrincipal, runtime: RuntimeDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> OutboxOverview:
+    async with runtime.db.sessions() as session:
+        stats = await outbox.stats(session)
+        dead = (
+            await session.execute(
+                select(outbox.OutboxRow)
+                .where(outbox.OutboxRow.status == outbox.DEAD)
+                .order_by(outbox.OutboxRow.id.desc())
+                .limit(limit)
+            )
+        ).scalars()
+        rows = [
+            OutboxRowPublic(
+                id=r.id,
+                topic=r.topic,
+                status=r.status,
+                attempts=r.attempts,
+                created_at=r.created_at,
+                available_at=r.available_at,
+                last_error=r.last_error,
+            )
+            for r in dead
+        ]
+    return OutboxOverview(
+        pending=stats.pending,
+        dead=stats.dead,
+        oldest_pending_age_seconds=stats.oldest_pending_age_seconds,
+        dead_rows=rows,
+    )
+
+
+@router.post("/api/v1/outbox/{row_id}/retry", status_code=202)
+async def retry_dead_row(row_id: int, principal: AdminPrincipal, runtime: RuntimeDep) -> dict[str, int]:
+    async with runtime.db.transaction() as session:
+        if not await outbox.retry_dead(session, row_id):
+            raise NotFound("no dead outbox row with that id")
+    return {"id": row_id}

@@ -1,0 +1,168 @@
+"""The transactional outbox: rows written with the change that caused them, claimed and settled by workers."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Index, String, Text, delete, event, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from helpline.platform.clock import utcnow
+from helpline.platform.db import Base, BigId
+
+PENDING = "pending"
+DEAD = "dead"
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_claim", "status", "available_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    topic: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default=PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    available_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None]
+    locked_by: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+# Listeners that want to know a row was committed (the in-process worker wakes up at once).
+_commit_listeners: list[Any] = []
+
+
+def on_enqueue(listener: Any) -> None:
+    _commit_listeners.append(listener)
+
+
+def remove_listener(listener: Any) -> None:
+    if listener in _commit_listeners:
+        _commit_listeners.remove(listener)
+
+
+def enqueue(session: AsyncSession, topic: str, payload: dict[str, Any], *, delay_seconds: float = 0) -> None:
+    """Add an outbox row to the caller's transaction; it becomes visible to workers only when that commits."""
+    row = OutboxRow(topic=topic, payload=payload)
+    if delay_seconds:
+        row.available_at = utcnow() + timedelta(seconds=delay_seconds)
+    session.add(row)
+    if not session.info.get("outbox_wake_hooked"):
+        session.info["outbox_wake_hooked"] = True
+        event.listen(session.sync_session, "after_commit", _wake_listeners)
+
+
+def _wake_listeners(_session: Any) -> None:
+    # Only a signal: workers still read the committed rows from the database.
+    for listener in list(_commit_listeners):
+        listener()
+
+
+@dataclass(frozen=True)
+class ClaimedRow:
+    id: int
+    topic: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+async def claim(
+    session: AsyncSession, *, worker_id: str, limit: int, lease_seconds: float
+) -> list[ClaimedRow]:
+    """Lease up to `limit` due rows. SKIP LOCKED lets many workers claim disjoint rows on PostgreSQL;
+    SQLite serialises writers, which gives the same guarantee. An expired lease (a dead worker) is re-claimed."""
+    now = utcnow()
+    due = (
+        select(OutboxRow.id)
+        .where(
+            OutboxRow.status == PENDING,
+            OutboxRow.available_at <= now,
+            (OutboxRow.locked_until.is_(None)) | (OutboxRow.locked_until < now),
+        )
+        .order_by(OutboxRow.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    result = await session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id.in_(due.scalar_subquery()))
+        .values(
+            locked_until=now + timedelta(seconds=lease_seconds),
+            locked_by=worker_id,
+            attempts=OutboxRow.attempts + 1,
+        )
+        .returning(OutboxRow.id, OutboxRow.topic, OutboxRow.payload, OutboxRow.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    rows = [ClaimedRow(id=r.id, topic=r.topic, payload=r.payload, attempts=r.attempts) for r in result]
+    rows.sort(key=lambda r: r.id)
+    return rows
+
+
+async def complete(session: AsyncSession, ids: list[int], *, worker_id: str) -> None:
+    """Done rows are deleted; only our own lease may settle a row (a re-claimed row belongs to another)."""
+    if ids:
+        await session.execute(
+            delete(OutboxRow).where(OutboxRow.id.in_(ids), OutboxRow.locked_by == worker_id)
+        )
+
+
+def backoff_seconds(attempts: int, *, base: float, maximum: float) -> float:
+    """Exponential backoff with full jitter on the upper half, so retries of many rows spread out."""
+    ceiling = min(maximum, base * (2 ** max(0, attempts - 1)))
+    return ceiling / 2 + random.random() * ceiling / 2
+
+
+async def fail(
+    session: AsyncSession,
+    row: ClaimedRow,
+    error: str,
+    *,
+    worker_id: str,
+    max_attempts: int,
+    base: float,
+    maximum: float,
+) -> bool:
+    """Schedule a retry, or mark the row dead after max_attempts. Returns True when it died."""
+    dead = row.attempts >= max_attempts
+    values: dict[str, Any] = {"last_error": error[:2000], "locked_until": None, "locked_by": None}
+    if dead:
+        values["status"] = DEAD
+    else:
+        values["available_at"] = utcnow() + timedelta(
+            seconds=backoff_seconds(row.attempts, base=base, maximum=maximum)
+        )
+    await session.execute(
+        update(OutboxRow).where(OutboxRow.id == row.id, OutboxRow.locked_by == worker_id).values(**values)
+    )
+    return dead
+
+
+@dataclass(frozen=True)
+class OutboxStats:
+    pending: int
+    dead: int
+    oldest_pending_age_seconds: float
+
+
+async def stats(session: AsyncSession) -> OutboxStats:
+    pending_q = select(func.count(), func.min(OutboxRow.created_at)).where(OutboxRow.status == PENDING)
+    count, oldest = (await session.execute(pending_q)).one()
+    dead = (await session.execute(select(func.count()).where(OutboxRow.status == DEAD))).scalar_one()
+    age = (utcnow() - oldest).total_seconds() if oldest else 0.0
+    return OutboxStats(pending=int(count), dead=int(dead), oldest_pending_age_seconds=max(0.0, age))
+
+
+async def retry_dead(session: AsyncSession, row_id: int) -> bool:
+    result = await session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id == row_id, OutboxRow.status == DEAD)
+        .values(status=PENDING, attempts=0, available_at=utcnow(), last_error=None)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,185 @@
+"""The outbox worker loop: claim due rows, run their topic's handler, settle them; many may run at once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from helpline.platform import outbox
+from helpline.platform.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a handler gets: the row's payload and whether this is its last try (so it can fail visibly)."""
+
+    id: int
+    payload: dict[str, Any]
+    attempt: int
+    last_attempt: bool
+
+
+Handler = Callable[[Job], Awaitable[None]]
+
+
+class RetryLater(Exception):
+    """A handler's way to say: the side effect did not happen, try again with backoff."""
+
+
+class OutboxWorker:
+    """Runs handlers for committed outbox rows.
+
+    Rows of a topic marked `ordered` run one after another in id order within a batch (realtime frames);
+    the others run concurrently. A handler that raises is retried with exponential backoff and lands in the
+    dead state after the configured number of attempts; handlers are idempotent, because a crash after the
+    side effect but before the row is settled runs them again.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        handlers: dict[str, Handler],
+        *,
+        ordered_topics: frozenset[str] = frozenset(),
+        concurrency: int = 16,
+        batch_size: int = 100,
+        poll_seconds: float = 0.5,
+        lease_seconds: float = 60.0,
+        max_attempts: int = 12,
+        backoff_base: float = 2.0,
+        backoff_max: float = 3600.0,
+    ) -> None:
+        self.db = db
+        self.handlers = handlers
+        self.ordered_topics = ordered_topics
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.lease_seconds = lease_seconds
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def wake(self) -> None:
+        """Thread-safe nudge: a row was committed, look now instead of at the next poll."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._wake.set()
+        else:
+            loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        outbox.on_enqueue(self.wake)
+        log.info("outbox worker %s started", self.worker_id)
+        try:
+            while not self._stopping:
+                try:
+                    handled = await self.run_once()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # A database hiccup must not kill the loop; back off and try again.
+                    log.exception("outbox worker iteration failed")
+                    await asyncio.sleep(self.poll_seconds)
+                    continue
+                if handled < self.batch_size:
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+        finally:
+            outbox.remove_listener(self.wake)
+
+    def stop(self) -> None:
+        self._stopping = True
+        self.wake()
+
+    async def run_once(self) -> int:
+        """Claim one batch, run it, settle it. Returns how many rows were claimed."""
+        async with self.db.transaction() as session:
+            rows = await outbox.claim(
+                session, worker_id=self.worker_id, limit=self.batch_size, lease_seconds=self.lease_seconds
+            )
+        if not rows:
+            return 0
+        ordered = [r for r in rows if r.topic in self.ordered_topics]
+        parallel = [r for r in rows if r.topic not in self.ordered_topics]
+        results: dict[int, str | None] = {}
+
+        async def run_ordered() -> None:
+            for row in ordered:
+                results[row.id] = await self._run_handler(row)
+
+        async def run_one(row: outbox.ClaimedRow) -> None:
+            async with self._semaphore:
+                results[row.id] = await self._run_handler(row)
+
+        await asyncio.gather(run_ordered(), *(run_one(r) for r in parallel))
+        await self._settle(rows, results)
+        return len(rows)
+
+    async def _run_handler(self, row: outbox.ClaimedRow) -> str | None:
+        handler = self.handlers.get(row.topic)
+        if handler is None:
+            return f"no handler for topic {row.topic!r}"
+        try:
+            await handler(
+                Job(
+                    id=row.id,
+                    payload=row.payload,
+                    attempt=row.attempts,
+                    last_attempt=row.attempts >= self.max_attempts,
+                )
+            )
+        except RetryLater as exc:
+            return str(exc) or "retry requested"
+        except Exception as exc:
+            log.exception("outbox handler %s failed for row %s", row.topic, row.id)
+            return f"{type(exc).__name__}: {exc}"
+        return None
+
+    async def _settle(self, rows: list[outbox.ClaimedRow], results: dict[int, str | None]) -> None:
+        async with self.db.transaction() as session:
+            await outbox.complete(
+                session, [r.id for r in rows if results.get(r.id) is None], worker_id=self.worker_id
+            )
+            for row in rows:
+                error = results.get(row.id)
+                if error is None:
+                    continue
+                died = await outbox.fail(
+                    session,
+                    row,
+                    error,
+                    worker_id=self.worker_id,
+                    max_attempts=self.max_attempts,
+                    base=self.backoff_base,
+                    maximum=self.backoff_max,
+                )
+                if died:
+                    log.error(
+                        "outbox row %s (%s) is dead after %s attempts: %s",
+                        row.id,
+                        row.topic,
+                        row.attempts,
+                        error,
+                    )

@@ -1,0 +1,1 @@
+"""Company profiles (brands) and the events they run."""

@@ -1,0 +1,112 @@
+"""Fan-out backends: in-process for one server, Redis pub/sub so any API process reaches any socket.
+
+The broker assigns each frame its event id at publish time, so ids increase in the order frames are
+delivered. Ids start from the wall clock in microseconds, so after a restart (in-process) or a Redis
+flush they are still larger than any a client saw before, and such a client is told to re-sync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import redis.asyncio as aioredis
+
+log = logging.getLogger(__name__)
+
+FrameHandler = Callable[[dict[str, Any]], None]
+
+
+def _clock_seed() -> int:
+    return time.time_ns() // 1000
+
+
+class Broker(Protocol):
+    async def start(self, on_frame: FrameHandler) -> None: ...
+
+    async def publish(self, frame: dict[str, Any]) -> int: ...
+
+    async def close(self) -> None: ...
+
+
+class InProcessBroker:
+    def __init__(self) -> None:
+        self._ids = itertools.count(_clock_seed())
+        self._on_frame: FrameHandler | None = None
+
+    async def start(self, on_frame: FrameHandler) -> None:
+        self._on_frame = on_frame
+
+    async def publish(self, frame: dict[str, Any]) -> int:
+        event_id = next(self._ids)
+        if self._on_frame is not None:
+            self._on_frame({**frame, "id": event_id})
+        return event_id
+
+    async def close(self) -> None:
+        self._on_frame = None
+
+
+# INCR and PUBLISH in one atomic script: ids reach subscribers in increasing order.
+_PUBLISH_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[2]) end
+local id = redis.call('INCR', KEYS[1])
+redis.call('PUBLISH', KEYS[2], id .. ' ' .. ARGV[1])
+return id
+"""
+
+
+class RedisBroker:
+    def __init__(self, url: str, prefix: str) -> None:
+        self._redis = aioredis.from_url(url)
+        self._seq_key = f"{prefix}:realtime:seq"
+        self._channel = f"{prefix}:realtime"
+        self._script = self._redis.register_script(_PUBLISH_SCRIPT)
+        self._task: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+
+    async def start(self, on_frame: FrameHandler) -> None:
+        self._task = asyncio.create_task(self._listen(on_frame), name="redis-realtime-listener")
+        await asyncio.wait_for(self._ready.wait(), timeout=10)
+
+    async def _listen(self, on_frame: FrameHandler) -> None:
+        while True:
+            try:
+                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+                await pubsub.subscribe(self._channel)
+                self._ready.set()
+                async for message in pubsub.listen():
+                    if message.get("type") != "message":
+                        continue
+                    raw = message["data"]
+                    event_id, _, body = (raw.decode() if isinstance(raw, bytes) else raw).partition(" ")
+                    try:
+                        frame = json.loads(body)
+                    except ValueError:
+                        log.warning("dropping malformed realtime frame from redis")
+                        continue
+                    on_frame({**frame, "id": int(event_id)})
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Frames published while we were away are covered by the clients' re-sync.
+                log.exception("redis realtime subscription lost; reconnecting")
+                await asyncio.sleep(1)
+
+    async def publish(self, frame: dict[str, Any]) -> int:
+        body = json.dumps(frame, separators=(",", ":"), default=str)
+        return int(await self._script(keys=[self._seq_key, self._channel], args=[body, _clock_seed()]))
+
+    async def close(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                log.debug("redis listener ended")
+        await self._redis.aclose()

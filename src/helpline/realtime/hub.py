@@ -1,0 +1,87 @@
+"""The per-process relay: keeps recent frames for replay and pushes each to the sockets allowed to see it.
+
+It runs no queries and holds no rules of its own: a frame names its audience (a channel), and a socket
+carries the principal that was resolved when it connected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from helpline.auth.permissions import Principal
+
+log = logging.getLogger(__name__)
+
+RESYNC = {"type": "resync", "reason": "missed events are no longer available; reload the inbox"}
+
+
+@dataclass(eq=False)
+class Subscriber:
+    principal: Principal
+    queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(maxsize=2000))
+    overflowed: bool = False
+
+    def may_see(self, frame: dict[str, Any]) -> bool:
+        audience = frame.get("audience") or {}
+        if "operator_id" in audience:
+            return audience["operator_id"] == self.principal.operator_id
+        channel_id = audience.get("channel_id")
+        if channel_id is None:
+            return self.principal.sees_all_channels
+        return self.principal.can_see_channel(int(channel_id))
+
+
+def client_view(frame: dict[str, Any]) -> dict[str, Any]:
+    """What a socket receives: the frame without its routing information."""
+    return {k: v for k, v in frame.items() if k != "audience"}
+
+
+class RealtimeHub:
+    def __init__(self, buffer_size: int = 10_000) -> None:
+        self._buffer: deque[dict[str, Any]] = deque(maxlen=buffer_size)
+        self._subscribers: set[Subscriber] = set()
+        self.last_event_id = 0
+
+    @property
+    def client_count(self) -> int:
+        return len(self._subscribers)
+
+    def on_frame(self, frame: dict[str, Any]) -> None:
+        self._buffer.append(frame)
+        self.last_event_id = max(self.last_event_id, int(frame["id"]))
+        for subscriber in list(self._subscribers):
+            if subscriber.may_see(frame):
+                self._push(subscriber, client_view(frame))
+
+    def _push(self, subscriber: Subscriber, frame: dict[str, Any]) -> None:
+        try:
+            subscriber.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            # A client too slow to keep up is dropped and told to re-sync rather than slowing everyone.
+            subscriber.overflowed = True
+            self._subscribers.discard(subscriber)
+
+    def subscribe(self, principal: Principal, last_event_id: int | None) -> Subscriber:
+        """Register first, then replay, so nothing published in between is lost (duplicates are skipped
+        by the client through the event id)."""
+        subscriber = Subscriber(principal)
+        self._subscribers.add(subscriber)
+        if last_event_id is not None:
+            self._replay(subscriber, last_event_id)
+        return subscriber
+
+    def _replay(self, subscriber: Subscriber, last_event_id: int) -> None:
+        oldest = self._buffer[0]["id"] if self._buffer else None
+        if last_event_id > self.last_event_id or (oldest is not None and last_event_id < oldest - 1):
+            self._push(subscriber, dict(RESYNC))
+            return
+        for frame in list(self._buffer):
+            if frame["id"] > last_event_id and subscriber.may_see(frame):
+                self._push(subscriber, client_view(frame))
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.discard(subscriber)

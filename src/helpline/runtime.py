@@ -1,0 +1,80 @@
+"""The composition root: one Runtime per process holds the settings, database, stores and clients."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+import httpx
+
+from helpline.platform.crypto import SecretBox, UrlSigner
+from helpline.platform.db import Database
+from helpline.platform.http import guarded_client
+from helpline.platform.metrics import Metrics
+from helpline.platform.storage import BlobStore
+from helpline.realtime.brokers import Broker, InProcessBroker, RedisBroker
+from helpline.realtime.hub import RealtimeHub
+from helpline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    box: SecretBox
+    signer: UrlSigner
+    blobs: BlobStore
+    broker: Broker
+    hub: RealtimeHub
+    http: httpx.AsyncClient
+    metrics: Metrics
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    def create(cls, settings: Settings, *, http: httpx.AsyncClient | None = None) -> Runtime:
+        broker: Broker = (
+            RedisBroker(settings.redis_url, settings.redis_prefix)
+            if settings.redis_url
+            else InProcessBroker()
+        )
+        return cls(
+            settings=settings,
+            db=Database(settings.database_url),
+            box=SecretBox(settings.secret_key),
+            signer=UrlSigner(settings.secret_key),
+            blobs=BlobStore(
+                settings.attachments_dir,
+                max_bytes=settings.max_attachment_bytes,
+                allowed_types=settings.allowed_attachment_types,
+            ),
+            broker=broker,
+            hub=RealtimeHub(settings.realtime_buffer_size),
+            http=http
+            or guarded_client(
+                allow_private=settings.allow_private_targets, timeout=settings.http_timeout_seconds
+            ),
+            metrics=Metrics(),
+        )
+
+    async def start_realtime(self) -> None:
+        await self.broker.start(self.hub.on_frame)
+
+    def spawn(self, coro: object, name: str) -> None:
+        task = asyncio.create_task(coro, name=name)  # type: ignore[arg-type]
+        self.tasks.append(task)
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):
+                log.debug("background task %s ended", task.get_name())
+        self.tasks.clear()
+        await self.broker.close()
+        await self.http.aclose()
+        await self.db.dispose()

@@ -1,0 +1,146 @@
+"""One validated settings class: environment variables prefixed HELPLINE_, optionally from a .env file."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(RuntimeError):
+    """Raised at start-up when the configuration is invalid; its message says what to fix."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HELPLINE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("./var")
+    database_url: str = ""
+    redis_url: str = ""
+    redis_prefix: str = "helpline"
+    secret_key: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    allow_private_targets: bool = False
+
+    # Attachments
+    max_attachment_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    allowed_attachment_types: list[str] = [
+        "image/*",
+        "audio/*",
+        "video/*",
+        "application/pdf",
+        "text/plain",
+        "text/csv",
+        "application/zip",
+        "application/msword",
+        "application/vnd.openxmlformats-officedocument.*",
+        "application/vnd.ms-excel",
+        "application/octet-stream",
+    ]
+    max_request_bytes: int = Field(default=40 * 1024 * 1024, gt=0)
+
+    # Workers
+    run_workers: bool = True
+    worker_concurrency: int = Field(default=16, ge=1, le=256)
+    worker_batch_size: int = Field(default=100, ge=1, le=1000)
+    outbox_poll_seconds: float = Field(default=0.5, gt=0)
+    outbox_lease_seconds: float = Field(default=60.0, gt=0)
+    outbox_max_attempts: int = Field(default=12, ge=1)
+    outbox_backoff_base_seconds: float = Field(default=2.0, gt=0)
+    outbox_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    http_timeout_seconds: float = Field(default=15.0, gt=0)
+
+    # Auth
+    session_hours: int = Field(default=12, ge=1)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lock_seconds: int = Field(default=60, ge=1)
+
+    # Realtime
+    realtime_buffer_size: int = Field(default=10_000, ge=100)
+
+    # Demo
+    demo: bool = False
+    demo_interval_seconds: float = Field(default=8.0, gt=0)
+
+    log_level: str = "INFO"
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url_is_http(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_supported(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("only sqlite+aiosqlite:// and postgresql+asyncpg:// URLs are supported")
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if value.startswith("sqlite:///"):
+            return "sqlite+aiosqlite:///" + value.split(":///", 1)[1]
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_scheme(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{(self.data_dir / 'helpline.db').resolve()}"
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+
+def ensure_secret_key(settings: Settings) -> str:
+    """Return the secret key, generating it into the data dir on first start when it is not configured."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / "secret_key"
+    if path.exists():
+        settings.secret_key = path.read_text().strip()
+        return settings.secret_key
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(key)
+    settings.secret_key = key
+    return key
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build and validate the settings; turn pydantic's error into one readable message."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = [
+            f"  HELPLINE_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+        ]
+        raise SettingsError("invalid configuration:\n" + "\n".join(lines)) from None
+    ensure_secret_key(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,1 @@
+"""The operator web UI (its own issue); for now the landing page."""

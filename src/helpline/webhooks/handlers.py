@@ -1,0 +1,99 @@
+"""Webhook workers: expand an event into one delivery per subscriber, then POST each one, signed."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+from sqlalchemy import select
+
+from helpline.platform.clock import utcnow
+from helpline.platform.crypto import sign_header
+from helpline.platform.netguard import UnsafeTarget
+from helpline.platform.outbox import enqueue
+from helpline.platform.worker import Handler, Job, RetryLater
+from helpline.runtime import Runtime
+from helpline.webhooks.events import DELIVER_TOPIC
+from helpline.webhooks.models import Webhook, WebhookDelivery
+
+
+def make_fanout_handler(runtime: Runtime) -> Handler:
+    async def fanout(job: Job) -> None:
+        event = str(job.payload["event"])
+        async with runtime.db.transaction() as session:
+            hooks = (await session.execute(select(Webhook).where(Webhook.active.is_(True)))).scalars()
+            done = set(
+                (
+                    await session.execute(
+                        select(WebhookDelivery.webhook_id).where(WebhookDelivery.source_event_id == job.id)
+                    )
+                ).scalars()
+            )
+            for hook in hooks:
+                if (event not in hook.events and "*" not in hook.events) or hook.id in done:
+                    continue
+                delivery = WebhookDelivery(
+                    webhook_id=hook.id,
+                    event=event,
+                    source_event_id=job.id,
+                    payload={"event": event, "source_event_id": job.id, "data": job.payload["data"]},
+                    status="pending",
+                )
+                session.add(delivery)
+                await session.flush()
+                enqueue(session, DELIVER_TOPIC, {"delivery_id": delivery.id})
+
+    return fanout
+
+
+def make_deliver_handler(runtime: Runtime) -> Handler:
+    async def deliver(job: Job) -> None:
+        delivery_id = int(job.payload["delivery_id"])
+        async with runtime.db.sessions() as session:
+            delivery = await session.get(WebhookDelivery, delivery_id)
+            if delivery is None or delivery.status != "pending":
+                return
+            hook = await session.get(Webhook, delivery.webhook_id)
+            if hook is None:
+                return
+            body = json.dumps(
+                {"id": delivery.id, "created_at": delivery.created_at.isoformat(), **delivery.payload},
+                separators=(",", ":"),
+            ).encode()
+            secret = str(runtime.box.open(hook.secret)["secret"])
+            url = hook.url
+        headers = {
+            "Content-Type": "application/json",
+            "X-Helpline-Event": str(delivery.event),
+            "X-Helpline-Delivery": str(delivery_id),
+            "X-Helpline-Signature": sign_header(secret, body),
+            "Idempotency-Key": f"helpline-webhook-{delivery_id}",
+        }
+        code: int | None = None
+        error: str | None = None
+        permanent = False
+        try:
+            response = await runtime.http.post(url, content=body, headers=headers)
+            code = response.status_code
+            if not response.is_success:
+                error = f"HTTP {code}: {response.text[:200]}"
+                permanent = 400 <= code < 500 and code not in (408, 409, 425, 429)
+        except UnsafeTarget as exc:
+            error, permanent = exc.message, True
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        async with runtime.db.transaction() as session:
+            row = await session.get(WebhookDelivery, delivery_id)
+            if row is None:
+                return
+            row.attempts += 1
+            row.response_code = code
+            row.last_error = error
+            if error is None:
+                row.status, row.delivered_at = "succeeded", utcnow()
+            elif permanent or job.last_attempt:
+                row.status = "failed"
+        if error is not None and not permanent and not job.last_attempt:
+            raise RetryLater(error)
+
+    return deliver
