@@ -54,8 +54,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [
-            f"{'.'.join(str(p) for p in err['loc'] if p != 'body') or 'body'}: {err['msg']}"
-            for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc'] if p != 'body') or 'body'}: {err['msg']}" for err in exc.errors()
         ]
         code = "invalid_json" if any(err["type"] == "json_invalid" for err in exc.errors()) else "invalid"
         return _error(422, code, "; ".join(problems[:5]), {"errors": problems})

@@ -79,9 +79,7 @@ async def _ensure_first_admin(settings: Settings) -> tuple[str, str] | None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--demo/--no-demo", default=None, help="Seed demo data and run simulated customers.")
-@click.option(
-    "--workers/--no-workers", "run_workers", default=None, help="Run outbox workers in this process."
-)
+@click.option("--workers/--no-workers", "run_workers", default=None, help="Run outbox workers in this process.")
 def serve(host: str, port: int, demo: bool | None, run_workers: bool | None) -> None:
     """Run the API server (and, by default, the workers) after applying migrations."""
     import uvicorn
@@ -148,9 +146,7 @@ def operator() -> None:
 @operator.command("create")
 @click.option("--email", required=True)
 @click.option("--password", required=True)
-@click.option(
-    "--role", type=click.Choice(["agent", "supervisor", "admin"]), default="agent", show_default=True
-)
+@click.option("--role", type=click.Choice(["agent", "supervisor", "admin"]), default="agent", show_default=True)
 @click.option("--name", default=None)
 def operator_create(email: str, password: str, role: str, name: str | None) -> None:
     """Create an operator."""
@@ -165,9 +161,7 @@ def operator_create(email: str, password: str, role: str, name: str | None) -> N
 
     settings = _settings()
     try:
-        data = OperatorCreate(
-            email=email, password=password, role=Role(role), name=name or email.split("@")[0]
-        )
+        data = OperatorCreate(email=email, password=password, role=Role(role), name=name or email.split("@")[0])
     except ValidationError as exc:
         raise click.ClickException("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())) from None
     upgrade(settings.database_url)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -36,9 +38,7 @@ class Runtime:
     @classmethod
     def create(cls, settings: Settings, *, http: httpx.AsyncClient | None = None) -> Runtime:
         broker: Broker = (
-            RedisBroker(settings.redis_url, settings.redis_prefix)
-            if settings.redis_url
-            else InProcessBroker()
+            RedisBroker(settings.redis_url, settings.redis_prefix) if settings.redis_url else InProcessBroker()
         )
         return cls(
             settings=settings,
@@ -53,17 +53,15 @@ class Runtime:
             broker=broker,
             hub=RealtimeHub(settings.realtime_buffer_size),
             http=http
-            or guarded_client(
-                allow_private=settings.allow_private_targets, timeout=settings.http_timeout_seconds
-            ),
+            or guarded_client(allow_private=settings.allow_private_targets, timeout=settings.http_timeout_seconds),
             metrics=Metrics(),
         )
 
     async def start_realtime(self) -> None:
         await self.broker.start(self.hub.on_frame)
 
-    def spawn(self, coro: object, name: str) -> None:
-        task = asyncio.create_task(coro, name=name)  # type: ignore[arg-type]
+    def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
         self.tasks.append(task)
 
     async def close(self) -> None:

@@ -132,9 +132,7 @@ def load_settings(**overrides: object) -> Settings:
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        lines = [
-            f"  HELPLINE_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
-        ]
+        lines = [f"  HELPLINE_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()]
         raise SettingsError("invalid configuration:\n" + "\n".join(lines)) from None
     ensure_secret_key(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -33,9 +33,7 @@ def make_fetch_handler(runtime: Runtime) -> Handler:
         data = b""
         content_type = ""
         try:
-            data, content_type = await adapter.fetch_attachment(
-                source_url, runtime.settings.max_attachment_bytes
-            )
+            data, content_type = await adapter.fetch_attachment(source_url, runtime.settings.max_attachment_bytes)
             blob = runtime.blobs.put(data, attachment.content_type or content_type)
         except HelplineError as exc:
             error = exc.message  # too large, refused type, unsafe target: retrying will not help

@@ -14,9 +14,7 @@ from helpline.platform.db import Base, BigId, IdMixin
 class Attachment(IdMixin, Base):
     __tablename__ = "attachments"
 
-    message_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("messages.id", ondelete="CASCADE"), index=True
-    )
+    message_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("messages.id", ondelete="CASCADE"), index=True)
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(255))
     size: Mapped[int] = mapped_column(BigId, default=0)

@@ -110,9 +110,7 @@ async def authenticate(session: AsyncSession, token: str) -> tuple[Principal, Au
         raise Unauthorized("invalid or expired token")
     channel_ids = frozenset(
         (
-            await session.execute(
-                select(ChannelMember.channel_id).where(ChannelMember.operator_id == operator.id)
-            )
+            await session.execute(select(ChannelMember.channel_id).where(ChannelMember.operator_id == operator.id))
         ).scalars()
     )
     principal = Principal(
@@ -142,9 +140,7 @@ async def create_operator(session: AsyncSession, data: OperatorCreate, *, actor_
     try:
         await session.flush()
     except IntegrityError:
-        raise Conflict(
-            f"an operator with e-mail {data.email} already exists", code="duplicate_email"
-        ) from None
+        raise Conflict(f"an operator with e-mail {data.email} already exists", code="duplicate_email") from None
     await _set_memberships(session, operator.id, data.channel_ids)
     record(
         session,
@@ -157,9 +153,7 @@ async def create_operator(session: AsyncSession, data: OperatorCreate, *, actor_
     return operator
 
 
-async def update_operator(
-    session: AsyncSession, operator_id: int, data: OperatorUpdate, *, actor_id: int
-) -> Operator:
+async def update_operator(session: AsyncSession, operator_id: int, data: OperatorUpdate, *, actor_id: int) -> Operator:
     operator = await session.get(Operator, operator_id)
     if operator is None:
         raise NotFound("no such operator")

@@ -25,18 +25,14 @@ operators = APIRouter(prefix="/operators", tags=["operators"])
 async def _public(session, operator: Operator) -> OperatorPublic:  # type: ignore[no-untyped-def]
     channel_ids = sorted(
         (
-            await session.execute(
-                select(ChannelMember.channel_id).where(ChannelMember.operator_id == operator.id)
-            )
+            await session.execute(select(ChannelMember.channel_id).where(ChannelMember.operator_id == operator.id))
         ).scalars()
     )
     return OperatorPublic.model_validate(operator).model_copy(update={"channel_ids": channel_ids})
 
 
 @router.post("/auth/login", response_model=LoginResponse)
-async def login_route(
-    body: LoginRequest, request: Request, response: Response, runtime: RuntimeDep
-) -> LoginResponse:
+async def login_route(body: LoginRequest, request: Request, response: Response, runtime: RuntimeDep) -> LoginResponse:
     s = runtime.settings
     policy = LoginPolicy(
         max_failures=s.login_max_failures, lock_seconds=s.login_lock_seconds, session_hours=s.session_hours
@@ -112,9 +108,7 @@ async def list_operators(principal: CurrentPrincipal, runtime: RuntimeDep) -> li
 
 
 @operators.post("", response_model=OperatorPublic, status_code=201)
-async def create_operator_route(
-    body: OperatorCreate, principal: AdminPrincipal, runtime: RuntimeDep
-) -> OperatorPublic:
+async def create_operator_route(body: OperatorCreate, principal: AdminPrincipal, runtime: RuntimeDep) -> OperatorPublic:
     async with runtime.db.transaction() as session:
         operator = await create_operator(session, body, actor_id=principal.operator_id)
         return await _public(session, operator)

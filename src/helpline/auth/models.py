@@ -46,9 +46,7 @@ class AuthSession(IdMixin, Base):
 
     __tablename__ = "auth_sessions"
 
-    operator_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("operators.id", ondelete="CASCADE"), index=True
-    )
+    operator_id: Mapped[int] = mapped_column(BigId, ForeignKey("operators.id", ondelete="CASCADE"), index=True)
     token_digest: Mapped[str] = mapped_column(String(64), unique=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

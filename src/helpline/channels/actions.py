@@ -35,9 +35,7 @@ def _prepare(kind: str, credentials: dict[str, Any], settings: dict[str, Any]) -
         return adapter_class(kind).prepare(credentials, settings)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise Invalid(
-            f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}", code="bad_channel_config"
-        ) from None
+        raise Invalid(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}", code="bad_channel_config") from None
 
 
 async def _check_outbound_targets(kind: str, prepared: PreparedChannel, *, allow_private: bool) -> None:
@@ -66,9 +64,7 @@ async def set_members(session: AsyncSession, channel_id: int, operator_ids: list
 async def member_ids(session: AsyncSession, channel_id: int) -> list[int]:
     return sorted(
         (
-            await session.execute(
-                select(ChannelMember.operator_id).where(ChannelMember.channel_id == channel_id)
-            )
+            await session.execute(select(ChannelMember.operator_id).where(ChannelMember.channel_id == channel_id))
         ).scalars()
     )
 

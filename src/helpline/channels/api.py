@@ -40,17 +40,13 @@ async def _public(runtime: Runtime, session, channel: Channel) -> ChannelPublic:
 async def list_channels(principal: CurrentPrincipal, runtime: RuntimeDep) -> list[ChannelPublic]:
     async with runtime.db.sessions() as session:
         rows = (
-            await session.execute(
-                select(Channel).where(principal.channel_filter(Channel.id)).order_by(Channel.id)
-            )
+            await session.execute(select(Channel).where(principal.channel_filter(Channel.id)).order_by(Channel.id))
         ).scalars()
         return [await _public(runtime, session, c) for c in rows]
 
 
 @router.post("", response_model=ChannelWithSecrets, status_code=201)
-async def create_channel(
-    body: ChannelCreate, principal: AdminPrincipal, runtime: RuntimeDep
-) -> ChannelWithSecrets:
+async def create_channel(body: ChannelCreate, principal: AdminPrincipal, runtime: RuntimeDep) -> ChannelWithSecrets:
     async with runtime.db.transaction() as session:
         channel, reveal = await actions.create_channel(
             session,
@@ -90,9 +86,7 @@ async def update_channel(
 
 
 @router.post("/{channel_id}/rotate-secret", response_model=ChannelWithSecrets)
-async def rotate_secret(
-    channel_id: int, principal: AdminPrincipal, runtime: RuntimeDep
-) -> ChannelWithSecrets:
+async def rotate_secret(channel_id: int, principal: AdminPrincipal, runtime: RuntimeDep) -> ChannelWithSecrets:
     """Issue a new signing secret for a generic API channel; the old one stops working at once."""
     async with runtime.db.transaction() as session:
         channel = await session.get(Channel, channel_id)

@@ -26,9 +26,7 @@ class PayloadInvalid(Exception):
 class DeliveryError(Exception):
     """A send failed. Retryable errors are retried with backoff; permanent ones mark the message failed."""
 
-    def __init__(
-        self, reason: str, *, retryable: bool, code: str | None = None, needs_reauth: bool = False
-    ) -> None:
+    def __init__(self, reason: str, *, retryable: bool, code: str | None = None, needs_reauth: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable

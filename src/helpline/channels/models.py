@@ -15,9 +15,7 @@ class Channel(IdMixin, TimestampMixin, Base):
 
     kind: Mapped[str] = mapped_column(String(32), index=True)
     name: Mapped[str] = mapped_column(String(200))
-    profile_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("profiles.id", ondelete="SET NULL"), index=True
-    )
+    profile_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("profiles.id", ondelete="SET NULL"), index=True)
     default_event_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("events.id", ondelete="SET NULL"))
     # Encrypted JSON (platform.crypto.SecretBox); never returned by the API.
     credentials: Mapped[str | None] = mapped_column(Text)
@@ -30,9 +28,7 @@ class Channel(IdMixin, TimestampMixin, Base):
 class ChannelMember(Base):
     __tablename__ = "channel_members"
 
-    channel_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True
-    )
+    channel_id: Mapped[int] = mapped_column(BigId, ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True)
     operator_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("operators.id", ondelete="CASCADE"), primary_key=True, index=True
     )

@@ -9,7 +9,7 @@ from helpline.channels.generic.adapter import GenericApiAdapter
 from helpline.platform.errors import Invalid
 
 ADAPTERS: dict[str, type[ChannelAdapter]] = {
-    GenericApiAdapter.kind: GenericApiAdapter,
+    GenericApiAdapter.kind: GenericApiAdapter,  # type: ignore[dict-item]
 }
 
 

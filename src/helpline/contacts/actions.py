@@ -13,9 +13,7 @@ from helpline.conversations.models import Conversation
 from helpline.platform.errors import Invalid, NotFound
 
 
-async def contact_for_identity(
-    session: AsyncSession, kind: str, incoming: InboundContact
-) -> tuple[Contact, bool]:
+async def contact_for_identity(session: AsyncSession, kind: str, incoming: InboundContact) -> tuple[Contact, bool]:
     """The contact behind (kind, provider id), created on first sight. Never merges by name, e-mail or
     phone: a wrong automatic merge shows one customer's history to another."""
     row = (
@@ -44,9 +42,7 @@ async def contact_for_identity(
     return contact, True
 
 
-async def update_contact(
-    session: AsyncSession, contact_id: int, data: ContactUpdate, *, actor_id: int
-) -> Contact:
+async def update_contact(session: AsyncSession, contact_id: int, data: ContactUpdate, *, actor_id: int) -> Contact:
     contact = await session.get(Contact, contact_id)
     if contact is None:
         raise NotFound("no such contact")

@@ -20,16 +20,14 @@ router = APIRouter(prefix="/contacts", tags=["contacts"])
 
 def _visible_contact_clause(principal: Principal):  # type: ignore[no-untyped-def]
     """Agents see the contacts that have a conversation in one of their channels."""
-    return exists().where(
-        Conversation.contact_id == Contact.id, principal.channel_filter(Conversation.channel_id)
-    )
+    return exists().where(Conversation.contact_id == Contact.id, principal.channel_filter(Conversation.channel_id))
 
 
 async def _get_visible(session, principal: Principal, contact_id: int) -> Contact:  # type: ignore[no-untyped-def]
     stmt = select(Contact).where(Contact.id == contact_id)
     if not principal.sees_all_channels:
         stmt = stmt.where(_visible_contact_clause(principal))
-    contact = (await session.execute(stmt)).scalar_one_or_none()
+    contact: Contact | None = (await session.execute(stmt)).scalar_one_or_none()
     if contact is None:
         raise NotFound("no such contact")
     return contact
@@ -82,16 +80,12 @@ async def update_contact(
 
 
 @router.get("/{contact_id}/identities", response_model=list[IdentityPublic])
-async def list_identities(
-    contact_id: int, principal: CurrentPrincipal, runtime: RuntimeDep
-) -> list[IdentityPublic]:
+async def list_identities(contact_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> list[IdentityPublic]:
     async with runtime.db.sessions() as session:
         await _get_visible(session, principal, contact_id)
         rows = (
             await session.execute(
-                select(ContactIdentity)
-                .where(ContactIdentity.contact_id == contact_id)
-                .order_by(ContactIdentity.id)
+                select(ContactIdentity).where(ContactIdentity.contact_id == contact_id).order_by(ContactIdentity.id)
             )
         ).scalars()
         return [IdentityPublic.model_validate(i) for i in rows]

@@ -86,9 +86,7 @@ def _preview(text: str | None, attachments: list[Attachment]) -> str | None:
     return None
 
 
-async def _open_conversation(
-    session: AsyncSession, channel: Channel, contact_id: int
-) -> tuple[Conversation, bool]:
+async def _open_conversation(session: AsyncSession, channel: Channel, contact_id: int) -> tuple[Conversation, bool]:
     """The contact's current conversation on this channel; a new one after the last was resolved."""
     current = (
         await session.execute(
@@ -223,9 +221,7 @@ async def receive_inbound(
     await conversation_changed(session, conversation, created=created)
     await message_changed(session, message, created=True, attachments=attachments)
     enqueue(session, ROUTING_TOPIC, {"conversation_id": conversation.id, "message_id": message.id})
-    return InboundOutcome(
-        message=message, conversation=conversation, duplicate=False, attachments=attachments
-    )
+    return InboundOutcome(message=message, conversation=conversation, duplicate=False, attachments=attachments)
 
 
 async def apply_delivery_status(
@@ -236,9 +232,7 @@ async def apply_delivery_status(
     message = (
         await session.execute(
             select(Message)
-            .where(
-                Message.channel_id == channel_id, Message.provider_message_id == status.provider_message_id
-            )
+            .where(Message.channel_id == channel_id, Message.provider_message_id == status.provider_message_id)
             .with_for_update()
         )
     ).scalar_one_or_none()
@@ -260,9 +254,7 @@ async def apply_delivery_status(
 
 async def _locked_conversation(session: AsyncSession, conversation_id: int) -> Conversation:
     conversation = (
-        await session.execute(
-            select(Conversation).where(Conversation.id == conversation_id).with_for_update()
-        )
+        await session.execute(select(Conversation).where(Conversation.id == conversation_id).with_for_update())
     ).scalar_one_or_none()
     if conversation is None:
         raise NotFound("no such conversation")
@@ -345,9 +337,7 @@ async def send_reply(
     return message
 
 
-def _take_over(
-    session: AsyncSession, conversation: Conversation, operator_id: int | None, *, reason: str
-) -> None:
+def _take_over(session: AsyncSession, conversation: Conversation, operator_id: int | None, *, reason: str) -> None:
     conversation.handler = Handler.human.value
     if conversation.status in (Status.pending.value, Status.snoozed.value):
         conversation.status = Status.open.value
@@ -512,9 +502,7 @@ async def wake_snoozed(session: AsyncSession, now: datetime) -> int:
         ).scalars()
     )
     for conversation in due:
-        conversation.status = (
-            Status.pending if conversation.handler == Handler.bot.value else Status.open
-        ).value
+        conversation.status = (Status.pending if conversation.handler == Handler.bot.value else Status.open).value
         conversation.snoozed_until = None
         conversation.last_activity_at = now
         await conversation_changed(session, conversation)

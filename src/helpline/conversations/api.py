@@ -166,9 +166,7 @@ async def post_reply(
 
 
 @router.post("/{conversation_id}/takeover", response_model=ConversationPublic)
-async def takeover(
-    conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep
-) -> ConversationPublic:
+async def takeover(conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> ConversationPublic:
     await _visible(runtime, principal, conversation_id)
     async with runtime.db.transaction() as session:
         await actions.takeover(session, conversation_id, principal=principal)
@@ -176,9 +174,7 @@ async def takeover(
 
 
 @router.post("/{conversation_id}/handback", response_model=ConversationPublic)
-async def handback(
-    conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep
-) -> ConversationPublic:
+async def handback(conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> ConversationPublic:
     await _visible(runtime, principal, conversation_id)
     async with runtime.db.transaction() as session:
         await actions.handback(session, conversation_id, principal=principal)
@@ -211,16 +207,12 @@ async def _set_status(
 
 
 @router.post("/{conversation_id}/resolve", response_model=ConversationPublic)
-async def resolve(
-    conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep
-) -> ConversationPublic:
+async def resolve(conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> ConversationPublic:
     return await _set_status(runtime, principal, conversation_id, Status.resolved)
 
 
 @router.post("/{conversation_id}/reopen", response_model=ConversationPublic)
-async def reopen(
-    conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep
-) -> ConversationPublic:
+async def reopen(conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> ConversationPublic:
     return await _set_status(runtime, principal, conversation_id, Status.open)
 
 
@@ -234,9 +226,7 @@ async def snooze(
 
 
 @router.post("/{conversation_id}/read", response_model=ConversationPublic)
-async def mark_read(
-    conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep
-) -> ConversationPublic:
+async def mark_read(conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> ConversationPublic:
     await _visible(runtime, principal, conversation_id)
     async with runtime.db.transaction() as session:
         await actions.mark_read(session, conversation_id)

@@ -30,9 +30,7 @@ async def conversation_changed(
     profile = await session.get(Profile, channel.profile_id) if channel.profile_id else None
     event = await session.get(Event, conversation.event_id) if conversation.event_id else None
     assignee = await session.get(Operator, conversation.assignee_id) if conversation.assignee_id else None
-    data = present_conversation(conversation, contact, channel, profile, event, assignee).model_dump(
-        mode="json"
-    )
+    data = present_conversation(conversation, contact, channel, profile, event, assignee).model_dump(mode="json")
     frame_type = "conversation.created" if created else "conversation.updated"
     emit_frame(session, frame_type, data=data, channel_id=channel.id, conversation_id=conversation.id)
     emit_webhook_event(session, webhook_event or frame_type, data)
@@ -48,7 +46,5 @@ async def message_changed(
         )
     data = present_message(message, operator, attachments).model_dump(mode="json")
     frame_type = "message.created" if created else "message.updated"
-    emit_frame(
-        session, frame_type, data=data, channel_id=message.channel_id, conversation_id=message.conversation_id
-    )
+    emit_frame(session, frame_type, data=data, channel_id=message.channel_id, conversation_id=message.conversation_id)
     emit_webhook_event(session, frame_type, data)

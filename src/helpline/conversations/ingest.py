@@ -28,9 +28,7 @@ async def ingest_events(runtime: Runtime, channel: Channel, events: list[Inbound
             for attempt in range(3):
                 try:
                     async with runtime.db.transaction() as session:
-                        outcome = await receive_inbound(
-                            session, channel=channel, inbound=item, blobs=runtime.blobs
-                        )
+                        outcome = await receive_inbound(session, channel=channel, inbound=item, blobs=runtime.blobs)
                     break
                 except IntegrityError:
                     if attempt == 2:

@@ -54,11 +54,7 @@ class DeliveryState(enum.StrEnum):
 
     @property
     def rank(self) -> int:
-        return (
-            ["received", "queued", "sent", "delivered", "read"].index(self.value)
-            if self.value != "failed"
-            else 99
-        )
+        return ["received", "queued", "sent", "delivered", "read"].index(self.value) if self.value != "failed" else 99
 
 
 class Conversation(IdMixin, TimestampMixin, Base):
@@ -72,12 +68,8 @@ class Conversation(IdMixin, TimestampMixin, Base):
     contact_id: Mapped[int] = mapped_column(BigId, ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(16), default=Status.open.value, index=True)
     handler: Mapped[str] = mapped_column(String(8), default=Handler.human.value)
-    assignee_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("operators.id", ondelete="SET NULL"), index=True
-    )
-    event_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("events.id", ondelete="SET NULL"), index=True
-    )
+    assignee_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("operators.id", ondelete="SET NULL"), index=True)
+    event_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("events.id", ondelete="SET NULL"), index=True)
     priority: Mapped[str] = mapped_column(String(8), default=Priority.none.value)
     tags: Mapped[list[str]] = mapped_column(default=list)
     snoozed_until: Mapped[datetime | None]

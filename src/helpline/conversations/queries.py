@@ -56,18 +56,16 @@ def present_conversation(
     adapter = ADAPTERS.get(channel.kind)
     return ConversationPublic(
         id=conversation.id,
-        status=conversation.status,  # type: ignore[arg-type]
-        handler=conversation.handler,  # type: ignore[arg-type]
-        priority=conversation.priority,  # type: ignore[arg-type]
+        status=conversation.status,
+        handler=conversation.handler,
+        priority=conversation.priority,
         tags=list(conversation.tags or []),
         contact=ContactBrief(id=contact.id, name=contact.name, avatar_url=contact.avatar_url),
         channel=ChannelBrief(id=channel.id, kind=channel.kind, name=channel.name),
         profile=NamedLogo(id=profile.id, name=profile.name, logo_url=logo_url(profile.logo_attachment_id))
         if profile
         else None,
-        event=NamedLogo(id=event.id, name=event.name, logo_url=logo_url(event.logo_attachment_id))
-        if event
-        else None,
+        event=NamedLogo(id=event.id, name=event.name, logo_url=logo_url(event.logo_attachment_id)) if event else None,
         assignee=OperatorBrief(id=assignee.id, name=assignee.name) if assignee else None,
         last_message=LastMessage(
             preview=conversation.last_message_preview,
@@ -75,9 +73,7 @@ def present_conversation(
             at=conversation.last_message_at,
         ),
         unread_count=conversation.unread_count,
-        window=window_state(
-            adapter.window if adapter else None, conversation.last_inbound_at, now or utcnow()
-        ),
+        window=window_state(adapter.window if adapter else None, conversation.last_inbound_at, now or utcnow()),
         snoozed_until=conversation.snoozed_until,
         last_inbound_at=conversation.last_inbound_at,
         last_activity_at=conversation.last_activity_at,
@@ -85,14 +81,12 @@ def present_conversation(
     )
 
 
-def present_message(
-    message: Message, operator: Operator | None, attachments: list[Attachment]
-) -> MessagePublic:
+def present_message(message: Message, operator: Operator | None, attachments: list[Attachment]) -> MessagePublic:
     return MessagePublic(
         id=message.id,
         conversation_id=message.conversation_id,
-        direction=message.direction,  # type: ignore[arg-type]
-        author_kind=message.author_kind,  # type: ignore[arg-type]
+        direction=message.direction,
+        author_kind=message.author_kind,
         operator=OperatorBrief(id=operator.id, name=operator.name) if operator else None,
         text=message.text,
         content_type=message.content_type,
@@ -119,7 +113,7 @@ def present_message(
     )
 
 
-def _conversation_rows() -> Select[tuple[Conversation, Contact, Channel, Profile, Event, Operator]]:
+def _conversation_rows() -> Select[Conversation, Contact, Channel, Profile, Event, Operator]:
     return (
         select(Conversation, Contact, Channel, Profile, Event, Operator)
         .join(Contact, Contact.id == Conversation.contact_id)
@@ -217,7 +211,7 @@ async def list_conversations(
     stmt = stmt.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc()).limit(limit + 1)
     rows = (await session.execute(stmt)).all()
     now = utcnow()
-    items = [present_conversation(*row, now=now) for row in rows[:limit]]
+    items = [present_conversation(c, contact, ch, p, e, a, now=now) for c, contact, ch, p, e, a in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1][0]
@@ -225,9 +219,7 @@ async def list_conversations(
     return ConversationPage(items=items, next_cursor=next_cursor)
 
 
-async def get_visible_conversation(
-    session: AsyncSession, principal: Principal, conversation_id: int
-) -> Conversation:
+async def get_visible_conversation(session: AsyncSession, principal: Principal, conversation_id: int) -> Conversation:
     """The conversation, or 404 when it does not exist or this operator may not see it (no leak of existence)."""
     conversation = await session.get(Conversation, conversation_id)
     if conversation is None or not principal.can_see_channel(conversation.channel_id):
@@ -236,17 +228,13 @@ async def get_visible_conversation(
 
 
 async def conversation_public(session: AsyncSession, conversation_id: int) -> ConversationPublic:
-    row = (
-        await session.execute(_conversation_rows().where(Conversation.id == conversation_id))
-    ).one_or_none()
+    row = (await session.execute(_conversation_rows().where(Conversation.id == conversation_id))).one_or_none()
     if row is None:
         raise NotFound("no such conversation")
-    return present_conversation(*row)
+    return present_conversation(*row.tuple())
 
 
-async def _attachments_by_message(
-    session: AsyncSession, message_ids: list[int]
-) -> dict[int, list[Attachment]]:
+async def _attachments_by_message(session: AsyncSession, message_ids: list[int]) -> dict[int, list[Attachment]]:
     grouped: dict[int, list[Attachment]] = {}
     if not message_ids:
         return grouped
@@ -263,13 +251,10 @@ async def messages_public(session: AsyncSession, messages: list[Message]) -> lis
     operators: dict[int, Operator] = {}
     if operator_ids:
         operators = {
-            o.id: o
-            for o in (await session.execute(select(Operator).where(Operator.id.in_(operator_ids)))).scalars()
+            o.id: o for o in (await session.execute(select(Operator).where(Operator.id.in_(operator_ids)))).scalars()
         }
     attachments = await _attachments_by_message(session, [m.id for m in messages])
-    return [
-        present_message(m, operators.get(m.operator_id or 0), attachments.get(m.id, [])) for m in messages
-    ]
+    return [present_message(m, operators.get(m.operator_id or 0), attachments.get(m.id, [])) for m in messages]
 
 
 async def message_public(session: AsyncSession, message: Message) -> MessagePublic:

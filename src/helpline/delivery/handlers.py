@@ -137,9 +137,7 @@ def make_delivery_handler(runtime: Runtime) -> Handler:
         except Exception as exc:
             if job.last_attempt:
                 # Never leave a reply "queued" forever: the operator must see that it did not go out.
-                await _record(
-                    runtime, message_id, error=DeliveryError(f"internal error: {exc}", retryable=False)
-                )
+                await _record(runtime, message_id, error=DeliveryError(f"internal error: {exc}", retryable=False))
             raise
         runtime.metrics.outbound_messages.labels(channel.kind, "sent").inc()
         await _record(runtime, message_id, receipt=receipt)

@@ -13,9 +13,7 @@ class ReplyNotAllowed(Conflict):
     code = "reply_window_closed"
 
 
-def window_state(
-    window: ReplyWindow | None, last_inbound_at: datetime | None, now: datetime
-) -> WindowState | None:
+def window_state(window: ReplyWindow | None, last_inbound_at: datetime | None, now: datetime) -> WindowState | None:
     """open / closing / closed with its expiry, or None for channels that have no window."""
     if window is None:
         return None
@@ -52,8 +50,7 @@ def check_reply_allowed(
     if window.human_extension is not None and author_kind != "operator":
         allowed.append("operator reply with HUMAN_AGENT")
     raise ReplyNotAllowed(
-        "the provider's reply window is closed: free text would be dropped; "
-        f"send one of: {', '.join(allowed)}",
+        f"the provider's reply window is closed: free text would be dropped; send one of: {', '.join(allowed)}",
         details={
             "allowed": allowed,
             "last_inbound_at": last_inbound_at.isoformat() if last_inbound_at else None,

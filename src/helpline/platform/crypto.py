@@ -39,9 +39,7 @@ class SecretBox:
         try:
             value: dict[str, Any] = json.loads(self._fernet.decrypt(token.encode()))
         except InvalidToken as exc:
-            raise DecryptionError(
-                "stored credentials cannot be decrypted with the current secret key"
-            ) from exc
+            raise DecryptionError("stored credentials cannot be decrypted with the current secret key") from exc
         return value
 
 

@@ -9,9 +9,7 @@ class HelplineError(Exception):
     status_code = 400
     code = "bad_request"
 
-    def __init__(
-        self, message: str, *, code: str | None = None, details: dict[str, Any] | None = None
-    ) -> None:
+    def __init__(self, message: str, *, code: str | None = None, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         if code:

@@ -45,9 +45,7 @@ class Metrics:
             "helpline_websocket_clients", "Connected operator websockets", registry=self.registry
         )
         self.outbox_depth = Gauge("helpline_outbox_pending", "Outbox rows waiting", registry=self.registry)
-        self.outbox_dead = Gauge(
-            "helpline_outbox_dead", "Outbox rows that exhausted retries", registry=self.registry
-        )
+        self.outbox_dead = Gauge("helpline_outbox_dead", "Outbox rows that exhausted retries", registry=self.registry)
         self.outbox_age = Gauge(
             "helpline_outbox_oldest_pending_seconds",
             "Age of the oldest waiting outbox row",

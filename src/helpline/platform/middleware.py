@@ -84,14 +84,14 @@ class MetricsMiddleware:
         start = time.perf_counter()
         status = 500
 
-        async def send_wrapper(message: dict[str, Any]) -> None:  # type: ignore[misc]
+        async def send_wrapper(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-            await send(message)  # type: ignore[arg-type]
+            await send(message)
 
         try:
-            await self.app(scope, receive, send_wrapper)  # type: ignore[arg-type]
+            await self.app(scope, receive, send_wrapper)
         finally:
             route = scope.get("route")
             template = getattr(route, "path", "unmatched")

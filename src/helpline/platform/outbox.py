@@ -72,9 +72,7 @@ class ClaimedRow:
     attempts: int
 
 
-async def claim(
-    session: AsyncSession, *, worker_id: str, limit: int, lease_seconds: float
-) -> list[ClaimedRow]:
+async def claim(session: AsyncSession, *, worker_id: str, limit: int, lease_seconds: float) -> list[ClaimedRow]:
     """Lease up to `limit` due rows. SKIP LOCKED lets many workers claim disjoint rows on PostgreSQL;
     SQLite serialises writers, which gives the same guarantee. An expired lease (a dead worker) is re-claimed."""
     now = utcnow()
@@ -108,15 +106,13 @@ async def claim(
 async def complete(session: AsyncSession, ids: list[int], *, worker_id: str) -> None:
     """Done rows are deleted; only our own lease may settle a row (a re-claimed row belongs to another)."""
     if ids:
-        await session.execute(
-            delete(OutboxRow).where(OutboxRow.id.in_(ids), OutboxRow.locked_by == worker_id)
-        )
+        await session.execute(delete(OutboxRow).where(OutboxRow.id.in_(ids), OutboxRow.locked_by == worker_id))
 
 
 def backoff_seconds(attempts: int, *, base: float, maximum: float) -> float:
     """Exponential backoff with full jitter on the upper half, so retries of many rows spread out."""
     ceiling = min(maximum, base * (2 ** max(0, attempts - 1)))
-    return ceiling / 2 + random.random() * ceiling / 2
+    return float(ceiling / 2 + random.random() * ceiling / 2)
 
 
 async def fail(
@@ -135,9 +131,7 @@ async def fail(
     if dead:
         values["status"] = DEAD
     else:
-        values["available_at"] = utcnow() + timedelta(
-            seconds=backoff_seconds(row.attempts, base=base, maximum=maximum)
-        )
+        values["available_at"] = utcnow() + timedelta(seconds=backoff_seconds(row.attempts, base=base, maximum=maximum))
     await session.execute(
         update(OutboxRow).where(OutboxRow.id == row.id, OutboxRow.locked_by == worker_id).values(**values)
     )

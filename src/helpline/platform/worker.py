@@ -159,9 +159,7 @@ class OutboxWorker:
 
     async def _settle(self, rows: list[outbox.ClaimedRow], results: dict[int, str | None]) -> None:
         async with self.db.transaction() as session:
-            await outbox.complete(
-                session, [r.id for r in rows if results.get(r.id) is None], worker_id=self.worker_id
-            )
+            await outbox.complete(session, [r.id for r in rows if results.get(r.id) is None], worker_id=self.worker_id)
             for row in rows:
                 error = results.get(row.id)
                 if error is None:

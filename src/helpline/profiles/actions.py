@@ -17,9 +17,7 @@ LOGO_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 LOGO_MAX_BYTES = 2 * 1024 * 1024
 
 
-async def create_profile(
-    session: AsyncSession, *, name: str, description: str | None, actor_id: int | None
-) -> Profile:
+async def create_profile(session: AsyncSession, *, name: str, description: str | None, actor_id: int | None) -> Profile:
     profile = Profile(name=name, description=description)
     session.add(profile)
     try:
@@ -45,7 +43,7 @@ async def update_row(
     *,
     actor_id: int,
 ) -> Profile | Event:
-    row = await session.get(model, row_id)
+    row: Profile | Event | None = await session.get(model, row_id)
     if row is None:
         raise NotFound(f"no such {model.__tablename__[:-1]}")
     if changes.get("profile_id") is not None and await session.get(Profile, changes["profile_id"]) is None:
@@ -90,7 +88,7 @@ async def create_event(session: AsyncSession, data: dict[str, Any], *, actor_id:
 async def delete_row(
     session: AsyncSession, model: type[Profile] | type[Event], row_id: int, *, actor_id: int | None
 ) -> None:
-    row = await session.get(model, row_id)
+    row: Profile | Event | None = await session.get(model, row_id)
     if row is None:
         raise NotFound(f"no such {model.__tablename__[:-1]}")
     await session.delete(row)
@@ -116,16 +114,14 @@ async def set_logo(
     content_type: str,
     actor_id: int | None,
 ) -> Profile | Event:
-    row = await session.get(model, row_id)
+    row: Profile | Event | None = await session.get(model, row_id)
     if row is None:
         raise NotFound(f"no such {model.__tablename__[:-1]}")
     if content_type not in LOGO_TYPES:
         raise Invalid(f"a logo must be one of {', '.join(LOGO_TYPES)}", code="attachment_type")
     if len(data) > LOGO_MAX_BYTES:
         raise Invalid(f"a logo may be at most {LOGO_MAX_BYTES} bytes", code="too_large")
-    attachment = store_bytes(
-        session, blobs, data=data, filename=filename, content_type=content_type, message_id=None
-    )
+    attachment = store_bytes(session, blobs, data=data, filename=filename, content_type=content_type, message_id=None)
     await session.flush()
     row.logo_attachment_id = attachment.id
     kind = model.__tablename__[:-1]

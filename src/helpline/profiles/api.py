@@ -66,15 +66,11 @@ async def _upload_logo(
 @router.get("/profiles", response_model=list[ProfilePublic])
 async def list_profiles(principal: CurrentPrincipal, runtime: RuntimeDep) -> list[ProfilePublic]:
     async with runtime.db.sessions() as session:
-        return [
-            _profile(p) for p in (await session.execute(select(Profile).order_by(Profile.name))).scalars()
-        ]
+        return [_profile(p) for p in (await session.execute(select(Profile).order_by(Profile.name))).scalars()]
 
 
 @router.post("/profiles", response_model=ProfilePublic, status_code=201)
-async def create_profile(
-    body: ProfileCreate, principal: AdminPrincipal, runtime: RuntimeDep
-) -> ProfilePublic:
+async def create_profile(body: ProfileCreate, principal: AdminPrincipal, runtime: RuntimeDep) -> ProfilePublic:
     async with runtime.db.transaction() as session:
         return _profile(
             await actions.create_profile(
@@ -147,9 +143,7 @@ async def get_event(event_id: int, principal: CurrentPrincipal, runtime: Runtime
 
 
 @router.patch("/events/{event_id}", response_model=EventPublic)
-async def update_event(
-    event_id: int, body: EventUpdate, principal: AdminPrincipal, runtime: RuntimeDep
-) -> EventPublic:
+async def update_event(event_id: int, body: EventUpdate, principal: AdminPrincipal, runtime: RuntimeDep) -> EventPublic:
     async with runtime.db.transaction() as session:
         row = await actions.update_row(
             session, Event, event_id, body.model_dump(exclude_unset=True), actor_id=principal.operator_id

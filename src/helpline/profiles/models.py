@@ -22,9 +22,7 @@ class Profile(IdMixin, TimestampMixin, Base):
 class Event(IdMixin, TimestampMixin, Base):
     __tablename__ = "events"
 
-    profile_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("profiles.id", ondelete="SET NULL"), index=True
-    )
+    profile_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("profiles.id", ondelete="SET NULL"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
     starts_on: Mapped[date | None]

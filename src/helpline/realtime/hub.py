@@ -28,7 +28,7 @@ class Subscriber:
     def may_see(self, frame: dict[str, Any]) -> bool:
         audience = frame.get("audience") or {}
         if "operator_id" in audience:
-            return audience["operator_id"] == self.principal.operator_id
+            return bool(audience["operator_id"] == self.principal.operator_id)
         channel_id = audience.get("channel_id")
         if channel_id is None:
             return self.principal.sees_all_channels

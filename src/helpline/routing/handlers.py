@@ -16,9 +16,7 @@ def make_routing_handler(runtime: Runtime, front_line: FrontLine) -> JobHandler:
             conversation = await session.get(Conversation, conversation_id)
             if conversation is None:
                 return
-            bot_handles = (
-                conversation.handler == Handler.bot.value and conversation.status != Status.resolved.value
-            )
+            bot_handles = conversation.handler == Handler.bot.value and conversation.status != Status.resolved.value
         if bot_handles:
             # The human queue needs no work here: the conversation is already listed, and operators were
             # told by the realtime frame written with the message.

@@ -27,14 +27,10 @@ async def seed(runtime: Runtime) -> Channel:
     """Idempotent: a second start finds what the first created."""
     base = runtime.settings.base_url
     async with runtime.db.transaction() as session:
-        channel = (
-            await session.execute(select(Channel).where(Channel.name == DEMO_CHANNEL))
-        ).scalar_one_or_none()
+        channel = (await session.execute(select(Channel).where(Channel.name == DEMO_CHANNEL))).scalar_one_or_none()
         if channel is not None:
             return channel
-        profile = (
-            await session.execute(select(Profile).where(Profile.name == DEMO_PROFILE))
-        ).scalar_one_or_none()
+        profile = (await session.execute(select(Profile).where(Profile.name == DEMO_PROFILE))).scalar_one_or_none()
         if profile is None:
             profile = await create_profile(
                 session, name=DEMO_PROFILE, description="Car and home insurance", actor_id=None
@@ -102,6 +98,4 @@ async def start_demo(runtime: Runtime) -> None:
         interval_seconds=runtime.settings.demo_interval_seconds,
     )
     runtime.spawn(simulator.run(), "demo-simulator")
-    log.info(
-        "demo: simulated customers write to channel %s every ~%ss", channel.id, simulator.interval_seconds
-    )
+    log.info("demo: simulated customers write to channel %s every ~%ss", channel.id, simulator.interval_seconds)

@@ -32,9 +32,7 @@ async def list_webhooks(principal: AdminPrincipal, runtime: RuntimeDep) -> list[
 
 
 @router.post("", response_model=WebhookWithSecret, status_code=201)
-async def create_webhook(
-    body: WebhookCreate, principal: AdminPrincipal, runtime: RuntimeDep
-) -> WebhookWithSecret:
+async def create_webhook(body: WebhookCreate, principal: AdminPrincipal, runtime: RuntimeDep) -> WebhookWithSecret:
     async with runtime.db.transaction() as session:
         webhook, secret = await actions.create_webhook(
             session,

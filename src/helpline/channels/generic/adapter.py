@@ -73,9 +73,7 @@ class GenericApiAdapter:
         return [str(url)] if url else []
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> None:
-        if not self.secret or not verify_sha256_signature(
-            self.secret, body, headers.get(SIGNATURE_HEADER.lower())
-        ):
+        if not self.secret or not verify_sha256_signature(self.secret, body, headers.get(SIGNATURE_HEADER.lower())):
             raise WebhookRejected(f"missing or invalid {SIGNATURE_HEADER}")
 
     def parse_webhook(self, body: bytes) -> list[InboundEvent]:
@@ -92,9 +90,7 @@ class GenericApiAdapter:
                     raise PayloadInvalid(f"attachment {item.filename!r}: data is not valid base64") from None
                 attachments.append(InboundAttachment(item.filename, item.content_type, data=data))
             else:
-                attachments.append(
-                    InboundAttachment(item.filename, item.content_type, source_url=str(item.url))
-                )
+                attachments.append(InboundAttachment(item.filename, item.content_type, source_url=str(item.url)))
         contact = payload.contact
         return [
             InboundMessage(
@@ -134,9 +130,7 @@ class GenericApiAdapter:
 
     async def send(self, message: OutboundMessage) -> SentReceipt:
         if not self.settings.callback_url:
-            raise DeliveryError(
-                "this API channel has no callback URL configured", retryable=False, code="no_callback"
-            )
+            raise DeliveryError("this API channel has no callback URL configured", retryable=False, code="no_callback")
         body = self.outbound_body(message)
         headers = {
             "Content-Type": "application/json",
@@ -157,9 +151,7 @@ class GenericApiAdapter:
             if response.headers.get("content-type", "").startswith("application/json"):
                 try:
                     data = response.json()
-                    provider_id = (
-                        str(data["id"]) if isinstance(data, dict) and data.get("id") is not None else None
-                    )
+                    provider_id = str(data["id"]) if isinstance(data, dict) and data.get("id") is not None else None
                 except ValueError:
                     provider_id = None
             return SentReceipt(provider_message_id=provider_id)

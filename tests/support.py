@@ -1,0 +1,32 @@
+"""Test helpers shared across test modules: signing and posting API-channel messages."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from helpline.platform.crypto import sign_header
+
+
+def signed_inbound(secret: str, payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(payload).encode()
+    return body, {"Content-Type": "application/json", "X-Helpline-Signature": sign_header(secret, body)}
+
+
+async def post_inbound(
+    client: httpx.AsyncClient,
+    channel_id: int,
+    secret: str,
+    *,
+    contact_id: str = "c-1",
+    name: str = "Ana",
+    message_id: str = "m-1",
+    text: str = "hello",
+    **message: Any,
+) -> httpx.Response:
+    body, headers = signed_inbound(
+        secret, {"contact": {"id": contact_id, "name": name}, "message": {"id": message_id, "text": text, **message}}
+    )
+    return await client.post(f"/api/v1/channels/{channel_id}/inbound", content=body, headers=headers)
