@@ -1,0 +1,1 @@
+"""Benchmarks that drive a real `helpline serve` process over loopback."""

@@ -1,0 +1,137 @@
+"""Start and stop a real `helpline serve` subprocess on a free loopback port, with a fresh data dir and,
+for PostgreSQL, a fresh database (created and dropped here) plus Redis under a unique key prefix."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+HELPLINE_BIN = Path(sys.executable).with_name("helpline")
+STARTUP_TIMEOUT = 60.0
+
+
+@dataclass
+class Server:
+    base_url: str
+    pid: int
+    data_dir: Path
+    database_url: str
+    log_path: Path
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def postgres_database(admin_url: str) -> AsyncIterator[str]:
+    """A throw-away database; yields its SQLAlchemy URL and drops it afterwards."""
+    name = f"helpline_bench_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(admin_url, timeout=10)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    base = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    try:
+        yield f"{base}/{name}"
+    finally:
+        conn = await asyncpg.connect(admin_url, timeout=10)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+async def _wait_healthy(base_url: str, proc: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    async with httpx.AsyncClient(timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"helpline serve exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get(f"{base_url}/api/v1/health")).status_code == 200:
+                    return
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"helpline serve did not become healthy in {STARTUP_TIMEOUT:.0f}s")
+
+
+@contextlib.asynccontextmanager
+async def running_server(
+    backend: str, *, postgres_admin_url: str, redis_url: str, keep_data: bool = False
+) -> AsyncIterator[Server]:
+    data_dir = Path(tempfile.mkdtemp(prefix="helpline-bench-"))
+    async with contextlib.AsyncExitStack() as stack:
+        env = {
+            **os.environ,
+            "HELPLINE_DATA_DIR": str(data_dir),
+            "HELPLINE_SECRET_KEY": secrets.token_urlsafe(48),
+            "HELPLINE_LOG_LEVEL": "WARNING",
+        }
+        for key in ("HELPLINE_DATABASE_URL", "HELPLINE_REDIS_URL", "HELPLINE_REDIS_PREFIX", "HELPLINE_DEMO"):
+            env.pop(key, None)
+        if backend == "postgres":
+            database_url = await stack.enter_async_context(postgres_database(postgres_admin_url))
+            env["HELPLINE_DATABASE_URL"] = database_url
+            env["HELPLINE_REDIS_URL"] = redis_url
+            env["HELPLINE_REDIS_PREFIX"] = f"bench-{uuid.uuid4().hex[:10]}"
+        else:
+            database_url = f"sqlite+aiosqlite:///{data_dir / 'helpline.db'}"
+            env["HELPLINE_DATABASE_URL"] = database_url
+        port = free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        env["HELPLINE_BASE_URL"] = base_url
+        log_path = data_dir / "server.log"
+        with log_path.open("wb") as log_file:
+            proc = subprocess.Popen(
+                [str(HELPLINE_BIN), "serve", "--host", "127.0.0.1", "--port", str(port), "--no-demo"],
+                env=env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                cwd=data_dir,
+            )
+        try:
+            await _wait_healthy(base_url, proc, log_path)
+            yield Server(base_url=base_url, pid=proc.pid, data_dir=data_dir, database_url=database_url, log_path=log_path)
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+                try:
+                    await asyncio.to_thread(proc.wait, 20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    await asyncio.to_thread(proc.wait, 10)
+            if backend == "postgres":
+                # Our Redis keys (the realtime sequence) go with the run.
+                with contextlib.suppress(Exception):
+                    import redis.asyncio as aioredis
+
+                    client = aioredis.from_url(redis_url)
+                    try:
+                        keys = [k async for k in client.scan_iter(match=f"{env['HELPLINE_REDIS_PREFIX']}:*")]
+                        if keys:
+                            await client.delete(*keys)
+                    finally:
+                        await client.aclose()
+    if keep_data:
+        print(f"data dir kept: {data_dir}", file=sys.stderr)
+    else:
+        shutil.rmtree(data_dir, ignore_errors=True)
