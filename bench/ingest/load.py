@@ -89,7 +89,8 @@ async def prepare(base_url: str, data_dir: Path) -> Setup:
         line.split(": ", 1) for line in (data_dir / "initial-admin.txt").read_text().splitlines() if ": " in line
     )
     async with httpx.AsyncClient(base_url=base_url, timeout=HTTP_TIMEOUT) as client:
-        response = await client.post("/api/v1/auth/login", json={"email": lines["email"], "password": lines["password"]})
+        credentials = {"email": lines["email"], "password": lines["password"]}
+        response = await client.post("/api/v1/auth/login", json=credentials)
         response.raise_for_status()
         token = response.json()["access_token"]
         response = await client.post(
@@ -225,7 +226,7 @@ async def run_load(base_url: str, setup: Setup, config: LoadConfig) -> LoadResul
 
     for pmid in accepted:
         arrived = watcher.arrivals.get(pmid)
-        if arrived is None or arrived - sent_at[pmid] > config.frame_timeout + result.wall_seconds:
+        if arrived is None:
             result.missing_frames += 1
         else:
             result.latencies_ms.append((arrived - sent_at[pmid]) * 1000)

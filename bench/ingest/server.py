@@ -66,12 +66,27 @@ async def _wait_healthy(base_url: str, proc: subprocess.Popen[bytes], log_path: 
     async with httpx.AsyncClient(timeout=2.0) as client:
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError(f"helpline serve exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+                raise RuntimeError(f"helpline serve exited with {proc.returncode}:\n{_tail(log_path)}")
             with contextlib.suppress(httpx.HTTPError):
                 if (await client.get(f"{base_url}/api/v1/health")).status_code == 200:
                     return
             await asyncio.sleep(0.2)
     raise RuntimeError(f"helpline serve did not become healthy in {STARTUP_TIMEOUT:.0f}s")
+
+
+def _tail(path: Path) -> str:
+    return path.read_text(errors="replace")[-3000:]
+
+
+def _spawn(port: int, env: dict[str, str], cwd: Path, log_path: Path) -> subprocess.Popen[bytes]:
+    with log_path.open("wb") as log_file:
+        return subprocess.Popen(
+            [str(HELPLINE_BIN), "serve", "--host", "127.0.0.1", "--port", str(port), "--no-demo"],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+        )
 
 
 @contextlib.asynccontextmanager
@@ -100,17 +115,12 @@ async def running_server(
         base_url = f"http://127.0.0.1:{port}"
         env["HELPLINE_BASE_URL"] = base_url
         log_path = data_dir / "server.log"
-        with log_path.open("wb") as log_file:
-            proc = subprocess.Popen(
-                [str(HELPLINE_BIN), "serve", "--host", "127.0.0.1", "--port", str(port), "--no-demo"],
-                env=env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                cwd=data_dir,
-            )
+        proc = _spawn(port, env, data_dir, log_path)
         try:
             await _wait_healthy(base_url, proc, log_path)
-            yield Server(base_url=base_url, pid=proc.pid, data_dir=data_dir, database_url=database_url, log_path=log_path)
+            yield Server(
+                base_url=base_url, pid=proc.pid, data_dir=data_dir, database_url=database_url, log_path=log_path
+            )
         finally:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGINT)

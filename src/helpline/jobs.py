@@ -59,9 +59,7 @@ async def periodic_chores(runtime: Runtime, interval: float = 15.0) -> None:
                 await wake_snoozed(session, utcnow())
             async with runtime.db.sessions() as session:
                 stats = await outbox.stats(session)
-            runtime.metrics.outbox_depth.set(stats.pending)
-            runtime.metrics.outbox_dead.set(stats.dead)
-            runtime.metrics.outbox_age.set(stats.oldest_pending_age_seconds)
+            runtime.metrics.record_outbox(stats)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -65,16 +65,16 @@ async def login(
     ip: str | None = None,
     user_agent: str | None = None,
 ) -> LoginResult:
+    # One spelling for the lookup and the throttle, or " Ana@x" would get a fresh failure counter.
+    email = email.strip().lower()
     await check_not_locked(session, email)
-    operator = (
-        await session.execute(select(Operator).where(Operator.email == email.strip().lower()))
-    ).scalar_one_or_none()
+    operator = (await session.execute(select(Operator).where(Operator.email == email))).scalar_one_or_none()
     if not verify_password(operator.password_hash if operator else None, password) or operator is None:
         await record_failure(session, email, policy)
         raise Unauthorized("wrong e-mail or password", code="bad_credentials")
     if not operator.active:
         raise Unauthorized("this account is deactivated", code="deactivated")
-    await session.execute(delete(LoginThrottle).where(LoginThrottle.key == email.lower()))
+    await session.execute(delete(LoginThrottle).where(LoginThrottle.key == email))
     token = "hl_" + secrets.token_urlsafe(32)
     auth_session = AuthSession(
         operator_id=operator.id,
@@ -127,6 +127,8 @@ async def _set_memberships(session: AsyncSession, operator_id: int, channel_ids:
             raise Invalid(f"unknown channel ids: {sorted(missing)}")
     await session.execute(delete(ChannelMember).where(ChannelMember.operator_id == operator_id))
     session.add_all(ChannelMember(channel_id=cid, operator_id=operator_id) for cid in sorted(wanted))
+    # Sessions do not autoflush: without this, the response built in the same transaction lists no channels.
+    await session.flush()
 
 
 async def create_operator(session: AsyncSession, data: OperatorCreate, *, actor_id: int | None) -> Operator:

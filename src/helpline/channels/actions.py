@@ -59,6 +59,8 @@ async def set_members(session: AsyncSession, channel_id: int, operator_ids: list
             raise Invalid(f"unknown operator ids: {sorted(missing)}", code="unknown_operator")
     await session.execute(delete(ChannelMember).where(ChannelMember.channel_id == channel_id))
     session.add_all(ChannelMember(channel_id=channel_id, operator_id=oid) for oid in sorted(wanted))
+    # Sessions do not autoflush: without this, member_ids() in the same transaction reads the old list.
+    await session.flush()
 
 
 async def member_ids(session: AsyncSession, channel_id: int) -> list[int]:

@@ -12,12 +12,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpline.attachments.actions import queue_fetch, store_bytes
+from helpline.attachments.actions import queue_fetch, safe_filename, store_bytes
 from helpline.attachments.models import Attachment
 from helpline.audit.actions import record
 from helpline.auth.models import Operator, Role
 from helpline.auth.permissions import Principal
-from helpline.channels.base import DeliveryStatusChanged, InboundMessage
+from helpline.channels.base import DeliveryStatusChanged, InboundAttachment, InboundMessage
 from helpline.channels.models import Channel, ChannelMember
 from helpline.channels.registry import adapter_class
 from helpline.contacts.actions import contact_for_identity
@@ -35,7 +35,7 @@ from helpline.conversations.models import (
 from helpline.conversations.schemas import ConversationUpdate
 from helpline.engagement.windows import check_reply_allowed
 from helpline.platform.clock import utcnow
-from helpline.platform.errors import Conflict, Invalid, NotFound
+from helpline.platform.errors import Conflict, Invalid, NotFound, TooLarge
 from helpline.platform.outbox import enqueue
 from helpline.platform.storage import BlobStore
 from helpline.profiles.models import Event
@@ -121,6 +121,42 @@ async def _open_conversation(session: AsyncSession, channel: Channel, contact_id
     return conversation, True
 
 
+async def _inbound_attachment(
+    session: AsyncSession, blobs: BlobStore, item: InboundAttachment, message_id: int
+) -> Attachment:
+    """Store (or queue) one received file. A file we refuse (type, size) is recorded as failed with the
+    reason, and the customer's message is kept: refusing the whole message would lose what they wrote."""
+    try:
+        if item.data is not None:
+            return store_bytes(
+                session,
+                blobs,
+                data=item.data,
+                filename=item.filename,
+                content_type=item.content_type,
+                message_id=message_id,
+            )
+        blobs.check_type(item.content_type)
+        return await queue_fetch(
+            session,
+            source_url=item.source_url or "",
+            filename=item.filename,
+            content_type=item.content_type,
+            message_id=message_id,
+        )
+    except (Invalid, TooLarge) as exc:
+        failed = Attachment(
+            message_id=message_id,
+            filename=safe_filename(item.filename),
+            content_type=item.content_type,
+            size=len(item.data or b""),
+            state="failed",
+            error=exc.message,
+        )
+        session.add(failed)
+        return failed
+
+
 async def receive_inbound(
     session: AsyncSession,
     *,
@@ -179,30 +215,7 @@ async def receive_inbound(
     session.add(message)
     await session.flush()
 
-    attachments: list[Attachment] = []
-    for item in inbound.attachments:
-        if item.data is not None:
-            attachments.append(
-                store_bytes(
-                    session,
-                    blobs,
-                    data=item.data,
-                    filename=item.filename,
-                    content_type=item.content_type,
-                    message_id=message.id,
-                )
-            )
-        elif item.source_url:
-            blobs.check_type(item.content_type)
-            attachments.append(
-                await queue_fetch(
-                    session,
-                    source_url=item.source_url,
-                    filename=item.filename,
-                    content_type=item.content_type,
-                    message_id=message.id,
-                )
-            )
+    attachments = [await _inbound_attachment(session, blobs, item, message.id) for item in inbound.attachments]
     if attachments:
         await session.flush()
 
@@ -218,7 +231,7 @@ async def receive_inbound(
         conversation.status = Status.open.value
         conversation.snoozed_until = None
 
-    await conversation_changed(session, conversation, created=created)
+    await conversation_changed(session, conversation, created=created, channel=channel)
     await message_changed(session, message, created=True, attachments=attachments)
     enqueue(session, ROUTING_TOPIC, {"conversation_id": conversation.id, "message_id": message.id})
     return InboundOutcome(message=message, conversation=conversation, duplicate=False, attachments=attachments)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
+from starlette.datastructures import FormData
 
 from helpline.auth.dependencies import CurrentPrincipal, RuntimeDep
 from helpline.auth.permissions import Principal
@@ -90,30 +91,38 @@ async def list_messages(
         return await queries.list_messages(session, conversation_id, cursor=cursor, after=after, limit=limit)
 
 
+async def _read_form(form: FormData, runtime: Runtime) -> tuple[ReplyCreate, list[actions.Upload]]:
+    uploads: list[actions.Upload] = []
+    for item in form.getlist("files"):
+        if isinstance(item, str):
+            raise Invalid("`files` must be file parts")
+        data = await item.read()
+        runtime.blobs.check_size(len(data))
+        kind = item.content_type or "application/octet-stream"
+        runtime.blobs.check_type(kind)
+        uploads.append(actions.Upload(filename=item.filename, content_type=kind, data=data))
+    text = form.get("text")
+    reply_to = form.get("reply_to_id")
+    try:
+        body = ReplyCreate(
+            text=text if isinstance(text, str) else None,
+            reply_to_id=int(reply_to) if isinstance(reply_to, str) and reply_to else None,
+        )
+    except (ValidationError, ValueError) as exc:
+        raise Invalid(f"bad form field: {exc}") from None
+    return body, uploads
+
+
 async def _read_reply(request: Request, runtime: Runtime) -> tuple[ReplyCreate, list[actions.Upload]]:
     """JSON {"text"} or multipart with `text` and `files`; sizes and types are checked before storing."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         form = await request.form(max_files=MAX_FILES_PER_REPLY, max_fields=20)
-        uploads: list[actions.Upload] = []
-        for item in form.getlist("files"):
-            if isinstance(item, str):
-                raise Invalid("`files` must be file parts")
-            data = await item.read()
-            runtime.blobs.check_size(len(data))
-            kind = item.content_type or "application/octet-stream"
-            runtime.blobs.check_type(kind)
-            uploads.append(actions.Upload(filename=item.filename, content_type=kind, data=data))
-        text = form.get("text")
-        reply_to = form.get("reply_to_id")
         try:
-            body = ReplyCreate(
-                text=text if isinstance(text, str) else None,
-                reply_to_id=int(reply_to) if isinstance(reply_to, str) and reply_to else None,
-            )
-        except (ValidationError, ValueError) as exc:
-            raise Invalid(f"bad form field: {exc}") from None
-        return body, uploads
+            return await _read_form(form, runtime)
+        finally:
+            # Parts are spooled to temporary files; nothing else closes a form parsed by hand.
+            await form.close()
     raw = await request.body()
     try:
         return ReplyCreate.model_validate_json(raw or b"{}"), []

@@ -22,10 +22,15 @@ async def conversation_changed(
     *,
     created: bool = False,
     webhook_event: str | None = None,
+    channel: Channel | None = None,
 ) -> None:
-    """Frame + webhook for a conversation that was created or changed (objects come from the identity map)."""
+    """Frame + webhook for a conversation that was created or changed (objects come from the identity map).
+
+    `channel`: the conversation's channel when the caller already holds it (receive_inbound gets it from
+    the webhook route); saves one SELECT per inbound message, since it is not in this session's identity map."""
     contact = await session.get(Contact, conversation.contact_id)
-    channel = await session.get(Channel, conversation.channel_id)
+    if channel is None or channel.id != conversation.channel_id:
+        channel = await session.get(Channel, conversation.channel_id)
     assert contact is not None and channel is not None
     profile = await session.get(Profile, channel.profile_id) if channel.profile_id else None
     event = await session.get(Event, conversation.event_id) if conversation.event_id else None

@@ -231,7 +231,7 @@ async def conversation_public(session: AsyncSession, conversation_id: int) -> Co
     row = (await session.execute(_conversation_rows().where(Conversation.id == conversation_id))).one_or_none()
     if row is None:
         raise NotFound("no such conversation")
-    return present_conversation(*row.tuple())
+    return present_conversation(*row)
 
 
 async def _attachments_by_message(session: AsyncSession, message_ids: list[int]) -> dict[int, list[Attachment]]:

@@ -40,12 +40,9 @@ async def health(runtime: RuntimeDep, response: Response) -> dict[str, Any]:
 async def metrics(runtime: RuntimeDep) -> Response:
     async with runtime.db.sessions() as session:
         stats = await outbox.stats(session)
-    m = runtime.metrics
-    m.outbox_depth.set(stats.pending)
-    m.outbox_dead.set(stats.dead)
-    m.outbox_age.set(stats.oldest_pending_age_seconds)
-    m.websocket_clients.set(runtime.hub.client_count)
-    return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)
+    runtime.metrics.record_outbox(stats)
+    runtime.metrics.websocket_clients.set(runtime.hub.client_count)
+    return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
 class OutboxRowPublic(BaseModel):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from helpline.platform.outbox import OutboxStats
+
 
 class Metrics:
     """One registry per runtime, so several apps in one process (tests) never collide."""
@@ -51,3 +53,8 @@ class Metrics:
             "Age of the oldest waiting outbox row",
             registry=self.registry,
         )
+
+    def record_outbox(self, stats: OutboxStats) -> None:
+        self.outbox_depth.set(stats.pending)
+        self.outbox_dead.set(stats.dead)
+        self.outbox_age.set(stats.oldest_pending_age_seconds)

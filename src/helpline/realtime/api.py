@@ -26,7 +26,9 @@ async def realtime(websocket: WebSocket, last_event_id: int | None = None) -> No
     try:
         principal = await resolve_principal(websocket, allow_query_token=True)
     except HelplineError as exc:
-        # 4401/4403: application close codes, so the client knows not to retry blindly.
+        # 4401/4403: application close codes, so the client knows not to retry blindly. Accept first: a
+        # close before the handshake completes reaches the client as a bare HTTP 403, without the code.
+        await websocket.accept()
         await websocket.close(code=4401 if exc.status_code == 401 else 4403, reason=exc.message[:100])
         return
     await websocket.accept()

@@ -53,10 +53,11 @@ class InProcessBroker:
 
 
 # INCR and PUBLISH in one atomic script: ids reach subscribers in increasing order.
+# The id is published as Redis's own string (GET): Lua concatenates numbers above 1e14 as "1.79e+15".
 _PUBLISH_SCRIPT = """
 if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[2]) end
 local id = redis.call('INCR', KEYS[1])
-redis.call('PUBLISH', KEYS[2], id .. ' ' .. ARGV[1])
+redis.call('PUBLISH', KEYS[2], redis.call('GET', KEYS[1]) .. ' ' .. ARGV[1])
 return id
 """
 

@@ -21,7 +21,14 @@ def make_fanout_handler(runtime: Runtime) -> Handler:
     async def fanout(job: Job) -> None:
         event = str(job.payload["event"])
         async with runtime.db.transaction() as session:
-            hooks = (await session.execute(select(Webhook).where(Webhook.active.is_(True)))).scalars()
+            hooks = [
+                hook
+                for hook in (await session.execute(select(Webhook).where(Webhook.active.is_(True)))).scalars()
+                if event in hook.events or "*" in hook.events
+            ]
+            if not hooks:
+                # Nobody subscribes to this event (the common case): skip the already-delivered lookup.
+                return
             done = set(
                 (
                     await session.execute(
@@ -30,7 +37,7 @@ def make_fanout_handler(runtime: Runtime) -> Handler:
                 ).scalars()
             )
             for hook in hooks:
-                if (event not in hook.events and "*" not in hook.events) or hook.id in done:
+                if hook.id in done:
                     continue
                 delivery = WebhookDelivery(
                     webhook_id=hook.id,
