@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -290,7 +290,7 @@ async def test_streamed_body_over_the_limit_is_413_on_every_kind_of_route(
     before = await snapshot(runtime)
     base = f"/api/v1/conversations/{conversation_id}"
 
-    def chunks(body: bytes) -> Iterator[bytes]:
+    async def chunks(body: bytes) -> AsyncIterator[bytes]:
         for start in range(0, len(body), 4096):
             yield body[start : start + 4096]
 

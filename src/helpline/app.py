@@ -17,6 +17,7 @@ from helpline.attachments.api import router as attachments_router
 from helpline.audit.api import router as audit_router
 from helpline.auth.api import operators as operators_router
 from helpline.auth.api import router as auth_router
+from helpline.bot.api import router as bot_router
 from helpline.bot.interface import FrontLine
 from helpline.channels.api import router as channels_router
 from helpline.contacts.api import router as contacts_router
@@ -26,6 +27,7 @@ from helpline.ops.api import router as ops_router
 from helpline.platform.errors import HelplineError
 from helpline.platform.middleware import BodyLimitMiddleware, MetricsMiddleware
 from helpline.platform.migrate import upgrade_async
+from helpline.privacy.api import router as privacy_router
 from helpline.profiles.api import router as profiles_router
 from helpline.realtime.api import router as realtime_router
 from helpline.runtime import Runtime
@@ -113,11 +115,13 @@ def create_app(
         attachments_router,
         webhooks_router,
         audit_router,
+        bot_router,
     ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(ops_router)
     app.include_router(realtime_router)
     app.include_router(web_router)
+    app.include_router(privacy_router)
     if settings.demo:
         from helpline.sandbox.api_customer import router as sandbox_router
 

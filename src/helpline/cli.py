@@ -250,5 +250,62 @@ def channels_add(
         click.echo(f"  {key}: {value}   (shown once; store it now)")
 
 
+@main.group()
+def meta() -> None:
+    """Meta (WhatsApp, Messenger, Instagram) set-up and App Review."""
+
+
+@meta.command("doctor")
+@click.option("--channel", "channel_id", type=int, default=None, help="Check only this channel.")
+def meta_doctor(channel_id: int | None) -> None:
+    """Check tokens, permissions, webhook subscriptions and the public URLs App Review needs."""
+    import httpx
+
+    from helpline.compliance.doctor import load_targets, render, run_doctor
+    from helpline.platform.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+
+    async def run() -> str:
+        targets = await load_targets(settings, channel_id)
+        if channel_id is not None and not targets:
+            raise click.ClickException(f"no channel {channel_id}")
+        async with httpx.AsyncClient(timeout=15) as client:
+            checks = await run_doctor(settings, targets, graph=client, app=client)
+        if any(check.status == "fail" for check in checks):
+            click.echo(render(checks))
+            raise SystemExit(1)
+        return render(checks)
+
+    click.echo(asyncio.run(run()))
+
+
+@main.group()
+def sandbox() -> None:
+    """Local fakes of the providers (never used by production paths)."""
+
+
+@sandbox.command("meta")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8765, show_default=True, type=int)
+@click.option(
+    "--callback-url", default=None, help="Where to send webhooks [default: <HELPLINE_BASE_URL>/webhooks/meta]"
+)
+@click.option("--app-secret", default=None, help="Signs the webhooks [default: HELPLINE_META_APP_SECRET]")
+def sandbox_meta(host: str, port: int, callback_url: str | None, app_secret: str | None) -> None:
+    """Run the fake Meta Graph API; point HELPLINE_META_GRAPH_URL at it."""
+    import uvicorn
+
+    from helpline.sandbox.meta.standalone import build
+
+    settings = _settings()
+    _logging(settings.log_level)
+    app, lines = build(settings, host=host, port=port, callback_url=callback_url, app_secret=app_secret)
+    for line in lines:
+        click.echo(line)
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
+
+
 if __name__ == "__main__":
     sys.exit(main())

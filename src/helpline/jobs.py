@@ -7,7 +7,9 @@ import logging
 
 from helpline.attachments.actions import FETCH_TOPIC
 from helpline.attachments.handlers import make_fetch_handler
-from helpline.bot.interface import FrontLine, SilentFrontLine
+from helpline.bot.end_action import make_end_action_handler
+from helpline.bot.interface import FrontLine
+from helpline.bot.pipeline import END_ACTION_TOPIC, front_line_for
 from helpline.conversations.actions import DELIVERY_TOPIC, ROUTING_TOPIC, wake_snoozed
 from helpline.delivery.handlers import make_delivery_handler
 from helpline.platform import outbox
@@ -26,11 +28,13 @@ log = logging.getLogger(__name__)
 def handlers(runtime: Runtime, front_line: FrontLine | None = None) -> dict[str, Handler]:
     return {
         REALTIME_TOPIC: make_publish_handler(runtime),
-        ROUTING_TOPIC: make_routing_handler(runtime, front_line or SilentFrontLine()),
+        # The bot front line by default; SilentFrontLine (bot.interface) when a caller wants no bot.
+        ROUTING_TOPIC: make_routing_handler(runtime, front_line or front_line_for(runtime)),
         DELIVERY_TOPIC: make_delivery_handler(runtime),
         FETCH_TOPIC: make_fetch_handler(runtime),
         FANOUT_TOPIC: make_fanout_handler(runtime),
         DELIVER_TOPIC: make_deliver_handler(runtime),
+        END_ACTION_TOPIC: make_end_action_handler(runtime),
     }
 
 

@@ -61,6 +61,35 @@ class Settings(BaseSettings):
     # Realtime
     realtime_buffer_size: int = Field(default=10_000, ge=100)
 
+    # Bot (the AI front line)
+    bot_match_high: float = Field(default=0.6, ge=0, le=1)
+    bot_match_low: float = Field(default=0.3, ge=0, le=1)
+    bot_article_threshold: float = Field(default=0.25, ge=0, le=1)
+    bot_low_confidence_limit: int = Field(default=2, ge=1)
+    bot_escalation_keywords: list[str] = []
+    bot_escalate_tags: list[str] = ["vip"]
+    bot_phone_region: str = "US"
+    bot_resume_on_resolve: bool = True
+
+    # Optional LLM: any OpenAI-compatible chat endpoint
+    llm_base_url: str = ""
+    llm_api_key: str = ""
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout_seconds: float = Field(default=8.0, gt=0)
+
+    # Meta (WhatsApp Cloud API, Messenger, Instagram)
+    meta_app_secret: str = ""
+    meta_verify_token: str = ""
+    meta_app_id: str = ""
+    meta_graph_url: str = "https://graph.facebook.com"
+    meta_graph_version: str = "v21.0"
+
+    # Privacy pages (App Review needs a public privacy-policy URL)
+    company_name: str = "Helpline"
+    privacy_contact_email: str = ""
+    privacy_policy_file: Path | None = None
+    terms_file: Path | None = None
+
     # Demo
     demo: bool = False
     demo_interval_seconds: float = Field(default=8.0, gt=0)

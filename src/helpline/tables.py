@@ -3,31 +3,38 @@
 from helpline.attachments.models import Attachment
 from helpline.audit.models import AuditEntry
 from helpline.auth.models import AuthSession, LoginThrottle, Operator
+from helpline.bot.models import Article, BotInteraction, Script, ScriptVersion
 from helpline.channels.models import Channel, ChannelMember
 from helpline.contacts.models import Contact, ContactIdentity
 from helpline.conversations.models import Conversation, Message
 from helpline.platform.db import Base
 from helpline.platform.outbox import OutboxRow
+from helpline.privacy.models import DeletionRequest
 from helpline.profiles.models import Event, Profile
 from helpline.webhooks.models import Webhook, WebhookDelivery
 
 metadata = Base.metadata
 
 __all__ = [
+    "Article",
     "Attachment",
     "AuditEntry",
     "AuthSession",
+    "BotInteraction",
     "Channel",
     "ChannelMember",
     "Contact",
     "ContactIdentity",
     "Conversation",
+    "DeletionRequest",
     "Event",
     "LoginThrottle",
     "Message",
     "Operator",
     "OutboxRow",
     "Profile",
+    "Script",
+    "ScriptVersion",
     "Webhook",
     "WebhookDelivery",
     "metadata",

@@ -144,7 +144,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, _, row_id = raw.partition("|")
-        return datetime.fromisoformat(at), int(row_id)
+        when = datetime.fromisoformat(at)
+        # A hand-made cursor without a zone would reach the database as a naive time (a 500, not a 422).
+        if when.tzinfo is None:
+            raise ValueError("cursor time has no time zone")
+        return when, int(row_id)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise Invalid("malformed cursor", code="bad_cursor") from None
 

@@ -19,7 +19,7 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
+def upgrade(database_url: str, revision: str = "heads") -> None:
     """Blocking; env.py runs its own event loop, so call it from a thread when one is already running."""
     command.upgrade(alembic_config(database_url), revision)
 

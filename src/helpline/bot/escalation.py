@@ -1,0 +1,101 @@
+"""When the bot must hand over: a request for a person (EN, PT, ES, IT, FR), keywords, frustration, tags."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from helpline.bot.language import fold
+
+# Reasons recorded on the conversation and shown to operators.
+CUSTOMER_REQUEST = "customer_request"
+KEYWORD = "keyword"
+FRUSTRATION = "frustration"
+LOW_CONFIDENCE = "low_confidence"
+FAILED_ANSWERS = "failed_answers"
+TECHNICAL_ERROR = "technical_error"
+TAG_RULE = "tag_rule"
+WINDOW_CLOSED = "window_closed"
+
+# Who the customer wants, and the verbs or frames around it. Matching a "want" word near a "person" word
+# catches the many phrasings ("can I talk to someone real", "quero falar com um atendente") without a
+# list of whole sentences; the patterns run on folded text (lower case, no accents).
+_PERSON = (
+    r"(human|person|people|someone|somebody|agent|operator|representative|rep|staff|manager|supervisor|"
+    r"real person|live (?:agent|chat|person)|customer service|"
+    r"humano|humana|pessoa|alguem|atendente|atendimento humano|operador|operadora|gerente|"
+    r"persona|alguien|agente|asesor|asesora|"
+    r"humain|personne|quelqu'?un|conseiller|conseillere|operateur|operatrice|"
+    r"umano|persona|qualcuno|operatore|operatrice|assistente|consulente)"
+)
+_ASK = (
+    r"(talk|speak|chat|connect|transfer|put me through|get me|want|need|give me|call|"
+    r"falar|conversar|chamar|quero|preciso|passa|transfere|transferir|me passe|"
+    r"hablar|quiero|necesito|pasame|comunicar|"
+    r"parler|veux|voudrais|besoin|passez|"
+    r"parlare|voglio|vorrei|bisogno|passami)"
+)
+_PERSON_REQUEST = [
+    re.compile(rf"\b{_ASK}\b.{{0,40}}\b{_PERSON}\b"),
+    re.compile(r"\b(not|no|nao|pas|non) (a |um |una |un )?(bot|robot|robo|machine|maquina)\b"),
+    re.compile(r"\b(stop|chega de|basta de|arrete) (the |o |el |le |il )?(bot|robot|robo)\b"),
+    re.compile(r"^\s*(agent|human|operator|atendente|humano|operador|agente|operatore|conseiller)\s*[.!?]*\s*$"),
+]
+
+_FRUSTRATION = [
+    re.compile(
+        r"\b(useless|ridiculous|absurd|terrible|awful|worst|unacceptable|stupid|idiot|hate|wtf|scam|fraud|"
+        r"lawyer|sue|complain to|"
+        r"inutil|ridiculo|absurdo|pessimo|horrivel|odeio|palhacada|vergonha|idiota|procon|processar|advogado|"
+        r"estupido|horrible|odio|abogado|denunciar|"
+        r"nul|inadmissible|honteux|deteste|avocat|"
+        r"inaccettabile|vergogna|odio|avvocato|pessimo)\b"
+    ),
+    re.compile(r"\b(fed up|sick of|cansad[oa] de|harto de|j'en ai marre|stufo di)\b"),
+]
+
+
+def wants_human(text: str) -> bool:
+    folded = fold(text)
+    return any(p.search(folded) for p in _PERSON_REQUEST)
+
+
+def frustrated(text: str) -> bool:
+    """Strong frustration: abusive or angry words, or shouting (a long message mostly in capitals)."""
+    letters = [c for c in text if c.isalpha()]
+    shouting = len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) > 0.8 and text.count("!") >= 1
+    folded = fold(text)
+    return shouting or any(p.search(folded) for p in _FRUSTRATION)
+
+
+def keyword_hit(text: str, keywords: Iterable[str]) -> str | None:
+    folded = fold(text)
+    for keyword in keywords:
+        k = fold(keyword)
+        if k and re.search(rf"\b{re.escape(k)}\b", folded):
+            return keyword
+    return None
+
+
+@dataclass(frozen=True)
+class Trigger:
+    reason: str
+    detail: str = ""
+
+
+def message_trigger(text: str, *, keywords: Iterable[str]) -> Trigger | None:
+    """An escalation the customer's message asks for, checked before anything else the bot would do."""
+    if wants_human(text):
+        return Trigger(CUSTOMER_REQUEST)
+    hit = keyword_hit(text, keywords)
+    if hit:
+        return Trigger(KEYWORD, hit)
+    if frustrated(text):
+        return Trigger(FRUSTRATION)
+    return None
+
+
+def tag_trigger(tags: Iterable[str], escalate_tags: Iterable[str]) -> Trigger | None:
+    hits = sorted({t.lower() for t in tags} & {t.lower() for t in escalate_tags})
+    return Trigger(TAG_RULE, ",".join(hits)) if hits else None

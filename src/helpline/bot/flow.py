@@ -1,0 +1,151 @@
+"""The bot's decision for one customer message: escalate, continue a script, clarify, start one, or answer
+from knowledge — computed without touching the database, so no lock is held while models or an LLM run."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from helpline.bot import runner
+from helpline.bot.engine import ScriptEntry, Snapshot
+from helpline.bot.escalation import LOW_CONFIDENCE, Trigger, message_trigger, tag_trigger
+from helpline.bot.extract import choice
+from helpline.bot.language import detect_language, say
+from helpline.bot.llm import Llm
+from helpline.bot.runner import Outcome, Reply
+from helpline.settings import Settings
+
+
+@dataclass
+class Context:
+    text: str
+    state: dict[str, Any]
+    tags: list[str]
+    settings: Settings
+    snapshot: Snapshot
+    running: ScriptEntry | None
+    llm: Llm | None
+    today: date
+
+
+def _resumed(state: dict[str, Any]) -> dict[str, Any]:
+    """After a hand-back the bot starts fresh, keeping what it collected before for the record."""
+    previous = {k: state.get(k) for k in ("script", "answers", "escalation") if state.get(k)}
+    history = [*state.get("history", []), previous][-10:]
+    return {"mode": "idle", "history": history, "lang": state.get("lang"), "low_confidence": 0}
+
+
+async def decide(ctx: Context) -> Outcome:
+    state = copy.deepcopy(ctx.state)
+    if state.get("mode") == "paused":
+        state = _resumed(state)
+    if not state.get("lang"):
+        state["lang"] = detect_language(ctx.text)
+    outcome = Outcome(state=state)
+    trigger = tag_trigger(ctx.tags, ctx.settings.bot_escalate_tags) or message_trigger(
+        ctx.text, keywords=ctx.settings.bot_escalation_keywords
+    )
+    if trigger is not None:
+        outcome.escalate = trigger
+        return outcome
+    mode = state.get("mode", "idle")
+    if mode == "script" and ctx.running is not None:
+        await runner.answer(
+            outcome, ctx.running, ctx.text, llm=ctx.llm, region=ctx.settings.bot_phone_region, today=ctx.today
+        )
+        return outcome
+    if mode == "clarifying" and _pick_offered(ctx, outcome):
+        return outcome
+    await _match(ctx, outcome)
+    return outcome
+
+
+def _pick_offered(ctx: Context, outcome: Outcome) -> bool:
+    """The customer answers the clarifying question: "1", "the first", or the script's name."""
+    offered = [c for c in outcome.state.get("clarify") or [] if c["key"] in ctx.snapshot.scripts]
+    if not offered:
+        return False
+    name = choice(ctx.text, [c["name"] for c in offered])
+    if name is None:
+        return False
+    picked = next(c for c in offered if c["name"] == name)
+    entry = ctx.snapshot.scripts[picked["key"]]
+    runner.start(outcome, entry, lang=str(outcome.state["lang"]), how="clarified", confidence=picked["confidence"])
+    return True
+
+
+def _candidates(ctx: Context) -> tuple[list[dict[str, Any]], bool]:
+    matcher = ctx.snapshot.matcher
+    if matcher is None:
+        return [], True
+    ranked = matcher.rank(ctx.text, 3)
+    out_of_scope = matcher.is_out_of_scope(ctx.text)
+    candidates = [
+        {"script_id": entry.id, "key": key, "name": entry.name, "confidence": round(float(conf), 4)}
+        for key, conf in ranked
+        if (entry := ctx.snapshot.scripts.get(key)) is not None
+    ]
+    return candidates, out_of_scope
+
+
+async def _match(ctx: Context, outcome: Outcome) -> None:
+    state = outcome.state
+    lang = str(state["lang"])
+    s = ctx.settings
+    candidates, out_of_scope = _candidates(ctx)
+    state["candidates"] = candidates
+    outcome.log.append(
+        ("matched", {"candidates": candidates, "out_of_scope": out_of_scope, "method": ctx.snapshot.method})
+    )
+    top = candidates[0] if candidates and not out_of_scope else None
+    if top is not None and top["confidence"] >= s.bot_match_high:
+        entry = ctx.snapshot.scripts[top["key"]]
+        runner.start(outcome, entry, lang=lang, how="matched", confidence=top["confidence"])
+        return
+    if top is not None and top["confidence"] >= s.bot_match_low:
+        offered = [c for c in candidates if c["confidence"] >= s.bot_match_low / 2][:3]
+        state.update(mode="clarifying", clarify=offered)
+        options = "\n".join(f"{i}) {c['name']}" for i, c in enumerate(offered, start=1))
+        outcome.replies.append(
+            Reply(
+                f"{say(lang, 'clarify')}\n{options}\n{say(lang, 'clarify_hint')}",
+                {"bot": {"kind": "clarify", "candidates": offered}},
+            )
+        )
+        outcome.log.append(("clarify", {"offered": offered}))
+        return
+    if await _answer_from_knowledge(ctx, outcome):
+        return
+    state["low_confidence"] = int(state.get("low_confidence", 0)) + 1
+    if state["low_confidence"] >= s.bot_low_confidence_limit:
+        outcome.escalate = Trigger(LOW_CONFIDENCE, f"{state['low_confidence']} unclear messages in a row")
+        return
+    state["mode"] = "idle"
+    outcome.replies.append(Reply(say(lang, "fallback"), {"bot": {"kind": "fallback"}}))
+
+
+async def _answer_from_knowledge(ctx: Context, outcome: Outcome) -> bool:
+    """Answer from the best article when it is a confident match; with an LLM, a grounded short answer."""
+    state = outcome.state
+    hits = ctx.snapshot.retriever.search(ctx.text, k=3, language=str(state["lang"]))
+    if not hits or hits[0].score < ctx.settings.bot_article_threshold:
+        return False
+    best = hits[0]
+    text, grounded = best.article.answer, False
+    if ctx.llm is not None:
+        answer = await ctx.llm.grounded_answer(ctx.text, [h.article for h in hits])
+        if answer.text is not None:
+            text, grounded = answer.text, True
+        elif answer.error is None:
+            # The model read the articles and says they do not cover the question: trust it, answer nothing.
+            outcome.log.append(("llm_refused", {"articles": [h.article.id for h in hits]}))
+            return False
+        else:
+            outcome.log.append(("llm_error", {"task": "answer", "error": answer.error}))
+    article = {"id": best.article.id, "title": best.article.title, "score": round(best.score, 4)}
+    outcome.replies.append(Reply(text, {"bot": {"kind": "article", "article": article, "grounded": grounded}}))
+    outcome.log.append(("article_used", {"article": article, "grounded": grounded}))
+    state.update(mode="idle", low_confidence=0)
+    return True

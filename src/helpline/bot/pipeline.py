@@ -1,0 +1,261 @@
+"""The bot front line: read the conversation, decide without locks, then apply under the row lock.
+
+Safety rests on three checks made in the writing transaction, under the conversation's row lock: the bot
+still handles the conversation (a takeover committed earlier wins; send_reply re-checks it too), this message
+was not handled already (idempotent per message), and nobody changed the bot state since it was read
+(two messages of one conversation processed at once: the loser decides again on the fresh state).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from helpline.bot.engine import Engine, MatcherFactory, ScriptEntry
+from helpline.bot.escalation import TECHNICAL_ERROR, WINDOW_CLOSED, Trigger
+from helpline.bot.flow import Context, decide
+from helpline.bot.handoff import escalate, log_interaction, rule_summary
+from helpline.bot.llm import Llm
+from helpline.bot.models import Script, ScriptVersion
+from helpline.bot.runner import Outcome
+from helpline.bot.schemas import ScriptDefinition
+from helpline.conversations.actions import BOT, BotPaused, send_reply
+from helpline.conversations.models import Conversation, Direction, Handler, Message, Status
+from helpline.engagement.windows import ReplyNotAllowed
+from helpline.platform.clock import utcnow
+from helpline.platform.outbox import enqueue
+from helpline.realtime.frames import emit_frame
+from helpline.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+END_ACTION_TOPIC = "bot.end_action"
+MAX_RACES = 3
+
+
+@dataclass
+class _Read:
+    rev: int
+    state: dict[str, Any]
+    text: str
+    tags: list[str]
+    running: ScriptEntry | None
+
+
+class BotFrontLine:
+    """The default FrontLine: scripts, knowledge answers, optional LLM, escalation with a per-chat pause."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        matcher_factory: MatcherFactory | None = None,
+        llm: Llm | None = None,
+        today: date | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.engine = Engine(runtime.db, matcher_factory)
+        self.llm = llm if llm is not None else Llm.from_settings(runtime.settings)
+        self._today = today
+
+    @property
+    def today(self) -> date:
+        return self._today or utcnow().date()
+
+    async def on_inbound(self, conversation_id: int, message_id: int) -> None:
+        for _ in range(MAX_RACES):
+            read = await self._read(conversation_id, message_id)
+            if read is None:
+                return
+            try:
+                outcome = await decide(
+                    Context(
+                        text=read.text,
+                        state=read.state,
+                        tags=read.tags,
+                        settings=self.runtime.settings,
+                        snapshot=await self.engine.current(),
+                        running=read.running,
+                        llm=self.llm,
+                        today=self.today,
+                    )
+                )
+            except Exception as exc:
+                # A bug or a broken model must not leave the customer unanswered: hand over to a person.
+                log.exception("bot failed on conversation %s", conversation_id)
+                outcome = Outcome(state=dict(read.state), escalate=Trigger(TECHNICAL_ERROR, type(exc).__name__))
+            summary = await self._summary(conversation_id, outcome) if outcome.escalate else ""
+            if await self._apply(conversation_id, message_id, read.rev, outcome, summary):
+                return
+        log.warning("bot gave up on message %s after %s concurrent changes", message_id, MAX_RACES)
+
+    async def _read(self, conversation_id: int, message_id: int) -> _Read | None:
+        async with self.runtime.db.sessions() as session:
+            conversation = await session.get(Conversation, conversation_id)
+            if conversation is None or not _bot_handles(conversation):
+                return None
+            state = dict(conversation.bot_state or {})
+            if int(state.get("last_message_id", 0)) >= message_id:
+                return None
+            message = await session.get(Message, message_id)
+            if (
+                message is None
+                or message.conversation_id != conversation_id
+                or message.direction != Direction.inbound.value
+            ):
+                return None
+            running = None
+            script = state.get("script") if state.get("mode") == "script" else None
+            if script:
+                running = await load_entry(session, int(script["id"]), int(script["version"]))
+            return _Read(
+                rev=int(state.get("rev", 0)),
+                state=state,
+                text=message.text or "",
+                tags=list(conversation.tags or []),
+                running=running,
+            )
+
+    async def _summary(self, conversation_id: int, outcome: Outcome) -> str:
+        assert outcome.escalate is not None
+        async with self.runtime.db.sessions() as session:
+            rows = await session.execute(
+                select(Message.direction, Message.text)
+                .where(Message.conversation_id == conversation_id)
+                .order_by(Message.id.desc())
+                .limit(20)
+            )
+            transcript = list(reversed(list(rows.tuples())))
+        customer = [t for d, t in transcript if d == Direction.inbound.value and t]
+        summary = rule_summary(outcome.state, outcome.escalate, customer)
+        if self.llm is not None:
+            lines = "\n".join(f"{'customer' if d == 'inbound' else 'us'}: {t}" for d, t in transcript if t)
+            llm_summary = await self.llm.summary(f"{lines}\n(hand-off reason: {outcome.escalate.reason})")
+            if llm_summary:
+                summary = llm_summary
+        return summary
+
+    async def _apply(self, conversation_id: int, message_id: int, rev: int, outcome: Outcome, summary: str) -> bool:
+        """True when settled (applied, or nothing to do any more); False when the state moved under us."""
+        try:
+            async with self.runtime.db.transaction() as session:
+                conversation = await _locked(session, conversation_id)
+                if conversation is None or not _bot_handles(conversation):
+                    return True
+                current = conversation.bot_state or {}
+                if int(current.get("last_message_id", 0)) >= message_id:
+                    return True
+                if int(current.get("rev", 0)) != rev:
+                    return False
+                state = {**outcome.state, "last_message_id": message_id, "rev": rev + 1}
+                for reply in outcome.replies:
+                    sent = await send_reply(
+                        session,
+                        conversation_id=conversation_id,
+                        author=BOT,
+                        text=reply.text,
+                        content=reply.content,
+                        blobs=self.runtime.blobs,
+                    )
+                    log_interaction(session, conversation_id, "replied", {"message_id": sent.id, **reply.content})
+                for kind, details in outcome.log:
+                    log_interaction(session, conversation_id, kind, details, message_id)
+                if outcome.end_action is not None:
+                    enqueue(session, END_ACTION_TOPIC, {"conversation_id": conversation_id, **outcome.end_action})
+                if outcome.progress is not None:
+                    emit_frame(
+                        session,
+                        "bot.progress",
+                        data={"conversation_id": conversation_id, **outcome.progress},
+                        channel_id=conversation.channel_id,
+                        conversation_id=conversation_id,
+                    )
+                if outcome.escalate is not None:
+                    await escalate(
+                        session,
+                        conversation,
+                        trigger=outcome.escalate,
+                        summary=summary,
+                        state=state,
+                        blobs=self.runtime.blobs,
+                        notify=True,
+                        message_id=message_id,
+                    )
+                else:
+                    conversation.bot_state = state
+            return True
+        except BotPaused:
+            # A human took over between our read and this write: the bot says nothing, by design.
+            return True
+        except ReplyNotAllowed:
+            # The provider's window is closed and the bot may not use HUMAN_AGENT: hand over silently so a
+            # person can answer with a template.
+            await self._silent_handoff(conversation_id, message_id, outcome, summary)
+            return True
+
+    async def _silent_handoff(self, conversation_id: int, message_id: int, outcome: Outcome, summary: str) -> None:
+        async with self.runtime.db.transaction() as session:
+            conversation = await _locked(session, conversation_id)
+            if conversation is None or not _bot_handles(conversation):
+                return
+            trigger = outcome.escalate or Trigger(WINDOW_CLOSED)
+            state = {**(conversation.bot_state or {}), "last_message_id": message_id}
+            state["rev"] = int(state.get("rev", 0)) + 1
+            await escalate(
+                session,
+                conversation,
+                trigger=Trigger(WINDOW_CLOSED, trigger.reason) if trigger.reason != WINDOW_CLOSED else trigger,
+                summary=summary or rule_summary(state, trigger, []),
+                state=state,
+                blobs=self.runtime.blobs,
+                notify=False,
+                message_id=message_id,
+            )
+
+
+def _bot_handles(conversation: Conversation) -> bool:
+    return conversation.handler == Handler.bot.value and conversation.status != Status.resolved.value
+
+
+async def _locked(session: Any, conversation_id: int) -> Conversation | None:
+    result = await session.execute(select(Conversation).where(Conversation.id == conversation_id).with_for_update())
+    conversation: Conversation | None = result.scalar_one_or_none()
+    return conversation
+
+
+async def load_entry(session: Any, script_id: int, version: int) -> ScriptEntry | None:
+    """A script as of one version: a conversation finishes the version it started with."""
+    row = (
+        await session.execute(
+            select(Script, ScriptVersion)
+            .join(ScriptVersion, ScriptVersion.script_id == Script.id)
+            .where(Script.id == script_id, ScriptVersion.version == version)
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    script, snapshot = row
+    definition = ScriptDefinition.model_validate(snapshot.definition)
+    return ScriptEntry(script.id, script.key, definition.name, snapshot.version, definition)
+
+
+_ATTRIBUTE = "_bot_front_line"
+
+
+def front_line_for(runtime: Runtime) -> BotFrontLine:
+    """One front line per runtime, so the worker and the API share the fitted models. It rides on the
+    runtime object itself, so it lives and dies with it."""
+    front_line = getattr(runtime, _ATTRIBUTE, None)
+    if not isinstance(front_line, BotFrontLine):
+        front_line = BotFrontLine(runtime)
+        install_front_line(runtime, front_line)
+    return front_line
+
+
+def install_front_line(runtime: Runtime, front_line: BotFrontLine) -> None:
+    """Use this front line for `runtime` (tests inject a matcher or an LLM this way)."""
+    setattr(runtime, _ATTRIBUTE, front_line)

@@ -1,0 +1,178 @@
+"""API and file shapes of the front line: script definitions, articles, the bot block of a conversation."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+AnswerType = Literal["text", "yes_no", "choice", "number", "date", "email", "phone", "pattern"]
+KEY_PATTERN = r"^[a-z0-9][a-z0-9_\-]{0,99}$"
+
+
+class StepDefinition(BaseModel):
+    """One question of a script and how its answer is checked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(pattern=KEY_PATTERN, description="name of the answer in the case summary")
+    question: str = Field(min_length=1, max_length=2000)
+    type: AnswerType = "text"
+    choices: list[str] = Field(default_factory=list, max_length=30)
+    pattern: str | None = Field(default=None, max_length=500, description="regular expression for type=pattern")
+    retry_message: str | None = Field(default=None, max_length=2000, description="said before re-asking")
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    region: str | None = Field(default=None, description="default phone region, e.g. BR")
+
+    @model_validator(mode="after")
+    def _type_needs(self) -> StepDefinition:
+        if self.type == "choice" and len(self.choices) < 2:
+            raise ValueError(f"step {self.key!r}: a choice step needs at least two choices")
+        if self.type == "pattern":
+            if not self.pattern:
+                raise ValueError(f"step {self.key!r}: a pattern step needs `pattern`")
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(f"step {self.key!r}: bad pattern: {exc}") from None
+        return self
+
+
+class EndAction(BaseModel):
+    """An outgoing POST of the collected answers when the script completes (signed like webhooks)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(max_length=2000)
+
+
+class ScriptDefinition(BaseModel):
+    """Everything a script version holds; also the import/export format (YAML or JSON)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(pattern=KEY_PATTERN)
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=2000)
+    demand: str = Field(default="", max_length=2000, description="the customer need this script serves")
+    examples: list[str] = Field(default_factory=list, max_length=2000, description="example phrasings")
+    languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1)
+    steps: list[StepDefinition] = Field(default_factory=list, max_length=50)
+    closing_message: str = Field(default="", max_length=4000)
+    end_action: EndAction | None = None
+    active: bool = True
+
+    @field_validator("examples")
+    @classmethod
+    def _clean_examples(cls, value: list[str]) -> list[str]:
+        return [e.strip() for e in value if e.strip()]
+
+    @model_validator(mode="after")
+    def _unique_steps(self) -> ScriptDefinition:
+        keys = [s.key for s in self.steps]
+        if len(keys) != len(set(keys)):
+            raise ValueError("step keys must be unique within a script")
+        return self
+
+
+class ScriptPublic(BaseModel):
+    id: int
+    key: str
+    name: str
+    active: bool
+    current_version: int
+    definition: ScriptDefinition
+    updated_at: datetime
+    # Only in the response that created the script: the end-action signing secret, shown once.
+    end_action_secret: str | None = None
+
+
+class ScriptVersionPublic(BaseModel):
+    script_id: int
+    version: int
+    definition: ScriptDefinition
+    created_by: int | None
+    created_at: datetime
+
+
+class ArticleCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=300)
+    answer: str = Field(min_length=1, max_length=20_000)
+    tags: list[str] = Field(default_factory=list, max_length=30)
+    language: str = Field(default="en", max_length=16)
+    active: bool = True
+
+
+class ArticleUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    answer: str | None = Field(default=None, min_length=1, max_length=20_000)
+    tags: list[str] | None = None
+    language: str | None = Field(default=None, max_length=16)
+    active: bool | None = None
+
+
+class ArticlePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    title: str
+    answer: str
+    tags: list[str]
+    language: str
+    active: bool
+    updated_at: datetime
+
+
+class Candidate(BaseModel):
+    script_id: int
+    key: str
+    name: str
+    confidence: float
+
+
+class Progress(BaseModel):
+    steps_done: int
+    steps_total: int
+    is_final_step: bool
+
+
+class BotStatePublic(BaseModel):
+    """The bot block an operator sees on a conversation: where the bot is and what it collected."""
+
+    conversation_id: int
+    handler: str
+    mode: str
+    script: dict[str, Any] | None
+    progress: Progress | None
+    answers: dict[str, Any]
+    candidates: list[Candidate]
+    escalation: dict[str, Any] | None
+    method: str | None = Field(description="the script-matching method in use")
+
+
+class InteractionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    message_id: int | None
+    kind: str
+    details: dict[str, Any]
+    created_at: datetime
+
+
+class ChooseScript(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    script_id: int
+
+
+class Suggestion(BaseModel):
+    text: str
+    source: Literal["llm", "article", "script"]
+    article_id: int | None = None

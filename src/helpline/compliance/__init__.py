@@ -1,0 +1,1 @@
+"""Provider compliance tooling: the Meta App Review doctor."""
