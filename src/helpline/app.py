@@ -20,8 +20,10 @@ from helpline.auth.api import router as auth_router
 from helpline.bot.api import router as bot_router
 from helpline.bot.interface import FrontLine
 from helpline.channels.api import router as channels_router
+from helpline.channels.meta.api import router as meta_webhooks_router
 from helpline.contacts.api import router as contacts_router
 from helpline.conversations.api import router as conversations_router
+from helpline.engagement.api import router as templates_router
 from helpline.jobs import start_workers
 from helpline.ops.api import router as ops_router
 from helpline.platform.errors import HelplineError
@@ -91,7 +93,7 @@ def create_app(
         if settings.demo:
             from helpline.sandbox.demo import start_demo
 
-            await start_demo(runtime)
+            await start_demo(runtime, meta_sandbox=getattr(app.state, "meta_sandbox", None))
         try:
             yield
         finally:
@@ -116,16 +118,24 @@ def create_app(
         webhooks_router,
         audit_router,
         bot_router,
+        templates_router,
     ):
         app.include_router(router, prefix="/api/v1")
+    app.include_router(meta_webhooks_router)
     app.include_router(ops_router)
     app.include_router(realtime_router)
     app.include_router(web_router)
     app.include_router(privacy_router)
     if settings.demo:
         from helpline.sandbox.api_customer import router as sandbox_router
+        from helpline.sandbox.meta import demo as meta_demo
+        from helpline.sandbox.meta.app import create_sandbox_app
 
         app.include_router(sandbox_router)
+        # The fake Meta Graph API lives inside the demo server; Helpline's Graph calls are pointed at it.
+        meta_demo.prepare_settings(settings)
+        app.state.meta_sandbox = meta_demo.build_sandbox(settings)
+        app.mount(meta_demo.MOUNT, create_sandbox_app(app.state.meta_sandbox))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(MetricsMiddleware, metrics=runtime.metrics)
     return app

@@ -8,6 +8,7 @@ import json
 import logging
 import secrets
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -305,6 +306,88 @@ def sandbox_meta(host: str, port: int, callback_url: str | None, app_secret: str
     for line in lines:
         click.echo(line)
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
+
+
+@main.group()
+def bot() -> None:
+    """The AI front line."""
+
+
+@bot.command("eval")
+@click.option("--train", "train_csv", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--test", "test_csv", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--shots", type=click.IntRange(min=1), default=None, help="Keep K random examples per category.")
+@click.option("--seeds", type=click.IntRange(min=1), default=1, show_default=True, help="Average over N draws.")
+@click.option("--method", default=None, help="Matching method (default: the best available).")
+@click.option(
+    "--holdout-categories",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Drop M random categories from training: their test rows become out of scope.",
+)
+@click.option("--test-limit", type=click.IntRange(min=1), default=None, help="Use N random test rows.")
+@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True, help="CPU threads for models.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the figures as the last line.")
+def bot_eval(
+    train_csv: Path,
+    test_csv: Path,
+    shots: int | None,
+    seeds: int,
+    method: str | None,
+    holdout_categories: int,
+    test_limit: int | None,
+    threads: int,
+    as_json: bool,
+) -> None:
+    """Measure script matching on a text,category CSV, trained exactly as the product trains."""
+    from helpline.bot.matching.evaluate import run_cli
+
+    run_cli(
+        train=train_csv,
+        test=test_csv,
+        shots=shots,
+        seeds=seeds,
+        method=method,
+        holdout=holdout_categories,
+        test_limit=test_limit,
+        threads=threads,
+        as_json=as_json,
+    )
+
+
+@main.group()
+def templates() -> None:
+    """Provider message templates (WhatsApp)."""
+
+
+@templates.command("sync")
+@click.option("--channel", "channel_id", type=int, default=None, help="Only this channel (default: all WhatsApp).")
+def templates_sync(channel_id: int | None) -> None:
+    """Fetch approved templates from the provider and store them."""
+    from helpline.engagement.templates import sync_all_templates
+    from helpline.platform.errors import HelplineError
+    from helpline.platform.migrate import upgrade
+    from helpline.runtime import Runtime
+
+    settings = _settings()
+    upgrade(settings.database_url)
+
+    async def run() -> dict[int, int | str]:
+        runtime = Runtime.create(settings)
+        try:
+            return await sync_all_templates(runtime, channel_id)
+        finally:
+            await runtime.close()
+
+    try:
+        results = asyncio.run(run())
+    except HelplineError as exc:
+        raise click.ClickException(exc.message) from None
+    for cid, outcome in results.items():
+        click.echo(f"channel {cid}: " + (f"{outcome} templates" if isinstance(outcome, int) else f"failed: {outcome}"))
+    if any(isinstance(outcome, str) for outcome in results.values()):
+        sys.exit(1)
 
 
 if __name__ == "__main__":

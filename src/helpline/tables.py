@@ -7,6 +7,7 @@ from helpline.bot.models import Article, BotInteraction, Script, ScriptVersion
 from helpline.channels.models import Channel, ChannelMember
 from helpline.contacts.models import Contact, ContactIdentity
 from helpline.conversations.models import Conversation, Message
+from helpline.engagement.models import MessageTemplate
 from helpline.platform.db import Base
 from helpline.platform.outbox import OutboxRow
 from helpline.privacy.models import DeletionRequest
@@ -30,6 +31,7 @@ __all__ = [
     "Event",
     "LoginThrottle",
     "Message",
+    "MessageTemplate",
     "Operator",
     "OutboxRow",
     "Profile",

@@ -94,7 +94,8 @@ async def test_signed_public_url(client: httpx.AsyncClient, world: World, runtim
     cases = {
         "tampered signature": f"{path}?expires={params['expires']}&sig={tampered_sig}",
         "later expiry": f"{path}?expires={int(params['expires']) + 3600}&sig={params['sig']}",
-        "other attachment": f"/api/v1/attachments/{attachment['id'] + 1}/public?expires={params['expires']}&sig={params['sig']}",
+        "other attachment": f"/api/v1/attachments/{attachment['id'] + 1}/public?"
+        f"expires={params['expires']}&sig={params['sig']}",
     }
     for case, url in cases.items():
         response = await client.get(url)

@@ -197,16 +197,16 @@ async def test_unknown_kind_is_refused(client: httpx.AsyncClient, world: World, 
 @pytest.fixture
 async def strict(tmp_path: Path, db_url: str) -> AsyncIterator[tuple[Runtime, httpx.AsyncClient, World]]:
     """An app that refuses private callback targets (the production default)."""
-    async with running_app(make_settings(tmp_path, db_url, allow_private_targets=False)) as application:
-        async with api_client(application) as client:
-            runtime = runtime_of(application)
-            yield runtime, client, await make_world(runtime, client)
+    async with (
+        running_app(make_settings(tmp_path, db_url, allow_private_targets=False)) as application,
+        api_client(application) as client,
+    ):
+        runtime = runtime_of(application)
+        yield runtime, client, await make_world(runtime, client)
 
 
 @pytest.mark.parametrize("url", UNSAFE_CALLBACKS)
-async def test_private_callback_urls_are_refused(
-    strict: tuple[Runtime, httpx.AsyncClient, World], url: str
-) -> None:
+async def test_private_callback_urls_are_refused(strict: tuple[Runtime, httpx.AsyncClient, World], url: str) -> None:
     runtime, client, world = strict
     created = await _create(client, world, settings={"callback_url": url})
     assert created.status_code == 422, created.text

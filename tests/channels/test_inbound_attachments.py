@@ -51,7 +51,12 @@ async def test_base64_attachment_is_stored_at_once(client: httpx.AsyncClient, wo
     (message_id,) = response.json()["message_ids"]
     # Stored inside the webhook's transaction, before any worker ran.
     (stored,) = await _attachments(runtime)
-    assert (stored.state, stored.size, stored.filename, stored.content_type) == ("stored", len(PNG), "photo.png", "image/png")
+    assert (stored.state, stored.size, stored.filename, stored.content_type) == (
+        "stored",
+        len(PNG),
+        "photo.png",
+        "image/png",
+    )
     assert stored.message_id == message_id
     (public,) = await _message_attachments(client, world, message_id)
     assert public["state"] == "stored"
@@ -133,10 +138,9 @@ async def small_limit(
     tmp_path: Path, db_url: str, peer: Peer
 ) -> AsyncIterator[tuple[Runtime, httpx.AsyncClient, World]]:
     settings = make_settings(tmp_path, db_url, max_attachment_bytes=100)
-    async with running_app(settings, peer) as application:
-        async with api_client(application) as client:
-            runtime = runtime_of(application)
-            yield runtime, client, await make_world(runtime, client)
+    async with running_app(settings, peer) as application, api_client(application) as client:
+        runtime = runtime_of(application)
+        yield runtime, client, await make_world(runtime, client)
 
 
 @pytest.mark.parametrize("declare_length", [True, False])

@@ -109,9 +109,11 @@ async def test_non_admins_cannot_touch_webhooks(client: httpx.AsyncClient, world
 
 @pytest.fixture
 async def strict(tmp_path: Path, db_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, World]]:
-    async with running_app(make_settings(tmp_path, db_url, allow_private_targets=False)) as application:
-        async with api_client(application) as client:
-            yield client, await make_world(runtime_of(application), client)
+    async with (
+        running_app(make_settings(tmp_path, db_url, allow_private_targets=False)) as application,
+        api_client(application) as client,
+    ):
+        yield client, await make_world(runtime_of(application), client)
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ def make_fetch_handler(runtime: Runtime) -> Handler:
             channel = await session.get(Channel, message.channel_id) if message else None
             if channel is None:
                 return
-            config = channel_config(channel, runtime.box)
+            config = channel_config(channel, runtime.box, runtime.settings)
             source_url = attachment.source_url
         adapter = build_adapter(config, runtime.http)
         error: str | None = None

@@ -191,9 +191,10 @@ async def _conversation(session: AsyncSession, principal: Principal, conversatio
 @router.get("/conversations/{conversation_id}/bot", response_model=BotStatePublic)
 async def get_bot(conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> BotStatePublic:
     """The case summary: script, progress, answers collected, top-3 script suggestions, escalation."""
+    snapshot = await front_line_for(runtime).engine.current()
     async with runtime.db.sessions() as session:
         conversation = await _conversation(session, principal, conversation_id)
-        return await operator.bot_state(session, conversation, front_line_for(runtime))
+        return await operator.bot_state(session, conversation, snapshot)
 
 
 @router.get("/conversations/{conversation_id}/bot/interactions", response_model=list[InteractionPublic])
@@ -230,6 +231,8 @@ async def stop_script(conversation_id: int, principal: CurrentPrincipal, runtime
 
 @router.get("/conversations/{conversation_id}/suggestions", response_model=list[Suggestion])
 async def get_suggestions(conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> list[Suggestion]:
+    front_line = front_line_for(runtime)
+    snapshot = await front_line.engine.current()
     async with runtime.db.sessions() as session:
         await _conversation(session, principal, conversation_id)
-        return await operator.suggestions(session, conversation_id, front_line_for(runtime))
+        return await operator.suggestions(session, conversation_id, front_line, snapshot)

@@ -117,7 +117,7 @@ class Engine:
             )
             scripts = [
                 ScriptEntry(s.id, s.key, s.name, v.version, ScriptDefinition.model_validate(v.definition))
-                for s, v in rows.tuples()
+                for s, v in rows.all()
             ]
             articles = [
                 ArticleDoc(a.id, a.title, a.answer, tuple(a.tags or ()), a.language)

@@ -48,6 +48,8 @@ async def decide(ctx: Context) -> Outcome:
         ctx.text, keywords=ctx.settings.bot_escalation_keywords
     )
     if trigger is not None:
+        # Tell them in the language they just used ("quero falar com alguém" in an English script).
+        state["lang"] = detect_language(ctx.text, default=str(state["lang"]))
         outcome.escalate = trigger
         return outcome
     mode = state.get("mode", "idle")

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline.audit.actions import record
 from helpline.bot import runner
+from helpline.bot.engine import Snapshot
 from helpline.bot.handoff import log_interaction
 from helpline.bot.models import BotInteraction, Script
 from helpline.bot.pipeline import BotFrontLine, load_entry
@@ -31,14 +32,14 @@ def _progress(state: dict[str, Any], steps_total: int | None) -> Progress | None
     return Progress(steps_done=done, steps_total=steps_total, is_final_step=done >= steps_total - 1)
 
 
-async def bot_state(session: AsyncSession, conversation: Conversation, front_line: BotFrontLine) -> BotStatePublic:
+async def bot_state(session: AsyncSession, conversation: Conversation, snapshot: Snapshot) -> BotStatePublic:
+    """`snapshot` is fetched before the session opens: on SQLite a second session inside one would wait on it."""
     state: dict[str, Any] = conversation.bot_state or {}
     script = state.get("script")
     steps_total = None
     if script and state.get("mode") in ("script", "done", "paused"):
         entry = await load_entry(session, int(script["id"]), int(script["version"]))
         steps_total = len(entry.definition.steps) if entry else None
-    snapshot = await front_line.engine.current()
     candidates = state.get("candidates")
     if candidates is None:
         # Never matched (e.g. a human-first channel): rank the customer's first message now, for the operator.
@@ -139,7 +140,9 @@ async def stop_script(session: AsyncSession, conversation_id: int, *, operator_i
     return conversation
 
 
-async def suggestions(session: AsyncSession, conversation_id: int, front_line: BotFrontLine) -> list[Suggestion]:
+async def suggestions(
+    session: AsyncSession, conversation_id: int, front_line: BotFrontLine, snapshot: Snapshot
+) -> list[Suggestion]:
     """Replies an operator can insert: from the LLM when configured, else the best articles' answers."""
     rows = await session.execute(
         select(Message.direction, Message.text)
@@ -147,9 +150,8 @@ async def suggestions(session: AsyncSession, conversation_id: int, front_line: B
         .order_by(Message.id.desc())
         .limit(12)
     )
-    transcript = [(d, t) for d, t in reversed(list(rows.tuples())) if t]
+    transcript = [(d, t) for d, t in reversed(list(rows.all())) if t]
     last_customer = next((t for d, t in reversed(transcript) if d == Direction.inbound.value), "")
-    snapshot = await front_line.engine.current()
     hits = snapshot.retriever.search(last_customer, k=3)
     result: list[Suggestion] = []
     if front_line.llm is not None and transcript:

@@ -129,7 +129,7 @@ class BotFrontLine:
                 .order_by(Message.id.desc())
                 .limit(20)
             )
-            transcript = list(reversed(list(rows.tuples())))
+            transcript = list(reversed(list(rows.all())))
         customer = [t for d, t in transcript if d == Direction.inbound.value and t]
         summary = rule_summary(outcome.state, outcome.escalate, customer)
         if self.llm is not None:

@@ -231,7 +231,7 @@ async def list_scripts(session: AsyncSession) -> list[ScriptPublic]:
         .join(ScriptVersion, (ScriptVersion.script_id == Script.id) & (ScriptVersion.version == Script.current_version))
         .order_by(Script.key)
     )
-    return [present(s, v) for s, v in rows.tuples()]
+    return [present(s, v) for s, v in rows.all()]
 
 
 async def get_script(session: AsyncSession, script_id: int) -> ScriptPublic:

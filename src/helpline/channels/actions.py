@@ -18,15 +18,27 @@ from helpline.platform.crypto import SecretBox
 from helpline.platform.errors import Invalid, NotFound
 from helpline.platform.netguard import check_target
 from helpline.profiles.models import Event, Profile
+from helpline.settings import Settings
 
 
-def channel_config(channel: Channel, box: SecretBox) -> ChannelConfig:
+def platform_options(settings: Settings) -> dict[str, Any]:
+    """The process-wide provider options adapters may need (they never read Settings themselves)."""
+    return {
+        "meta_graph_url": settings.meta_graph_url,
+        "meta_graph_version": settings.meta_graph_version,
+        "meta_app_id": settings.meta_app_id,
+        "meta_app_secret": settings.meta_app_secret,
+    }
+
+
+def channel_config(channel: Channel, box: SecretBox, settings: Settings | None = None) -> ChannelConfig:
     return ChannelConfig(
         id=channel.id,
         kind=channel.kind,
         name=channel.name,
         credentials=box.open(channel.credentials),
         settings=dict(channel.settings or {}),
+        platform=platform_options(settings) if settings is not None else {},
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import httpx
 from pydantic import BaseModel
@@ -63,6 +63,42 @@ class InboundMessage:
     content: dict[str, Any] = field(default_factory=dict)
     attachments: tuple[InboundAttachment, ...] = ()
     reply_to_provider_id: str | None = None
+    # A message the business sent from outside Helpline (e.g. a person in Meta's Page inbox): stored as
+    # outbound, `contact` is then the recipient.
+    echo: bool = False
+    # An ad / referral source id (e.g. click-to-WhatsApp ad); the channel's `referral_events` maps it to an event.
+    referral_id: str | None = None
+
+
+@dataclass(frozen=True)
+class InboundReaction:
+    """A customer reacted to (or, with no emoji, un-reacted to) one of the conversation's messages."""
+
+    contact: InboundContact
+    target_provider_id: str
+    emoji: str | None
+    timestamp: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryWatermark:
+    """Every outbound message to this contact sent up to `watermark` was delivered / read (Messenger)."""
+
+    contact_provider_id: str
+    state: str  # delivered | read
+    watermark: datetime
+
+
+@dataclass(frozen=True)
+class TemplateStatusChanged:
+    """The provider approved, rejected, paused… a message template."""
+
+    name: str
+    language: str | None
+    status: str
+    provider_template_id: str | None = None
+    reason: str | None = None
+    category: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,7 +110,7 @@ class DeliveryStatusChanged:
     error_reason: str | None = None
 
 
-InboundEvent = InboundMessage | DeliveryStatusChanged
+InboundEvent = InboundMessage | DeliveryStatusChanged | InboundReaction | DeliveryWatermark | TemplateStatusChanged
 
 
 @dataclass(frozen=True)
@@ -113,6 +149,7 @@ class ReplyWindow:
     free_form: timedelta
     human_extension: timedelta | None = None  # e.g. Messenger's HUMAN_AGENT tag: humans only
     closing_warning: timedelta = timedelta(hours=1)
+    templates: bool = False  # approved templates may be sent outside the window (WhatsApp)
 
 
 @dataclass(frozen=True)
@@ -124,6 +161,8 @@ class ChannelConfig:
     name: str
     credentials: Mapping[str, Any]
     settings: Mapping[str, Any]
+    # Process-wide provider options from Settings (e.g. the Meta Graph URL and app id); see channels.actions.
+    platform: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -133,6 +172,25 @@ class PreparedChannel:
     credentials: dict[str, Any]
     settings: dict[str, Any]
     reveal: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProviderTemplate:
+    """A message template as the provider lists it."""
+
+    name: str
+    language: str
+    category: str
+    status: str
+    components: list[dict[str, Any]]
+    provider_template_id: str | None = None
+
+
+@runtime_checkable
+class TemplateSource(Protocol):
+    """Adapters whose provider keeps approved message templates (WhatsApp)."""
+
+    async def list_templates(self) -> list[ProviderTemplate]: ...
 
 
 class ChannelAdapter(Protocol):

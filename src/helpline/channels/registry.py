@@ -6,10 +6,16 @@ import httpx
 
 from helpline.channels.base import ChannelAdapter, ChannelConfig
 from helpline.channels.generic.adapter import GenericApiAdapter
+from helpline.channels.instagram.adapter import InstagramAdapter
+from helpline.channels.messenger.adapter import MessengerAdapter
+from helpline.channels.whatsapp.adapter import WhatsAppAdapter
 from helpline.platform.errors import Invalid
 
 ADAPTERS: dict[str, type[ChannelAdapter]] = {
     GenericApiAdapter.kind: GenericApiAdapter,  # type: ignore[dict-item]
+    WhatsAppAdapter.kind: WhatsAppAdapter,  # type: ignore[dict-item]
+    MessengerAdapter.kind: MessengerAdapter,  # type: ignore[dict-item]
+    InstagramAdapter.kind: InstagramAdapter,  # type: ignore[dict-item]
 }
 
 

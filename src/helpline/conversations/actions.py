@@ -32,7 +32,8 @@ from helpline.conversations.models import (
     Priority,
     Status,
 )
-from helpline.conversations.schemas import ConversationUpdate
+from helpline.conversations.schemas import ConversationUpdate, TemplateSend
+from helpline.engagement.templates import resolve_send
 from helpline.engagement.windows import check_reply_allowed
 from helpline.platform.clock import utcnow
 from helpline.platform.errors import Conflict, Invalid, NotFound, TooLarge
@@ -184,6 +185,7 @@ async def receive_inbound(
     identity_kind = adapter_class(channel.kind).identity_kind(channel.id)
     contact, _ = await contact_for_identity(session, identity_kind, inbound.contact)
     conversation, created = await _open_conversation(session, channel, contact.id)
+    _apply_referral(channel, conversation, inbound.referral_id, created=created)
     now = utcnow()
     # The provider's timestamp counts for the reply window, never the time we received it; a clock skewed
     # into the future is capped at now.
@@ -202,14 +204,15 @@ async def receive_inbound(
     message = Message(
         conversation_id=conversation.id,
         channel_id=channel.id,
-        direction=Direction.inbound.value,
-        author_kind=AuthorKind.contact.value,
+        direction=(Direction.outbound if inbound.echo else Direction.inbound).value,
+        # An echo was written by a person in the provider's own inbox: an operator Helpline does not know.
+        author_kind=(AuthorKind.operator if inbound.echo else AuthorKind.contact).value,
         text=inbound.text,
         content_type=inbound.content_type,
-        content=dict(inbound.content),
+        content={**inbound.content, **({"sent_outside_helpline": True} if inbound.echo else {})},
         provider_message_id=inbound.provider_message_id,
         reply_to_id=reply_to_id,
-        delivery_state=DeliveryState.received.value,
+        delivery_state=(DeliveryState.sent if inbound.echo else DeliveryState.received).value,
         provider_timestamp=happened_at,
     )
     session.add(message)
@@ -218,6 +221,9 @@ async def receive_inbound(
     attachments = [await _inbound_attachment(session, blobs, item, message.id) for item in inbound.attachments]
     if attachments:
         await session.flush()
+    if inbound.echo:
+        await _record_echo(session, conversation, message, attachments, created=created, channel=channel)
+        return InboundOutcome(message=message, conversation=conversation, duplicate=False, attachments=attachments)
 
     if conversation.last_inbound_at is None or happened_at > conversation.last_inbound_at:
         conversation.last_inbound_at = happened_at
@@ -235,6 +241,38 @@ async def receive_inbound(
     await message_changed(session, message, created=True, attachments=attachments)
     enqueue(session, ROUTING_TOPIC, {"conversation_id": conversation.id, "message_id": message.id})
     return InboundOutcome(message=message, conversation=conversation, duplicate=False, attachments=attachments)
+
+
+def _apply_referral(channel: Channel, conversation: Conversation, referral_id: str | None, *, created: bool) -> None:
+    """An ad or referral the channel maps to an event sets the conversation's event, unless someone (an
+    operator, the bot) already chose another one than the channel's default."""
+    if not referral_id:
+        return
+    mapped = ((channel.settings or {}).get("referral_events") or {}).get(referral_id)
+    if mapped is not None and (created or conversation.event_id in (None, channel.default_event_id)):
+        conversation.event_id = int(mapped)
+
+
+async def _record_echo(
+    session: AsyncSession,
+    conversation: Conversation,
+    message: Message,
+    attachments: list[Attachment],
+    *,
+    created: bool,
+    channel: Channel,
+) -> None:
+    """A reply someone sent from the provider's inbox: shown, but it is no customer message (no window, no
+    unread, no routing). A person answered, so the bot steps back as it does for an operator's reply."""
+    now = utcnow()
+    conversation.last_message_at = now
+    conversation.last_activity_at = now
+    conversation.last_message_preview = _preview(message.text, attachments)
+    conversation.last_message_author = AuthorKind.operator.value
+    if conversation.handler == Handler.bot.value:
+        _take_over(session, conversation, None, reason="a person replied from outside Helpline")
+    await conversation_changed(session, conversation, created=created, channel=channel)
+    await message_changed(session, message, created=True, attachments=attachments)
 
 
 async def apply_delivery_status(
@@ -284,11 +322,15 @@ async def send_reply(
     uploads: list[Upload] | None = None,
     reply_to_id: int | None = None,
     content: dict[str, object] | None = None,
+    template: TemplateSend | None = None,
 ) -> Message:
     """Queue a reply from an operator, the bot or the system. Refuses when the bot is paused for this
-    conversation or the channel's reply window forbids free text; delivery happens from the outbox."""
+    conversation or the channel's reply window forbids free text; delivery happens from the outbox.
+    A `template` (approved, parameters checked) replaces text and files, and may go out after the window."""
     uploads = uploads or []
-    if not (text and text.strip()) and not uploads:
+    if template is not None and ((text and text.strip()) or uploads):
+        raise Invalid("send a template on its own: its text comes from the template", code="template_with_text")
+    if not (text and text.strip()) and not uploads and template is None:
         raise Invalid("a reply needs text or at least one file", code="empty_reply")
     conversation = await _locked_conversation(session, conversation_id)
     if author.kind == AuthorKind.bot and conversation.handler != Handler.bot.value:
@@ -302,7 +344,11 @@ async def send_reply(
         conversation.last_inbound_at,
         author_kind=author.kind.value,
         now=now,
+        template=template is not None,
     )
+    if template is not None:
+        payload, text = await resolve_send(session, channel, template)
+        content = {**(content or {}), "template": payload}
     if reply_to_id is not None:
         target = await session.get(Message, reply_to_id)
         if target is None or target.conversation_id != conversation.id:
@@ -314,7 +360,7 @@ async def send_reply(
         author_kind=author.kind.value,
         operator_id=author.operator_id,
         text=text,
-        content_type="text" if not uploads else "attachment",
+        content_type="template" if template is not None else ("text" if not uploads else "attachment"),
         content={**(content or {}), **({"send_options": send_options} if send_options else {})},
         reply_to_id=reply_to_id,
         delivery_state=DeliveryState.queued.value,

@@ -170,6 +170,7 @@ async def post_reply(
             uploads=uploads,
             reply_to_id=body.reply_to_id,
             blobs=runtime.blobs,
+            template=body.template,
         )
         return await queries.message_public(session, message)
 

@@ -6,9 +6,18 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
 
-from helpline.channels.base import DeliveryStatusChanged, InboundEvent, InboundMessage
+from helpline.channels.base import (
+    DeliveryStatusChanged,
+    DeliveryWatermark,
+    InboundEvent,
+    InboundMessage,
+    InboundReaction,
+    TemplateStatusChanged,
+)
 from helpline.channels.models import Channel
 from helpline.conversations.actions import apply_delivery_status, receive_inbound
+from helpline.conversations.provider_events import apply_reaction, apply_watermark
+from helpline.engagement.templates import apply_template_status
 from helpline.runtime import Runtime
 
 
@@ -42,4 +51,14 @@ async def ingest_events(runtime: Runtime, channel: Channel, events: list[Inbound
             async with runtime.db.transaction() as session:
                 await apply_delivery_status(session, channel_id=channel.id, status=item)
             result.statuses += 1
+        elif isinstance(item, InboundReaction):
+            async with runtime.db.transaction() as session:
+                await apply_reaction(session, channel=channel, reaction=item)
+        elif isinstance(item, DeliveryWatermark):
+            async with runtime.db.transaction() as session:
+                await apply_watermark(session, channel=channel, watermark=item)
+            result.statuses += 1
+        elif isinstance(item, TemplateStatusChanged):
+            async with runtime.db.transaction() as session:
+                await apply_template_status(session, channel_id=channel.id, change=item)
     return result

@@ -104,9 +104,28 @@ class MessagePage(BaseModel):
     next_cursor: str | None = Field(description="pass as `cursor` to get the older page")
 
 
+class TemplateParameter(BaseModel):
+    """A template parameter given as an object: text, or a header image / video / document by link or media id."""
+
+    type: Literal["text", "image", "video", "document"] = "text"
+    text: str | None = Field(default=None, max_length=1024)
+    link: str | None = Field(default=None, max_length=2000)
+    id: str | None = Field(default=None, max_length=128)
+    filename: str | None = Field(default=None, max_length=255)
+
+
+class TemplateSend(BaseModel):
+    """An approved provider template: what opens a closed WhatsApp window."""
+
+    name: str = Field(min_length=1, max_length=512)
+    language: str | None = Field(default=None, max_length=16, description="e.g. en_US; optional when only one")
+    parameters: list[str | TemplateParameter] = Field(default_factory=list, max_length=50)
+
+
 class ReplyCreate(BaseModel):
     text: str | None = Field(default=None, max_length=20_000)
     reply_to_id: int | None = None
+    template: TemplateSend | None = None
 
 
 class ConversationUpdate(BaseModel):

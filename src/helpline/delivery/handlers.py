@@ -124,7 +124,7 @@ def make_delivery_handler(runtime: Runtime) -> Handler:
                 await _record(runtime, message_id, skip=built)
             return
         outbound, channel = built
-        adapter = build_adapter(channel_config(channel, runtime.box), runtime.http)
+        adapter = build_adapter(channel_config(channel, runtime.box, runtime.settings), runtime.http)
         try:
             receipt = await adapter.send(outbound)
         except DeliveryError as exc:

@@ -31,10 +31,22 @@ def window_state(window: ReplyWindow | None, last_inbound_at: datetime | None, n
 
 
 def check_reply_allowed(
-    window: ReplyWindow | None, last_inbound_at: datetime | None, *, author_kind: str, now: datetime
+    window: ReplyWindow | None,
+    last_inbound_at: datetime | None,
+    *,
+    author_kind: str,
+    now: datetime,
+    template: bool = False,
 ) -> dict[str, str]:
-    """Raise ReplyNotAllowed when free text may not go out now; return send options (e.g. a message tag)."""
+    """Raise ReplyNotAllowed when free text may not go out now; return send options (e.g. a message tag).
+
+    An approved template may go out at any time where the provider has templates: it is how a closed
+    WhatsApp window is reopened."""
     if window is None:
+        return {}
+    if template:
+        if not window.templates:
+            raise ReplyNotAllowed("this channel has no provider templates", code="no_templates")
         return {}
     if last_inbound_at is not None and now < last_inbound_at + window.free_form:
         return {}
@@ -46,11 +58,17 @@ def check_reply_allowed(
     )
     if human_ok:
         return {"message_tag": "HUMAN_AGENT"}
-    allowed = ["template"]
-    if window.human_extension is not None and author_kind != "operator":
+    allowed = ["template"] if window.templates else []
+    if (
+        window.human_extension is not None
+        and author_kind != "operator"
+        and last_inbound_at is not None
+        and now < last_inbound_at + window.human_extension
+    ):
         allowed.append("operator reply with HUMAN_AGENT")
+    remedy = f"send one of: {', '.join(allowed)}" if allowed else "nothing can be sent until the customer writes again"
     raise ReplyNotAllowed(
-        f"the provider's reply window is closed: free text would be dropped; send one of: {', '.join(allowed)}",
+        f"the provider's reply window is closed: free text would be dropped; {remedy}",
         details={
             "allowed": allowed,
             "last_inbound_at": last_inbound_at.isoformat() if last_inbound_at else None,

@@ -15,6 +15,8 @@ from helpline.profiles.actions import create_event, create_profile, set_logo
 from helpline.profiles.models import Event, Profile
 from helpline.runtime import Runtime
 from helpline.sandbox.logo import disc_png
+from helpline.sandbox.meta import demo as meta_demo
+from helpline.sandbox.meta.core import MetaSandbox
 from helpline.sandbox.simulator import ApiChannelSimulator
 
 log = logging.getLogger(__name__)
@@ -88,7 +90,7 @@ async def seed(runtime: Runtime) -> Channel:
         return channel
 
 
-async def start_demo(runtime: Runtime) -> None:
+async def start_demo(runtime: Runtime, meta_sandbox: MetaSandbox | None = None) -> None:
     channel = await seed(runtime)
     secret = str(channel_config(channel, runtime.box).credentials["secret"])
     simulator = ApiChannelSimulator(
@@ -99,3 +101,5 @@ async def start_demo(runtime: Runtime) -> None:
     )
     runtime.spawn(simulator.run(), "demo-simulator")
     log.info("demo: simulated customers write to channel %s every ~%ss", channel.id, simulator.interval_seconds)
+    if meta_sandbox is not None:
+        await meta_demo.start(runtime, meta_sandbox, channel.profile_id, channel.default_event_id)

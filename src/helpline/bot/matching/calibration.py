@@ -1,0 +1,132 @@
+"""Turning raw scores into confidences and choosing the out-of-scope threshold from the training data alone."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from helpline.bot.matching.scorers import Matrix, ScorerFactory
+
+# Used when there is too little data to calibrate (fewer than MIN_CLASSES scripts or one example each).
+DEFAULT_TEMPERATURE = 0.1
+DEFAULT_THRESHOLD = 0.35
+MIN_CLASSES = 4
+_TEMPERATURES = np.geomspace(0.005, 2.0, 60)
+
+
+def softmax(scores: Matrix, temperature: float) -> Matrix:
+    """Row-wise softmax of scores / temperature."""
+    z = scores / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    result: Matrix = e / e.sum(axis=1, keepdims=True)
+    return result
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Temperature for the softmax and the confidence below which a message is out of scope."""
+
+    temperature: float = DEFAULT_TEMPERATURE
+    threshold: float = DEFAULT_THRESHOLD
+
+
+@dataclass
+class _Heldout:
+    """Scores a scorer gave to texts it did not see: in-scope ones (with the right column) and pseudo-out-of-scope."""
+
+    in_scores: list[Matrix]
+    in_truth: list[np.ndarray]
+    out_scores: list[Matrix]
+
+
+def _split(
+    texts: Sequence[str], labels: Sequence[str], rng: random.Random
+) -> tuple[list[int], list[int], list[int]] | None:
+    """Indices to train on, in-scope held out, and pseudo-out-of-scope (whole scripts held out)."""
+    by_class: dict[str, list[int]] = defaultdict(list)
+    for i, label in enumerate(labels):
+        by_class[label].append(i)
+    classes = sorted(by_class)
+    if len(classes) < MIN_CLASSES or all(len(v) < 2 for v in by_class.values()):
+        return None
+    rng.shuffle(classes)
+    # A fifth of the scripts play "unknown demand"; the rest keep ~a fifth of their examples for the in-scope side.
+    n_out = max(1, len(classes) // 5)
+    out = [i for c in classes[:n_out] for i in by_class[c]]
+    train: list[int] = []
+    held: list[int] = []
+    for c in classes[n_out:]:
+        idx = by_class[c][:]
+        rng.shuffle(idx)
+        n_held = len(idx) // 5 if len(idx) >= 5 else (1 if len(idx) >= 2 else 0)
+        held += idx[:n_held]
+        train += idx[n_held:]
+    return train, held, out
+
+
+def _collect(
+    factory: ScorerFactory, texts: Sequence[str], labels: Sequence[str], rounds: int, seed: int
+) -> _Heldout | None:
+    rng = random.Random(seed)
+    heldout = _Heldout([], [], [])
+    for _ in range(rounds):
+        split = _split(texts, labels, rng)
+        if split is None:
+            return None
+        train, held, out = split
+        scorer = factory([texts[i] for i in train], [labels[i] for i in train])
+        column = {c: j for j, c in enumerate(scorer.classes)}
+        if held:
+            heldout.in_scores.append(scorer.scores([texts[i] for i in held]))
+            heldout.in_truth.append(np.array([column[labels[i]] for i in held]))
+        heldout.out_scores.append(scorer.scores([texts[i] for i in out]))
+    return heldout if heldout.in_scores else None
+
+
+def _fit_temperature(heldout: _Heldout) -> float:
+    """The temperature that minimises the negative log-likelihood of the right script on held-out examples."""
+    best, best_nll = DEFAULT_TEMPERATURE, np.inf
+    for t in _TEMPERATURES:
+        nll = 0.0
+        for scores, truth in zip(heldout.in_scores, heldout.in_truth, strict=True):
+            p = softmax(scores, float(t))[np.arange(len(truth)), truth]
+            nll -= float(np.log(np.clip(p, 1e-12, None)).sum())
+        if nll < best_nll:
+            best, best_nll = float(t), nll
+    return best
+
+
+def _fit_threshold(heldout: _Heldout, temperature: float) -> float:
+    """The confidence cut that best balances right-script-accepted (in scope) and rejected (out of scope) rates."""
+    in_conf, in_right = [], []
+    for scores, truth in zip(heldout.in_scores, heldout.in_truth, strict=True):
+        p = softmax(scores, temperature)
+        in_conf.append(p.max(axis=1))
+        in_right.append(p.argmax(axis=1) == truth)
+    conf = np.concatenate(in_conf)
+    right = np.concatenate(in_right)
+    out_conf = np.concatenate([softmax(s, temperature).max(axis=1) for s in heldout.out_scores])
+    candidates = np.unique(np.concatenate([conf, out_conf, [0.0]]))
+    best, best_value = DEFAULT_THRESHOLD, -1.0
+    for t in candidates:
+        # Strict ">" acceptance mirrors is_out_of_scope (confidence < threshold is rejected) up to ties.
+        value = float(np.mean(right & (conf >= t))) + float(np.mean(out_conf < t))
+        if value > best_value:
+            best, best_value = float(t), value
+    return best
+
+
+def calibrate(
+    factory: ScorerFactory, texts: Sequence[str], labels: Sequence[str], *, rounds: int = 2, seed: int = 0
+) -> Calibration:
+    """Fit temperature and out-of-scope threshold on held-out examples and held-out whole scripts."""
+    heldout = _collect(factory, texts, labels, rounds, seed)
+    if heldout is None:
+        return Calibration()
+    temperature = _fit_temperature(heldout)
+    return Calibration(temperature, _fit_threshold(heldout, temperature))

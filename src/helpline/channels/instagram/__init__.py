@@ -1,0 +1,1 @@
+"""The Instagram Direct channel (kind `instagram`): one Instagram professional account."""

@@ -1,0 +1,1 @@
+"""The Facebook Messenger channel (kind `messenger`): one Facebook Page."""

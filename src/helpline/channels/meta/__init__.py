@@ -1,0 +1,1 @@
+"""What WhatsApp, Messenger and Instagram share: webhook signatures and envelopes, the Graph client, errors."""

@@ -1,0 +1,95 @@
+"""What Messenger and Instagram share: `messaging[]` webhooks, the Send API body, HUMAN_AGENT rules."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from helpline.channels.base import DeliveryError, InboundEvent, OutboundAttachment, OutboundMessage, SentReceipt
+from helpline.channels.meta.adapter import MetaAdapter
+from helpline.channels.meta.messaging import parse_messaging
+from helpline.channels.meta.webhook import Routed, entries, items
+
+HUMAN_AGENT = "HUMAN_AGENT"
+
+
+def attachment_type(content_type: str) -> str:
+    major = content_type.split("/")[0].lower()
+    return major if major in ("image", "video", "audio") else "file"
+
+
+class PageMessagingAdapter(MetaAdapter):
+    """Subclasses set `asset_setting` (the entry.id's channel setting), `text_limit` and `check_limits`."""
+
+    asset_setting: ClassVar[str]
+    text_limit: ClassVar[int]
+    product: ClassVar[str]
+
+    @classmethod
+    def route(cls, payload: Mapping[str, Any]) -> list[Routed]:
+        return [Routed(cls.asset_setting, str(e["id"]), e) for e in entries(payload) if e.get("id")]
+
+    def parse_entry(self, entry: dict[str, Any]) -> list[InboundEvent]:
+        app_id = str(self.config.platform.get("meta_app_id") or "") or None
+        events: list[InboundEvent] = []
+        # `standby[]` (another app owns the thread under handover) is not ours to answer: skipped.
+        for event in items(entry, "messaging"):
+            events.extend(parse_messaging(event, app_id=app_id))
+        return events
+
+    @property
+    def send_path(self) -> str:
+        return f"{self.config.settings.get(self.asset_setting)}/messages"
+
+    def tagging(self, message: OutboundMessage) -> dict[str, Any]:
+        """RESPONSE inside 24 h; MESSAGE_TAG + HUMAN_AGENT after it, which Meta allows for people only."""
+        options = message.content.get("send_options") or {}
+        if options.get("message_tag") != HUMAN_AGENT:
+            return {"messaging_type": "RESPONSE"}
+        if message.author_kind != "operator":
+            raise DeliveryError(
+                "the HUMAN_AGENT tag is only for replies written by a person; the bot cannot use it",
+                retryable=False,
+                code="human_agent_bot",
+            )
+        return {"messaging_type": "MESSAGE_TAG", "tag": HUMAN_AGENT}
+
+    def check_limits(self, message: OutboundMessage) -> None:
+        """Refuse before sending anything what the provider would refuse, with a reason an operator can use."""
+        text = message.text or ""
+        if len(text) >= self.text_limit:
+            raise DeliveryError(
+                f"{self.product} accepts text under {self.text_limit} characters; this reply has {len(text)}. "
+                "Shorten it or split it into several messages.",
+                retryable=False,
+                code="text_too_long",
+            )
+
+    async def send(self, message: OutboundMessage) -> SentReceipt:
+        self.check_limits(message)
+        envelope = {"recipient": {"id": message.recipient_id}, **self.tagging(message)}
+        receipts: list[SentReceipt] = []
+        text = (message.text or "").strip()
+        if text:
+            receipts.append(await self._post({**envelope, "message": self.text_message(text, message)}))
+        for attachment in message.attachments:
+            payload = await self.attachment_payload(attachment)
+            body = {
+                **envelope,
+                "message": {"attachment": {"type": attachment_type(attachment.content_type), **payload}},
+            }
+            receipts.append(await self._post(body))
+        if not receipts:
+            raise DeliveryError("nothing to send: no text and no files", retryable=False, code="empty")
+        return receipts[0]
+
+    def text_message(self, text: str, message: OutboundMessage) -> dict[str, Any]:
+        return {"text": text}
+
+    async def attachment_payload(self, attachment: OutboundAttachment) -> dict[str, Any]:
+        return {"payload": {"url": attachment.url}}
+
+    async def _post(self, body: dict[str, Any]) -> SentReceipt:
+        answer = await self.graph.call("POST", self.send_path, json=body)
+        provider_id = answer.get("message_id")
+        return SentReceipt(provider_message_id=str(provider_id) if provider_id else None)

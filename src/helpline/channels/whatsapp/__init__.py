@@ -1,0 +1,1 @@
+"""The WhatsApp Cloud API channel (kind `whatsapp`): one WhatsApp Business phone number."""
