@@ -390,5 +390,77 @@ def templates_sync(channel_id: int | None) -> None:
         sys.exit(1)
 
 
+@main.group()
+def scripts() -> None:
+    """Bot service scripts and knowledge articles (YAML or JSON files)."""
+
+
+def _run_bot_import(path: str, kind: str) -> str:
+    from helpline.bot.articles import import_articles, parse_articles
+    from helpline.bot.scripts import import_scripts, parse_definitions
+    from helpline.platform.crypto import SecretBox
+    from helpline.platform.db import Database
+    from helpline.platform.errors import HelplineError
+    from helpline.platform.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+
+    async def run() -> str:
+        database = Database(settings.database_url)
+        try:
+            async with database.transaction() as session:
+                if kind == "articles":
+                    created, updated = await import_articles(session, parse_articles(text), actor_id=None)
+                    return f"articles: {created} created, {updated} updated"
+                report = await import_scripts(
+                    session,
+                    parse_definitions(text),
+                    box=SecretBox(settings.secret_key),
+                    actor_id=None,
+                    allow_private=settings.allow_private_targets,
+                )
+                lines = [f"scripts: created {report.created}, updated {report.updated}, unchanged {report.unchanged}"]
+                lines += [f"  end-action secret of {k}: {v}   (shown once)" for k, v in report.secrets.items()]
+                return "\n".join(lines)
+        finally:
+            await database.dispose()
+
+    try:
+        return asyncio.run(run())
+    except HelplineError as exc:
+        raise click.ClickException(exc.message) from None
+
+
+@scripts.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--articles", "articles_", is_flag=True, help="The file holds articles, not scripts.")
+def scripts_import(path: str, articles_: bool) -> None:
+    """Create or update scripts (new versions) from a YAML/JSON file; same keys are updated."""
+    click.echo(_run_bot_import(path, "articles" if articles_ else "scripts"))
+
+
+@scripts.command("export")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+def scripts_export(fmt: str) -> None:
+    """Print every script's current version as YAML or JSON (import it elsewhere as is)."""
+    from helpline.bot.scripts import dump_document, export_definitions
+    from helpline.platform.db import Database
+
+    settings = _settings()
+
+    async def run() -> list[dict[str, Any]]:
+        database = Database(settings.database_url)
+        try:
+            async with database.sessions() as session:
+                return await export_definitions(session)
+        finally:
+            await database.dispose()
+
+    click.echo(dump_document(asyncio.run(run()), "scripts", fmt), nl=False)
+
+
 if __name__ == "__main__":
     sys.exit(main())

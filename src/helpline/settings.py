@@ -64,12 +64,11 @@ class Settings(BaseSettings):
     # Bot (the AI front line)
     bot_match_high: float = Field(default=0.6, ge=0, le=1)
     bot_match_low: float = Field(default=0.3, ge=0, le=1)
-    bot_article_threshold: float = Field(default=0.25, ge=0, le=1)
+    bot_article_threshold: float = Field(default=0.2, ge=0, le=1)
     bot_low_confidence_limit: int = Field(default=2, ge=1)
     bot_escalation_keywords: list[str] = []
     bot_escalate_tags: list[str] = ["vip"]
     bot_phone_region: str = "US"
-    bot_resume_on_resolve: bool = True
 
     # Optional LLM: any OpenAI-compatible chat endpoint
     llm_base_url: str = ""

@@ -19,7 +19,9 @@ from tests.conversations.conftest import Line, add_api_channel, say
 
 TODAY = date(2026, 11, 23)
 _WORD = re.compile(r"[a-z0-9]+")
-_STOP = frozenset("i a an the to my me is it of for and please want need would like".split())
+_STOP = frozenset(
+    ["i", "a", "an", "the", "to", "my", "me", "is", "it", "of", "for", "and", "please", "want", "need", "would", "like"]
+)
 
 
 def _terms(text: str) -> set[str]:

@@ -13,12 +13,15 @@ from typing import Any
 import httpx
 from sqlalchemy import update
 
+from helpline.auth.actions import create_operator
+from helpline.auth.models import Role
+from helpline.auth.schemas import OperatorCreate
 from helpline.channels.actions import create_channel
 from helpline.channels.schemas import ChannelCreate
 from helpline.conversations.models import Conversation
 from helpline.platform.clock import utcnow
 from helpline.runtime import Runtime
-from tests.conftest import World, make_settings, make_world
+from tests.conftest import PASSWORD, Persona, login, make_settings
 
 APP_SECRET = "meta-app-secret-for-tests"
 VERIFY_TOKEN = "verify-me-please"
@@ -78,13 +81,31 @@ async def post_webhook(
 
 @dataclass
 class MetaWorld:
-    world: World
+    """An admin, an agent who is a member of one Meta channel, and an outsider who is not (with --outsider)."""
+
+    admin: Persona
+    agent: Persona
+    outsider: Persona | None
     channel_id: int
 
+    @property
+    def world(self) -> MetaWorld:
+        return self
 
-async def meta_world(runtime: Runtime, client: httpx.AsyncClient, kind: str, **settings: Any) -> MetaWorld:
-    world = await make_world(runtime, client)
+
+async def meta_world(
+    runtime: Runtime, client: httpx.AsyncClient, kind: str, *, outsider: bool = False, **settings: Any
+) -> MetaWorld:
+    # Fewer operators than make_world: password hashing dominates these tests' time.
+    people: dict[str, tuple[int, str, Role]] = {}
+    names = [("admin", Role.admin), ("agent", Role.agent)] + ([("outsider", Role.agent)] if outsider else [])
     async with runtime.db.transaction() as session:
+        for name, role in names:
+            email = f"{name}@example.com"
+            operator = await create_operator(
+                session, OperatorCreate(email=email, name=name.title(), password=PASSWORD, role=role), actor_id=None
+            )
+            people[name] = (operator.id, email, role)
         channel, _ = await create_channel(
             session,
             ChannelCreate(
@@ -92,13 +113,19 @@ async def meta_world(runtime: Runtime, client: httpx.AsyncClient, kind: str, **s
                 name=f"Test {kind}",
                 settings={**CHANNELS[kind], **settings},
                 credentials={"access_token": TOKEN},
-                member_ids=[world.agent.id],
+                member_ids=[people["agent"][0]],
             ),
             box=runtime.box,
             actor_id=None,
             allow_private=True,
         )
-    return MetaWorld(world=world, channel_id=channel.id)
+    personas = {
+        name: Persona(id=oid, email=email, role=role, token=await login(client, email))
+        for name, (oid, email, role) in people.items()
+    }
+    return MetaWorld(
+        admin=personas["admin"], agent=personas["agent"], outsider=personas.get("outsider"), channel_id=channel.id
+    )
 
 
 async def age_conversation(runtime: Runtime, conversation_id: int, hours: float) -> None:
@@ -111,7 +138,7 @@ async def age_conversation(runtime: Runtime, conversation_id: int, hours: float)
         )
 
 
-async def only_conversation(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
+async def only_conversation(client: httpx.AsyncClient, world: MetaWorld) -> dict[str, Any]:
     items: list[dict[str, Any]] = (await client.get("/api/v1/conversations", headers=world.admin.headers)).json()[
         "items"
     ]
@@ -119,7 +146,7 @@ async def only_conversation(client: httpx.AsyncClient, world: World) -> dict[str
     return items[0]
 
 
-async def messages_of(client: httpx.AsyncClient, world: World, conversation_id: int) -> list[dict[str, Any]]:
+async def messages_of(client: httpx.AsyncClient, world: MetaWorld, conversation_id: int) -> list[dict[str, Any]]:
     response = await client.get(f"/api/v1/conversations/{conversation_id}/messages", headers=world.admin.headers)
     assert response.status_code == 200, response.text
     items: list[dict[str, Any]] = response.json()["items"]
@@ -138,3 +165,34 @@ def graph_error(
         error["error_subcode"] = subcode
     error.update(extra)
     return httpx.Response(status, json={"error": error})
+
+
+def fresh(payload: dict[str, Any], *, ago: timedelta = timedelta(0)) -> dict[str, Any]:
+    """The payload with every timestamp moved to now (minus `ago`): recorded times would close the window."""
+    moment = utcnow() - ago
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            out = {}
+            for key, item in value.items():
+                if key == "timestamp" and isinstance(item, str):
+                    out[key] = str(int(moment.timestamp()))
+                elif key in ("timestamp", "watermark") and isinstance(item, int):
+                    out[key] = int(moment.timestamp() * 1000)
+                else:
+                    out[key] = walk(item)
+            return out
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    result: dict[str, Any] = walk(payload)
+    return result
+
+
+def wa_text(wamid: str, text: str, *, name: str = "Sheena Nelson") -> dict[str, Any]:
+    payload = fresh(fixture("whatsapp", "text"))
+    value = payload["entry"][0]["changes"][0]["value"]
+    value["messages"][0].update(id=wamid, text={"body": text})
+    value["contacts"][0]["profile"]["name"] = name
+    return payload

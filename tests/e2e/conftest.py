@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import hashlib
 import hmac
 import json
@@ -31,6 +33,10 @@ from helpline.runtime import Runtime
 from tests.conftest import SECRET, make_settings
 
 HELPLINE = Path(sys.executable).parent / "helpline"
+PR_SET_PDEATHSIG = 1
+# Generous enough for a loaded CI machine; a healthy run takes a fraction of these.
+START_TIMEOUT = 60.0
+FRAME_TIMEOUT = 10.0
 
 
 def bound_socket() -> socket.socket:
@@ -105,7 +111,7 @@ class CallbackServer:
         if self._server is not None:
             await asyncio.wait_for(self._server.wait_closed(), 5)
 
-    async def wait_for_requests(self, count: int, timeout: float = 10.0) -> list[Received]:
+    async def wait_for_requests(self, count: int, timeout: float = 20.0) -> list[Received]:
         async def enough() -> None:
             while len(self.requests) < count:
                 self._changed.clear()
@@ -203,7 +209,7 @@ async def serve_app(tmp_path: Path, db_url: str, **overrides: Any) -> AsyncItera
                 raise RuntimeError("uvicorn stopped during start-up") from task.exception()
             return server.started
 
-        await eventually(up, timeout=10)
+        await eventually(up, timeout=START_TIMEOUT)
         async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
             yield LiveApp(base_url=base_url, runtime=app.state.runtime, client=client)
     finally:
@@ -219,7 +225,7 @@ async def serve_app(tmp_path: Path, db_url: str, **overrides: Any) -> AsyncItera
 
 
 async def next_frame(
-    ws: ClientConnection, match: Callable[[dict[str, Any]], bool] = lambda _: True, *, timeout: float = 5.0
+    ws: ClientConnection, match: Callable[[dict[str, Any]], bool] = lambda _: True, *, timeout: float = FRAME_TIMEOUT
 ) -> dict[str, Any]:
     """The next frame that matches, skipping others (and keep-alive pings); bounded."""
 
@@ -263,24 +269,39 @@ class Process:
         return self.log_path.read_text(errors="replace")[-4000:] if self.log_path.exists() else ""
 
 
+def _die_with_parent() -> None:
+    """Runs in the child before exec: if the test run itself is killed, its servers go with it."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def start_process(name: str, args: list[str], env: Mapping[str, str], workdir: Path) -> Process:
     # cwd is a scratch dir, so no stray .env file is read.
     log_path = workdir / f"{name}.log"
     with log_path.open("wb") as log:
         popen = subprocess.Popen(
-            [str(HELPLINE), *args], env=dict(env), cwd=workdir, stdout=log, stderr=subprocess.STDOUT
+            [str(HELPLINE), *args],
+            env=dict(env),
+            cwd=workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
     return Process(name, popen, log_path)
 
 
-def stop_process(process: Process, *, timeout: float = 5.0) -> None:
-    if process.popen.poll() is None:
-        process.popen.send_signal(signal.SIGTERM)
+def stop_processes(processes: list[Process], *, timeout: float = 10.0) -> None:
+    """SIGTERM all at once (graceful shutdowns overlap), then SIGKILL whatever is still running."""
+    for process in processes:
+        if process.popen.poll() is None:
+            process.popen.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for process in processes:
         try:
-            process.popen.wait(timeout)
+            process.popen.wait(max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             process.popen.kill()
-            process.popen.wait(timeout)
+            process.popen.wait(5)
 
 
 def kill_process(process: Process) -> None:
@@ -288,7 +309,7 @@ def kill_process(process: Process) -> None:
     process.popen.wait(5)
 
 
-async def wait_healthy(base_url: str, process: Process, *, timeout: float = 30.0) -> None:
+async def wait_healthy(base_url: str, process: Process, *, timeout: float = START_TIMEOUT) -> None:
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient(base_url=base_url, timeout=2) as client:
         while True:

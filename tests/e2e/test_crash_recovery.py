@@ -23,7 +23,7 @@ from tests.e2e.conftest import (
     kill_process,
     serve_app,
     start_process,
-    stop_process,
+    stop_processes,
 )
 from tests.support import post_inbound
 
@@ -78,13 +78,13 @@ async def test_killed_worker_is_replaced_and_the_message_is_sent_once(
             message_id = reply.json()["id"]
 
             # The first attempt reaches the receiver, which never answers; the worker dies waiting.
-            (first,) = await callback.wait_for_requests(1, timeout=20)
+            (first,) = await callback.wait_for_requests(1, timeout=60)
             kill_process(workers[0])
             assert first.signature_ok and first.idempotency_key
             assert callback.processed == {}
 
             workers.append(start_process("worker-2", ["worker"], env, tmp_path))
-            requests = await callback.wait_for_requests(2, timeout=LEASE_SECONDS + 20)
+            requests = await callback.wait_for_requests(2, timeout=LEASE_SECONDS + 60)
             assert [r.idempotency_key for r in requests] == [first.idempotency_key] * 2
             assert all(r.signature_ok for r in requests)
             assert requests[1].body == first.body
@@ -99,7 +99,7 @@ async def test_killed_worker_is_replaced_and_the_message_is_sent_once(
             async def is_sent() -> bool:
                 return bool((await message_state())["delivery_state"] == "sent")
 
-            await eventually(is_sent, timeout=10)
+            await eventually(is_sent, timeout=20)
 
             async def outbox_rows() -> dict[str, int]:
                 async with live.runtime.db.sessions() as session:
@@ -109,7 +109,7 @@ async def test_killed_worker_is_replaced_and_the_message_is_sent_once(
             async def outbox_empty() -> bool:
                 return await outbox_rows() == {}
 
-            await eventually(outbox_empty, timeout=10)
+            await eventually(outbox_empty, timeout=20)
 
             # A real receiver dedupes on the key: exactly one message was processed, and it is the one recorded.
             assert list(callback.processed) == [first.idempotency_key]
@@ -120,5 +120,4 @@ async def test_killed_worker_is_replaced_and_the_message_is_sent_once(
                 print(f"--- {worker.name}\n{worker.log()}")
             raise
         finally:
-            for worker in workers:
-                stop_process(worker)
+            stop_processes(workers)

@@ -17,7 +17,7 @@ from helpline.auth.actions import create_operator
 from helpline.auth.models import Role
 from helpline.auth.schemas import OperatorCreate
 from tests.conftest import PASSWORD, World, login, make_world
-from tests.e2e.conftest import CallbackServer, LiveApp, next_frame, serve_app
+from tests.e2e.conftest import FRAME_TIMEOUT, CallbackServer, LiveApp, next_frame, serve_app
 from tests.support import post_inbound
 
 
@@ -49,7 +49,9 @@ async def admin_token(live: LiveApp) -> str:
 async def open_socket(live: LiveApp, *, token: str | None = None, header: str | None = None, **query: Any) -> Any:
     params = urlencode({k: v for k, v in {"token": token, **query}.items() if v is not None})
     headers = {"Authorization": f"Bearer {header}"} if header else None
-    ws = await connect(f"{live.ws_url}?{params}" if params else live.ws_url, additional_headers=headers, open_timeout=5)
+    ws = await connect(
+        f"{live.ws_url}?{params}" if params else live.ws_url, additional_headers=headers, open_timeout=10
+    )
     hello = await next_frame(ws)
     assert hello["type"] == "hello"
     return ws
@@ -155,17 +157,17 @@ async def test_inbound_to_signed_callback_and_back(live: LiveApp, world: World, 
 async def test_bad_token_closes_the_socket_with_4401(live: LiveApp, how: str) -> None:
     url = live.ws_url + ("?token=not-a-real-token" if how == "query" else "")
     headers = {"Authorization": "Bearer not-a-real-token"} if how == "header" else None
-    async with connect(url, additional_headers=headers, open_timeout=5) as ws:
+    async with connect(url, additional_headers=headers, open_timeout=10) as ws:
         with pytest.raises(websockets.ConnectionClosed) as closed:
-            await asyncio.wait_for(ws.recv(), 5)
+            await asyncio.wait_for(ws.recv(), FRAME_TIMEOUT)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4401
 
 
 async def test_no_credentials_closes_the_socket_with_4401(live: LiveApp) -> None:
-    async with connect(live.ws_url, open_timeout=5) as ws:
+    async with connect(live.ws_url, open_timeout=10) as ws:
         with pytest.raises(websockets.ConnectionClosed) as closed:
-            await asyncio.wait_for(ws.recv(), 5)
+            await asyncio.wait_for(ws.recv(), FRAME_TIMEOUT)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
 
 
@@ -188,7 +190,7 @@ async def test_slow_socket_is_told_to_resync_and_closed(live: LiveApp, admin_tok
         frames = []
         while True:
             try:
-                frames.append(json.loads(await asyncio.wait_for(ws.recv(), 5)))
+                frames.append(json.loads(await asyncio.wait_for(ws.recv(), FRAME_TIMEOUT)))
             except websockets.ConnectionClosed:
                 break
         assert frames[-1]["type"] == "resync"

@@ -20,7 +20,7 @@ from tests.e2e.conftest import (
     helpline_env,
     next_frame,
     start_process,
-    stop_process,
+    stop_processes,
     wait_healthy,
 )
 from tests.support import signed_inbound
@@ -37,7 +37,7 @@ async def cli(env: dict[str, str], workdir: Path, *args: str) -> str:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
-    output, _ = await asyncio.wait_for(process.communicate(), 30)
+    output, _ = await asyncio.wait_for(process.communicate(), 60)
     text = output.decode()
     assert process.returncode == 0, text
     return text
@@ -74,7 +74,7 @@ async def test_frame_caused_on_one_process_reaches_a_socket_on_the_other(
             processes.append(start_process(f"serve-{name}", args, env, tmp_path))
         await asyncio.gather(*(wait_healthy(urls[p.name[-1]], p) for p in processes))
 
-        async with httpx.AsyncClient(timeout=10) as client:
+        async with httpx.AsyncClient(timeout=20) as client:
             login = await client.post(f"{urls['a']}/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})
             assert login.status_code == 200, login.text
             token = login.json()["access_token"]
@@ -84,8 +84,8 @@ async def test_frame_caused_on_one_process_reaches_a_socket_on_the_other(
                 return urls[name].replace("http://", "ws://") + "/api/v1/realtime"
 
             async with (
-                connect(ws_url("b"), additional_headers=auth, open_timeout=5) as on_b,
-                connect(ws_url("a"), additional_headers=auth, open_timeout=5) as on_a,
+                connect(ws_url("b"), additional_headers=auth, open_timeout=20) as on_b,
+                connect(ws_url("a"), additional_headers=auth, open_timeout=20) as on_a,
             ):
                 assert (await next_frame(on_b))["type"] == "hello"
                 assert (await next_frame(on_a))["type"] == "hello"
@@ -100,18 +100,17 @@ async def test_frame_caused_on_one_process_reaches_a_socket_on_the_other(
                 def created(f: dict[str, Any]) -> bool:
                     return bool(f["type"] == "message.created")
 
-                frame = await next_frame(on_b, created, timeout=10)
+                frame = await next_frame(on_b, created, timeout=20)
                 assert frame["data"]["text"] == "via A"
                 assert frame["data"]["direction"] == "inbound"
                 # One id sequence for the installation: both processes relay the same event under the same id.
-                assert (await next_frame(on_a, created, timeout=10))["id"] == frame["id"]
+                assert (await next_frame(on_a, created, timeout=20))["id"] == frame["id"]
     except BaseException:
         for process in processes:
             print(f"--- {process.name}\n{process.log()}")
         raise
     finally:
-        for process in processes:
-            stop_process(process)
+        stop_processes(processes)
         redis = aioredis.from_url(redis_url)
         try:
             keys = [k async for k in redis.scan_iter(match=f"{prefix}*")]

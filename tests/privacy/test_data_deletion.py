@@ -36,7 +36,9 @@ def payload(user_id: str = PSID, **extra: Any) -> dict[str, Any]:
     }
 
 
-async def seed_person(runtime: Runtime, provider_id: str, name: str, data: bytes) -> tuple[int, int]:
+async def seed_person(
+    runtime: Runtime, provider_id: str, name: str, data: bytes, kind: str = "messenger"
+) -> tuple[int, int]:
     """A contact with a Messenger identity, a conversation, an inbound and an outbound message, a stored file."""
     blob = runtime.blobs.put(data, "image/jpeg")
     async with runtime.db.transaction() as session:
@@ -56,7 +58,7 @@ async def seed_person(runtime: Runtime, provider_id: str, name: str, data: bytes
         )
         session.add(contact)
         await session.flush()
-        session.add(ContactIdentity(contact_id=contact.id, kind="messenger", provider_id=provider_id))
+        session.add(ContactIdentity(contact_id=contact.id, kind=kind, provider_id=provider_id))
         now = datetime.now(UTC)
         conversation = Conversation(
             channel_id=channel.id,
@@ -100,8 +102,11 @@ async def seed_person(runtime: Runtime, provider_id: str, name: str, data: bytes
 
 
 async def test_valid_request_erases_that_person_only(runtime: Runtime, client: httpx.AsyncClient) -> None:
-    victim, victim_conversation = await seed_person(runtime, PSID, "Ana Souza", b"ana's car")
-    other, other_conversation = await seed_person(runtime, "1111", "João Pereira", b"joao's car")
+    # Identity kinds as the adapters write them: scoped to the channel.
+    victim, victim_conversation = await seed_person(runtime, PSID, "Ana Souza", b"ana's car", kind="instagram:7")
+    other, other_conversation = await seed_person(runtime, "1111", "João Pereira", b"joao's car", "messenger:3")
+    # The same id under a WhatsApp identity is not Meta's app-scoped user: left alone.
+    await seed_person(runtime, PSID, "Not Ana", b"other", kind="whatsapp")
     blob_path = runtime.blobs.path(runtime.blobs.put(b"ana's car", "image/jpeg").storage_key)
 
     response = await client.post(

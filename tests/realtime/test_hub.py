@@ -186,7 +186,7 @@ async def _subscribers(url: str, channel: str) -> int:
     return int(counts[0][1])
 
 
-async def wait_for(predicate: Any, timeout: float = 5.0) -> None:
+async def wait_for(predicate: Any, timeout: float = 10.0) -> None:
     async def poll() -> None:
         while not await predicate():
             await asyncio.sleep(0.02)

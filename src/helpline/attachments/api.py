@@ -35,7 +35,7 @@ def _file_response(runtime: Runtime, attachment: Attachment) -> FileResponse:
 
 @router.get("/{attachment_id}/content")
 async def download(attachment_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> FileResponse:
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         attachment = await session.get(Attachment, attachment_id)
         if attachment is None:
             raise NotFound("no such attachment")
@@ -51,7 +51,7 @@ async def signed_download(attachment_id: int, expires: int, sig: str, runtime: R
     path = f"/api/v1/attachments/{attachment_id}/public"
     if not runtime.signer.verify(path, expires, sig, int(time.time())):
         raise Forbidden("this link is invalid or has expired", code="bad_signature")
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         attachment = await session.get(Attachment, attachment_id)
     if attachment is None:
         raise NotFound("no such attachment")

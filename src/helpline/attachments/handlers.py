@@ -18,7 +18,7 @@ from helpline.runtime import Runtime
 def make_fetch_handler(runtime: Runtime) -> Handler:
     async def fetch(job: Job) -> None:
         attachment_id = int(job.payload["attachment_id"])
-        async with runtime.db.sessions() as session:
+        async with runtime.db.reads() as session:
             attachment = await session.get(Attachment, attachment_id)
             if attachment is None or attachment.state != "pending" or not attachment.source_url:
                 return

@@ -46,5 +46,5 @@ async def list_audit(
         stmt = stmt.where(AuditEntry.action == action)
     if before_id is not None:
         stmt = stmt.where(AuditEntry.id < before_id)
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         return [AuditPublic.model_validate(a) for a in (await session.execute(stmt)).scalars()]

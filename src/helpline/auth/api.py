@@ -93,7 +93,7 @@ async def logout_route(principal: CurrentPrincipal, response: Response, runtime:
 
 @router.get("/auth/me", response_model=OperatorPublic)
 async def me(principal: CurrentPrincipal, runtime: RuntimeDep) -> OperatorPublic:
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         operator = await session.get(Operator, principal.operator_id)
         assert operator is not None
         return await _public(session, operator)
@@ -102,7 +102,7 @@ async def me(principal: CurrentPrincipal, runtime: RuntimeDep) -> OperatorPublic
 @operators.get("", response_model=list[OperatorPublic])
 async def list_operators(principal: CurrentPrincipal, runtime: RuntimeDep) -> list[OperatorPublic]:
     # Every operator may see the team (to assign and mention); only admins change it.
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         rows = (await session.execute(select(Operator).order_by(Operator.name))).scalars()
         return [await _public(session, o) for o in rows]
 
@@ -116,7 +116,7 @@ async def create_operator_route(body: OperatorCreate, principal: AdminPrincipal,
 
 @operators.get("/{operator_id}", response_model=OperatorPublic)
 async def get_operator(operator_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> OperatorPublic:
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         operator = await session.get(Operator, operator_id)
         if operator is None:
             raise NotFound("no such operator")

@@ -46,7 +46,7 @@ async def resolve_principal(connection: HTTPConnection, *, allow_query_token: bo
         via_cookie = token is not None
     if not token:
         raise Unauthorized("authentication required: send a bearer token or log in")
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         principal, auth_session = await authenticate(session, token)
     method = connection.scope.get("method", "GET")
     # A cookie rides along on cross-site requests; the CSRF header proves the page itself sent this.

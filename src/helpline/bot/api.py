@@ -49,7 +49,7 @@ async def _body_text(request: Request) -> str:
 
 @router.get("/scripts", response_model=list[ScriptPublic])
 async def list_scripts(principal: SupervisorPrincipal, runtime: RuntimeDep) -> list[ScriptPublic]:
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         return await scripts.list_scripts(session)
 
 
@@ -70,7 +70,7 @@ async def create_script(body: ScriptDefinition, principal: AdminPrincipal, runti
 async def export_scripts(
     principal: SupervisorPrincipal, runtime: RuntimeDep, format: Annotated[str, Query(pattern="^(yaml|json)$")] = "yaml"
 ) -> Response:
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         items = await scripts.export_definitions(session)
     media = "application/json" if format == "json" else "application/yaml"
     return Response(scripts.dump_document(items, "scripts", format), media_type=media)
@@ -93,7 +93,7 @@ async def import_scripts(request: Request, principal: AdminPrincipal, runtime: R
 
 @router.get("/scripts/{script_id}", response_model=ScriptPublic)
 async def get_script(script_id: int, principal: SupervisorPrincipal, runtime: RuntimeDep) -> ScriptPublic:
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         return await scripts.get_script(session, script_id)
 
 
@@ -124,7 +124,7 @@ async def delete_script(script_id: int, principal: AdminPrincipal, runtime: Runt
 async def list_versions(
     script_id: int, principal: SupervisorPrincipal, runtime: RuntimeDep
 ) -> list[ScriptVersionPublic]:
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         return await scripts.list_versions(session, script_id)
 
 
@@ -133,7 +133,7 @@ async def list_versions(
 
 @router.get("/articles", response_model=list[ArticlePublic])
 async def list_articles(principal: CurrentPrincipal, runtime: RuntimeDep) -> list[ArticlePublic]:
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         rows = await session.execute(select(Article).order_by(Article.id))
         return [ArticlePublic.model_validate(a) for a in rows.scalars()]
 
@@ -156,7 +156,7 @@ async def import_articles(request: Request, principal: AdminPrincipal, runtime: 
 
 @router.get("/articles/{article_id}", response_model=ArticlePublic)
 async def get_article(article_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> ArticlePublic:
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         return ArticlePublic.model_validate(await articles.get_article(session, article_id))
 
 
@@ -192,7 +192,7 @@ async def _conversation(session: AsyncSession, principal: Principal, conversatio
 async def get_bot(conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> BotStatePublic:
     """The case summary: script, progress, answers collected, top-3 script suggestions, escalation."""
     snapshot = await front_line_for(runtime).engine.current()
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         conversation = await _conversation(session, principal, conversation_id)
         return await operator.bot_state(session, conversation, snapshot)
 
@@ -201,7 +201,7 @@ async def get_bot(conversation_id: int, principal: CurrentPrincipal, runtime: Ru
 async def get_interactions(
     conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep
 ) -> list[InteractionPublic]:
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         await _conversation(session, principal, conversation_id)
         return await operator.interactions(session, conversation_id)
 
@@ -211,7 +211,7 @@ async def choose_script(
     conversation_id: int, body: ChooseScript, principal: CurrentPrincipal, runtime: RuntimeDep
 ) -> BotStatePublic:
     """Choose, switch or restart a script: the bot takes the conversation and asks the first question."""
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         await _conversation(session, principal, conversation_id)
     async with runtime.db.transaction() as session:
         await operator.choose_script(
@@ -222,7 +222,7 @@ async def choose_script(
 
 @router.delete("/conversations/{conversation_id}/bot/script", response_model=BotStatePublic)
 async def stop_script(conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> BotStatePublic:
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         await _conversation(session, principal, conversation_id)
     async with runtime.db.transaction() as session:
         await operator.stop_script(session, conversation_id, operator_id=principal.operator_id)
@@ -233,6 +233,6 @@ async def stop_script(conversation_id: int, principal: CurrentPrincipal, runtime
 async def get_suggestions(conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> list[Suggestion]:
     front_line = front_line_for(runtime)
     snapshot = await front_line.engine.current()
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         await _conversation(session, principal, conversation_id)
         return await operator.suggestions(session, conversation_id, front_line, snapshot)

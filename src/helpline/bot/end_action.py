@@ -18,7 +18,7 @@ def make_end_action_handler(runtime: Runtime) -> Handler:
     async def run(job: Job) -> None:
         payload = job.payload
         conversation_id = int(payload["conversation_id"])
-        async with runtime.db.sessions() as session:
+        async with runtime.db.reads() as session:
             script = await session.get(Script, int(payload["script_id"]))
             secret = (
                 str(runtime.box.open(script.end_action_secret)["secret"]) if script and script.end_action_secret else ""

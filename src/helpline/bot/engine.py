@@ -75,7 +75,7 @@ class Engine:
 
     async def _fingerprint(self) -> tuple[Any, ...]:
         # One cheap query per message: any create, update or delete changes a count or a newest stamp.
-        async with self.db.sessions() as session:
+        async with self.db.reads() as session:
             scripts = (await session.execute(select(func.count(), func.max(Script.updated_at)))).one()
             articles = (await session.execute(select(func.count(), func.max(Article.updated_at)))).one()
         return (scripts[0], _stamp(scripts[1]), articles[0], _stamp(articles[1]))
@@ -105,7 +105,7 @@ class Engine:
             self._snapshot = snapshot  # swapped in one assignment: readers see the old or the new build
 
     async def _load(self) -> tuple[list[ScriptEntry], list[ArticleDoc]]:
-        async with self.db.sessions() as session:
+        async with self.db.reads() as session:
             rows = await session.execute(
                 select(Script, ScriptVersion)
                 .join(

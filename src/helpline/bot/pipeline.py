@@ -94,7 +94,7 @@ class BotFrontLine:
         log.warning("bot gave up on message %s after %s concurrent changes", message_id, MAX_RACES)
 
     async def _read(self, conversation_id: int, message_id: int) -> _Read | None:
-        async with self.runtime.db.sessions() as session:
+        async with self.runtime.db.reads() as session:
             conversation = await session.get(Conversation, conversation_id)
             if conversation is None or not _bot_handles(conversation):
                 return None
@@ -122,7 +122,7 @@ class BotFrontLine:
 
     async def _summary(self, conversation_id: int, outcome: Outcome) -> str:
         assert outcome.escalate is not None
-        async with self.runtime.db.sessions() as session:
+        async with self.runtime.db.reads() as session:
             rows = await session.execute(
                 select(Message.direction, Message.text)
                 .where(Message.conversation_id == conversation_id)

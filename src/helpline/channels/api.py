@@ -38,7 +38,7 @@ async def _public(runtime: Runtime, session, channel: Channel) -> ChannelPublic:
 
 @router.get("", response_model=list[ChannelPublic])
 async def list_channels(principal: CurrentPrincipal, runtime: RuntimeDep) -> list[ChannelPublic]:
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         rows = (
             await session.execute(select(Channel).where(principal.channel_filter(Channel.id)).order_by(Channel.id))
         ).scalars()
@@ -61,7 +61,7 @@ async def create_channel(body: ChannelCreate, principal: AdminPrincipal, runtime
 
 @router.get("/{channel_id}", response_model=ChannelPublic)
 async def get_channel(channel_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> ChannelPublic:
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         channel = await session.get(Channel, channel_id)
         if channel is None or not principal.can_see_channel(channel.id):
             raise NotFound("no such channel")
@@ -120,7 +120,7 @@ async def delete_channel(channel_id: int, principal: AdminPrincipal, runtime: Ru
 async def inbound(channel_id: int, request: Request, runtime: RuntimeDep) -> dict[str, object]:
     """A customer message from the system behind a generic API channel, signed with the channel secret."""
     body = await request.body()
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         channel = await session.get(Channel, channel_id)
     if channel is None or channel.kind != "api":
         raise NotFound("no such API channel")

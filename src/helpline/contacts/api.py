@@ -57,7 +57,7 @@ async def list_contacts(
         if not cursor.isdigit():
             raise Invalid("malformed cursor", code="bad_cursor")
         stmt = stmt.where(Contact.id < int(cursor))
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         rows = list((await session.execute(stmt.order_by(Contact.id.desc()).limit(limit + 1))).scalars())
     items = [ContactPublic.model_validate(c) for c in rows[:limit]]
     return ContactPage(items=items, next_cursor=str(rows[limit - 1].id) if len(rows) > limit else None)
@@ -65,7 +65,7 @@ async def list_contacts(
 
 @router.get("/{contact_id}", response_model=ContactPublic)
 async def get_contact(contact_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> ContactPublic:
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         return ContactPublic.model_validate(await _get_visible(session, principal, contact_id))
 
 
@@ -81,7 +81,7 @@ async def update_contact(
 
 @router.get("/{contact_id}/identities", response_model=list[IdentityPublic])
 async def list_identities(contact_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> list[IdentityPublic]:
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         await _get_visible(session, principal, contact_id)
         rows = (
             await session.execute(

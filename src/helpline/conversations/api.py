@@ -55,17 +55,17 @@ async def list_conversations(
         assignee=assignee,
         q=q or None,
     )
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         return await queries.list_conversations(session, principal, filters, cursor=cursor, limit=limit)
 
 
 async def _visible(runtime: Runtime, principal: Principal, conversation_id: int) -> None:
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         await queries.get_visible_conversation(session, principal, conversation_id)
 
 
 async def _present(runtime: Runtime, conversation_id: int) -> ConversationPublic:
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         return await queries.conversation_public(session, conversation_id)
 
 
@@ -86,7 +86,7 @@ async def list_messages(
     after: int | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> MessagePage:
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         await queries.get_visible_conversation(session, principal, conversation_id)
         return await queries.list_messages(session, conversation_id, cursor=cursor, after=after, limit=limit)
 

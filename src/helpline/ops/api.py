@@ -22,7 +22,7 @@ router = APIRouter(tags=["operations"])
 async def health(runtime: RuntimeDep, response: Response) -> dict[str, Any]:
     database = "ok"
     try:
-        async with runtime.db.sessions() as session:
+        async with runtime.db.reads() as session:
             await session.execute(text("SELECT 1"))
     except Exception as exc:
         database = f"error: {type(exc).__name__}"
@@ -38,7 +38,7 @@ async def health(runtime: RuntimeDep, response: Response) -> dict[str, Any]:
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(runtime: RuntimeDep) -> Response:
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         stats = await outbox.stats(session)
     runtime.metrics.record_outbox(stats)
     runtime.metrics.websocket_clients.set(runtime.hub.client_count)
@@ -66,7 +66,7 @@ class OutboxOverview(BaseModel):
 async def outbox_overview(
     principal: AdminPrincipal, runtime: RuntimeDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> OutboxOverview:
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         stats = await outbox.stats(session)
         dead = (
             await session.execute(

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline.attachments.models import Attachment
 from helpline.contacts.models import Contact, ContactIdentity
 from helpline.conversations.models import Conversation, Message
 
-# Identity kinds whose provider id is the app- or page-scoped id Meta's deletion callback names.
+# Identity kinds whose provider id is the app- or page-scoped id Meta's deletion callback names; the adapters
+# scope them per channel ("messenger:<channel id>"), so both the bare and the scoped form match.
 # WhatsApp identities are phone numbers (wa_id): the callback never names them.
 META_IDENTITY_KINDS = ("messenger", "instagram")
 
@@ -26,10 +27,10 @@ class ErasureResult:
 
 
 async def contacts_for_provider_user(session: AsyncSession, user_id: str, kinds: tuple[str, ...]) -> list[int]:
+    kind_matches = [ContactIdentity.kind == kind for kind in kinds]
+    kind_matches += [ContactIdentity.kind.startswith(f"{kind}:", autoescape=True) for kind in kinds]
     rows = await session.execute(
-        select(ContactIdentity.contact_id).where(
-            ContactIdentity.provider_id == user_id, ContactIdentity.kind.in_(kinds)
-        )
+        select(ContactIdentity.contact_id).where(ContactIdentity.provider_id == user_id, or_(*kind_matches))
     )
     return sorted(set(rows.scalars()))
 

@@ -65,7 +65,7 @@ async def _upload_logo(
 
 @router.get("/profiles", response_model=list[ProfilePublic])
 async def list_profiles(principal: CurrentPrincipal, runtime: RuntimeDep) -> list[ProfilePublic]:
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         return [_profile(p) for p in (await session.execute(select(Profile).order_by(Profile.name))).scalars()]
 
 
@@ -81,7 +81,7 @@ async def create_profile(body: ProfileCreate, principal: AdminPrincipal, runtime
 
 @router.get("/profiles/{profile_id}", response_model=ProfilePublic)
 async def get_profile(profile_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> ProfilePublic:
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         profile = await session.get(Profile, profile_id)
         if profile is None:
             raise NotFound("no such profile")
@@ -120,7 +120,7 @@ async def upload_profile_logo(
 async def list_events(
     principal: CurrentPrincipal, runtime: RuntimeDep, profile_id: int | None = None
 ) -> list[EventPublic]:
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         stmt = select(Event).order_by(Event.starts_on.desc(), Event.name)
         if profile_id is not None:
             stmt = stmt.where(Event.profile_id == profile_id)
@@ -135,7 +135,7 @@ async def create_event(body: EventCreate, principal: AdminPrincipal, runtime: Ru
 
 @router.get("/events/{event_id}", response_model=EventPublic)
 async def get_event(event_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> EventPublic:
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         event = await session.get(Event, event_id)
         if event is None:
             raise NotFound("no such event")

@@ -12,7 +12,7 @@ from helpline.runtime import Runtime
 def make_routing_handler(runtime: Runtime, front_line: FrontLine) -> JobHandler:
     async def route(job: Job) -> None:
         conversation_id = int(job.payload["conversation_id"])
-        async with runtime.db.sessions() as session:
+        async with runtime.db.reads() as session:
             conversation = await session.get(Conversation, conversation_id)
             if conversation is None:
                 return

@@ -92,6 +92,11 @@ async def seed(runtime: Runtime) -> Channel:
 
 async def start_demo(runtime: Runtime, meta_sandbox: MetaSandbox | None = None) -> None:
     channel = await seed(runtime)
+    from helpline.bot.seeds import load_seeds
+
+    # The bot's sample scripts and articles (EN + PT); idempotent across restarts.
+    async with runtime.db.transaction() as session:
+        await load_seeds(session, box=runtime.box)
     secret = str(channel_config(channel, runtime.box).credentials["secret"])
     simulator = ApiChannelSimulator(
         inbound_url=f"{runtime.settings.base_url}/api/v1/channels/{channel.id}/inbound",

@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 _WORD = re.compile(r"\w{3,}", re.UNICODE)
-_STOP = frozenset("the and for you your are what how can with this that from have does our".split())
+_STOP = frozenset(str.split("the and for you your are what how can with this that from have does our"))
 
 
 @dataclass

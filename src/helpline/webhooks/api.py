@@ -24,7 +24,7 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 @router.get("", response_model=list[WebhookPublic])
 async def list_webhooks(principal: AdminPrincipal, runtime: RuntimeDep) -> list[WebhookPublic]:
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         return [
             WebhookPublic.model_validate(w)
             for w in (await session.execute(select(Webhook).order_by(Webhook.id))).scalars()
@@ -73,7 +73,7 @@ async def list_deliveries(
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[DeliveryPublic]:
-    async with runtime.db.sessions() as session:
+    async with runtime.db.reads() as session:
         if await session.get(Webhook, webhook_id) is None:
             raise NotFound("no such webhook")
         rows = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 from sqlalchemy import select
@@ -16,10 +17,38 @@ from helpline.runtime import Runtime
 from helpline.webhooks.events import DELIVER_TOPIC
 from helpline.webhooks.models import Webhook, WebhookDelivery
 
+SUBSCRIPTIONS_TTL_SECONDS = 2.0
+
+
+class SubscriptionCache:
+    """Which events any active webhook wants, re-read at most every couple of seconds.
+
+    Most events have no subscriber; answering that from memory spares a write transaction per event. A
+    webhook registered in another process starts receiving events within SUBSCRIPTIONS_TTL_SECONDS.
+    """
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._events: set[str] = set()
+        self._fetched_at = -SUBSCRIPTIONS_TTL_SECONDS
+
+    async def anyone_wants(self, event: str) -> bool:
+        now = time.monotonic()
+        if now - self._fetched_at > SUBSCRIPTIONS_TTL_SECONDS:
+            async with self.runtime.db.reads() as session:
+                rows = (await session.execute(select(Webhook.events).where(Webhook.active.is_(True)))).scalars()
+                self._events = {name for events in rows for name in events}
+            self._fetched_at = now
+        return event in self._events or "*" in self._events
+
 
 def make_fanout_handler(runtime: Runtime) -> Handler:
+    subscriptions = SubscriptionCache(runtime)
+
     async def fanout(job: Job) -> None:
         event = str(job.payload["event"])
+        if not await subscriptions.anyone_wants(event):
+            return
         async with runtime.db.transaction() as session:
             hooks = [
                 hook
@@ -56,7 +85,7 @@ def make_fanout_handler(runtime: Runtime) -> Handler:
 def make_deliver_handler(runtime: Runtime) -> Handler:
     async def deliver(job: Job) -> None:
         delivery_id = int(job.payload["delivery_id"])
-        async with runtime.db.sessions() as session:
+        async with runtime.db.reads() as session:
             delivery = await session.get(WebhookDelivery, delivery_id)
             if delivery is None or delivery.status != "pending":
                 return

@@ -60,7 +60,7 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_bot_script_versions")),
-        sa.UniqueConstraint("script_id", "version", name=op.f("uq_bot_script_versions_script_id")),
+        sa.UniqueConstraint("script_id", "version", name=op.f("uq_bot_script_versions_script_id_version")),
     )
     with op.batch_alter_table("bot_script_versions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_bot_script_versions_script_id"), ["script_id"], unique=False)
