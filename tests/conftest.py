@@ -238,6 +238,8 @@ async def make_world(runtime: Runtime, client: httpx.AsyncClient, *, callback_ur
         name: Persona(id=oid, email=email, role=role, token=await login(client, email))
         for name, (oid, email, role) in people.items()
     }
+    # Logging in set session cookies on the shared client; tests authenticate explicitly with a persona.
+    client.cookies.clear()
     return World(**personas, channel_id=channel.id, channel_secret=reveal["secret"])
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
-import ctypes.util
 import hashlib
 import hmac
 import json
@@ -269,10 +268,14 @@ class Process:
         return self.log_path.read_text(errors="replace")[-4000:] if self.log_path.exists() else ""
 
 
+# Loaded here, in the parent: the child must do as little as possible between fork and exec.
+_LIBC = ctypes.CDLL(None) if sys.platform == "linux" else None
+
+
 def _die_with_parent() -> None:
     """Runs in the child before exec: if the test run itself is killed, its servers go with it."""
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if _LIBC is not None:
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def start_process(name: str, args: list[str], env: Mapping[str, str], workdir: Path) -> Process:
@@ -285,7 +288,7 @@ def start_process(name: str, args: list[str], env: Mapping[str, str], workdir: P
             cwd=workdir,
             stdout=log,
             stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            preexec_fn=_die_with_parent,
         )
     return Process(name, popen, log_path)
 

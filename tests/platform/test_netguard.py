@@ -94,11 +94,7 @@ def _mock_peer(seen: list[str]) -> httpx.MockTransport:
 
 
 async def _guarded_with_transport(transport: httpx.MockTransport, *, allow_private: bool) -> httpx.AsyncClient:
-    client = guarded_client(allow_private=allow_private, timeout=5)
-    # guarded_client builds its own transport; swap in the fake peer, keeping the client's hooks and policy.
-    await client._transport.aclose()
-    client._transport = transport
-    return client
+    return guarded_client(allow_private=allow_private, timeout=5, transport=transport)
 
 
 async def test_guarded_client_refuses_a_redirect_to_a_private_address() -> None:

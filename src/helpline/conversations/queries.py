@@ -98,6 +98,7 @@ def present_message(message: Message, operator: Operator | None, attachments: li
                 content_type=a.content_type,
                 size=a.size,
                 state=a.state,
+                error=a.error,
                 url=attachment_url(a.id),
             )
             for a in attachments

@@ -76,6 +76,7 @@ class AttachmentPublic(BaseModel):
     content_type: str
     size: int
     state: str
+    error: str | None = None
     url: str
 
 

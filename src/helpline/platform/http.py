@@ -8,7 +8,9 @@ from helpline.platform.errors import TooLarge
 from helpline.platform.netguard import check_target
 
 
-def guarded_client(*, allow_private: bool, timeout: float) -> httpx.AsyncClient:
+def guarded_client(
+    *, allow_private: bool, timeout: float, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
     """An HTTP client that checks every request it sends, redirects included, against the SSRF rules.
 
     The check resolves the host just before httpx connects; a DNS answer that changes between the two
@@ -24,6 +26,7 @@ def guarded_client(*, allow_private: bool, timeout: float) -> httpx.AsyncClient:
         max_redirects=5,
         event_hooks={"request": [_check]},
         headers={"User-Agent": "Helpline/0.1"},
+        transport=transport,
     )
 
 
