@@ -56,6 +56,7 @@ async def _ensure_first_admin(settings: Settings) -> tuple[str, str] | None:
     from helpline.auth.models import Operator, Role
     from helpline.auth.schemas import OperatorCreate
     from helpline.platform.db import Database
+    from helpline.platform.errors import Conflict
 
     database = Database(settings.database_url)
     try:
@@ -68,6 +69,9 @@ async def _ensure_first_admin(settings: Settings) -> tuple[str, str] | None:
                 OperatorCreate(email=email, name="Administrator", password=password, role=Role.admin),
                 actor_id=None,
             )
+    except Conflict:
+        # Another process starting at the same moment created it first.
+        return None
     finally:
         await database.dispose()
     path = settings.data_dir / "initial-admin.txt"

@@ -127,6 +127,9 @@ class CallbackServer:
             await self._serve(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the sender went away (e.g. a killed worker)
+        except asyncio.CancelledError:
+            # stop() ends a held request; finishing normally keeps asyncio's stream callback from logging it.
+            pass
         finally:
             self._handlers.discard(task)
             writer.close()

@@ -32,6 +32,7 @@ from helpline.conversations.models import (
     Priority,
     Status,
 )
+from helpline.conversations.provider_events import claim_own_echo
 from helpline.conversations.schemas import ConversationUpdate, TemplateSend
 from helpline.engagement.templates import resolve_send
 from helpline.engagement.windows import check_reply_allowed
@@ -186,6 +187,8 @@ async def receive_inbound(
     contact, _ = await contact_for_identity(session, identity_kind, inbound.contact)
     conversation, created = await _open_conversation(session, channel, contact.id)
     _apply_referral(channel, conversation, inbound.referral_id, created=created)
+    if inbound.echo and (own := await claim_own_echo(session, conversation.id, inbound)) is not None:
+        return InboundOutcome(message=own, conversation=conversation, duplicate=True)
     now = utcnow()
     # The provider's timestamp counts for the reply window, never the time we received it; a clock skewed
     # into the future is capped at now.

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpline.channels.base import DeliveryWatermark, InboundReaction
+from helpline.channels.base import DeliveryWatermark, InboundMessage, InboundReaction
 from helpline.channels.models import Channel
 from helpline.channels.registry import adapter_class
 from helpline.contacts.models import ContactIdentity
@@ -83,6 +83,32 @@ async def apply_watermark(session: AsyncSession, *, channel: Channel, watermark:
         message.delivery_state = new.value
         await message_changed(session, message, created=False)
     return len(rows)
+
+
+async def claim_own_echo(session: AsyncSession, conversation_id: int, echo: InboundMessage) -> Message | None:
+    """An echo of a reply Helpline is still sending (the provider echoed it before our send returned): the
+    queued reply takes the echo's provider id instead of the echo becoming a second message. Without this,
+    recording the send's receipt later would collide with the echo on the unique provider id."""
+    if echo.text is None:
+        return None
+    message = (
+        await session.execute(
+            select(Message)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.direction == Direction.outbound.value,
+                Message.delivery_state == DeliveryState.queued.value,
+                Message.provider_message_id.is_(None),
+                Message.text == echo.text,
+            )
+            .order_by(Message.id)
+            .limit(1)
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if message is not None:
+        message.provider_message_id = echo.provider_message_id
+    return message
 
 
 def _cap(moment: datetime) -> datetime:

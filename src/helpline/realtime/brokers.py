@@ -78,26 +78,31 @@ class RedisBroker:
     async def _listen(self, on_frame: FrameHandler) -> None:
         while True:
             try:
-                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+                pubsub = self._redis.pubsub()
                 await pubsub.subscribe(self._channel)
-                self._ready.set()
                 async for message in pubsub.listen():
-                    if message.get("type") != "message":
-                        continue
-                    raw = message["data"]
-                    event_id, _, body = (raw.decode() if isinstance(raw, bytes) else raw).partition(" ")
-                    try:
-                        frame = json.loads(body)
-                    except ValueError:
-                        log.warning("dropping malformed realtime frame from redis")
-                        continue
-                    on_frame({**frame, "id": int(event_id)})
+                    if message.get("type") == "subscribe":
+                        # Ready only once Redis confirmed the subscription: earlier publishes would be lost.
+                        self._ready.set()
+                    elif message.get("type") == "message":
+                        self._dispatch(message["data"], on_frame)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 # Frames published while we were away are covered by the clients' re-sync.
                 log.exception("redis realtime subscription lost; reconnecting")
                 await asyncio.sleep(1)
+
+    @staticmethod
+    def _dispatch(raw: bytes | str, on_frame: FrameHandler) -> None:
+        """One malformed message is dropped; it must never tear down the subscription."""
+        event_id, _, body = (raw.decode() if isinstance(raw, bytes) else raw).partition(" ")
+        try:
+            frame = {**json.loads(body), "id": int(event_id)}
+        except (ValueError, TypeError):
+            log.warning("dropping malformed realtime frame from redis")
+            return
+        on_frame(frame)
 
     async def publish(self, frame: dict[str, Any]) -> int:
         body = json.dumps(frame, separators=(",", ":"), default=str)

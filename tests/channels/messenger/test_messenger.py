@@ -153,7 +153,8 @@ async def test_files_are_uploaded_with_filedata_then_sent_by_attachment_id() -> 
     assert b'name="filedata"; filename="a.pdf"' in upload.content
     assert b'{"attachment": {"type": "file", "payload": {"is_reusable": true}}}' in upload.content
     assert json.loads(send.content)["message"] == {
-        "attachment": {"type": "file", "payload": {"attachment_id": "1857777774821032"}}
+        "attachment": {"type": "file", "payload": {"attachment_id": "1857777774821032"}},
+        "metadata": "helpline-message-7",
     }
 
 
@@ -265,3 +266,26 @@ async def test_read_watermark_marks_every_earlier_reply_read(
         m["delivery_state"] for m in await messages_of(client, mw, conversation_id) if m["direction"] == "outbound"
     ]
     assert states == ["read", "read"]
+
+
+async def test_an_echo_that_overtakes_our_send_is_not_a_second_message(
+    client: httpx.AsyncClient, runtime: Runtime, peer: Peer
+) -> None:
+    mw = await meta_world(runtime, client, "messenger")
+    await post_webhook(client, fresh(fixture("messenger", "text")))
+    conversation_id = (await only_conversation(client, mw))["id"]
+    await client.post(
+        f"/api/v1/conversations/{conversation_id}/messages", json={"text": "Olá"}, headers=mw.agent.headers
+    )
+    # The echo arrives before the delivery worker ran, and from an app id we do not recognise.
+    echo = fresh(fixture("messenger", "echo_inbox"))
+    echo["entry"][0]["messaging"][0]["message"].update(mid="m_RACE", text="Olá")
+    assert (await post_webhook(client, echo)).status_code == 200
+    peer.default = httpx.Response(200, json={"recipient_id": PSID, "message_id": "m_RACE"})
+    await drain(runtime)
+    [_, reply] = await messages_of(client, mw, conversation_id)
+    assert (reply["delivery_state"], reply["provider_message_id"], reply["operator"]["id"]) == (
+        "sent",
+        "m_RACE",
+        mw.agent.id,
+    )

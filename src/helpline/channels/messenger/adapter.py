@@ -44,9 +44,9 @@ class MessengerAdapter(PageMessagingAdapter):
                     code="attachment_too_large",
                 )
 
-    def text_message(self, text: str, message: OutboundMessage) -> dict[str, Any]:
+    def decorate(self, body: dict[str, Any], message: OutboundMessage) -> dict[str, Any]:
         # Echoed back with the echo: how we recognise our own sends even without HELPLINE_META_APP_ID.
-        return {"text": text, "metadata": message.idempotency_key}
+        return {**body, "metadata": message.idempotency_key}
 
     async def attachment_payload(self, attachment: OutboundAttachment) -> dict[str, Any]:
         """Upload with `filedata` (POST /{page-id}/message_attachments), then send by attachment_id."""

@@ -71,20 +71,19 @@ class PageMessagingAdapter(MetaAdapter):
         receipts: list[SentReceipt] = []
         text = (message.text or "").strip()
         if text:
-            receipts.append(await self._post({**envelope, "message": self.text_message(text, message)}))
+            receipts.append(await self._post({**envelope, "message": self.decorate({"text": text}, message)}))
         for attachment in message.attachments:
             payload = await self.attachment_payload(attachment)
-            body = {
-                **envelope,
-                "message": {"attachment": {"type": attachment_type(attachment.content_type), **payload}},
-            }
+            part = {"attachment": {"type": attachment_type(attachment.content_type), **payload}}
+            body = {**envelope, "message": self.decorate(part, message)}
             receipts.append(await self._post(body))
         if not receipts:
             raise DeliveryError("nothing to send: no text and no files", retryable=False, code="empty")
         return receipts[0]
 
-    def text_message(self, text: str, message: OutboundMessage) -> dict[str, Any]:
-        return {"text": text}
+    def decorate(self, body: dict[str, Any], message: OutboundMessage) -> dict[str, Any]:
+        """The `message` object as sent; Messenger adds its metadata here."""
+        return body
 
     async def attachment_payload(self, attachment: OutboundAttachment) -> dict[str, Any]:
         return {"payload": {"url": attachment.url}}
