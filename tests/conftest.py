@@ -20,10 +20,12 @@ import asyncpg
 import httpx
 import pytest
 import redis.asyncio as aioredis
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from sqlalchemy import text
 
 from helpline.app import create_app
+from helpline.auth import passwords
 from helpline.auth.actions import create_operator
 from helpline.auth.models import Role
 from helpline.auth.schemas import OperatorCreate
@@ -48,6 +50,16 @@ def _unavailable(what: str, error: BaseException) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(message + " and HELPLINE_TEST_REQUIRE_SERVICES=1")
     pytest.skip(message)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> Iterator[None]:
+    """argon2 at production cost is ~0.1 s a hash; the suite hashes thousands. Hashes made here still
+    verify with the real hasher (argon2 stores its parameters in the hash); production code is unchanged."""
+    original = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    passwords._hasher = original
 
 
 # ---------------------------------------------------------------- databases

@@ -89,15 +89,25 @@ def _collect(
 
 
 def _fit_temperature(heldout: _Heldout) -> float:
-    """The temperature that minimises the negative log-likelihood of the right script on held-out examples."""
-    best, best_nll = DEFAULT_TEMPERATURE, np.inf
+    """The temperature minimising NLL of the right script in scope plus cross-entropy to uniform out of scope.
+
+    The second term (as in Outlier Exposure, Hendrycks et al. 2019, https://arxiv.org/abs/1812.04606) keeps a
+    scorer that never errs on its few held-out examples from being driven to certainty on everything.
+    """
+    best, best_loss = DEFAULT_TEMPERATURE, np.inf
     for t in _TEMPERATURES:
-        nll = 0.0
-        for scores, truth in zip(heldout.in_scores, heldout.in_truth, strict=True):
-            p = softmax(scores, float(t))[np.arange(len(truth)), truth]
-            nll -= float(np.log(np.clip(p, 1e-12, None)).sum())
-        if nll < best_nll:
-            best, best_nll = float(t), nll
+        inside = np.concatenate(
+            [
+                -np.log(np.clip(softmax(scores, float(t))[np.arange(len(truth)), truth], 1e-12, None))
+                for scores, truth in zip(heldout.in_scores, heldout.in_truth, strict=True)
+            ]
+        )
+        outside = np.concatenate(
+            [-np.log(np.clip(softmax(scores, float(t)), 1e-12, None)).mean(axis=1) for scores in heldout.out_scores]
+        )
+        loss = float(inside.mean() + outside.mean())
+        if loss < best_loss:
+            best, best_loss = float(t), loss
     return best
 
 
@@ -111,14 +121,16 @@ def _fit_threshold(heldout: _Heldout, temperature: float) -> float:
     conf = np.concatenate(in_conf)
     right = np.concatenate(in_right)
     out_conf = np.concatenate([softmax(s, temperature).max(axis=1) for s in heldout.out_scores])
-    candidates = np.unique(np.concatenate([conf, out_conf, [0.0]]))
-    best, best_value = DEFAULT_THRESHOLD, -1.0
-    for t in candidates:
-        # Strict ">" acceptance mirrors is_out_of_scope (confidence < threshold is rejected) up to ties.
-        value = float(np.mean(right & (conf >= t))) + float(np.mean(out_conf < t))
-        if value > best_value:
-            best, best_value = float(t), value
-    return best
+    candidates = np.unique(np.concatenate([conf, out_conf, [0.0, 1.0]]))
+    # Accept when confidence >= t; the figure is constant between neighbouring candidates, so take the middle of
+    # the best run rather than its edge, which small example sets would otherwise put right on one example.
+    values = np.array([np.mean(right & (conf >= t)) + np.mean(out_conf < t) for t in candidates])
+    best = int(np.argmax(values))
+    last = best
+    while last + 1 < len(values) and values[last + 1] == values[best]:
+        last += 1
+    low = candidates[best - 1] if best > 0 else 0.0
+    return float((low + candidates[last]) / 2)
 
 
 def calibrate(

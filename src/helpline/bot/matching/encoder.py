@@ -31,19 +31,23 @@ class Encoder:
 
     def encode(self, texts: Sequence[str], *, remember: bool = False) -> Matrix:
         """One row per text, in order; `remember` caches them (training texts, not customers' messages)."""
+        if not texts:
+            return np.zeros((0, 384))
         if not remember:
-            with self._lock:
-                return self._run(list(texts)) if texts else np.zeros((0, 384))
+            return self._run(list(texts))
+        # The lock guards only the cache: a retrain encoding thousands of examples must not hold up serving.
         with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-            if missing:
-                vectors = self._run(missing)
-                for text, vector in zip(missing, vectors, strict=True):
-                    self._cache[text] = vector
+            known = {t: self._cache[t] for t in texts if t in self._cache}
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
+        if missing:
+            known.update(zip(missing, self._run(missing), strict=True))
+            with self._lock:
+                for text in missing:
+                    self._cache[text] = known[text]
                 while len(self._cache) > _CACHE_SIZE:
                     self._cache.popitem(last=False)
-            result: Matrix = np.vstack([self._cache[t] for t in texts]) if texts else np.zeros((0, 384))
-            return result
+        result: Matrix = np.vstack([known[t] for t in texts])
+        return result
 
     def _run(self, texts: list[str]) -> Matrix:
         vectors = self._model.encode(
