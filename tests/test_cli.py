@@ -33,7 +33,7 @@ def test_first_admin_is_created_once(env: Path) -> None:
     settings = load_settings()
     created = asyncio.run(_ensure_first_admin(settings))
     assert created is not None
-    email, password = created
+    _email, password = created
     assert f"password: {password}" in (env / "initial-admin.txt").read_text()
     assert asyncio.run(_ensure_first_admin(settings)) is None
     row = sqlite3.connect(env / "helpline.db").execute("select role, password_hash from operators").fetchall()

@@ -48,7 +48,9 @@ def test_postgres_urls_get_the_async_driver(tmp_path: Path) -> None:
 
 
 def test_dotenv_file_is_read(tmp_path: Path) -> None:
-    (tmp_path / ".env").write_text("HELPLINE_REDIS_URL=redis://127.0.0.1:6379/3\nHELPLINE_BASE_URL=https://x.example/\n")
+    (tmp_path / ".env").write_text(
+        "HELPLINE_REDIS_URL=redis://127.0.0.1:6379/3\nHELPLINE_BASE_URL=https://x.example/\n"
+    )
     settings = load_settings(data_dir=tmp_path / "d")
     assert settings.redis_url == "redis://127.0.0.1:6379/3"
     assert settings.base_url == "https://x.example"
