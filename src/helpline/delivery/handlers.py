@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -97,6 +98,7 @@ async def _record(
     receipt: SentReceipt | None = None,
     error: DeliveryError | None = None,
     skip: str | None = None,
+    handed_over: datetime | None = None,
 ) -> None:
     async with runtime.db.transaction() as session:
         message = await session.get(Message, message_id)
@@ -105,7 +107,10 @@ async def _record(
         if receipt is not None:
             message.delivery_state = DeliveryState.sent.value
             message.provider_message_id = receipt.provider_message_id or message.provider_message_id
-            message.provider_timestamp = receipt.timestamp or utcnow()
+            # Without the provider's own time, the send's start: Messenger's read watermark covers messages
+            # "sent up to" it, and a customer with the thread open reads (and Meta stamps the watermark) before
+            # our call returns; with the time recorded after the response such a reply stayed "delivered".
+            message.provider_timestamp = receipt.timestamp or handed_over or utcnow()
         else:
             message.delivery_state = DeliveryState.failed.value
             message.error_code = error.code if error else skip
@@ -125,6 +130,7 @@ def make_delivery_handler(runtime: Runtime) -> Handler:
             return
         outbound, channel = built
         adapter = build_adapter(channel_config(channel, runtime.box, runtime.settings), runtime.http)
+        handed_over = utcnow()
         try:
             receipt = await adapter.send(outbound)
         except DeliveryError as exc:
@@ -140,6 +146,6 @@ def make_delivery_handler(runtime: Runtime) -> Handler:
                 await _record(runtime, message_id, error=DeliveryError(f"internal error: {exc}", retryable=False))
             raise
         runtime.metrics.outbound_messages.labels(channel.kind, "sent").inc()
-        await _record(runtime, message_id, receipt=receipt)
+        await _record(runtime, message_id, receipt=receipt, handed_over=handed_over)
 
     return deliver
