@@ -11,6 +11,7 @@ from helpline.bot.end_action import make_end_action_handler
 from helpline.bot.interface import FrontLine
 from helpline.bot.pipeline import END_ACTION_TOPIC, front_line_for
 from helpline.conversations.actions import DELIVERY_TOPIC, ROUTING_TOPIC, wake_snoozed
+from helpline.conversations.early_status import EARLY_STATUS_TOPIC, make_early_status_handler
 from helpline.delivery.handlers import make_delivery_handler
 from helpline.platform import outbox
 from helpline.platform.clock import utcnow
@@ -34,6 +35,7 @@ def handlers(runtime: Runtime, front_line: FrontLine | None = None) -> dict[str,
         FETCH_TOPIC: make_fetch_handler(runtime),
         FANOUT_TOPIC: make_fanout_handler(runtime),
         DELIVER_TOPIC: make_deliver_handler(runtime),
+        EARLY_STATUS_TOPIC: make_early_status_handler(runtime),
         END_ACTION_TOPIC: make_end_action_handler(runtime),
     }
 

@@ -16,8 +16,10 @@ from helpline.channels.base import (
 )
 from helpline.channels.models import Channel
 from helpline.conversations.actions import apply_delivery_status, receive_inbound
+from helpline.conversations.early_status import EARLY_STATUS_TOPIC, early_status_payload
 from helpline.conversations.provider_events import apply_reaction, apply_watermark
 from helpline.engagement.templates import apply_template_status
+from helpline.platform.outbox import enqueue
 from helpline.runtime import Runtime
 
 
@@ -49,7 +51,10 @@ async def ingest_events(runtime: Runtime, channel: Channel, events: list[Inbound
                 runtime.metrics.inbound_messages.labels(channel.kind).inc()
         elif isinstance(item, DeliveryStatusChanged):
             async with runtime.db.transaction() as session:
-                await apply_delivery_status(session, channel_id=channel.id, status=item)
+                if await apply_delivery_status(session, channel_id=channel.id, status=item) is None:
+                    # The provider can report "sent" before our worker has stored the provider id it got
+                    # back; keep the status and try again shortly instead of losing it.
+                    enqueue(session, EARLY_STATUS_TOPIC, early_status_payload(channel.id, item), delay_seconds=2)
             result.statuses += 1
         elif isinstance(item, InboundReaction):
             async with runtime.db.transaction() as session:
