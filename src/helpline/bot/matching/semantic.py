@@ -18,7 +18,7 @@ EMBEDDING_WEIGHT = 2.0
 
 
 class SemanticScorer:
-    """Decision values of a linear SVM on [embedding · w, TF-IDF]; both blocks are unit length."""
+    """Decision values of a linear SVM on [embedding · w, TF-IDF], each block unit length before weighting."""
 
     def __init__(
         self, texts: Sequence[str], labels: Sequence[str], *, encoder: Encoder, weight: float = EMBEDDING_WEIGHT
@@ -32,8 +32,7 @@ class SemanticScorer:
         self._svm: LinearSVC | None = None
         self._examples: sparse.csr_matrix | None = None
         if len(self.classes) > 1:
-            # x was scaled down by sqrt(1 + w²); scaling C up by the same squared factor keeps the fit measured.
-            self._svm = LinearSVC(C=1.0 + weight**2).fit(x, labels)
+            self._svm = LinearSVC(C=1.0).fit(x, labels)
         else:
             self._examples = x
 
@@ -42,8 +41,10 @@ class SemanticScorer:
         norms = np.sqrt(lexical.multiply(lexical).sum(axis=1)).A1
         lexical = sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ lexical
         dense = sparse.csr_matrix(self._encoder.encode(texts, remember=remember) * self._weight)
-        # Rescaled so a joined vector is unit length too, which keeps one SVM C right for both blocks.
-        return sparse.hstack([dense, lexical], format="csr") / np.sqrt(1.0 + self._weight**2)
+        # Not rescaled to unit length: that changes how strongly liblinear regularises the intercept against the
+        # weights, and cost 0.3 points on banking77 (93.73 % against 94.03 %).
+        joined: sparse.csr_matrix = sparse.hstack([dense, lexical], format="csr")
+        return joined
 
     def scores(self, texts: Sequence[str]) -> Matrix:
         x = self._join(texts)
@@ -52,7 +53,9 @@ class SemanticScorer:
             return np.column_stack([-decision, decision]) if decision.ndim == 1 else decision
         assert self._examples is not None
         similarity = np.asarray((x @ self._examples.T).todense(), dtype=np.float64)
-        nearest: Matrix = 2.0 * similarity.max(axis=1, keepdims=True) - 1.0
+        # Both vectors have length sqrt(1 + w²): divide it out to get a cosine in [-1, 1].
+        cosine = similarity.max(axis=1, keepdims=True) / (1.0 + self._weight**2)
+        nearest: Matrix = 2.0 * cosine - 1.0
         return nearest
 
 
