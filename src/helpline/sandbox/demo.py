@@ -76,7 +76,7 @@ async def seed(runtime: Runtime) -> Channel:
                 name=DEMO_CHANNEL,
                 profile_id=profile.id,
                 default_event_id=event.id,
-                settings={"bot_enabled": False},
+                settings={"bot_enabled": True},
             ),
             box=runtime.box,
             actor_id=None,

@@ -92,7 +92,7 @@ async def seed_channels(runtime: Runtime, profile_id: int | None, event_id: int 
                             name=spec["name"],
                             profile_id=profile_id,
                             default_event_id=event_id,
-                            settings={**spec["settings"], "bot_enabled": False},
+                            settings={**spec["settings"], "bot_enabled": True},
                             credentials=spec["credentials"],
                         ),
                         box=runtime.box,
