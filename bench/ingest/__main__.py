@@ -44,7 +44,12 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--redis-url", default=os.environ.get("HELPLINE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
     parser.add_argument("--keep-data", action="store_true", help="keep the server's data dir (and its log)")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="run N separate `helpline worker` processes (postgres backend only)"
+    )
     args = parser.parse_args(argv)
+    if args.workers and args.backend != "postgres":
+        parser.error("--workers needs --backend postgres (realtime frames cross processes through Redis)")
     if args.clients < 1 or args.messages < 1 or (args.rate is not None and args.rate <= 0):
         parser.error("--clients, --messages and --rate must be positive")
     return args
@@ -86,7 +91,11 @@ def _stop_profiler(proc: subprocess.Popen[bytes]) -> None:
 
 async def _main(args: argparse.Namespace) -> dict[str, Any]:
     async with running_server(
-        args.backend, postgres_admin_url=args.postgres_admin_url, redis_url=args.redis_url, keep_data=args.keep_data
+        args.backend,
+        postgres_admin_url=args.postgres_admin_url,
+        redis_url=args.redis_url,
+        keep_data=args.keep_data,
+        workers=args.workers,
     ) as server:
         setup = await prepare(server.base_url, server.data_dir)
         if args.warmup:

@@ -78,10 +78,13 @@ def _tail(path: Path) -> str:
     return path.read_text(errors="replace")[-3000:]
 
 
-def _spawn(port: int, env: dict[str, str], cwd: Path, log_path: Path) -> subprocess.Popen[bytes]:
+def _spawn(port: int, env: dict[str, str], cwd: Path, log_path: Path, *, workers: int = 0) -> subprocess.Popen[bytes]:
+    command = [str(HELPLINE_BIN), "serve", "--host", "127.0.0.1", "--port", str(port), "--no-demo"]
+    if workers:
+        command.append("--no-workers")
     with log_path.open("wb") as log_file:
         return subprocess.Popen(
-            [str(HELPLINE_BIN), "serve", "--host", "127.0.0.1", "--port", str(port), "--no-demo"],
+            command,
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
@@ -91,8 +94,10 @@ def _spawn(port: int, env: dict[str, str], cwd: Path, log_path: Path) -> subproc
 
 @contextlib.asynccontextmanager
 async def running_server(
-    backend: str, *, postgres_admin_url: str, redis_url: str, keep_data: bool = False
+    backend: str, *, postgres_admin_url: str, redis_url: str, keep_data: bool = False, workers: int = 0
 ) -> AsyncIterator[Server]:
+    """`workers` > 0 runs the outbox workers as that many separate `helpline worker` processes (scaled-out
+    mode, PostgreSQL + Redis), instead of inside the server process."""
     data_dir = Path(tempfile.mkdtemp(prefix="helpline-bench-"))
     async with contextlib.AsyncExitStack() as stack:
         env = {
@@ -115,13 +120,31 @@ async def running_server(
         base_url = f"http://127.0.0.1:{port}"
         env["HELPLINE_BASE_URL"] = base_url
         log_path = data_dir / "server.log"
-        proc = _spawn(port, env, data_dir, log_path)
+        proc = _spawn(port, env, data_dir, log_path, workers=workers)
+        worker_procs = []
+        for index in range(workers):
+            with (data_dir / f"worker-{index}.log").open("wb") as worker_log:
+                worker_procs.append(
+                    subprocess.Popen(
+                        [str(HELPLINE_BIN), "worker"],
+                        env=env,
+                        stdout=worker_log,
+                        stderr=subprocess.STDOUT,
+                        cwd=data_dir,
+                    )
+                )
         try:
             await _wait_healthy(base_url, proc, log_path)
             yield Server(
                 base_url=base_url, pid=proc.pid, data_dir=data_dir, database_url=database_url, log_path=log_path
             )
         finally:
+            for worker_proc in worker_procs:
+                worker_proc.terminate()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    await asyncio.to_thread(worker_proc.wait, 10)
+                if worker_proc.poll() is None:
+                    worker_proc.kill()
             if proc.poll() is None:
                 proc.send_signal(signal.SIGINT)
                 try:

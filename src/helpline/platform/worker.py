@@ -12,6 +12,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from helpline.platform import outbox
 from helpline.platform.db import Database
 
@@ -116,6 +119,7 @@ class OutboxWorker:
     async def run_once(self) -> int:
         """Claim one batch, run it, settle it. Returns how many rows were claimed."""
         async with self.db.transaction() as session:
+            await self._relax_durability(session)
             rows = await outbox.claim(
                 session, worker_id=self.worker_id, limit=self.batch_size, lease_seconds=self.lease_seconds
             )
@@ -157,8 +161,18 @@ class OutboxWorker:
             return f"{type(exc).__name__}: {exc}"
         return None
 
+    async def _relax_durability(self, session: AsyncSession) -> None:
+        """Claims and settlements may skip waiting for the disk flush (PostgreSQL `synchronous_commit`).
+
+        Losing one after a crash only means a lease is taken again or a handler runs again, and handlers are
+        idempotent; the changes that matter (messages, outbox rows themselves) commit durably elsewhere.
+        """
+        if self.db.is_postgres:
+            await session.execute(text("SET LOCAL synchronous_commit = off"))
+
     async def _settle(self, rows: list[outbox.ClaimedRow], results: dict[int, str | None]) -> None:
         async with self.db.transaction() as session:
+            await self._relax_durability(session)
             await outbox.complete(session, [r.id for r in rows if results.get(r.id) is None], worker_id=self.worker_id)
             for row in rows:
                 error = results.get(row.id)
