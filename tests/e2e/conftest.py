@@ -202,8 +202,15 @@ async def serve_app(tmp_path: Path, db_url: str, **overrides: Any) -> AsyncItera
     config = uvicorn.Config(
         app, log_level="warning", lifespan="on", ws="websockets-sansio", timeout_graceful_shutdown=2
     )
+    async with uvicorn_on(sock, config), httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        yield LiveApp(base_url=base_url, runtime=app.state.runtime, client=client)
+
+
+@contextlib.asynccontextmanager
+async def uvicorn_on(sock: socket.socket, config: uvicorn.Config) -> AsyncIterator[None]:
+    """Serve `config.app` on an already bound socket until the block ends; always shut it down."""
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]), name=f"uvicorn-{port}")
+    task = asyncio.create_task(server.serve(sockets=[sock]), name=f"uvicorn-{sock.getsockname()[1]}")
     try:
 
         async def up() -> bool:
@@ -212,8 +219,7 @@ async def serve_app(tmp_path: Path, db_url: str, **overrides: Any) -> AsyncItera
             return server.started
 
         await eventually(up, timeout=START_TIMEOUT)
-        async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
-            yield LiveApp(base_url=base_url, runtime=app.state.runtime, client=client)
+        yield
     finally:
         server.should_exit = True
         try:

@@ -34,7 +34,7 @@ from helpline.sandbox.meta.core import MetaSandbox
 from helpline.sandbox.meta.standalone import ASSETS, populate
 from helpline.sandbox.meta.state import Call
 from tests.conftest import PASSWORD, login
-from tests.e2e.conftest import START_TIMEOUT, LiveApp, bound_socket, eventually, next_frame, serve_app
+from tests.e2e.conftest import LiveApp, bound_socket, eventually, next_frame, serve_app, uvicorn_on
 
 APP_SECRET = "e2e-meta-app-secret"
 VERIFY_TOKEN = "e2e-verify-token"
@@ -142,27 +142,9 @@ async def serve_sandbox(sandbox: MetaSandbox) -> AsyncIterator[str]:
     sock = bound_socket()
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     sandbox.public_url = url
-    server = uvicorn.Server(uvicorn.Config(create_sandbox_app(sandbox), log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[sock]), name="meta-sandbox")
-    try:
-
-        async def up() -> bool:
-            if task.done():
-                raise RuntimeError("the sandbox's uvicorn stopped during start-up") from task.exception()
-            return server.started
-
-        await eventually(up, timeout=START_TIMEOUT)
+    config = uvicorn.Config(create_sandbox_app(sandbox), log_level="warning", lifespan="off")
+    async with uvicorn_on(sock, config):
         yield url
-    finally:
-        server.should_exit = True
-        try:
-            await asyncio.wait_for(asyncio.shield(task), 10)
-        except TimeoutError:
-            server.force_exit = True
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        sock.close()
 
 
 @pytest.fixture(autouse=True)
