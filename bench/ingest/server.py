@@ -92,6 +92,13 @@ def _spawn(port: int, env: dict[str, str], cwd: Path, log_path: Path, *, workers
         )
 
 
+def _spawn_worker(env: dict[str, str], cwd: Path, log_path: Path) -> subprocess.Popen[bytes]:
+    with log_path.open("wb") as log_file:
+        return subprocess.Popen(
+            [str(HELPLINE_BIN), "worker"], env=env, stdout=log_file, stderr=subprocess.STDOUT, cwd=cwd
+        )
+
+
 @contextlib.asynccontextmanager
 async def running_server(
     backend: str, *, postgres_admin_url: str, redis_url: str, keep_data: bool = False, workers: int = 0
@@ -121,18 +128,7 @@ async def running_server(
         env["HELPLINE_BASE_URL"] = base_url
         log_path = data_dir / "server.log"
         proc = _spawn(port, env, data_dir, log_path, workers=workers)
-        worker_procs = []
-        for index in range(workers):
-            with (data_dir / f"worker-{index}.log").open("wb") as worker_log:
-                worker_procs.append(
-                    subprocess.Popen(
-                        [str(HELPLINE_BIN), "worker"],
-                        env=env,
-                        stdout=worker_log,
-                        stderr=subprocess.STDOUT,
-                        cwd=data_dir,
-                    )
-                )
+        worker_procs = [_spawn_worker(env, data_dir, data_dir / f"worker-{i}.log") for i in range(workers)]
         try:
             await _wait_healthy(base_url, proc, log_path)
             yield Server(
