@@ -177,6 +177,14 @@ async def test_failed_keeps_the_error_code_and_reason(runtime: Runtime, world: W
     assert await state_of(runtime, message_id) == ("failed", "131047", "Re-engagement message")
 
 
+async def test_a_late_failed_does_not_contradict_a_read_message(runtime: Runtime, world: World) -> None:
+    message_id = await sent_message(runtime, world, "out-1")
+    await apply(runtime, world.channel_id, DeliveryStatusChanged(provider_message_id="out-1", state="read"))
+    late = DeliveryStatusChanged(provider_message_id="out-1", state="failed", error_code="131026", error_reason="x")
+    await apply(runtime, world.channel_id, late)
+    assert await state_of(runtime, message_id) == ("read", None, None)
+
+
 async def test_status_for_an_unknown_or_foreign_message_changes_nothing(
     runtime: Runtime, world: World, bot_line: Line
 ) -> None:

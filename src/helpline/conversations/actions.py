@@ -295,7 +295,9 @@ async def apply_delivery_status(
     new = DeliveryState(status.state)
     current = DeliveryState(message.delivery_state)
     if new == DeliveryState.failed:
-        if current == DeliveryState.failed:
+        # A message the customer already received or read cannot have failed; a late or replayed
+        # "failed" must not contradict what the operator was shown.
+        if current in (DeliveryState.failed, DeliveryState.delivered, DeliveryState.read):
             return message
         message.error_code = status.error_code
         message.error_reason = status.error_reason
