@@ -10,8 +10,9 @@ from helpline.attachments.handlers import make_fetch_handler
 from helpline.bot.end_action import make_end_action_handler
 from helpline.bot.interface import FrontLine
 from helpline.bot.pipeline import END_ACTION_TOPIC, front_line_for
-from helpline.conversations.actions import DELIVERY_TOPIC, ROUTING_TOPIC, wake_snoozed
+from helpline.conversations.actions import DELIVERY_TOPIC, ROUTING_TOPIC
 from helpline.conversations.early_status import EARLY_STATUS_TOPIC, make_early_status_handler
+from helpline.conversations.handling import wake_snoozed
 from helpline.delivery.handlers import make_delivery_handler
 from helpline.platform import outbox
 from helpline.platform.clock import utcnow

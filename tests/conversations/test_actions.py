@@ -12,7 +12,7 @@ from helpline.channels.base import DeliveryStatusChanged, InboundContact, Inboun
 from helpline.channels.models import Channel
 from helpline.contacts.actions import merge_contacts
 from helpline.contacts.models import Contact, ContactIdentity
-from helpline.conversations import actions
+from helpline.conversations import actions, handling
 from helpline.conversations.models import Conversation, Message, Status
 from helpline.platform.clock import utcnow
 from helpline.platform.errors import Invalid, NotFound
@@ -207,7 +207,7 @@ async def test_bot_reply_is_refused_after_a_takeover(runtime: Runtime, world: Wo
     assert (first.author_kind, first.delivery_state) == ("bot", "queued")
 
     async with runtime.db.transaction() as session:
-        await actions.takeover(session, conversation_id, principal=principal_of(world.agent, bot_line.id))
+        await handling.takeover(session, conversation_id, principal=principal_of(world.agent, bot_line.id))
     messages_before = await count(runtime, Message)
     outbox_before = await count(runtime, OutboxRow, OutboxRow.topic == actions.DELIVERY_TOPIC)
     with pytest.raises(actions.BotPaused) as refused:
@@ -219,7 +219,7 @@ async def test_bot_reply_is_refused_after_a_takeover(runtime: Runtime, world: Wo
 
     # After the hand-back the bot may speak again.
     async with runtime.db.transaction() as session:
-        await actions.handback(session, conversation_id, principal=principal_of(world.agent, bot_line.id))
+        await handling.handback(session, conversation_id, principal=principal_of(world.agent, bot_line.id))
     assert (await reply(runtime, conversation_id, actions.BOT, "back")).delivery_state == "queued"
 
 
@@ -252,7 +252,9 @@ async def test_an_operator_reply_takes_over_a_bot_conversation(runtime: Runtime,
 async def test_an_operator_reply_keeps_an_existing_assignee(runtime: Runtime, world: World, bot_line: Line) -> None:
     outcome = await receive(runtime, bot_line.id, inbound("m1"))
     async with runtime.db.transaction() as session:
-        await actions.assign(session, outcome.conversation.id, world.supervisor.id, principal=principal_of(world.admin))
+        await handling.assign(
+            session, outcome.conversation.id, world.supervisor.id, principal=principal_of(world.admin)
+        )
     await reply(runtime, outcome.conversation.id, actions.Author.operator(world.agent.id))
     assert (await conversation(runtime, outcome.conversation.id)).assignee_id == world.supervisor.id
 
@@ -262,7 +264,7 @@ async def test_an_operator_reply_keeps_an_existing_assignee(runtime: Runtime, wo
 
 async def snooze(runtime: Runtime, world: World, conversation_id: int, until: datetime) -> None:
     async with runtime.db.transaction() as session:
-        await actions.set_status(
+        await handling.set_status(
             session, conversation_id, Status.snoozed, principal=principal_of(world.admin), snoozed_until=until
         )
 
@@ -277,9 +279,9 @@ async def test_wake_snoozed_reopens_only_the_due_conversations(runtime: Runtime,
     await snooze(runtime, world, bot, now + timedelta(hours=1))
 
     async with runtime.db.transaction() as session:
-        assert await actions.wake_snoozed(session, now + timedelta(minutes=30)) == 0
+        assert await handling.wake_snoozed(session, now + timedelta(minutes=30)) == 0
     async with runtime.db.transaction() as session:
-        assert await actions.wake_snoozed(session, now + timedelta(hours=2)) == 2
+        assert await handling.wake_snoozed(session, now + timedelta(hours=2)) == 2
 
     woke = await conversation(runtime, human)
     assert (woke.status, woke.snoozed_until) == ("open", None)
@@ -288,7 +290,7 @@ async def test_wake_snoozed_reopens_only_the_due_conversations(runtime: Runtime,
     still = await conversation(runtime, later)
     assert (still.status, still.snoozed_until) == ("snoozed", now + timedelta(hours=5))
     async with runtime.db.transaction() as session:
-        assert await actions.wake_snoozed(session, now + timedelta(hours=2)) == 0
+        assert await handling.wake_snoozed(session, now + timedelta(hours=2)) == 0
 
 
 async def test_snooze_refuses_a_past_time(runtime: Runtime, world: World) -> None:

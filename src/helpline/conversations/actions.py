@@ -1,13 +1,13 @@
-"""Writes for the inbox. Every change is a named action in one transaction, with its outbox rows.
+"""Writes for messages: what comes in and what goes out, each one transaction with its outbox rows.
 
 `receive_inbound` is the only way a customer's message enters; `send_reply` is the only way a reply leaves,
 for operators and the bot alike: it is the one place that enforces the reply window and the bot pause.
+Changes of who handles a conversation and its status live in `handling.py`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,10 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from helpline.attachments.actions import queue_fetch, safe_filename, store_bytes
 from helpline.attachments.models import Attachment
 from helpline.audit.actions import record
-from helpline.auth.models import Operator, Role
-from helpline.auth.permissions import Principal
 from helpline.channels.base import DeliveryStatusChanged, InboundAttachment, InboundMessage
-from helpline.channels.models import Channel, ChannelMember
+from helpline.channels.models import Channel
 from helpline.channels.registry import adapter_class
 from helpline.contacts.actions import contact_for_identity
 from helpline.conversations.events import conversation_changed, message_changed
@@ -33,14 +31,13 @@ from helpline.conversations.models import (
     Status,
 )
 from helpline.conversations.provider_events import claim_own_echo
-from helpline.conversations.schemas import ConversationUpdate, TemplateSend
+from helpline.conversations.schemas import TemplateSend
 from helpline.engagement.templates import resolve_send
 from helpline.engagement.windows import check_reply_allowed
 from helpline.platform.clock import utcnow
 from helpline.platform.errors import Conflict, Invalid, NotFound, TooLarge
 from helpline.platform.outbox import enqueue
 from helpline.platform.storage import BlobStore
-from helpline.profiles.models import Event
 
 DELIVERY_TOPIC = "delivery.send"
 ROUTING_TOPIC = "routing.inbound"
@@ -273,7 +270,7 @@ async def _record_echo(
     conversation.last_message_preview = _preview(message.text, attachments)
     conversation.last_message_author = AuthorKind.operator.value
     if conversation.handler == Handler.bot.value:
-        _take_over(session, conversation, None, reason="a person replied from outside Helpline")
+        hand_to_human(session, conversation, None, reason="a person replied from outside Helpline")
     await conversation_changed(session, conversation, created=created, channel=channel)
     await message_changed(session, message, created=True, attachments=attachments)
 
@@ -308,7 +305,7 @@ async def apply_delivery_status(
     return message
 
 
-async def _locked_conversation(session: AsyncSession, conversation_id: int) -> Conversation:
+async def lock_conversation(session: AsyncSession, conversation_id: int) -> Conversation:
     conversation = (
         await session.execute(select(Conversation).where(Conversation.id == conversation_id).with_for_update())
     ).scalar_one_or_none()
@@ -337,7 +334,7 @@ async def send_reply(
         raise Invalid("send a template on its own: its text comes from the template", code="template_with_text")
     if not (text and text.strip()) and not uploads and template is None:
         raise Invalid("a reply needs text or at least one file", code="empty_reply")
-    conversation = await _locked_conversation(session, conversation_id)
+    conversation = await lock_conversation(session, conversation_id)
     if author.kind == AuthorKind.bot and conversation.handler != Handler.bot.value:
         # Checked under the row lock: a takeover committed before this point always wins.
         raise BotPaused("a human has taken over this conversation; the bot is paused for it")
@@ -394,14 +391,14 @@ async def send_reply(
         conversation.unread_count = 0
         if conversation.handler == Handler.bot.value:
             # An operator who writes takes the conversation: the bot must never talk over a human.
-            _take_over(session, conversation, author.operator_id, reason="operator replied")
+            hand_to_human(session, conversation, author.operator_id, reason="operator replied")
     enqueue(session, DELIVERY_TOPIC, {"message_id": message.id})
     await message_changed(session, message, created=True, attachments=attachments)
     await conversation_changed(session, conversation)
     return message
 
 
-def _take_over(session: AsyncSession, conversation: Conversation, operator_id: int | None, *, reason: str) -> None:
+def hand_to_human(session: AsyncSession, conversation: Conversation, operator_id: int | None, *, reason: str) -> None:
     conversation.handler = Handler.human.value
     if conversation.status in (Status.pending.value, Status.snoozed.value):
         conversation.status = Status.open.value
@@ -415,159 +412,3 @@ def _take_over(session: AsyncSession, conversation: Conversation, operator_id: i
         target_id=conversation.id,
         details={"reason": reason},
     )
-
-
-async def takeover(session: AsyncSession, conversation_id: int, *, principal: Principal) -> Conversation:
-    """Handler → human, assignee → me: the bot is paused for this conversation until it is handed back."""
-    conversation = await _locked_conversation(session, conversation_id)
-    conversation.assignee_id = principal.operator_id
-    _take_over(session, conversation, principal.operator_id, reason="operator took over")
-    conversation.last_activity_at = utcnow()
-    await conversation_changed(session, conversation)
-    return conversation
-
-
-async def handback(session: AsyncSession, conversation_id: int, *, principal: Principal) -> Conversation:
-    conversation = await _locked_conversation(session, conversation_id)
-    if conversation.status == Status.resolved.value:
-        raise Conflict("reopen the conversation before handing it back to the bot")
-    conversation.handler = Handler.bot.value
-    conversation.status = Status.pending.value
-    conversation.assignee_id = None
-    conversation.last_activity_at = utcnow()
-    record(
-        session,
-        operator_id=principal.operator_id,
-        action="conversation.handback",
-        target_type="conversation",
-        target_id=conversation.id,
-    )
-    await conversation_changed(session, conversation)
-    return conversation
-
-
-async def assign(
-    session: AsyncSession, conversation_id: int, operator_id: int | None, *, principal: Principal
-) -> Conversation:
-    conversation = await _locked_conversation(session, conversation_id)
-    if operator_id is not None:
-        operator = await session.get(Operator, operator_id)
-        if operator is None or not operator.active:
-            raise Invalid("no such active operator", code="unknown_operator")
-        if (
-            not Role(operator.role).at_least(Role.supervisor)
-            and (await session.get(ChannelMember, (conversation.channel_id, operator_id))) is None
-        ):
-            raise Invalid("that operator is not a member of this conversation's channel", code="not_a_member")
-    previous = conversation.assignee_id
-    conversation.assignee_id = operator_id
-    conversation.last_activity_at = utcnow()
-    record(
-        session,
-        operator_id=principal.operator_id,
-        action="conversation.assigned",
-        target_type="conversation",
-        target_id=conversation.id,
-        details={"from": previous, "to": operator_id},
-    )
-    await conversation_changed(session, conversation)
-    return conversation
-
-
-_STATUS_AUDIT_ACTIONS = {
-    Status.open: "conversation.reopened",
-    Status.pending: "conversation.reopened",
-    Status.resolved: "conversation.resolved",
-    Status.snoozed: "conversation.snoozed",
-}
-
-
-async def set_status(
-    session: AsyncSession,
-    conversation_id: int,
-    status: Status,
-    *,
-    principal: Principal | None,
-    snoozed_until: datetime | None = None,
-) -> Conversation:
-    conversation = await _locked_conversation(session, conversation_id)
-    if status == Status.snoozed:
-        if snoozed_until is None or snoozed_until <= utcnow():
-            raise Invalid("snooze needs a time in the future", code="bad_snooze")
-        conversation.snoozed_until = snoozed_until
-    else:
-        conversation.snoozed_until = None
-    if status == Status.open and conversation.handler == Handler.bot.value:
-        status = Status.pending
-    previous = conversation.status
-    conversation.status = status.value
-    conversation.last_activity_at = utcnow()
-    record(
-        session,
-        operator_id=principal.operator_id if principal else None,
-        action=_STATUS_AUDIT_ACTIONS[status],
-        target_type="conversation",
-        target_id=conversation.id,
-        details={"from": previous, "until": snoozed_until.isoformat() if snoozed_until else None},
-    )
-    await conversation_changed(
-        session, conversation, webhook_event="conversation.resolved" if status == Status.resolved else None
-    )
-    return conversation
-
-
-async def update_conversation(
-    session: AsyncSession, conversation_id: int, data: ConversationUpdate, *, principal: Principal
-) -> Conversation:
-    conversation = await _locked_conversation(session, conversation_id)
-    changes = data.model_dump(exclude_unset=True)
-    if (
-        "event_id" in changes
-        and changes["event_id"] is not None
-        and await session.get(Event, changes["event_id"]) is None
-    ):
-        raise Invalid("no such event", code="unknown_event")
-    if "event_id" in changes:
-        conversation.event_id = changes["event_id"]
-    if changes.get("priority") is not None:
-        conversation.priority = Priority(changes["priority"]).value
-    if changes.get("tags") is not None:
-        conversation.tags = sorted({t.strip().lower()[:50] for t in changes["tags"] if t.strip()})
-    record(
-        session,
-        operator_id=principal.operator_id,
-        action="conversation.updated",
-        target_type="conversation",
-        target_id=conversation.id,
-        details={k: (v if not isinstance(v, Priority) else v.value) for k, v in changes.items()},
-    )
-    await conversation_changed(session, conversation)
-    return conversation
-
-
-async def mark_read(session: AsyncSession, conversation_id: int) -> Conversation:
-    conversation = await _locked_conversation(session, conversation_id)
-    if conversation.unread_count:
-        conversation.unread_count = 0
-        await conversation_changed(session, conversation)
-    return conversation
-
-
-async def wake_snoozed(session: AsyncSession, now: datetime) -> int:
-    """Snoozed conversations whose time has come go back to open (called periodically by the worker)."""
-    due = list(
-        (
-            await session.execute(
-                select(Conversation)
-                .where(Conversation.status == Status.snoozed.value, Conversation.snoozed_until <= now)
-                .limit(200)
-                .with_for_update(skip_locked=True)
-            )
-        ).scalars()
-    )
-    for conversation in due:
-        conversation.status = (Status.pending if conversation.handler == Handler.bot.value else Status.open).value
-        conversation.snoozed_until = None
-        conversation.last_activity_at = now
-        await conversation_changed(session, conversation)
-    return len(due)

@@ -10,7 +10,7 @@ from starlette.datastructures import FormData
 
 from helpline.auth.dependencies import CurrentPrincipal, RuntimeDep
 from helpline.auth.permissions import Principal
-from helpline.conversations import actions, queries
+from helpline.conversations import actions, handling, queries
 from helpline.conversations.models import Status
 from helpline.conversations.schemas import (
     AssignRequest,
@@ -179,7 +179,7 @@ async def post_reply(
 async def takeover(conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> ConversationPublic:
     await _visible(runtime, principal, conversation_id)
     async with runtime.db.transaction() as session:
-        await actions.takeover(session, conversation_id, principal=principal)
+        await handling.takeover(session, conversation_id, principal=principal)
     return await _present(runtime, conversation_id)
 
 
@@ -187,7 +187,7 @@ async def takeover(conversation_id: int, principal: CurrentPrincipal, runtime: R
 async def handback(conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> ConversationPublic:
     await _visible(runtime, principal, conversation_id)
     async with runtime.db.transaction() as session:
-        await actions.handback(session, conversation_id, principal=principal)
+        await handling.handback(session, conversation_id, principal=principal)
     return await _present(runtime, conversation_id)
 
 
@@ -197,7 +197,7 @@ async def assign(
 ) -> ConversationPublic:
     await _visible(runtime, principal, conversation_id)
     async with runtime.db.transaction() as session:
-        await actions.assign(session, conversation_id, body.operator_id, principal=principal)
+        await handling.assign(session, conversation_id, body.operator_id, principal=principal)
     return await _present(runtime, conversation_id)
 
 
@@ -210,7 +210,7 @@ async def _set_status(
 ) -> ConversationPublic:
     await _visible(runtime, principal, conversation_id)
     async with runtime.db.transaction() as session:
-        await actions.set_status(
+        await handling.set_status(
             session, conversation_id, status, principal=principal, snoozed_until=body.until if body else None
         )
     return await _present(runtime, conversation_id)
@@ -239,7 +239,7 @@ async def snooze(
 async def mark_read(conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> ConversationPublic:
     await _visible(runtime, principal, conversation_id)
     async with runtime.db.transaction() as session:
-        await actions.mark_read(session, conversation_id)
+        await handling.mark_read(session, conversation_id)
     return await _present(runtime, conversation_id)
 
 
@@ -249,5 +249,5 @@ async def update(
 ) -> ConversationPublic:
     await _visible(runtime, principal, conversation_id)
     async with runtime.db.transaction() as session:
-        await actions.update_conversation(session, conversation_id, body, principal=principal)
+        await handling.update_conversation(session, conversation_id, body, principal=principal)
     return await _present(runtime, conversation_id)

@@ -1,0 +1,177 @@
+"""Writes that change who handles a conversation and where it stands: take over, hand back, assign,
+status (resolve, reopen, snooze), labels, read marks. Every one is audited and announced after commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from helpline.audit.actions import record
+from helpline.auth.models import Operator, Role
+from helpline.auth.permissions import Principal
+from helpline.channels.models import ChannelMember
+from helpline.conversations.actions import hand_to_human, lock_conversation
+from helpline.conversations.events import conversation_changed
+from helpline.conversations.models import Conversation, Handler, Priority, Status
+from helpline.conversations.schemas import ConversationUpdate
+from helpline.platform.clock import utcnow
+from helpline.platform.errors import Conflict, Invalid
+from helpline.profiles.models import Event
+
+
+async def takeover(session: AsyncSession, conversation_id: int, *, principal: Principal) -> Conversation:
+    """Handler → human, assignee → me: the bot is paused for this conversation until it is handed back."""
+    conversation = await lock_conversation(session, conversation_id)
+    conversation.assignee_id = principal.operator_id
+    hand_to_human(session, conversation, principal.operator_id, reason="operator took over")
+    conversation.last_activity_at = utcnow()
+    await conversation_changed(session, conversation)
+    return conversation
+
+
+async def handback(session: AsyncSession, conversation_id: int, *, principal: Principal) -> Conversation:
+    conversation = await lock_conversation(session, conversation_id)
+    if conversation.status == Status.resolved.value:
+        raise Conflict("reopen the conversation before handing it back to the bot")
+    conversation.handler = Handler.bot.value
+    conversation.status = Status.pending.value
+    conversation.assignee_id = None
+    conversation.last_activity_at = utcnow()
+    record(
+        session,
+        operator_id=principal.operator_id,
+        action="conversation.handback",
+        target_type="conversation",
+        target_id=conversation.id,
+    )
+    await conversation_changed(session, conversation)
+    return conversation
+
+
+async def assign(
+    session: AsyncSession, conversation_id: int, operator_id: int | None, *, principal: Principal
+) -> Conversation:
+    conversation = await lock_conversation(session, conversation_id)
+    if operator_id is not None:
+        operator = await session.get(Operator, operator_id)
+        if operator is None or not operator.active:
+            raise Invalid("no such active operator", code="unknown_operator")
+        if (
+            not Role(operator.role).at_least(Role.supervisor)
+            and (await session.get(ChannelMember, (conversation.channel_id, operator_id))) is None
+        ):
+            raise Invalid("that operator is not a member of this conversation's channel", code="not_a_member")
+    previous = conversation.assignee_id
+    conversation.assignee_id = operator_id
+    conversation.last_activity_at = utcnow()
+    record(
+        session,
+        operator_id=principal.operator_id,
+        action="conversation.assigned",
+        target_type="conversation",
+        target_id=conversation.id,
+        details={"from": previous, "to": operator_id},
+    )
+    await conversation_changed(session, conversation)
+    return conversation
+
+
+_STATUS_AUDIT_ACTIONS = {
+    Status.open: "conversation.reopened",
+    Status.pending: "conversation.reopened",
+    Status.resolved: "conversation.resolved",
+    Status.snoozed: "conversation.snoozed",
+}
+
+
+async def set_status(
+    session: AsyncSession,
+    conversation_id: int,
+    status: Status,
+    *,
+    principal: Principal | None,
+    snoozed_until: datetime | None = None,
+) -> Conversation:
+    conversation = await lock_conversation(session, conversation_id)
+    if status == Status.snoozed:
+        if snoozed_until is None or snoozed_until <= utcnow():
+            raise Invalid("snooze needs a time in the future", code="bad_snooze")
+        conversation.snoozed_until = snoozed_until
+    else:
+        conversation.snoozed_until = None
+    if status == Status.open and conversation.handler == Handler.bot.value:
+        status = Status.pending
+    previous = conversation.status
+    conversation.status = status.value
+    conversation.last_activity_at = utcnow()
+    record(
+        session,
+        operator_id=principal.operator_id if principal else None,
+        action=_STATUS_AUDIT_ACTIONS[status],
+        target_type="conversation",
+        target_id=conversation.id,
+        details={"from": previous, "until": snoozed_until.isoformat() if snoozed_until else None},
+    )
+    await conversation_changed(
+        session, conversation, webhook_event="conversation.resolved" if status == Status.resolved else None
+    )
+    return conversation
+
+
+async def update_conversation(
+    session: AsyncSession, conversation_id: int, data: ConversationUpdate, *, principal: Principal
+) -> Conversation:
+    conversation = await lock_conversation(session, conversation_id)
+    changes = data.model_dump(exclude_unset=True)
+    if (
+        "event_id" in changes
+        and changes["event_id"] is not None
+        and await session.get(Event, changes["event_id"]) is None
+    ):
+        raise Invalid("no such event", code="unknown_event")
+    if "event_id" in changes:
+        conversation.event_id = changes["event_id"]
+    if changes.get("priority") is not None:
+        conversation.priority = Priority(changes["priority"]).value
+    if changes.get("tags") is not None:
+        conversation.tags = sorted({t.strip().lower()[:50] for t in changes["tags"] if t.strip()})
+    record(
+        session,
+        operator_id=principal.operator_id,
+        action="conversation.updated",
+        target_type="conversation",
+        target_id=conversation.id,
+        details={k: (v if not isinstance(v, Priority) else v.value) for k, v in changes.items()},
+    )
+    await conversation_changed(session, conversation)
+    return conversation
+
+
+async def mark_read(session: AsyncSession, conversation_id: int) -> Conversation:
+    conversation = await lock_conversation(session, conversation_id)
+    if conversation.unread_count:
+        conversation.unread_count = 0
+        await conversation_changed(session, conversation)
+    return conversation
+
+
+async def wake_snoozed(session: AsyncSession, now: datetime) -> int:
+    """Snoozed conversations whose time has come go back to open (called periodically by the worker)."""
+    due = list(
+        (
+            await session.execute(
+                select(Conversation)
+                .where(Conversation.status == Status.snoozed.value, Conversation.snoozed_until <= now)
+                .limit(200)
+                .with_for_update(skip_locked=True)
+            )
+        ).scalars()
+    )
+    for conversation in due:
+        conversation.status = (Status.pending if conversation.handler == Handler.bot.value else Status.open).value
+        conversation.snoozed_until = None
+        conversation.last_activity_at = now
+        await conversation_changed(session, conversation)
+    return len(due)
