@@ -4,6 +4,7 @@ status (resolve, reopen, snooze), labels, read marks. Every one is audited and a
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +20,31 @@ from helpline.conversations.schemas import ConversationUpdate
 from helpline.platform.clock import utcnow
 from helpline.platform.errors import Conflict, Invalid
 from helpline.profiles.models import Event
+
+
+async def _audited_change(
+    session: AsyncSession,
+    conversation: Conversation,
+    *,
+    operator_id: int | None,
+    action: str,
+    details: dict[str, Any] | None = None,
+    touch: bool = True,
+    webhook_event: str | None = None,
+) -> Conversation:
+    """The tail every handling action shares: audit who did it, bump the inbox order, tell operators."""
+    if touch:
+        conversation.last_activity_at = utcnow()
+    record(
+        session,
+        operator_id=operator_id,
+        action=action,
+        target_type="conversation",
+        target_id=conversation.id,
+        details=details,
+    )
+    await conversation_changed(session, conversation, webhook_event=webhook_event)
+    return conversation
 
 
 async def takeover(session: AsyncSession, conversation_id: int, *, principal: Principal) -> Conversation:
@@ -38,16 +64,9 @@ async def handback(session: AsyncSession, conversation_id: int, *, principal: Pr
     conversation.handler = Handler.bot.value
     conversation.status = Status.pending.value
     conversation.assignee_id = None
-    conversation.last_activity_at = utcnow()
-    record(
-        session,
-        operator_id=principal.operator_id,
-        action="conversation.handback",
-        target_type="conversation",
-        target_id=conversation.id,
+    return await _audited_change(
+        session, conversation, operator_id=principal.operator_id, action="conversation.handback"
     )
-    await conversation_changed(session, conversation)
-    return conversation
 
 
 async def assign(
@@ -65,17 +84,13 @@ async def assign(
             raise Invalid("that operator is not a member of this conversation's channel", code="not_a_member")
     previous = conversation.assignee_id
     conversation.assignee_id = operator_id
-    conversation.last_activity_at = utcnow()
-    record(
+    return await _audited_change(
         session,
+        conversation,
         operator_id=principal.operator_id,
         action="conversation.assigned",
-        target_type="conversation",
-        target_id=conversation.id,
         details={"from": previous, "to": operator_id},
     )
-    await conversation_changed(session, conversation)
-    return conversation
 
 
 _STATUS_AUDIT_ACTIONS = {
@@ -105,19 +120,14 @@ async def set_status(
         status = Status.pending
     previous = conversation.status
     conversation.status = status.value
-    conversation.last_activity_at = utcnow()
-    record(
+    return await _audited_change(
         session,
+        conversation,
         operator_id=principal.operator_id if principal else None,
         action=_STATUS_AUDIT_ACTIONS[status],
-        target_type="conversation",
-        target_id=conversation.id,
         details={"from": previous, "until": snoozed_until.isoformat() if snoozed_until else None},
+        webhook_event="conversation.resolved" if status == Status.resolved else None,
     )
-    await conversation_changed(
-        session, conversation, webhook_event="conversation.resolved" if status == Status.resolved else None
-    )
-    return conversation
 
 
 async def update_conversation(
@@ -137,16 +147,14 @@ async def update_conversation(
         conversation.priority = Priority(changes["priority"]).value
     if changes.get("tags") is not None:
         conversation.tags = sorted({t.strip().lower()[:50] for t in changes["tags"] if t.strip()})
-    record(
+    return await _audited_change(
         session,
+        conversation,
         operator_id=principal.operator_id,
         action="conversation.updated",
-        target_type="conversation",
-        target_id=conversation.id,
         details={k: (v if not isinstance(v, Priority) else v.value) for k, v in changes.items()},
+        touch=False,
     )
-    await conversation_changed(session, conversation)
-    return conversation
 
 
 async def mark_read(session: AsyncSession, conversation_id: int) -> Conversation:

@@ -96,7 +96,7 @@ async def receive(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
         raise BadPayload(str(exc)) from None
     kind = OBJECT_KINDS.get(str(payload.get("object")))
     if kind is None:
-        log.warning("Meta webhook with unknown object %r ignored", payload.get("object"))
+        log.warning("Meta webhook with unknown object %r ignored", str(payload.get("object"))[:40])
         runtime.metrics.webhook_rejections.labels("meta", "unknown_object").inc()
         return {"events": 0, "skipped": len(payload.get("entry") or [])}
     cls = adapter_class(kind)
