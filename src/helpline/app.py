@@ -26,6 +26,7 @@ from helpline.conversations.api import router as conversations_router
 from helpline.engagement.api import router as templates_router
 from helpline.jobs import start_workers
 from helpline.ops.api import router as ops_router
+from helpline.platform.clean_input import CleanInputMiddleware
 from helpline.platform.errors import HelplineError
 from helpline.platform.middleware import BodyLimitMiddleware, MetricsMiddleware
 from helpline.platform.migrate import upgrade_async
@@ -136,6 +137,7 @@ def create_app(
         meta_demo.prepare_settings(settings)
         app.state.meta_sandbox = meta_demo.build_sandbox(settings)
         app.mount(meta_demo.MOUNT, create_sandbox_app(app.state.meta_sandbox))
+    app.add_middleware(CleanInputMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(MetricsMiddleware, metrics=runtime.metrics)
     return app

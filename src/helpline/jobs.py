@@ -10,9 +10,11 @@ from helpline.attachments.handlers import make_fetch_handler
 from helpline.bot.end_action import make_end_action_handler
 from helpline.bot.interface import FrontLine
 from helpline.bot.pipeline import END_ACTION_TOPIC, front_line_for
+from helpline.channels.meta.api import reparse_part
 from helpline.conversations.actions import DELIVERY_TOPIC, ROUTING_TOPIC
 from helpline.conversations.early_status import EARLY_STATUS_TOPIC, make_early_status_handler
 from helpline.conversations.handling import wake_snoozed
+from helpline.conversations.ingest import RETRY_TOPIC, make_retry_handler
 from helpline.delivery.handlers import make_delivery_handler
 from helpline.platform import outbox
 from helpline.platform.clock import utcnow
@@ -38,6 +40,7 @@ def handlers(runtime: Runtime, front_line: FrontLine | None = None) -> dict[str,
         DELIVER_TOPIC: make_deliver_handler(runtime),
         EARLY_STATUS_TOPIC: make_early_status_handler(runtime),
         END_ACTION_TOPIC: make_end_action_handler(runtime),
+        RETRY_TOPIC: make_retry_handler(runtime, lambda channel, part: reparse_part(runtime, channel, part)),
     }
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline.attachments.models import Attachment
 from helpline.platform.outbox import enqueue
+from helpline.platform.sanitize import clean_text
 from helpline.platform.storage import BlobStore
 
 FETCH_TOPIC = "attachments.fetch"
@@ -15,7 +16,7 @@ FETCH_TOPIC = "attachments.fetch"
 
 def safe_filename(name: str | None) -> str:
     """Keep only the last path component and printable characters: names end up in headers and the UI."""
-    base = PurePath((name or "file").replace("\\", "/")).name
+    base = PurePath(clean_text(name or "file").replace("\\", "/")).name
     cleaned = "".join(ch for ch in base if ch.isprintable() and ch not in '"\r\n').strip()
     return (cleaned or "file")[:255]
 

@@ -7,6 +7,7 @@ import time
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
+from helpline.attachments.disposition import content_disposition
 from helpline.attachments.models import Attachment
 from helpline.auth.dependencies import CurrentPrincipal, RuntimeDep
 from helpline.conversations.models import Message
@@ -27,9 +28,11 @@ def _file_response(runtime: Runtime, attachment: Attachment) -> FileResponse:
     return FileResponse(
         runtime.blobs.path(attachment.storage_key),
         media_type=attachment.content_type if inline else "application/octet-stream",
-        filename=attachment.filename,
-        content_disposition_type="inline" if inline else "attachment",
-        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"},
+        headers={
+            "Content-Disposition": content_disposition(attachment.filename, inline=inline),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=3600",
+        },
     )
 
 

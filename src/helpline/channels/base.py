@@ -110,7 +110,48 @@ class DeliveryStatusChanged:
     error_reason: str | None = None
 
 
-InboundEvent = InboundMessage | DeliveryStatusChanged | InboundReaction | DeliveryWatermark | TemplateStatusChanged
+@dataclass(frozen=True)
+class InboundDeletion:
+    """The customer withdrew a message (Instagram unsend: `message.is_deleted`): its content must go."""
+
+    contact: InboundContact
+    target_provider_id: str
+    timestamp: datetime | None = None
+
+
+@dataclass(frozen=True)
+class InboundEdit:
+    """The customer edited a message (Meta `message_edit`): the new text replaces the old, which is kept."""
+
+    contact: InboundContact
+    target_provider_id: str
+    text: str
+    timestamp: datetime | None = None
+    edit_count: int | None = None
+
+
+@dataclass(frozen=True)
+class IdentityChanged:
+    """The customer's provider id changed (WhatsApp `system.type == user_changed_number`): same person,
+    new id. Recorded as a system event in the conversation; it is not the customer writing."""
+
+    contact: InboundContact  # the old id
+    new_provider_id: str
+    provider_message_id: str
+    text: str
+    timestamp: datetime | None = None
+
+
+InboundEvent = (
+    InboundMessage
+    | DeliveryStatusChanged
+    | InboundReaction
+    | DeliveryWatermark
+    | TemplateStatusChanged
+    | InboundDeletion
+    | InboundEdit
+    | IdentityChanged
+)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ Changes of who handles a conversation and its status live in `handling.py`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +31,7 @@ from helpline.conversations.models import (
     Priority,
     Status,
 )
+from helpline.conversations.previews import message_preview
 from helpline.conversations.provider_events import claim_own_echo
 from helpline.conversations.schemas import TemplateSend
 from helpline.engagement.templates import resolve_send
@@ -41,7 +43,7 @@ from helpline.platform.storage import BlobStore
 
 DELIVERY_TOPIC = "delivery.send"
 ROUTING_TOPIC = "routing.inbound"
-PREVIEW_LENGTH = 160
+PROVIDER_PRECISION = timedelta(seconds=1)
 
 
 class BotPaused(Conflict):
@@ -75,14 +77,6 @@ class InboundOutcome:
     conversation: Conversation
     duplicate: bool
     attachments: list[Attachment] = field(default_factory=list)
-
-
-def _preview(text: str | None, attachments: list[Attachment]) -> str | None:
-    if text:
-        return text[:PREVIEW_LENGTH]
-    if attachments:
-        return f"[attachment] {attachments[0].filename}"[:PREVIEW_LENGTH]
-    return None
 
 
 async def _open_conversation(session: AsyncSession, channel: Channel, contact_id: int) -> tuple[Conversation, bool]:
@@ -201,12 +195,16 @@ async def receive_inbound(
                 )
             )
         ).scalar_one_or_none()
+    # A provider's system notice (e.g. WhatsApp's customer_identity_changed) is no customer writing.
+    system = inbound.content_type == "system" and not inbound.echo
     message = Message(
         conversation_id=conversation.id,
         channel_id=channel.id,
         direction=(Direction.outbound if inbound.echo else Direction.inbound).value,
         # An echo was written by a person in the provider's own inbox: an operator Helpline does not know.
-        author_kind=(AuthorKind.operator if inbound.echo else AuthorKind.contact).value,
+        author_kind=(
+            AuthorKind.operator if inbound.echo else (AuthorKind.system if system else AuthorKind.contact)
+        ).value,
         text=inbound.text,
         content_type=inbound.content_type,
         content={**inbound.content, **({"sent_outside_helpline": True} if inbound.echo else {})},
@@ -225,12 +223,20 @@ async def receive_inbound(
         await _record_echo(session, conversation, message, attachments, created=created, channel=channel)
         return InboundOutcome(message=message, conversation=conversation, duplicate=False, attachments=attachments)
 
+    if system:
+        await message_changed(session, message, created=True, attachments=attachments)
+        return InboundOutcome(message=message, conversation=conversation, duplicate=False, attachments=attachments)
     if conversation.last_inbound_at is None or happened_at > conversation.last_inbound_at:
         conversation.last_inbound_at = happened_at
-    conversation.last_message_at = now
+    # Provider time is the truth: a message delivered late (a retried webhook) never becomes the preview
+    # over one that happened after it. WhatsApp counts in whole seconds: within one second of the latest
+    # message, the one received last is taken as the newer.
+    latest = conversation.last_message_at
+    if latest is None or happened_at + PROVIDER_PRECISION > latest:
+        conversation.last_message_at = max(happened_at, latest) if latest else happened_at
+        conversation.last_message_preview = message_preview(inbound.text, inbound.content, attachments)
+        conversation.last_message_author = AuthorKind.contact.value
     conversation.last_activity_at = now
-    conversation.last_message_preview = _preview(inbound.text, attachments)
-    conversation.last_message_author = AuthorKind.contact.value
     conversation.unread_count += 1
     if conversation.status == Status.snoozed.value:
         # The customer wrote back: a snoozed conversation wakes up.
@@ -267,7 +273,7 @@ async def _record_echo(
     now = utcnow()
     conversation.last_message_at = now
     conversation.last_activity_at = now
-    conversation.last_message_preview = _preview(message.text, attachments)
+    conversation.last_message_preview = message_preview(message.text, message.content, attachments)
     conversation.last_message_author = AuthorKind.operator.value
     if conversation.handler == Handler.bot.value:
         hand_to_human(session, conversation, None, reason="a person replied from outside Helpline")
@@ -385,7 +391,7 @@ async def send_reply(
 
     conversation.last_message_at = now
     conversation.last_activity_at = now
-    conversation.last_message_preview = _preview(text, attachments)
+    conversation.last_message_preview = message_preview(text, None, attachments)
     conversation.last_message_author = author.kind.value
     if author.kind == AuthorKind.operator:
         conversation.unread_count = 0

@@ -1,26 +1,48 @@
-"""Persisting a webhook's parsed events: one transaction per event, duplicate races resolved by the database."""
+"""Persisting a webhook's parsed events: one transaction per event, duplicate races resolved by the database.
+
+One bad event never costs its siblings: every event is cleaned of characters the database cannot store
+(`platform/sanitize.py`), runs in its own transaction, and one that still fails is parked — kept in the
+outbox with its error (topic `ingest.retry`, retried with backoff, then dead; listed at
+GET /api/v1/ingest/failures, counted in `helpline_ingest_failures_total`) — so the provider gets its 200 and
+does not redeliver the whole batch for days.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from helpline.channels.base import (
     DeliveryStatusChanged,
     DeliveryWatermark,
+    IdentityChanged,
+    InboundDeletion,
+    InboundEdit,
     InboundEvent,
     InboundMessage,
     InboundReaction,
     TemplateStatusChanged,
 )
+from helpline.channels.event_codec import decode_event, encode_event
 from helpline.channels.models import Channel
 from helpline.conversations.actions import apply_delivery_status, receive_inbound
+from helpline.conversations.customer_changes import apply_deletion, apply_edit, apply_number_change
 from helpline.conversations.early_status import EARLY_STATUS_TOPIC, early_status_payload
 from helpline.conversations.provider_events import apply_reaction, apply_watermark
 from helpline.engagement.templates import apply_template_status
 from helpline.platform.outbox import enqueue
+from helpline.platform.sanitize import clean_value
+from helpline.platform.worker import Handler, Job
 from helpline.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+RETRY_TOPIC = "ingest.retry"
+RETRY_DELAY_SECONDS = 30
 
 
 @dataclass
@@ -28,42 +50,108 @@ class IngestResult:
     message_ids: list[int] = field(default_factory=list)
     duplicates: int = 0
     statuses: int = 0
+    failed: int = 0
 
 
 async def ingest_events(runtime: Runtime, channel: Channel, events: list[InboundEvent]) -> IngestResult:
+    """Persist each event in its own transaction; an event that fails is parked, never raised.
+
+    Raises only when even parking fails (the database is unreachable): then nothing was acknowledged and
+    the provider's redelivery is what we want."""
     result = IngestResult()
-    for item in events:
-        if isinstance(item, InboundMessage):
-            # Two deliveries of one new message (or of a new contact's first two messages) may race; the
-            # loser's unique-constraint error is retried, and then finds what the winner stored.
-            for attempt in range(3):
-                try:
-                    async with runtime.db.transaction() as session:
-                        outcome = await receive_inbound(session, channel=channel, inbound=item, blobs=runtime.blobs)
-                    break
-                except IntegrityError:
-                    if attempt == 2:
-                        raise
-            result.message_ids.append(outcome.message.id)
-            if outcome.duplicate:
-                result.duplicates += 1
-            else:
-                runtime.metrics.inbound_messages.labels(channel.kind).inc()
-        elif isinstance(item, DeliveryStatusChanged):
-            async with runtime.db.transaction() as session:
-                if await apply_delivery_status(session, channel_id=channel.id, status=item) is None:
-                    # The provider can report "sent" before our worker has stored the provider id it got
-                    # back; keep the status and try again shortly instead of losing it.
-                    enqueue(session, EARLY_STATUS_TOPIC, early_status_payload(channel.id, item), delay_seconds=2)
-            result.statuses += 1
-        elif isinstance(item, InboundReaction):
-            async with runtime.db.transaction() as session:
-                await apply_reaction(session, channel=channel, reaction=item)
-        elif isinstance(item, DeliveryWatermark):
-            async with runtime.db.transaction() as session:
-                await apply_watermark(session, channel=channel, watermark=item)
-            result.statuses += 1
-        elif isinstance(item, TemplateStatusChanged):
-            async with runtime.db.transaction() as session:
-                await apply_template_status(session, channel_id=channel.id, change=item)
+    for raw in events:
+        item: InboundEvent = clean_value(raw)
+        try:
+            await ingest_one(runtime, channel, item, result)
+        except Exception as exc:
+            await park(runtime, channel, {"event": encode_event(item)}, exc)
+            result.failed += 1
     return result
+
+
+async def park(runtime: Runtime, channel: Channel, payload: dict[str, Any], exc: BaseException) -> None:
+    """Keep an event (or a raw webhook part that did not parse) with its error, to be retried by a worker."""
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    log.error("inbound event for channel %s parked: %s", channel.id, error, exc_info=exc)
+    runtime.metrics.ingest_failures.labels(channel.kind).inc()
+    async with runtime.db.transaction() as session:
+        enqueue(
+            session,
+            RETRY_TOPIC,
+            clean_value({"channel_id": channel.id, **payload, "error": error}),
+            delay_seconds=RETRY_DELAY_SECONDS,
+        )
+
+
+async def ingest_one(runtime: Runtime, channel: Channel, item: InboundEvent, result: IngestResult) -> None:
+    if isinstance(item, InboundMessage):
+        # Two deliveries of one new message (or of a new contact's first two messages) may race; the
+        # loser's unique-constraint error is retried, and then finds what the winner stored.
+        for attempt in range(3):
+            try:
+                async with runtime.db.transaction() as session:
+                    outcome = await receive_inbound(session, channel=channel, inbound=item, blobs=runtime.blobs)
+                break
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        result.message_ids.append(outcome.message.id)
+        if outcome.duplicate:
+            result.duplicates += 1
+        else:
+            runtime.metrics.inbound_messages.labels(channel.kind).inc()
+    elif isinstance(item, DeliveryStatusChanged):
+        async with runtime.db.transaction() as session:
+            if await apply_delivery_status(session, channel_id=channel.id, status=item) is None:
+                # The provider can report "sent" before our worker has stored the provider id it got
+                # back; keep the status and try again shortly instead of losing it.
+                enqueue(session, EARLY_STATUS_TOPIC, early_status_payload(channel.id, item), delay_seconds=2)
+        result.statuses += 1
+    elif isinstance(item, InboundReaction):
+        async with runtime.db.transaction() as session:
+            await apply_reaction(session, channel=channel, reaction=item)
+    elif isinstance(item, DeliveryWatermark):
+        async with runtime.db.transaction() as session:
+            await apply_watermark(session, channel=channel, watermark=item)
+        result.statuses += 1
+    elif isinstance(item, TemplateStatusChanged):
+        async with runtime.db.transaction() as session:
+            await apply_template_status(session, channel_id=channel.id, change=item)
+    elif isinstance(item, InboundDeletion):
+        async with runtime.db.transaction() as session:
+            await apply_deletion(session, channel=channel, deletion=item, blobs=runtime.blobs)
+    elif isinstance(item, InboundEdit):
+        async with runtime.db.transaction() as session:
+            await apply_edit(session, channel=channel, edit=item)
+    elif isinstance(item, IdentityChanged):
+        for attempt in range(3):
+            try:
+                async with runtime.db.transaction() as session:
+                    await apply_number_change(session, channel=channel, change=item)
+                break
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+
+
+def make_retry_handler(
+    runtime: Runtime, parse_part: Callable[[Channel, dict[str, Any]], Awaitable[list[InboundEvent]]]
+) -> Handler:
+    """The worker side of `park`: ingest the kept event again (or parse the kept raw part, then ingest).
+
+    A failure raises, so the outbox retries with backoff and finally marks the row dead with its error."""
+
+    async def retry(job: Job) -> None:
+        async with runtime.db.reads() as session:
+            channel = await session.get(Channel, int(job.payload["channel_id"]))
+        if channel is None:
+            return
+        if isinstance(job.payload.get("event"), dict):
+            events = [decode_event(job.payload["event"])]
+        else:
+            events = await parse_part(channel, dict(job.payload.get("part") or {}))
+        result = IngestResult()
+        for event in events:
+            await ingest_one(runtime, channel, clean_value(event), result)
+
+    return retry

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -10,11 +11,12 @@ from typing import Any
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, object_mapper
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import JSON, TypeDecorator
 
 from helpline.platform.clock import utcnow
+from helpline.platform.sanitize import clean_value
 
 # Named constraints so Alembic migrations are reproducible on both databases.
 NAMING = {
@@ -65,6 +67,19 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+@event.listens_for(Session, "before_flush")
+def _fit_strings(session: Session, _context: Any, _instances: Any) -> None:
+    """Strings longer than their column (a provider's 400-character display name in a VARCHAR(300)) are cut
+    to fit: PostgreSQL refuses them with an error, SQLite stores them whole, and neither may cost a message."""
+    for instance in (*session.new, *session.dirty):
+        mapper = object_mapper(instance)
+        for prop in mapper.column_attrs:
+            length = getattr(prop.columns[0].type, "length", None)
+            value = instance.__dict__.get(prop.key)
+            if length and isinstance(value, str) and len(value) > length:
+                setattr(instance, prop.key, value[:length])
+
+
 def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     # WAL lets readers run beside the writer; foreign keys are off by default in SQLite.
     # Autocommit mode at the driver so that our "begin" hook controls transactions.
@@ -77,11 +92,30 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> N
     cursor.close()
 
 
+def _json_serializer(value: Any) -> str:
+    # The last line of defence for JSON columns: a lone surrogate or NUL would be escaped to `\\ud83d` /
+    # `\\u0000`, which PostgreSQL refuses; inputs are cleaned at the edge already (platform/sanitize.py).
+    return json.dumps(clean_value(value))
+
+
+def _clean_parameters(
+    _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _executemany: bool
+) -> tuple[str, Any]:
+    """Every string bound to a statement, cleaned of what neither database stores (lone surrogates, NUL).
+
+    A value that slipped past the edge (a header, a name built from several inputs) then loses one character
+    instead of failing the whole transaction with a 500."""
+    return statement, clean_value(parameters)
+
+
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """Create the async engine with the per-database settings that make both first-class."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo, pool_size=8, max_overflow=8, pool_timeout=60)
+        engine = create_async_engine(
+            url, echo=echo, pool_size=8, max_overflow=8, pool_timeout=60, json_serializer=_json_serializer
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+        event.listen(engine.sync_engine, "before_cursor_execute", _clean_parameters, retval=True)
 
         @event.listens_for(engine.sync_engine, "begin")
         def _begin_immediate(conn: Any) -> None:
@@ -94,7 +128,11 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         return engine
     # No pre-ping: it cost three round trips per checkout (~9 % of server time under load, bench/RESULTS.md);
     # connections are recycled instead, and one that died with the server fails one request and is replaced.
-    return create_async_engine(url, echo=echo, pool_size=30, max_overflow=30, pool_recycle=1800)
+    engine = create_async_engine(
+        url, echo=echo, pool_size=30, max_overflow=30, pool_recycle=1800, json_serializer=_json_serializer
+    )
+    event.listen(engine.sync_engine, "before_cursor_execute", _clean_parameters, retval=True)
+    return engine
 
 
 class Database:

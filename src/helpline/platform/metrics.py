@@ -43,6 +43,12 @@ class Metrics:
             ["channel_kind", "reason"],
             registry=self.registry,
         )
+        self.ingest_failures = Counter(
+            "helpline_ingest_failures_total",
+            "Inbound events that could not be stored at once and were parked for retry (see /api/v1/ingest/failures)",
+            ["channel_kind"],
+            registry=self.registry,
+        )
         self.websocket_clients = Gauge(
             "helpline_websocket_clients", "Connected operator websockets", registry=self.registry
         )

@@ -10,6 +10,7 @@ import pytest
 from helpline.channels.base import (
     ChannelConfig,
     DeliveryStatusChanged,
+    IdentityChanged,
     InboundEvent,
     InboundMessage,
     InboundReaction,
@@ -107,8 +108,10 @@ def test_unsupported_system_reply_forward_and_referral() -> None:
     unsupported = one_message("unsupported")
     assert unsupported.content_type == "unsupported"
     assert unsupported.content["unsupported"]["errors"][0]["code"] == 131051
-    system = one_message("system")
-    assert system.content_type == "system" and system.content["system"]["type"] == "user_changed_number"
+    # A number change is a system event that re-keys the identity (tests/conversations/test_customer_changes.py).
+    [system] = parse("system")
+    assert isinstance(system, IdentityChanged)
+    assert (system.contact.provider_id, system.new_provider_id) == (WA_ID, "16505559999")
     assert one_message("reply").reply_to_provider_id == "wamid.OUT1"
     assert one_message("forwarded").content["forwarded"] is True
     referral = one_message("referral")

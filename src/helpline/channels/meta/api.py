@@ -23,7 +23,7 @@ from helpline.channels.meta.adapter import MetaAdapter
 from helpline.channels.meta.webhook import OBJECT_KINDS, load_envelope, verify_signature
 from helpline.channels.models import Channel
 from helpline.channels.registry import adapter_class, build_adapter
-from helpline.conversations.ingest import ingest_events
+from helpline.conversations.ingest import IngestResult, ingest_events, park
 from helpline.platform.errors import Forbidden, HelplineError, TooLarge, Unauthorized
 from helpline.runtime import Runtime
 
@@ -106,6 +106,7 @@ async def receive(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
     adapters: dict[int, MetaAdapter] = {}
     by_id = {c.id: c for c in channels}
     skipped = 0
+    total = IngestResult()
     for routed in cls.route(payload):
         owners = [c for c in channels if str((c.settings or {}).get(routed.setting) or "") == routed.value]
         if not owners:
@@ -120,9 +121,23 @@ async def receive(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
                 adapter = build_adapter(channel_config(channel, runtime.box, runtime.settings), runtime.http)
                 assert isinstance(adapter, MetaAdapter)
                 adapters[channel.id] = adapter
-            per_channel[channel.id].extend(adapters[channel.id].parse_entry(routed.entry))
+            try:
+                per_channel[channel.id].extend(adapters[channel.id].parse_entry(routed.entry))
+            except Exception as exc:
+                # An entry our parser chokes on is kept to retry (after a fix), not refused: a non-200 would
+                # make Meta redeliver the whole batch, siblings included, for days.
+                await park(runtime, channel, {"part": routed.entry}, exc)
+                total.failed += 1
     count = 0
     for channel_id, events in per_channel.items():
-        await ingest_events(runtime, by_id[channel_id], events)
-        count += len(events)
-    return {"events": count, "skipped": skipped}
+        result = await ingest_events(runtime, by_id[channel_id], events)
+        total.failed += result.failed
+        count += len(events) - result.failed
+    return {"events": count, "skipped": skipped, "failed": total.failed}
+
+
+async def reparse_part(runtime: Runtime, channel: Channel, part: dict[str, Any]) -> list[InboundEvent]:
+    """A parked webhook entry (see `park`), parsed again by its channel's adapter."""
+    adapter = build_adapter(channel_config(channel, runtime.box, runtime.settings), runtime.http)
+    assert isinstance(adapter, MetaAdapter)
+    return adapter.parse_entry(part)

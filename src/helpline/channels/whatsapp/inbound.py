@@ -7,6 +7,7 @@ from typing import Any
 
 from helpline.channels.base import (
     DeliveryStatusChanged,
+    IdentityChanged,
     InboundAttachment,
     InboundContact,
     InboundEvent,
@@ -16,6 +17,7 @@ from helpline.channels.base import (
 )
 from helpline.channels.meta.errors import status_error
 from helpline.channels.meta.webhook import from_seconds, items, obj
+from helpline.channels.whatsapp.readable import flow_response, flow_text, media_summary, order_text
 
 MEDIA_TYPES = ("image", "document", "audio", "video", "sticker")
 MEDIA_SOURCE = "meta-media:"  # attachments.source_url of a WhatsApp media id; fetched by the adapter
@@ -95,8 +97,26 @@ def _location_text(location: dict[str, Any]) -> str:
     return f"📍 {label or coordinates}"
 
 
+def _interactive(data: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    reply_type = str(data.get("type") or "")
+    reply = obj(data, reply_type)
+    if reply_type == "nfm_reply":
+        # A WhatsApp Flow submission: the answers are in `response_json`, a JSON string.
+        response = flow_response(reply.get("response_json"))
+        name = str(reply["name"]) if reply.get("name") else None
+        flow: dict[str, Any] = {
+            "type": reply_type,
+            **{k: reply[k] for k in ("name", "body", "response_json") if k in reply},
+        }
+        return flow_text(name, response), {"interactive": {**flow, "response": response}}
+    choice: dict[str, Any] = {"type": reply_type, **{k: reply[k] for k in ("id", "title", "description") if k in reply}}
+    title = str(reply.get("title") or "") or None
+    return title, {"interactive": choice, "summary": f"[{reply_type or 'interactive'} reply]"}
+
+
 def _body(kind: str, message: dict[str, Any]) -> tuple[str | None, dict[str, Any], list[InboundAttachment]]:
-    """(text, content, attachments) of one message by its type."""
+    """(text, content, attachments) of one message by its type; content["summary"] is a readable stand-in
+    for the inbox preview when there is no text. Every type keeps its data."""
     part = message.get(kind)
     data: dict[str, Any] = part if isinstance(part, dict) else {}
     if kind == "text":
@@ -104,7 +124,7 @@ def _body(kind: str, message: dict[str, Any]) -> tuple[str | None, dict[str, Any
     if kind in MEDIA_TYPES:
         attachment, extra = _media(kind, data)
         caption = str(data["caption"]) if data.get("caption") else None
-        return caption, {"media": extra}, [attachment] if attachment else []
+        return caption, {"media": extra, "summary": media_summary(kind, data)}, [attachment] if attachment else []
     if kind == "location":
         return _location_text(data), {"location": data}, []
     if kind == "contacts":
@@ -112,25 +132,40 @@ def _body(kind: str, message: dict[str, Any]) -> tuple[str | None, dict[str, Any
         names = [str(obj(c, "name").get("formatted_name") or "") for c in cards]
         return "👤 " + ", ".join(n for n in names if n), {"contacts": cards}, []
     if kind == "interactive":
-        reply_type = str(data.get("type") or "")
-        reply = obj(data, reply_type)
-        choice: dict[str, Any] = {
-            "type": reply_type,
-            **{k: reply[k] for k in ("id", "title", "description") if k in reply},
-        }
-        return str(reply.get("title") or "") or None, {"interactive": choice}, []
+        text, content = _interactive(data)
+        return text, content, []
     if kind == "button":
         return (
             str(data.get("text") or "") or None,
-            {"button": {"payload": data.get("payload"), "text": data.get("text")}},
+            {"button": {"payload": data.get("payload"), "text": data.get("text")}, "summary": "[button reply]"},
             [],
         )
+    if kind == "order":
+        return order_text(data), {"order": data}, []
     if kind == "system":
-        return str(data.get("body") or "") or None, {"system": data}, []
+        return str(data.get("body") or "") or None, {"system": data, "summary": "[system message]"}, []
+    if kind == "request_welcome":
+        return None, {"request_welcome": data, "summary": "[opened the chat]"}, []
     if kind == "unsupported" or message.get("errors"):
         errors = message.get("errors") if isinstance(message.get("errors"), list) else []
-        return None, {"unsupported": {"type": data.get("type") or kind, "errors": errors}}, []
-    return None, {kind: part}, []  # types newer than this adapter (order, nfm_reply …) are kept as they came
+        what = str(data.get("type") or kind)
+        return None, {"unsupported": {"type": what, "errors": errors}, "summary": f"[unsupported message: {what}]"}, []
+    # Types newer than this adapter are kept as they came, with a readable placeholder.
+    return None, {kind or "unknown": part, "summary": f"[{kind or 'unknown'} message]"}, []
+
+
+def _number_change(message: dict[str, Any], contact: InboundContact) -> IdentityChanged | None:
+    system = obj(message, "system")
+    new_id = system.get("wa_id") or system.get("new_wa_id")
+    if system.get("type") != "user_changed_number" or not new_id:
+        return None
+    return IdentityChanged(
+        contact=contact,
+        new_provider_id=str(new_id),
+        provider_message_id=str(message.get("id")),
+        text=str(system.get("body") or f"The customer changed their number to {new_id}"),
+        timestamp=from_seconds(message.get("timestamp")),
+    )
 
 
 def _message(message: dict[str, Any], names: dict[str, Any]) -> InboundEvent | None:
@@ -150,6 +185,8 @@ def _message(message: dict[str, Any], names: dict[str, Any]) -> InboundEvent | N
             emoji=str(reaction["emoji"]) if reaction.get("emoji") else None,  # empty: the reaction was removed
             timestamp=timestamp,
         )
+    if kind == "system" and (change := _number_change(message, contact)) is not None:
+        return change
     text, content, attachments = _body(kind, message)
     context = obj(message, "context")
     if context.get("forwarded") or context.get("frequently_forwarded"):

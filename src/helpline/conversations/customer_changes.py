@@ -1,0 +1,234 @@
+"""What a customer changes after the fact: a withdrawn (unsent) message, an edited one, a new phone number.
+
+A withdrawal removes the content everywhere Helpline copied it: the message's text and content, its
+attachments (rows and, when no other attachment shares the bytes, the file on disk), the conversation
+preview, and the copies still waiting in the outbox or in undelivered outgoing webhooks. Operators see the
+change live (message.updated and conversation.updated frames). An edit replaces the text and keeps the
+earlier versions in `content["edits"]`. A number change re-keys the identity so the next message from the
+new number continues with the same contact, and is recorded as a system event (no reply window, no unread).
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import suppress
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from helpline.attachments.models import Attachment
+from helpline.bot.models import BotInteraction
+from helpline.channels.base import IdentityChanged, InboundDeletion, InboundEdit
+from helpline.channels.models import Channel
+from helpline.channels.registry import adapter_class
+from helpline.contacts.models import Contact, ContactIdentity
+from helpline.conversations.events import conversation_changed, message_changed
+from helpline.conversations.models import AuthorKind, Conversation, DeliveryState, Direction, Message
+from helpline.conversations.previews import message_preview
+from helpline.platform.clock import utcnow
+from helpline.platform.outbox import PENDING, OutboxRow
+from helpline.platform.storage import BlobStore
+from helpline.webhooks.models import WebhookDelivery
+
+log = logging.getLogger(__name__)
+
+DELETED_PREVIEW = "[message deleted by the customer]"
+# Outbox topics whose payloads carry a copy of a message (realtime frames, webhook fan-out and deliveries).
+_COPYING_TOPICS = ("realtime.publish", "webhooks.event", "webhooks.deliver")
+
+
+async def _target(session: AsyncSession, channel: Channel, provider_id: str) -> Message | None:
+    return (
+        await session.execute(
+            select(Message)
+            .where(Message.channel_id == channel.id, Message.provider_message_id == provider_id)
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+
+
+async def apply_deletion(
+    session: AsyncSession, *, channel: Channel, deletion: InboundDeletion, blobs: BlobStore
+) -> Message | None:
+    """Erase a message the customer withdrew; None when we never stored it. Idempotent (a redelivered
+    unsend finds the message already erased and changes nothing)."""
+    message = await _target(session, channel, deletion.target_provider_id)
+    if message is None or message.direction != Direction.inbound.value:
+        return None
+    if (message.content or {}).get("deleted"):
+        return message
+    attachments = list((await session.execute(select(Attachment).where(Attachment.message_id == message.id))).scalars())
+    old_preview = message_preview(message.text, message.content, attachments)
+    for attachment in attachments:
+        await _erase_attachment(session, blobs, attachment)
+    at = (deletion.timestamp or utcnow()).isoformat()
+    message.text = None
+    message.content = {"deleted": {"by": "contact", "at": at}}
+    message.content_type = "deleted"
+    await _scrub_copies(session, message.id)
+    conversation = await session.get(Conversation, message.conversation_id)
+    assert conversation is not None
+    await message_changed(session, message, created=False, attachments=[])
+    if conversation.last_message_preview == old_preview or _is_latest(conversation, message):
+        conversation.last_message_preview = DELETED_PREVIEW
+    # Always sent: a preview frame already on an operator's screen may hold the withdrawn text.
+    await conversation_changed(session, conversation, channel=channel)
+    return message
+
+
+def _is_latest(conversation: Conversation, message: Message) -> bool:
+    return bool(
+        conversation.last_message_at
+        and message.provider_timestamp
+        and message.provider_timestamp >= conversation.last_message_at
+    )
+
+
+async def _erase_attachment(session: AsyncSession, blobs: BlobStore, attachment: Attachment) -> None:
+    key = attachment.storage_key
+    await session.delete(attachment)
+    await session.flush()
+    if not key:
+        return
+    # Blobs are shared by content hash: the file goes only when no other attachment points at it.
+    others = (await session.execute(select(func.count()).where(Attachment.storage_key == key))).scalar_one()
+    if not others:
+        with suppress(FileNotFoundError):
+            blobs.path(key).unlink()
+
+
+def _mentions(payload: Any, message_id: int) -> bool:
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if isinstance(data, dict) and data.get("id") == message_id and "conversation_id" in data:
+        return True
+    inner = payload.get("payload") if isinstance(payload, dict) else None
+    return isinstance(inner, dict) and _mentions(inner, message_id)
+
+
+async def _scrub_copies(session: AsyncSession, message_id: int) -> None:
+    """Drop waiting copies of the message's old content: outbox frames/events not yet sent and outgoing
+    webhook deliveries not yet delivered (the message.updated event that follows tells every receiver)."""
+    rows = (
+        await session.execute(
+            select(OutboxRow).where(OutboxRow.status == PENDING, OutboxRow.topic.in_(_COPYING_TOPICS))
+        )
+    ).scalars()
+    stale = [row.id for row in rows if _mentions(row.payload, message_id)]
+    if stale:
+        await session.execute(delete(OutboxRow).where(OutboxRow.id.in_(stale)))
+    deliveries = (
+        await session.execute(
+            select(WebhookDelivery).where(
+                WebhookDelivery.status != "succeeded", WebhookDelivery.event.in_(("message.created", "message.updated"))
+            )
+        )
+    ).scalars()
+    for delivery in deliveries:
+        if _mentions(delivery.payload, message_id):
+            delivery.payload = {"event": delivery.event, "data": {"id": message_id, "deleted": True}}
+    interactions = (
+        await session.execute(select(BotInteraction).where(BotInteraction.message_id == message_id))
+    ).scalars()
+    for interaction in interactions:
+        interaction.details = {"redacted": "the customer deleted this message"}
+
+
+async def apply_edit(session: AsyncSession, *, channel: Channel, edit: InboundEdit) -> Message | None:
+    """The customer's edit replaces the text; each earlier version is kept in content["edits"] with when it
+    was replaced. An edit older than the last one applied (out-of-order delivery) changes nothing."""
+    message = await _target(session, channel, edit.target_provider_id)
+    if message is None or message.direction != Direction.inbound.value or (message.content or {}).get("deleted"):
+        return None
+    content = dict(message.content or {})
+    edits = [dict(e) for e in content.get("edits") or []]
+    at = (edit.timestamp or utcnow()).isoformat()
+    if edit.text == message.text or (edits and str(edits[-1].get("replaced_at", "")) > at):
+        return message
+    attachments = list((await session.execute(select(Attachment).where(Attachment.message_id == message.id))).scalars())
+    old_preview = message_preview(message.text, message.content, attachments)
+    edits.append({"text": message.text, "replaced_at": at})
+    content["edits"] = edits
+    message.content = content
+    message.text = edit.text
+    await message_changed(session, message, created=False, attachments=attachments)
+    conversation = await session.get(Conversation, message.conversation_id)
+    assert conversation is not None
+    if conversation.last_message_preview == old_preview:
+        conversation.last_message_preview = message_preview(message.text, message.content, attachments)
+        await conversation_changed(session, conversation, channel=channel)
+    return message
+
+
+async def apply_number_change(session: AsyncSession, *, channel: Channel, change: IdentityChanged) -> Message | None:
+    """Re-key (kind, old id) → (kind, new id) on the same contact and record a system message in the
+    contact's latest conversation on this channel. If the new id already belongs to a contact (its first
+    message arrived before this event), both stay as they are: contacts are never merged automatically."""
+    existing = (
+        await session.execute(
+            select(Message).where(
+                Message.channel_id == channel.id, Message.provider_message_id == change.provider_message_id
+            )
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    kind = adapter_class(channel.kind).identity_kind(channel.id)
+    old = (
+        await session.execute(
+            select(ContactIdentity)
+            .where(ContactIdentity.kind == kind, ContactIdentity.provider_id == change.contact.provider_id)
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if old is None:
+        return None
+    taken = (
+        await session.execute(
+            select(ContactIdentity.id).where(
+                ContactIdentity.kind == kind, ContactIdentity.provider_id == change.new_provider_id
+            )
+        )
+    ).scalar_one_or_none()
+    rekeyed = taken is None
+    if rekeyed:
+        old.provider_id = change.new_provider_id
+        contact = await session.get(Contact, old.contact_id)
+        if contact is not None and kind == "whatsapp":
+            contact.phone = "+" + change.new_provider_id.lstrip("+")
+    else:
+        log.warning("number change to an id that already has a contact; contacts left apart")
+    conversation = (
+        await session.execute(
+            select(Conversation)
+            .where(Conversation.channel_id == channel.id, Conversation.contact_id == old.contact_id)
+            .order_by(Conversation.id.desc())
+            .limit(1)
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if conversation is None:
+        return None
+    message = Message(
+        conversation_id=conversation.id,
+        channel_id=channel.id,
+        direction=Direction.inbound.value,
+        author_kind=AuthorKind.system.value,
+        text=change.text,
+        content_type="system",
+        content={
+            "system": {
+                "type": "number_changed",
+                "old_id": change.contact.provider_id,
+                "new_id": change.new_provider_id,
+                "rekeyed": rekeyed,
+            }
+        },
+        provider_message_id=change.provider_message_id,
+        delivery_state=DeliveryState.received.value,
+        provider_timestamp=min(change.timestamp, utcnow()) if change.timestamp else utcnow(),
+    )
+    session.add(message)
+    await session.flush()
+    await message_changed(session, message, created=True, attachments=[])
+    return message

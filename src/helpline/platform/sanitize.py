@@ -1,0 +1,70 @@
+"""Text every database can store: lone UTF-16 surrogates and NUL replaced by U+FFFD, everywhere in a value.
+
+JSON may legally carry `\\ud83d` (half of an emoji cut by a client) or `\\u0000`; Python decodes them into
+strings that SQLite's UTF-8 encoder, PostgreSQL (text and jsonb refuse NUL and lone surrogates) and JSON
+responses (UTF-8 encoding fails) all reject. One bad character must never cost a whole delivery, so inputs are
+cleaned where they enter (webhook envelopes, request bodies, query strings) and once more at the database
+boundary (`platform/db.py`). The rest of the text is kept as it came.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+REPLACEMENT = "\ufffd"
+# A surrogate code point on its own (Python strings from JSON keep them unpaired) or NUL.
+_UNSTORABLE = re.compile("[\ud800-\udfff\x00]")
+
+
+def clean_text(value: str) -> str:
+    """`value` with each lone surrogate and NUL replaced by U+FFFD (the Unicode replacement character).
+
+    A well-formed pair never appears as two code points in a Python `str` decoded from JSON: `json.loads`
+    joins `\\ud83d\\ude00` into one character, so every surrogate left is unpaired.
+    """
+    if _UNSTORABLE.search(value) is None:
+        return value
+    return _UNSTORABLE.sub(REPLACEMENT, value)
+
+
+def is_clean(value: str) -> bool:
+    return _UNSTORABLE.search(value) is None
+
+
+def clean_value(value: Any) -> Any:
+    """A copy of `value` with every string cleaned: dict keys and values, lists, tuples, frozen dataclasses.
+
+    Other values (numbers, bytes, datetimes, None) come back unchanged; unchanged containers are returned as
+    they are, so the common clean case allocates nothing.
+    """
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        cleaned = {clean_value(k): clean_value(v) for k, v in value.items()}
+        return value if _same_items(value, cleaned) else cleaned
+    if isinstance(value, list):
+        items = [clean_value(v) for v in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        items = [clean_value(v) for v in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else tuple(items)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {}
+        for field in dataclasses.fields(value):
+            current = getattr(value, field.name)
+            cleaned_field = clean_value(current)
+            if cleaned_field is not current:
+                changes[field.name] = cleaned_field
+        return dataclasses.replace(value, **changes) if changes else value
+    return value
+
+
+def _same_items(original: dict[Any, Any], cleaned: dict[Any, Any]) -> bool:
+    if len(original) != len(cleaned):
+        return False
+    for (k1, v1), (k2, v2) in zip(original.items(), cleaned.items(), strict=True):
+        if k1 is not k2 or v1 is not v2:
+            return False
+    return True
