@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
@@ -40,6 +41,33 @@ from helpline.webhooks.api import router as webhooks_router
 
 log = logging.getLogger(__name__)
 
+_ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "object"}},
+            "required": ["code", "message"],
+        }
+    },
+    "required": ["error"],
+}
+# What any API route may answer besides its own responses, so the OpenAPI document declares it.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": text, "content": {"application/json": {"schema": _ERROR_SCHEMA}}}
+    for status, text in (
+        (400, "bad request"),
+        (401, "not logged in, or the token expired"),
+        (403, "not allowed (role, or CSRF token missing)"),
+        (404, "no such resource, or not visible to this operator"),
+        (409, "conflicts with the current state"),
+        (413, "request body too large"),
+        (422, "invalid input; `details.errors` lists the problems"),
+        (429, "too many attempts; see Retry-After"),
+        (503, "the database is unavailable; see Retry-After"),
+    )
+}
+
 
 def _error(status: int, code: str, message: str, details: dict[str, object] | None = None) -> JSONResponse:
     error: dict[str, object] = {"code": code, "message": message}
@@ -67,7 +95,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return _error(exc.status_code, code, str(exc.detail))
+        response = _error(exc.status_code, code, str(exc.detail))
+        # e.g. `Allow` on a 405 (RFC 9110 §15.5.6)
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
@@ -121,12 +152,12 @@ def create_app(
         bot_router,
         templates_router,
     ):
-        app.include_router(router, prefix="/api/v1")
-    app.include_router(meta_webhooks_router)
-    app.include_router(ops_router)
-    app.include_router(realtime_router)
-    app.include_router(web_router)
-    app.include_router(privacy_router)
+        app.include_router(router, prefix="/api/v1", responses=ERROR_RESPONSES)
+    app.include_router(meta_webhooks_router, responses=ERROR_RESPONSES)
+    app.include_router(ops_router, responses=ERROR_RESPONSES)
+    app.include_router(realtime_router, responses=ERROR_RESPONSES)
+    app.include_router(web_router, responses=ERROR_RESPONSES)
+    app.include_router(privacy_router, responses=ERROR_RESPONSES)
     if settings.demo:
         from helpline.sandbox.api_customer import router as sandbox_router
         from helpline.sandbox.meta import demo as meta_demo

@@ -66,7 +66,7 @@ async def apply_deletion(
     message.text = None
     message.content = {"deleted": {"by": "contact", "at": at}}
     message.content_type = "deleted"
-    await _scrub_copies(session, message.id)
+    await _scrub_copies(session, message, old_preview)
     conversation = await session.get(Conversation, message.conversation_id)
     assert conversation is not None
     await message_changed(session, message, created=False, attachments=[])
@@ -98,37 +98,67 @@ async def _erase_attachment(session: AsyncSession, blobs: BlobStore, attachment:
             blobs.path(key).unlink()
 
 
-def _mentions(payload: Any, message_id: int) -> bool:
-    data = payload.get("data") if isinstance(payload, dict) else None
-    if isinstance(data, dict) and data.get("id") == message_id and "conversation_id" in data:
-        return True
-    inner = payload.get("payload") if isinstance(payload, dict) else None
-    return isinstance(inner, dict) and _mentions(inner, message_id)
+def _data(payload: Any) -> dict[str, Any] | None:
+    """The presented object inside an outbox row or webhook delivery (`data`, possibly one level down)."""
+    if not isinstance(payload, dict):
+        return None
+    if isinstance(payload.get("data"), dict):
+        return dict(payload["data"])
+    return _data(payload.get("payload"))
 
 
-async def _scrub_copies(session: AsyncSession, message_id: int) -> None:
-    """Drop waiting copies of the message's old content: outbox frames/events not yet sent and outgoing
-    webhook deliveries not yet delivered (the message.updated event that follows tells every receiver)."""
+def _scrubbed(payload: Any, message: Message, old_preview: str | None) -> Any | None:
+    """`payload` without the withdrawn content, or None when it holds none of it. A copy of the message
+    itself is dropped (None data); a conversation copy gets the deleted preview."""
+    data = _data(payload)
+    if data is None:
+        return None
+    if data.get("id") == message.id and data.get("conversation_id") == message.conversation_id:
+        return {"drop": True}
+    last = data.get("last_message")
+    if data.get("id") == message.conversation_id and isinstance(last, dict) and old_preview:
+        if last.get("preview") == old_preview:
+            return _replace_data(payload, {**data, "last_message": {**last, "preview": DELETED_PREVIEW}})
+    return None
+
+
+def _replace_data(payload: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(payload.get("data"), dict):
+        return {**payload, "data": data}
+    return {**payload, "payload": _replace_data(dict(payload["payload"]), data)}
+
+
+async def _scrub_copies(session: AsyncSession, message: Message, old_preview: str | None) -> None:
+    """Remove waiting copies of the withdrawn content: outbox frames and events not yet sent (a copy of the
+    message is dropped, a conversation's preview replaced) and outgoing webhook deliveries not yet delivered.
+    The message.updated event that follows tells every receiver."""
     rows = (
         await session.execute(
             select(OutboxRow).where(OutboxRow.status == PENDING, OutboxRow.topic.in_(_COPYING_TOPICS))
         )
     ).scalars()
-    stale = [row.id for row in rows if _mentions(row.payload, message_id)]
+    stale: list[int] = []
+    for row in rows:
+        scrubbed = _scrubbed(row.payload, message, old_preview)
+        if scrubbed is None:
+            continue
+        if scrubbed.get("drop"):
+            stale.append(row.id)
+        else:
+            row.payload = scrubbed
     if stale:
         await session.execute(delete(OutboxRow).where(OutboxRow.id.in_(stale)))
-    deliveries = (
-        await session.execute(
-            select(WebhookDelivery).where(
-                WebhookDelivery.status != "succeeded", WebhookDelivery.event.in_(("message.created", "message.updated"))
-            )
-        )
-    ).scalars()
+    deliveries = (await session.execute(select(WebhookDelivery).where(WebhookDelivery.status != "succeeded"))).scalars()
     for delivery in deliveries:
-        if _mentions(delivery.payload, message_id):
-            delivery.payload = {"event": delivery.event, "data": {"id": message_id, "deleted": True}}
+        scrubbed = _scrubbed(delivery.payload, message, old_preview)
+        if scrubbed is not None:
+            delivery.payload = (
+                {"event": delivery.event, "data": {"id": message.id, "deleted": True}}
+                if scrubbed.get("drop")
+                else scrubbed
+            )
     interactions = (
-        await session.execute(select(BotInteraction).where(BotInteraction.message_id == message_id))
+        await session.execute(select(BotInteraction).where(BotInteraction.message_id == message.id))
     ).scalars()
     for interaction in interactions:
         interaction.details = {"redacted": "the customer deleted this message"}

@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 
 from helpline import __version__
 from helpline.auth.dependencies import AdminPrincipal, RuntimeDep
+from helpline.conversations.ingest import RETRY_TOPIC
 from helpline.platform import outbox
 from helpline.platform.errors import NotFound
 
@@ -94,6 +95,52 @@ async def outbox_overview(
         oldest_pending_age_seconds=stats.oldest_pending_age_seconds,
         dead_rows=rows,
     )
+
+
+class IngestFailure(BaseModel):
+    id: int
+    channel_id: int | None
+    status: str  # pending: will be retried; dead: retries exhausted (POST /api/v1/outbox/{id}/retry)
+    attempts: int
+    event_type: str | None  # InboundMessage, InboundDeletion…; None for a webhook part that did not parse
+    error: str | None
+    created_at: datetime
+    available_at: datetime
+
+
+class IngestFailures(BaseModel):
+    items: list[IngestFailure]
+
+
+@router.get("/api/v1/ingest/failures", response_model=IngestFailures)
+async def ingest_failures(
+    principal: AdminPrincipal, runtime: RuntimeDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> IngestFailures:
+    """Inbound events that could not be stored when they arrived (conversations/ingest.py), newest first,
+    with the error of their latest attempt; the provider was answered 200 and will not redeliver them."""
+    async with runtime.db.reads() as session:
+        rows = (
+            await session.execute(
+                select(outbox.OutboxRow)
+                .where(outbox.OutboxRow.topic == RETRY_TOPIC)
+                .order_by(outbox.OutboxRow.id.desc())
+                .limit(limit)
+            )
+        ).scalars()
+        items = [
+            IngestFailure(
+                id=r.id,
+                channel_id=r.payload.get("channel_id"),
+                status=r.status,
+                attempts=r.attempts,
+                event_type=(r.payload.get("event") or {}).get("type"),
+                error=r.last_error or r.payload.get("error"),
+                created_at=r.created_at,
+                available_at=r.available_at,
+            )
+            for r in rows
+        ]
+    return IngestFailures(items=items)
 
 
 @router.post("/api/v1/outbox/{row_id}/retry", status_code=202)

@@ -72,13 +72,12 @@ def _attachment(item: dict[str, Any], index: int, mid: str) -> InboundAttachment
     )
 
 
-def _summary(kinds: list[str], files: int) -> str | None:
+def _summary(kinds: list[str]) -> str | None:
+    """A readable stand-in for shared (non-file) attachments; stored files are previewed by their name."""
     for kind in kinds:
         if kind in SHARE_LABELS:
             return SHARE_LABELS[kind]
-    if kinds:
-        return f"[{kinds[0]}]"
-    return f"[{files} file{'s' if files != 1 else ''}]" if files else None
+    return f"[{kinds[0]}]" if kinds else None
 
 
 def _referral_id(referral: Any) -> str | None:
@@ -123,7 +122,7 @@ def _message(event: dict[str, Any], *, app_id: str | None) -> InboundEvent | Non
         content["shares"] = links
         if any(link["type"] == "story_mention" for link in links):
             content["story_mention"] = True
-    summary = "[sticker]" if sticker_id else _summary([str(link.get("type")) for link in links], len(attachments))
+    summary = "[sticker]" if sticker_id else _summary([str(link.get("type")) for link in links])
     if summary:
         content["summary"] = summary
     reply_to = obj(message, "reply_to")
