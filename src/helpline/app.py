@@ -8,9 +8,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from helpline import __version__
@@ -27,7 +29,9 @@ from helpline.conversations.api import router as conversations_router
 from helpline.engagement.api import router as templates_router
 from helpline.jobs import start_workers
 from helpline.ops.api import router as ops_router
+from helpline.platform.api_contract import reject_unknown_query
 from helpline.platform.clean_input import CleanInputMiddleware
+from helpline.platform.db import database_down
 from helpline.platform.errors import HelplineError
 from helpline.platform.middleware import BodyLimitMiddleware, MetricsMiddleware
 from helpline.platform.migrate import upgrade_async
@@ -40,6 +44,9 @@ from helpline.web.pages import router as web_router
 from helpline.webhooks.api import router as webhooks_router
 
 log = logging.getLogger(__name__)
+
+# How long a client should wait before retrying when the database is down (RFC 9110 §10.2.3).
+RETRY_AFTER_SECONDS = 5
 
 _ERROR_SCHEMA = {
     "type": "object",
@@ -76,6 +83,12 @@ def _error(status: int, code: str, message: str, details: dict[str, object] | No
     return JSONResponse({"error": error}, status_code=status)
 
 
+def _unavailable() -> JSONResponse:
+    response = _error(503, "database_unavailable", "the database is unavailable; try again shortly")
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HelplineError)
     async def domain_error(_: Request, exc: HelplineError) -> JSONResponse:
@@ -99,6 +112,39 @@ def _install_error_handlers(app: FastAPI) -> None:
         # e.g. `Allow` on a 405 (RFC 9110 §15.5.6)
         response.headers.update(exc.headers or {})
         return response
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:
+        # A unique or NOT NULL rule the input broke that no check caught first: the input's fault, not ours.
+        log.warning("integrity error answered 409: %s", str(exc.orig)[:200])
+        return _error(409, "conflict", "this change conflicts with the stored data (a duplicate or a missing value)")
+
+    @app.exception_handler(DataError)
+    async def data_error(_: Request, exc: DataError) -> JSONResponse:
+        log.warning("data error answered 422: %s", str(exc.orig)[:200])
+        return _error(422, "invalid", "a value is out of the range the database can store")
+
+    @app.exception_handler(OverflowError)
+    async def overflow(_: Request, exc: OverflowError) -> JSONResponse:
+        # SQLite's driver refuses integers beyond 64 bits before the database sees them.
+        return _error(422, "invalid", "a number is out of the range the database can store")
+
+    @app.exception_handler(DBAPIError)
+    async def database_unavailable(_: Request, exc: DBAPIError) -> JSONResponse:
+        if not database_down(exc):
+            log.exception("unhandled database error", exc_info=exc)
+            return _error(500, "internal_error", "something went wrong on our side; it has been logged")
+        return _unavailable()
+
+    @app.exception_handler(PoolTimeout)
+    async def pool_exhausted(_: Request, exc: PoolTimeout) -> JSONResponse:
+        return _unavailable()
+
+    @app.exception_handler(ConnectionError)
+    async def connection_refused(_: Request, exc: ConnectionError) -> JSONResponse:
+        # asyncpg raises ConnectionRefusedError / socket errors directly when the server is gone.
+        log.warning("database connection failed: %s", exc)
+        return _unavailable()
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
@@ -152,9 +198,11 @@ def create_app(
         bot_router,
         templates_router,
     ):
-        app.include_router(router, prefix="/api/v1", responses=ERROR_RESPONSES)
+        app.include_router(
+            router, prefix="/api/v1", responses=ERROR_RESPONSES, dependencies=[Depends(reject_unknown_query)]
+        )
     app.include_router(meta_webhooks_router, responses=ERROR_RESPONSES)
-    app.include_router(ops_router, responses=ERROR_RESPONSES)
+    app.include_router(ops_router, responses=ERROR_RESPONSES, dependencies=[Depends(reject_unknown_query)])
     app.include_router(realtime_router, responses=ERROR_RESPONSES)
     app.include_router(web_router, responses=ERROR_RESPONSES)
     app.include_router(privacy_router, responses=ERROR_RESPONSES)

@@ -11,6 +11,7 @@ from helpline.attachments.disposition import content_disposition
 from helpline.attachments.models import Attachment
 from helpline.auth.dependencies import CurrentPrincipal, RuntimeDep
 from helpline.conversations.models import Message
+from helpline.platform.api_contract import BoundedInt
 from helpline.platform.errors import Forbidden, NotFound
 from helpline.runtime import Runtime
 
@@ -37,7 +38,7 @@ def _file_response(runtime: Runtime, attachment: Attachment) -> FileResponse:
 
 
 @router.get("/{attachment_id}/content")
-async def download(attachment_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> FileResponse:
+async def download(attachment_id: BoundedInt, principal: CurrentPrincipal, runtime: RuntimeDep) -> FileResponse:
     async with runtime.db.reads() as session:
         attachment = await session.get(Attachment, attachment_id)
         if attachment is None:
@@ -50,7 +51,9 @@ async def download(attachment_id: int, principal: CurrentPrincipal, runtime: Run
 
 
 @router.get("/{attachment_id}/public", include_in_schema=False)
-async def signed_download(attachment_id: int, expires: int, sig: str, runtime: RuntimeDep) -> FileResponse:
+async def signed_download(
+    attachment_id: BoundedInt, expires: BoundedInt, sig: str, runtime: RuntimeDep
+) -> FileResponse:
     path = f"/api/v1/attachments/{attachment_id}/public"
     if not runtime.signer.verify(path, expires, sig, int(time.time())):
         raise Forbidden("this link is invalid or has expired", code="bad_signature")

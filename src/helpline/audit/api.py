@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from helpline.audit.models import AuditEntry
 from helpline.auth.dependencies import RuntimeDep, SupervisorPrincipal
+from helpline.platform.api_contract import BoundedInt
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -32,9 +33,9 @@ async def list_audit(
     principal: SupervisorPrincipal,
     runtime: RuntimeDep,
     target_type: str | None = None,
-    target_id: int | None = None,
+    target_id: BoundedInt | None = None,
     action: str | None = None,
-    before_id: int | None = None,
+    before_id: BoundedInt | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AuditPublic]:
     stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)

@@ -16,6 +16,7 @@ from helpline.auth.dependencies import (
 from helpline.auth.models import Operator
 from helpline.auth.schemas import LoginRequest, LoginResponse, OperatorCreate, OperatorPublic, OperatorUpdate
 from helpline.channels.models import ChannelMember
+from helpline.platform.api_contract import BoundedInt
 from helpline.platform.errors import HelplineError, NotFound
 
 router = APIRouter(tags=["auth"])
@@ -115,7 +116,7 @@ async def create_operator_route(body: OperatorCreate, principal: AdminPrincipal,
 
 
 @operators.get("/{operator_id}", response_model=OperatorPublic)
-async def get_operator(operator_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> OperatorPublic:
+async def get_operator(operator_id: BoundedInt, principal: CurrentPrincipal, runtime: RuntimeDep) -> OperatorPublic:
     async with runtime.db.reads() as session:
         operator = await session.get(Operator, operator_id)
         if operator is None:
@@ -125,7 +126,7 @@ async def get_operator(operator_id: int, principal: CurrentPrincipal, runtime: R
 
 @operators.patch("/{operator_id}", response_model=OperatorPublic)
 async def update_operator_route(
-    operator_id: int, body: OperatorUpdate, principal: AdminPrincipal, runtime: RuntimeDep
+    operator_id: BoundedInt, body: OperatorUpdate, principal: AdminPrincipal, runtime: RuntimeDep
 ) -> OperatorPublic:
     async with runtime.db.transaction() as session:
         operator = await update_operator(session, operator_id, body, actor_id=principal.operator_id)

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from helpline.auth.models import Role
 from helpline.auth.passwords import MIN_LENGTH
+from helpline.platform.api_contract import BoundedInt
 
 
 class LoginRequest(BaseModel):
@@ -26,13 +27,13 @@ class LoginResponse(BaseModel):
 class OperatorPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: int
+    id: BoundedInt
     email: str
     name: str
     role: Role
     active: bool
     avatar_url: str | None = None
-    channel_ids: list[int] = []
+    channel_ids: list[BoundedInt] = []
     created_at: datetime
     last_login_at: datetime | None = None
 
@@ -43,7 +44,7 @@ class OperatorCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     password: str = Field(min_length=MIN_LENGTH, max_length=1024)
     role: Role = Role.agent
-    channel_ids: list[int] = []
+    channel_ids: list[BoundedInt] = []
 
 
 class OperatorUpdate(BaseModel):
@@ -52,7 +53,7 @@ class OperatorUpdate(BaseModel):
     role: Role | None = None
     active: bool | None = None
     avatar_url: str | None = Field(default=None, max_length=1000)
-    channel_ids: list[int] | None = None
+    channel_ids: list[BoundedInt] | None = None
 
 
 LoginResponse.model_rebuild()

@@ -27,6 +27,7 @@ from helpline.bot.schemas import (
 )
 from helpline.conversations import queries
 from helpline.conversations.models import Conversation
+from helpline.platform.api_contract import BoundedInt
 from helpline.platform.errors import Invalid, NotFound
 
 router = APIRouter(tags=["bot"])
@@ -92,14 +93,14 @@ async def import_scripts(request: Request, principal: AdminPrincipal, runtime: R
 
 
 @router.get("/scripts/{script_id}", response_model=ScriptPublic)
-async def get_script(script_id: int, principal: SupervisorPrincipal, runtime: RuntimeDep) -> ScriptPublic:
+async def get_script(script_id: BoundedInt, principal: SupervisorPrincipal, runtime: RuntimeDep) -> ScriptPublic:
     async with runtime.db.reads() as session:
         return await scripts.get_script(session, script_id)
 
 
 @router.put("/scripts/{script_id}", response_model=ScriptPublic)
 async def update_script(
-    script_id: int, body: ScriptDefinition, principal: AdminPrincipal, runtime: RuntimeDep
+    script_id: BoundedInt, body: ScriptDefinition, principal: AdminPrincipal, runtime: RuntimeDep
 ) -> ScriptPublic:
     async with runtime.db.transaction() as session:
         script, secret = await scripts.update_script(
@@ -114,7 +115,7 @@ async def update_script(
 
 
 @router.delete("/scripts/{script_id}", status_code=204)
-async def delete_script(script_id: int, principal: AdminPrincipal, runtime: RuntimeDep) -> Response:
+async def delete_script(script_id: BoundedInt, principal: AdminPrincipal, runtime: RuntimeDep) -> Response:
     async with runtime.db.transaction() as session:
         await scripts.delete_script(session, script_id, actor_id=principal.operator_id)
     return Response(status_code=204)
@@ -122,7 +123,7 @@ async def delete_script(script_id: int, principal: AdminPrincipal, runtime: Runt
 
 @router.get("/scripts/{script_id}/versions", response_model=list[ScriptVersionPublic])
 async def list_versions(
-    script_id: int, principal: SupervisorPrincipal, runtime: RuntimeDep
+    script_id: BoundedInt, principal: SupervisorPrincipal, runtime: RuntimeDep
 ) -> list[ScriptVersionPublic]:
     async with runtime.db.reads() as session:
         return await scripts.list_versions(session, script_id)
@@ -155,14 +156,14 @@ async def import_articles(request: Request, principal: AdminPrincipal, runtime: 
 
 
 @router.get("/articles/{article_id}", response_model=ArticlePublic)
-async def get_article(article_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> ArticlePublic:
+async def get_article(article_id: BoundedInt, principal: CurrentPrincipal, runtime: RuntimeDep) -> ArticlePublic:
     async with runtime.db.reads() as session:
         return ArticlePublic.model_validate(await articles.get_article(session, article_id))
 
 
 @router.patch("/articles/{article_id}", response_model=ArticlePublic)
 async def update_article(
-    article_id: int, body: ArticleUpdate, principal: AdminPrincipal, runtime: RuntimeDep
+    article_id: BoundedInt, body: ArticleUpdate, principal: AdminPrincipal, runtime: RuntimeDep
 ) -> ArticlePublic:
     async with runtime.db.transaction() as session:
         article = await articles.update_article(session, article_id, body, actor_id=principal.operator_id)
@@ -171,7 +172,7 @@ async def update_article(
 
 
 @router.delete("/articles/{article_id}", status_code=204)
-async def delete_article(article_id: int, principal: AdminPrincipal, runtime: RuntimeDep) -> Response:
+async def delete_article(article_id: BoundedInt, principal: AdminPrincipal, runtime: RuntimeDep) -> Response:
     async with runtime.db.transaction() as session:
         await articles.delete_article(session, article_id, actor_id=principal.operator_id)
     return Response(status_code=204)
@@ -189,7 +190,7 @@ async def _conversation(session: AsyncSession, principal: Principal, conversatio
 
 
 @router.get("/conversations/{conversation_id}/bot", response_model=BotStatePublic)
-async def get_bot(conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> BotStatePublic:
+async def get_bot(conversation_id: BoundedInt, principal: CurrentPrincipal, runtime: RuntimeDep) -> BotStatePublic:
     """The case summary: script, progress, answers collected, top-3 script suggestions, escalation."""
     snapshot = await front_line_for(runtime).engine.current()
     async with runtime.db.reads() as session:
@@ -199,7 +200,7 @@ async def get_bot(conversation_id: int, principal: CurrentPrincipal, runtime: Ru
 
 @router.get("/conversations/{conversation_id}/bot/interactions", response_model=list[InteractionPublic])
 async def get_interactions(
-    conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep
+    conversation_id: BoundedInt, principal: CurrentPrincipal, runtime: RuntimeDep
 ) -> list[InteractionPublic]:
     async with runtime.db.reads() as session:
         await _conversation(session, principal, conversation_id)
@@ -208,7 +209,7 @@ async def get_interactions(
 
 @router.post("/conversations/{conversation_id}/bot/script", response_model=BotStatePublic)
 async def choose_script(
-    conversation_id: int, body: ChooseScript, principal: CurrentPrincipal, runtime: RuntimeDep
+    conversation_id: BoundedInt, body: ChooseScript, principal: CurrentPrincipal, runtime: RuntimeDep
 ) -> BotStatePublic:
     """Choose, switch or restart a script: the bot takes the conversation and asks the first question."""
     async with runtime.db.reads() as session:
@@ -221,7 +222,7 @@ async def choose_script(
 
 
 @router.delete("/conversations/{conversation_id}/bot/script", response_model=BotStatePublic)
-async def stop_script(conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> BotStatePublic:
+async def stop_script(conversation_id: BoundedInt, principal: CurrentPrincipal, runtime: RuntimeDep) -> BotStatePublic:
     async with runtime.db.reads() as session:
         await _conversation(session, principal, conversation_id)
     async with runtime.db.transaction() as session:
@@ -230,7 +231,9 @@ async def stop_script(conversation_id: int, principal: CurrentPrincipal, runtime
 
 
 @router.get("/conversations/{conversation_id}/suggestions", response_model=list[Suggestion])
-async def get_suggestions(conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> list[Suggestion]:
+async def get_suggestions(
+    conversation_id: BoundedInt, principal: CurrentPrincipal, runtime: RuntimeDep
+) -> list[Suggestion]:
     front_line = front_line_for(runtime)
     snapshot = await front_line.engine.current()
     async with runtime.db.reads() as session:

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from helpline.platform.api_contract import BoundedInt
+
 AnswerType = Literal["text", "yes_no", "choice", "number", "date", "email", "phone", "pattern"]
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_\-]{0,99}$"
 
@@ -23,7 +25,7 @@ class StepDefinition(BaseModel):
     choices: list[str] = Field(default_factory=list, max_length=30)
     pattern: str | None = Field(default=None, max_length=500, description="regular expression for type=pattern")
     retry_message: str | None = Field(default=None, max_length=2000, description="said before re-asking")
-    max_attempts: int = Field(default=3, ge=1, le=10)
+    max_attempts: BoundedInt = Field(default=3, ge=1, le=10)
     region: str | None = Field(default=None, description="default phone region, e.g. BR")
 
     @model_validator(mode="after")
@@ -78,11 +80,11 @@ class ScriptDefinition(BaseModel):
 
 
 class ScriptPublic(BaseModel):
-    id: int
+    id: BoundedInt
     key: str
     name: str
     active: bool
-    current_version: int
+    current_version: BoundedInt
     definition: ScriptDefinition
     updated_at: datetime
     # Only in the response that created the script: the end-action signing secret, shown once.
@@ -90,10 +92,10 @@ class ScriptPublic(BaseModel):
 
 
 class ScriptVersionPublic(BaseModel):
-    script_id: int
-    version: int
+    script_id: BoundedInt
+    version: BoundedInt
     definition: ScriptDefinition
-    created_by: int | None
+    created_by: BoundedInt | None
     created_at: datetime
 
 
@@ -120,7 +122,7 @@ class ArticleUpdate(BaseModel):
 class ArticlePublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: int
+    id: BoundedInt
     title: str
     answer: str
     tags: list[str]
@@ -130,22 +132,22 @@ class ArticlePublic(BaseModel):
 
 
 class Candidate(BaseModel):
-    script_id: int
+    script_id: BoundedInt
     key: str
     name: str
     confidence: float
 
 
 class Progress(BaseModel):
-    steps_done: int
-    steps_total: int
+    steps_done: BoundedInt
+    steps_total: BoundedInt
     is_final_step: bool
 
 
 class BotStatePublic(BaseModel):
     """The bot block an operator sees on a conversation: where the bot is and what it collected."""
 
-    conversation_id: int
+    conversation_id: BoundedInt
     handler: str
     mode: str
     script: dict[str, Any] | None
@@ -159,8 +161,8 @@ class BotStatePublic(BaseModel):
 class InteractionPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: int
-    message_id: int | None
+    id: BoundedInt
+    message_id: BoundedInt | None
     kind: str
     details: dict[str, Any]
     created_at: datetime
@@ -169,10 +171,10 @@ class InteractionPublic(BaseModel):
 class ChooseScript(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    script_id: int
+    script_id: BoundedInt
 
 
 class Suggestion(BaseModel):
     text: str
     source: Literal["llm", "article", "script"]
-    article_id: int | None = None
+    article_id: BoundedInt | None = None

@@ -12,6 +12,7 @@ from helpline.channels.models import Channel
 from helpline.channels.registry import build_adapter
 from helpline.channels.schemas import ChannelCreate, ChannelPublic, ChannelUpdate, ChannelWithSecrets
 from helpline.conversations.ingest import ingest_events
+from helpline.platform.api_contract import BoundedInt
 from helpline.platform.errors import Conflict, Invalid, NotFound, Unauthorized
 from helpline.runtime import Runtime
 
@@ -60,7 +61,7 @@ async def create_channel(body: ChannelCreate, principal: AdminPrincipal, runtime
 
 
 @router.get("/{channel_id}", response_model=ChannelPublic)
-async def get_channel(channel_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> ChannelPublic:
+async def get_channel(channel_id: BoundedInt, principal: CurrentPrincipal, runtime: RuntimeDep) -> ChannelPublic:
     async with runtime.db.reads() as session:
         channel = await session.get(Channel, channel_id)
         if channel is None or not principal.can_see_channel(channel.id):
@@ -70,7 +71,7 @@ async def get_channel(channel_id: int, principal: CurrentPrincipal, runtime: Run
 
 @router.patch("/{channel_id}", response_model=ChannelWithSecrets)
 async def update_channel(
-    channel_id: int, body: ChannelUpdate, principal: AdminPrincipal, runtime: RuntimeDep
+    channel_id: BoundedInt, body: ChannelUpdate, principal: AdminPrincipal, runtime: RuntimeDep
 ) -> ChannelWithSecrets:
     async with runtime.db.transaction() as session:
         channel, reveal = await actions.update_channel(
@@ -86,7 +87,7 @@ async def update_channel(
 
 
 @router.post("/{channel_id}/rotate-secret", response_model=ChannelWithSecrets)
-async def rotate_secret(channel_id: int, principal: AdminPrincipal, runtime: RuntimeDep) -> ChannelWithSecrets:
+async def rotate_secret(channel_id: BoundedInt, principal: AdminPrincipal, runtime: RuntimeDep) -> ChannelWithSecrets:
     """Issue a new signing secret for a generic API channel; the old one stops working at once."""
     async with runtime.db.transaction() as session:
         channel = await session.get(Channel, channel_id)
@@ -107,7 +108,7 @@ async def rotate_secret(channel_id: int, principal: AdminPrincipal, runtime: Run
 
 
 @router.delete("/{channel_id}", status_code=204)
-async def delete_channel(channel_id: int, principal: AdminPrincipal, runtime: RuntimeDep) -> Response:
+async def delete_channel(channel_id: BoundedInt, principal: AdminPrincipal, runtime: RuntimeDep) -> Response:
     async with runtime.db.transaction() as session:
         await actions.delete_channel(session, channel_id, actor_id=principal.operator_id)
     return Response(status_code=204)
@@ -117,7 +118,7 @@ async def delete_channel(channel_id: int, principal: AdminPrincipal, runtime: Ru
     "/{channel_id}/inbound",
     responses={401: {"description": "bad or missing X-Helpline-Signature; nothing stored"}},
 )
-async def inbound(channel_id: int, request: Request, runtime: RuntimeDep) -> dict[str, object]:
+async def inbound(channel_id: BoundedInt, request: Request, runtime: RuntimeDep) -> dict[str, object]:
     """A customer message from the system behind a generic API channel, signed with the channel secret."""
     body = await request.body()
     async with runtime.db.reads() as session:

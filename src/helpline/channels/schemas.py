@@ -7,37 +7,39 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from helpline.platform.api_contract import BoundedInt
+
 
 class ChannelCreate(BaseModel):
     kind: str = Field(min_length=1, max_length=32)
     name: str = Field(min_length=1, max_length=200)
-    profile_id: int | None = None
-    default_event_id: int | None = None
+    profile_id: BoundedInt | None = None
+    default_event_id: BoundedInt | None = None
     settings: dict[str, Any] = Field(default_factory=dict)
     credentials: dict[str, Any] = Field(default_factory=dict, description="write-only; encrypted at rest")
-    member_ids: list[int] = Field(default_factory=list)
+    member_ids: list[BoundedInt] = Field(default_factory=list)
 
 
 class ChannelUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    profile_id: int | None = None
-    default_event_id: int | None = None
+    profile_id: BoundedInt | None = None
+    default_event_id: BoundedInt | None = None
     settings: dict[str, Any] | None = None
     credentials: dict[str, Any] | None = Field(default=None, description="replaces the stored credentials")
-    member_ids: list[int] | None = None
+    member_ids: list[BoundedInt] | None = None
     status: str | None = Field(default=None, pattern="^(active|disabled)$")
 
 
 class ChannelPublic(BaseModel):
-    id: int
+    id: BoundedInt
     kind: str
     name: str
-    profile_id: int | None
-    default_event_id: int | None
+    profile_id: BoundedInt | None
+    default_event_id: BoundedInt | None
     settings: dict[str, Any]
     status: str
     status_reason: str | None
-    member_ids: list[int]
+    member_ids: list[BoundedInt]
     inbound_url: str | None
     created_at: datetime
 

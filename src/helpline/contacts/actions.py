@@ -47,6 +47,8 @@ async def update_contact(session: AsyncSession, contact_id: int, data: ContactUp
     if contact is None:
         raise NotFound("no such contact")
     changes = data.model_dump(exclude_unset=True)
+    if "attributes" in changes and changes["attributes"] is None:
+        changes["attributes"] = {}  # `null` clears the attributes; the column itself is never NULL
     for field, value in changes.items():
         setattr(contact, field, value)
     record(

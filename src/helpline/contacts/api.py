@@ -13,6 +13,7 @@ from helpline.contacts import actions
 from helpline.contacts.models import Contact, ContactIdentity
 from helpline.contacts.schemas import ContactPage, ContactPublic, ContactUpdate, IdentityPublic, MergeRequest
 from helpline.conversations.models import Conversation
+from helpline.platform.api_contract import BoundedInt, parse_int
 from helpline.platform.errors import Invalid, NotFound
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
@@ -54,9 +55,9 @@ async def list_contacts(
             )
         )
     if cursor:
-        if not cursor.isdigit():
+        if (before := parse_int(cursor)) is None:
             raise Invalid("malformed cursor", code="bad_cursor")
-        stmt = stmt.where(Contact.id < int(cursor))
+        stmt = stmt.where(Contact.id < before)
     async with runtime.db.reads() as session:
         rows = list((await session.execute(stmt.order_by(Contact.id.desc()).limit(limit + 1))).scalars())
     items = [ContactPublic.model_validate(c) for c in rows[:limit]]
@@ -64,14 +65,14 @@ async def list_contacts(
 
 
 @router.get("/{contact_id}", response_model=ContactPublic)
-async def get_contact(contact_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> ContactPublic:
+async def get_contact(contact_id: BoundedInt, principal: CurrentPrincipal, runtime: RuntimeDep) -> ContactPublic:
     async with runtime.db.reads() as session:
         return ContactPublic.model_validate(await _get_visible(session, principal, contact_id))
 
 
 @router.patch("/{contact_id}", response_model=ContactPublic)
 async def update_contact(
-    contact_id: int, body: ContactUpdate, principal: CurrentPrincipal, runtime: RuntimeDep
+    contact_id: BoundedInt, body: ContactUpdate, principal: CurrentPrincipal, runtime: RuntimeDep
 ) -> ContactPublic:
     async with runtime.db.transaction() as session:
         await _get_visible(session, principal, contact_id)
@@ -80,7 +81,9 @@ async def update_contact(
 
 
 @router.get("/{contact_id}/identities", response_model=list[IdentityPublic])
-async def list_identities(contact_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> list[IdentityPublic]:
+async def list_identities(
+    contact_id: BoundedInt, principal: CurrentPrincipal, runtime: RuntimeDep
+) -> list[IdentityPublic]:
     async with runtime.db.reads() as session:
         await _get_visible(session, principal, contact_id)
         rows = (
@@ -93,7 +96,7 @@ async def list_identities(contact_id: int, principal: CurrentPrincipal, runtime:
 
 @router.post("/{contact_id}/merge", response_model=ContactPublic)
 async def merge(
-    contact_id: int, body: MergeRequest, principal: SupervisorPrincipal, runtime: RuntimeDep
+    contact_id: BoundedInt, body: MergeRequest, principal: SupervisorPrincipal, runtime: RuntimeDep
 ) -> ContactPublic:
     """Fold another contact (its identities and conversations) into this one. Never automatic."""
     async with runtime.db.transaction() as session:

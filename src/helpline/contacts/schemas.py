@@ -7,17 +7,19 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from helpline.platform.api_contract import BoundedInt
+
 
 class ContactPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: int
+    id: BoundedInt
     name: str | None
     email: str | None
     phone: str | None
     avatar_url: str | None
     attributes: dict[str, Any]
-    merged_into_id: int | None
+    merged_into_id: BoundedInt | None
     created_at: datetime
 
 
@@ -32,14 +34,14 @@ class ContactUpdate(BaseModel):
 class IdentityPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: int
+    id: BoundedInt
     kind: str
     provider_id: str
     created_at: datetime
 
 
 class MergeRequest(BaseModel):
-    merge_contact_id: int = Field(description="this contact is folded into the one in the URL")
+    merge_contact_id: BoundedInt = Field(description="this contact is folded into the one in the URL")
 
 
 class ContactPage(BaseModel):

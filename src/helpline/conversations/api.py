@@ -22,6 +22,7 @@ from helpline.conversations.schemas import (
     ReplyCreate,
     SnoozeRequest,
 )
+from helpline.platform.api_contract import JSON_SAFE_MAX, BoundedInt, self_contained_schema
 from helpline.platform.errors import Invalid
 from helpline.runtime import Runtime
 
@@ -35,9 +36,9 @@ async def list_conversations(
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
     channel_kind: Annotated[list[str] | None, Query()] = None,
-    channel_id: int | None = None,
-    profile_id: int | None = None,
-    event_id: int | None = None,
+    channel_id: BoundedInt | None = None,
+    profile_id: BoundedInt | None = None,
+    event_id: BoundedInt | None = None,
     status: Status | None = None,
     handler: Annotated[str | None, Query(pattern="^(bot|human)$")] = None,
     assignee: Annotated[str | None, Query(description="me, none or an operator id")] = None,
@@ -71,7 +72,7 @@ async def _present(runtime: Runtime, conversation_id: int) -> ConversationPublic
 
 @router.get("/{conversation_id}", response_model=ConversationPublic)
 async def get_conversation(
-    conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep
+    conversation_id: BoundedInt, principal: CurrentPrincipal, runtime: RuntimeDep
 ) -> ConversationPublic:
     await _visible(runtime, principal, conversation_id)
     return await _present(runtime, conversation_id)
@@ -79,11 +80,11 @@ async def get_conversation(
 
 @router.get("/{conversation_id}/messages", response_model=MessagePage)
 async def list_messages(
-    conversation_id: int,
+    conversation_id: BoundedInt,
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
     cursor: str | None = None,
-    after: int | None = None,
+    after: BoundedInt | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> MessagePage:
     async with runtime.db.reads() as session:
@@ -140,13 +141,13 @@ async def _read_reply(request: Request, runtime: Runtime) -> tuple[ReplyCreate, 
     openapi_extra={
         "requestBody": {
             "content": {
-                "application/json": {"schema": ReplyCreate.model_json_schema()},
+                "application/json": {"schema": self_contained_schema(ReplyCreate)},
                 "multipart/form-data": {
                     "schema": {
                         "type": "object",
                         "properties": {
                             "text": {"type": "string"},
-                            "reply_to_id": {"type": "integer"},
+                            "reply_to_id": {"type": "integer", "minimum": 1, "maximum": JSON_SAFE_MAX},
                             "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
                         },
                     }
@@ -157,7 +158,7 @@ async def _read_reply(request: Request, runtime: Runtime) -> tuple[ReplyCreate, 
     },
 )
 async def post_reply(
-    conversation_id: int, request: Request, principal: CurrentPrincipal, runtime: RuntimeDep
+    conversation_id: BoundedInt, request: Request, principal: CurrentPrincipal, runtime: RuntimeDep
 ) -> MessagePublic:
     await _visible(runtime, principal, conversation_id)
     body, uploads = await _read_reply(request, runtime)
@@ -176,7 +177,7 @@ async def post_reply(
 
 
 @router.post("/{conversation_id}/takeover", response_model=ConversationPublic)
-async def takeover(conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> ConversationPublic:
+async def takeover(conversation_id: BoundedInt, principal: CurrentPrincipal, runtime: RuntimeDep) -> ConversationPublic:
     await _visible(runtime, principal, conversation_id)
     async with runtime.db.transaction() as session:
         await handling.takeover(session, conversation_id, principal=principal)
@@ -184,7 +185,7 @@ async def takeover(conversation_id: int, principal: CurrentPrincipal, runtime: R
 
 
 @router.post("/{conversation_id}/handback", response_model=ConversationPublic)
-async def handback(conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> ConversationPublic:
+async def handback(conversation_id: BoundedInt, principal: CurrentPrincipal, runtime: RuntimeDep) -> ConversationPublic:
     await _visible(runtime, principal, conversation_id)
     async with runtime.db.transaction() as session:
         await handling.handback(session, conversation_id, principal=principal)
@@ -193,7 +194,7 @@ async def handback(conversation_id: int, principal: CurrentPrincipal, runtime: R
 
 @router.post("/{conversation_id}/assign", response_model=ConversationPublic)
 async def assign(
-    conversation_id: int, body: AssignRequest, principal: CurrentPrincipal, runtime: RuntimeDep
+    conversation_id: BoundedInt, body: AssignRequest, principal: CurrentPrincipal, runtime: RuntimeDep
 ) -> ConversationPublic:
     await _visible(runtime, principal, conversation_id)
     async with runtime.db.transaction() as session:
@@ -217,18 +218,18 @@ async def _set_status(
 
 
 @router.post("/{conversation_id}/resolve", response_model=ConversationPublic)
-async def resolve(conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> ConversationPublic:
+async def resolve(conversation_id: BoundedInt, principal: CurrentPrincipal, runtime: RuntimeDep) -> ConversationPublic:
     return await _set_status(runtime, principal, conversation_id, Status.resolved)
 
 
 @router.post("/{conversation_id}/reopen", response_model=ConversationPublic)
-async def reopen(conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> ConversationPublic:
+async def reopen(conversation_id: BoundedInt, principal: CurrentPrincipal, runtime: RuntimeDep) -> ConversationPublic:
     return await _set_status(runtime, principal, conversation_id, Status.open)
 
 
 @router.post("/{conversation_id}/snooze", response_model=ConversationPublic)
 async def snooze(
-    conversation_id: int, body: SnoozeRequest, principal: CurrentPrincipal, runtime: RuntimeDep
+    conversation_id: BoundedInt, body: SnoozeRequest, principal: CurrentPrincipal, runtime: RuntimeDep
 ) -> ConversationPublic:
     if body.until.tzinfo is None:
         raise Invalid("`until` needs a time zone (e.g. 2026-01-01T09:00:00Z)")
@@ -236,7 +237,9 @@ async def snooze(
 
 
 @router.post("/{conversation_id}/read", response_model=ConversationPublic)
-async def mark_read(conversation_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> ConversationPublic:
+async def mark_read(
+    conversation_id: BoundedInt, principal: CurrentPrincipal, runtime: RuntimeDep
+) -> ConversationPublic:
     await _visible(runtime, principal, conversation_id)
     async with runtime.db.transaction() as session:
         await handling.mark_read(session, conversation_id)
@@ -245,7 +248,7 @@ async def mark_read(conversation_id: int, principal: CurrentPrincipal, runtime: 
 
 @router.patch("/{conversation_id}", response_model=ConversationPublic)
 async def update(
-    conversation_id: int, body: ConversationUpdate, principal: CurrentPrincipal, runtime: RuntimeDep
+    conversation_id: BoundedInt, body: ConversationUpdate, principal: CurrentPrincipal, runtime: RuntimeDep
 ) -> ConversationPublic:
     await _visible(runtime, principal, conversation_id)
     async with runtime.db.transaction() as session:

@@ -116,9 +116,13 @@ def _scrubbed(payload: Any, message: Message, old_preview: str | None) -> Any | 
     if data.get("id") == message.id and data.get("conversation_id") == message.conversation_id:
         return {"drop": True}
     last = data.get("last_message")
-    if data.get("id") == message.conversation_id and isinstance(last, dict) and old_preview:
-        if last.get("preview") == old_preview:
-            return _replace_data(payload, {**data, "last_message": {**last, "preview": DELETED_PREVIEW}})
+    if (
+        data.get("id") == message.conversation_id
+        and isinstance(last, dict)
+        and old_preview
+        and last.get("preview") == old_preview
+    ):
+        return _replace_data(payload, {**data, "last_message": {**last, "preview": DELETED_PREVIEW}})
     return None
 
 

@@ -31,6 +31,7 @@ from helpline.conversations.schemas import (
     OperatorBrief,
 )
 from helpline.engagement.windows import window_state
+from helpline.platform.api_contract import parse_int
 from helpline.platform.clock import utcnow
 from helpline.platform.errors import Invalid, NotFound
 from helpline.profiles.models import Event, Profile
@@ -149,7 +150,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         # A hand-made cursor without a zone would reach the database as a naive time (a 500, not a 422).
         if when.tzinfo is None:
             raise ValueError("cursor time has no time zone")
-        return when, int(row_id)
+        number = parse_int(row_id)
+        if number is None:
+            raise ValueError("cursor id is not a number")
+        return when, number
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise Invalid("malformed cursor", code="bad_cursor") from None
 
@@ -178,9 +182,9 @@ def _apply_filters(stmt: Select, filters: ConversationFilters, principal: Princi
     elif filters.assignee == "none":
         stmt = stmt.where(Conversation.assignee_id.is_(None))
     elif filters.assignee:
-        if not filters.assignee.isdigit():
+        if (assignee_id := parse_int(filters.assignee)) is None:
             raise Invalid("assignee must be me, none or an operator id")
-        stmt = stmt.where(Conversation.assignee_id == int(filters.assignee))
+        stmt = stmt.where(Conversation.assignee_id == assignee_id)
     if filters.q:
         pattern = _like_pattern(filters.q.strip())
         matching_message = aliased(Message)
@@ -277,9 +281,9 @@ async def list_messages(
         rows = list((await session.execute(stmt)).scalars())
         return MessagePage(items=await messages_public(session, rows), next_cursor=None)
     if cursor:
-        if not cursor.isdigit():
+        if (before := parse_int(cursor)) is None:
             raise Invalid("malformed cursor", code="bad_cursor")
-        stmt = stmt.where(Message.id < int(cursor))
+        stmt = stmt.where(Message.id < before)
     rows = list((await session.execute(stmt.order_by(Message.id.desc()).limit(limit + 1))).scalars())
     more = len(rows) > limit
     rows = list(reversed(rows[:limit]))

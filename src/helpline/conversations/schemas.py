@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from helpline.conversations.models import Priority, Status
+from helpline.platform.api_contract import BoundedInt
 
 
 class ContactBrief(BaseModel):
@@ -125,18 +126,18 @@ class TemplateSend(BaseModel):
 
 class ReplyCreate(BaseModel):
     text: str | None = Field(default=None, max_length=20_000)
-    reply_to_id: int | None = None
+    reply_to_id: BoundedInt | None = None
     template: TemplateSend | None = None
 
 
 class ConversationUpdate(BaseModel):
-    event_id: int | None = None
+    event_id: BoundedInt | None = None
     priority: Priority | None = None
     tags: list[str] | None = Field(default=None, max_length=50)
 
 
 class AssignRequest(BaseModel):
-    operator_id: int | None
+    operator_id: BoundedInt | None
 
 
 class SnoozeRequest(BaseModel):

@@ -13,6 +13,7 @@ from helpline.auth.dependencies import AdminPrincipal, CurrentPrincipal, Runtime
 from helpline.channels.models import Channel
 from helpline.engagement.models import MessageTemplate
 from helpline.engagement.templates import expected_slots, sync_channel_templates
+from helpline.platform.api_contract import BoundedInt
 from helpline.platform.errors import NotFound
 
 router = APIRouter(prefix="/channels", tags=["templates"])
@@ -35,7 +36,9 @@ class TemplateSyncResult(BaseModel):
 
 
 @router.get("/{channel_id}/templates", response_model=list[TemplatePublic])
-async def list_templates(channel_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> list[TemplatePublic]:
+async def list_templates(
+    channel_id: BoundedInt, principal: CurrentPrincipal, runtime: RuntimeDep
+) -> list[TemplatePublic]:
     async with runtime.db.sessions() as session:
         channel = await session.get(Channel, channel_id)
         if channel is None or not principal.can_see_channel(channel.id):
@@ -64,6 +67,6 @@ async def list_templates(channel_id: int, principal: CurrentPrincipal, runtime: 
 
 
 @router.post("/{channel_id}/templates/sync", response_model=TemplateSyncResult)
-async def sync_templates(channel_id: int, principal: AdminPrincipal, runtime: RuntimeDep) -> TemplateSyncResult:
+async def sync_templates(channel_id: BoundedInt, principal: AdminPrincipal, runtime: RuntimeDep) -> TemplateSyncResult:
     """Fetch the channel's templates from the provider now (also: `helpline templates sync`)."""
     return TemplateSyncResult(templates=await sync_channel_templates(runtime, channel_id))

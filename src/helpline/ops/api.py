@@ -14,6 +14,7 @@ from helpline import __version__
 from helpline.auth.dependencies import AdminPrincipal, RuntimeDep
 from helpline.conversations.ingest import RETRY_TOPIC
 from helpline.platform import outbox
+from helpline.platform.api_contract import BoundedInt
 from helpline.platform.errors import NotFound
 
 router = APIRouter(tags=["operations"])
@@ -144,7 +145,7 @@ async def ingest_failures(
 
 
 @router.post("/api/v1/outbox/{row_id}/retry", status_code=202)
-async def retry_dead_row(row_id: int, principal: AdminPrincipal, runtime: RuntimeDep) -> dict[str, int]:
+async def retry_dead_row(row_id: BoundedInt, principal: AdminPrincipal, runtime: RuntimeDep) -> dict[str, int]:
     async with runtime.db.transaction() as session:
         if not await outbox.retry_dead(session, row_id):
             raise NotFound("no dead outbox row with that id")

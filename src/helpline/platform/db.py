@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, object_mapper
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -133,6 +134,17 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     )
     event.listen(engine.sync_engine, "before_cursor_execute", _clean_parameters, retval=True)
     return engine
+
+
+def database_down(exc: BaseException) -> bool:
+    """Whether a DBAPI error means the database cannot be reached or is unavailable right now (so the
+    request may be retried: 503), rather than a bad statement or bad data."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return True
+    original = getattr(exc, "orig", None)
+    return isinstance(original, (OSError, ConnectionError)) or "connection" in type(original).__name__.lower()
 
 
 class Database:

@@ -37,7 +37,7 @@ async def download_limited(
     async with http.stream("GET", url, headers=headers) as response:
         response.raise_for_status()
         declared = response.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > max_bytes:
+        if declared and declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
             raise TooLarge(f"remote file is {declared} bytes; the limit is {max_bytes}")
         chunks: list[bytes] = []
         total = 0

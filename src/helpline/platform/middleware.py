@@ -23,7 +23,7 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared and declared.isascii() and declared.isdigit() and int(declared) > self.max_bytes:
             await self._reject(send)
             return
         received = 0

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from helpline.auth.dependencies import AdminPrincipal, CurrentPrincipal, RuntimeDep
 from helpline.conversations.queries import logo_url
+from helpline.platform.api_contract import BoundedInt
 from helpline.platform.errors import NotFound
 from helpline.profiles import actions
 from helpline.profiles.models import Event, Profile
@@ -80,7 +81,7 @@ async def create_profile(body: ProfileCreate, principal: AdminPrincipal, runtime
 
 
 @router.get("/profiles/{profile_id}", response_model=ProfilePublic)
-async def get_profile(profile_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> ProfilePublic:
+async def get_profile(profile_id: BoundedInt, principal: CurrentPrincipal, runtime: RuntimeDep) -> ProfilePublic:
     async with runtime.db.reads() as session:
         profile = await session.get(Profile, profile_id)
         if profile is None:
@@ -90,7 +91,7 @@ async def get_profile(profile_id: int, principal: CurrentPrincipal, runtime: Run
 
 @router.patch("/profiles/{profile_id}", response_model=ProfilePublic)
 async def update_profile(
-    profile_id: int, body: ProfileUpdate, principal: AdminPrincipal, runtime: RuntimeDep
+    profile_id: BoundedInt, body: ProfileUpdate, principal: AdminPrincipal, runtime: RuntimeDep
 ) -> ProfilePublic:
     async with runtime.db.transaction() as session:
         row = await actions.update_row(
@@ -101,7 +102,7 @@ async def update_profile(
 
 
 @router.delete("/profiles/{profile_id}", status_code=204)
-async def delete_profile(profile_id: int, principal: AdminPrincipal, runtime: RuntimeDep) -> Response:
+async def delete_profile(profile_id: BoundedInt, principal: AdminPrincipal, runtime: RuntimeDep) -> Response:
     async with runtime.db.transaction() as session:
         await actions.delete_row(session, Profile, profile_id, actor_id=principal.operator_id)
     return Response(status_code=204)
@@ -109,7 +110,7 @@ async def delete_profile(profile_id: int, principal: AdminPrincipal, runtime: Ru
 
 @router.put("/profiles/{profile_id}/logo", response_model=ProfilePublic)
 async def upload_profile_logo(
-    profile_id: int, file: UploadFile, principal: AdminPrincipal, runtime: RuntimeDep
+    profile_id: BoundedInt, file: UploadFile, principal: AdminPrincipal, runtime: RuntimeDep
 ) -> ProfilePublic:
     row = await _upload_logo(runtime, Profile, profile_id, file, principal.operator_id)
     assert isinstance(row, Profile)
@@ -118,7 +119,7 @@ async def upload_profile_logo(
 
 @router.get("/events", response_model=list[EventPublic])
 async def list_events(
-    principal: CurrentPrincipal, runtime: RuntimeDep, profile_id: int | None = None
+    principal: CurrentPrincipal, runtime: RuntimeDep, profile_id: BoundedInt | None = None
 ) -> list[EventPublic]:
     async with runtime.db.reads() as session:
         stmt = select(Event).order_by(Event.starts_on.desc(), Event.name)
@@ -134,7 +135,7 @@ async def create_event(body: EventCreate, principal: AdminPrincipal, runtime: Ru
 
 
 @router.get("/events/{event_id}", response_model=EventPublic)
-async def get_event(event_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> EventPublic:
+async def get_event(event_id: BoundedInt, principal: CurrentPrincipal, runtime: RuntimeDep) -> EventPublic:
     async with runtime.db.reads() as session:
         event = await session.get(Event, event_id)
         if event is None:
@@ -143,7 +144,9 @@ async def get_event(event_id: int, principal: CurrentPrincipal, runtime: Runtime
 
 
 @router.patch("/events/{event_id}", response_model=EventPublic)
-async def update_event(event_id: int, body: EventUpdate, principal: AdminPrincipal, runtime: RuntimeDep) -> EventPublic:
+async def update_event(
+    event_id: BoundedInt, body: EventUpdate, principal: AdminPrincipal, runtime: RuntimeDep
+) -> EventPublic:
     async with runtime.db.transaction() as session:
         row = await actions.update_row(
             session, Event, event_id, body.model_dump(exclude_unset=True), actor_id=principal.operator_id
@@ -153,7 +156,7 @@ async def update_event(event_id: int, body: EventUpdate, principal: AdminPrincip
 
 
 @router.delete("/events/{event_id}", status_code=204)
-async def delete_event(event_id: int, principal: AdminPrincipal, runtime: RuntimeDep) -> Response:
+async def delete_event(event_id: BoundedInt, principal: AdminPrincipal, runtime: RuntimeDep) -> Response:
     async with runtime.db.transaction() as session:
         await actions.delete_row(session, Event, event_id, actor_id=principal.operator_id)
     return Response(status_code=204)
@@ -161,7 +164,7 @@ async def delete_event(event_id: int, principal: AdminPrincipal, runtime: Runtim
 
 @router.put("/events/{event_id}/logo", response_model=EventPublic)
 async def upload_event_logo(
-    event_id: int, file: UploadFile, principal: AdminPrincipal, runtime: RuntimeDep
+    event_id: BoundedInt, file: UploadFile, principal: AdminPrincipal, runtime: RuntimeDep
 ) -> EventPublic:
     row = await _upload_logo(runtime, Event, event_id, file, principal.operator_id)
     assert isinstance(row, Event)

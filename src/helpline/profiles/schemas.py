@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field, model_validator
 
+from helpline.platform.api_contract import BoundedInt
+
 
 class ProfileCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
@@ -18,7 +20,7 @@ class ProfileUpdate(BaseModel):
 
 
 class ProfilePublic(BaseModel):
-    id: int
+    id: BoundedInt
     name: str
     description: str | None
     logo_url: str | None
@@ -27,7 +29,7 @@ class ProfilePublic(BaseModel):
 
 class EventCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    profile_id: int | None = None
+    profile_id: BoundedInt | None = None
     description: str | None = Field(default=None, max_length=5000)
     starts_on: date | None = None
     ends_on: date | None = None
@@ -41,16 +43,16 @@ class EventCreate(BaseModel):
 
 class EventUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    profile_id: int | None = None
+    profile_id: BoundedInt | None = None
     description: str | None = Field(default=None, max_length=5000)
     starts_on: date | None = None
     ends_on: date | None = None
 
 
 class EventPublic(BaseModel):
-    id: int
+    id: BoundedInt
     name: str
-    profile_id: int | None
+    profile_id: BoundedInt | None
     description: str | None
     starts_on: date | None
     ends_on: date | None

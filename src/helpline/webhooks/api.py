@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 
 from helpline.auth.dependencies import AdminPrincipal, RuntimeDep
+from helpline.platform.api_contract import BoundedInt
 from helpline.platform.errors import NotFound
 from helpline.webhooks import actions
 from helpline.webhooks.models import Webhook, WebhookDelivery
@@ -46,7 +47,7 @@ async def create_webhook(body: WebhookCreate, principal: AdminPrincipal, runtime
 
 @router.patch("/{webhook_id}", response_model=WebhookPublic)
 async def update_webhook(
-    webhook_id: int, body: WebhookUpdate, principal: AdminPrincipal, runtime: RuntimeDep
+    webhook_id: BoundedInt, body: WebhookUpdate, principal: AdminPrincipal, runtime: RuntimeDep
 ) -> WebhookPublic:
     async with runtime.db.transaction() as session:
         webhook = await actions.update_webhook(
@@ -60,7 +61,7 @@ async def update_webhook(
 
 
 @router.delete("/{webhook_id}", status_code=204)
-async def delete_webhook(webhook_id: int, principal: AdminPrincipal, runtime: RuntimeDep) -> Response:
+async def delete_webhook(webhook_id: BoundedInt, principal: AdminPrincipal, runtime: RuntimeDep) -> Response:
     async with runtime.db.transaction() as session:
         await actions.delete_webhook(session, webhook_id, actor_id=principal.operator_id)
     return Response(status_code=204)
@@ -68,7 +69,7 @@ async def delete_webhook(webhook_id: int, principal: AdminPrincipal, runtime: Ru
 
 @router.get("/{webhook_id}/deliveries", response_model=list[DeliveryPublic])
 async def list_deliveries(
-    webhook_id: int,
+    webhook_id: BoundedInt,
     principal: AdminPrincipal,
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

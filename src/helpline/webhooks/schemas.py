@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
+from helpline.platform.api_contract import BoundedInt
 from helpline.webhooks.events import EVENTS
 
 
@@ -40,7 +41,7 @@ class WebhookUpdate(BaseModel):
 class WebhookPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: int
+    id: BoundedInt
     url: str
     events: list[str]
     description: str | None
@@ -55,11 +56,11 @@ class WebhookWithSecret(WebhookPublic):
 class DeliveryPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: int
+    id: BoundedInt
     event: str
     status: str
-    attempts: int
-    response_code: int | None
+    attempts: BoundedInt
+    response_code: BoundedInt | None
     last_error: str | None
     created_at: datetime
     updated_at: datetime

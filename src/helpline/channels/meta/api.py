@@ -56,7 +56,7 @@ async def verify_subscription(
 
 async def _read_body(request: Request) -> bytes:
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise TooLarge(f"webhook bodies are limited to {MAX_BODY_BYTES} bytes")
     chunks: list[bytes] = []
     size = 0
