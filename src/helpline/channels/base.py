@@ -6,7 +6,7 @@ given, and never touch the database. Domain code talks to them only through this
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -175,6 +175,20 @@ class OutboundMessage:
     attachments: tuple[OutboundAttachment, ...] = ()
     reply_to_provider_id: str | None = None
     content: dict[str, Any] = field(default_factory=dict)
+    # A message that goes out in several provider requests (text, then each file): the parts the provider
+    # already accepted on an earlier attempt (part key → provider id), never sent again…
+    sent_parts: Mapping[str, str] = field(default_factory=dict)
+    # …and how the adapter reports each part as soon as the provider accepts it (persisted by the caller).
+    record_part: Callable[[str, str], Awaitable[None]] | None = None
+
+    async def send_part(self, key: str, send: Callable[[], Awaitable[SentReceipt]]) -> SentReceipt:
+        """Run `send` for part `key` unless an earlier attempt got it accepted; record what it returns."""
+        if key in self.sent_parts:
+            return SentReceipt(provider_message_id=self.sent_parts[key])
+        receipt = await send()
+        if self.record_part is not None and receipt.provider_message_id:
+            await self.record_part(key, receipt.provider_message_id)
+        return receipt
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import select
 
@@ -81,8 +82,22 @@ async def _build_outbound(runtime: Runtime, message_id: int) -> tuple[OutboundMe
             ),
             reply_to_provider_id=reply_to.provider_message_id if reply_to else None,
             content=dict(message.content or {}),
+            sent_parts=dict((message.content or {}).get("parts") or {}),
+            record_part=partial(_record_part, runtime, message.id),
         )
         return outbound, channel
+
+
+async def _record_part(runtime: Runtime, message_id: int, key: str, provider_id: str) -> None:
+    """Persist at once that the provider accepted one part of a multi-part send (content["parts"]), so a
+    retry — after a failed later part or a crash — never sends it again."""
+    async with runtime.db.transaction() as session:
+        message = await session.get(Message, message_id, with_for_update=True)
+        if message is None:
+            return
+        parts = dict((message.content or {}).get("parts") or {})
+        parts[key] = provider_id
+        message.content = {**(message.content or {}), "parts": parts}
 
 
 _SKIP_REASONS = {

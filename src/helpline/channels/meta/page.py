@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any, ClassVar
 
 from helpline.channels.base import DeliveryError, InboundEvent, OutboundAttachment, OutboundMessage, SentReceipt
@@ -71,15 +72,23 @@ class PageMessagingAdapter(MetaAdapter):
         receipts: list[SentReceipt] = []
         text = (message.text or "").strip()
         if text:
-            receipts.append(await self._post({**envelope, "message": self.decorate({"text": text}, message)}))
-        for attachment in message.attachments:
-            payload = await self.attachment_payload(attachment)
-            part = {"attachment": {"type": attachment_type(attachment.content_type), **payload}}
-            body = {**envelope, "message": self.decorate(part, message)}
-            receipts.append(await self._post(body))
+            body = {**envelope, "message": self.decorate({"text": text}, message)}
+            receipts.append(await message.send_part("text", lambda: self._post(body)))
+        for index, attachment in enumerate(message.attachments):
+            # Each part once: a retry continues with the parts the provider has not accepted yet.
+            receipts.append(
+                await message.send_part(f"file:{index}", partial(self._send_file, envelope, attachment, message))
+            )
         if not receipts:
             raise DeliveryError("nothing to send: no text and no files", retryable=False, code="empty")
         return receipts[0]
+
+    async def _send_file(
+        self, envelope: dict[str, Any], attachment: OutboundAttachment, message: OutboundMessage
+    ) -> SentReceipt:
+        payload = await self.attachment_payload(attachment)
+        part = {"attachment": {"type": attachment_type(attachment.content_type), **payload}}
+        return await self._post({**envelope, "message": self.decorate(part, message)})
 
     def decorate(self, body: dict[str, Any], message: OutboundMessage) -> dict[str, Any]:
         """The `message` object as sent; Messenger adds its metadata here."""

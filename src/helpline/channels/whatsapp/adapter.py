@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
+from functools import partial
 from typing import Any, ClassVar
 
 from helpline.channels.base import (
@@ -103,19 +104,28 @@ class WhatsAppAdapter(MetaAdapter):
         )
         receipts: list[SentReceipt] = []
         if text and caption_on is None:
-            receipts.append(await self._post({**base, "type": "text", "text": {"preview_url": False, "body": text}}))
+            body = {**base, "type": "text", "text": {"preview_url": False, "body": text}}
+            receipts.append(await message.send_part("text", lambda: self._post(body)))
         for index, attachment in enumerate(message.attachments):
-            kind = media_type(attachment.content_type)
-            media: dict[str, Any] = await self._media_reference(attachment)
-            if index == caption_on and text:
-                media["caption"] = text
-            if kind == "document":
-                media["filename"] = attachment.filename
-            receipts.append(await self._post({**base, "type": kind, kind: media}))
+            # Each part once: a retry after the upload of file 2 failed does not send the text or file 1 again.
+            receipts.append(
+                await message.send_part(
+                    f"file:{index}", partial(self._send_file, base, attachment, text if index == caption_on else "")
+                )
+            )
         if not receipts:
             raise DeliveryError("nothing to send: no text and no files", retryable=False, code="empty")
         # The first part carries the message's identity: its statuses are the ones operators see.
         return receipts[0]
+
+    async def _send_file(self, base: dict[str, Any], attachment: OutboundAttachment, caption: str) -> SentReceipt:
+        kind = media_type(attachment.content_type)
+        media: dict[str, Any] = await self._media_reference(attachment)
+        if caption:
+            media["caption"] = caption
+        if kind == "document":
+            media["filename"] = attachment.filename
+        return await self._post({**base, "type": kind, kind: media})
 
     async def _post(self, body: dict[str, Any]) -> SentReceipt:
         answer = await self.graph.call("POST", f"{self.phone_number_id}/messages", json=body)
