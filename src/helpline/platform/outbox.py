@@ -103,6 +103,21 @@ async def claim(session: AsyncSession, *, worker_id: str, limit: int, lease_seco
     return rows
 
 
+async def extend_leases(session: AsyncSession, ids: list[int], *, worker_id: str, lease_seconds: float) -> set[int]:
+    """Push the lease of our rows `ids` forward; returns those still ours (a row re-claimed by another worker
+    after our lease lapsed is not)."""
+    if not ids:
+        return set()
+    result = await session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id.in_(ids), OutboxRow.locked_by == worker_id, OutboxRow.status == PENDING)
+        .values(locked_until=utcnow() + timedelta(seconds=lease_seconds))
+        .returning(OutboxRow.id)
+        .execution_options(synchronize_session=False)
+    )
+    return {row_id for (row_id,) in result}
+
+
 async def complete(session: AsyncSession, ids: list[int], *, worker_id: str) -> None:
     """Done rows are deleted; only our own lease may settle a row (a re-claimed row belongs to another)."""
     if ids:

@@ -57,6 +57,7 @@ class OutboxWorker:
         batch_size: int = 100,
         poll_seconds: float = 0.5,
         lease_seconds: float = 60.0,
+        max_run_seconds: float | None = None,
         max_attempts: int = 12,
         backoff_base: float = 2.0,
         backoff_max: float = 3600.0,
@@ -67,6 +68,8 @@ class OutboxWorker:
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.lease_seconds = lease_seconds
+        # A handler is never allowed to work for ever: by default ten leases.
+        self.max_run_seconds = max_run_seconds if max_run_seconds is not None else lease_seconds * 10
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
@@ -117,7 +120,12 @@ class OutboxWorker:
         self.wake()
 
     async def run_once(self) -> int:
-        """Claim one batch, run it, settle it. Returns how many rows were claimed."""
+        """Claim one batch, run it, settle it. Returns how many rows were claimed.
+
+        While the handlers work, their leases are renewed every third of the lease, so a slow handler is never
+        taken over by a second worker; a handler whose lease could not be renewed in time (the database was
+        unreachable, or another worker took the row) is cancelled, and so is one that runs past
+        `max_run_seconds` — either way it is retried later, never run twice at once."""
         async with self.db.transaction() as session:
             await self._relax_durability(session)
             rows = await outbox.claim(
@@ -128,18 +136,73 @@ class OutboxWorker:
         ordered = [r for r in rows if r.topic in self.ordered_topics]
         parallel = [r for r in rows if r.topic not in self.ordered_topics]
         results: dict[int, str | None] = {}
+        running: dict[int, asyncio.Task[str | None]] = {}
+
+        async def run_tracked(row: outbox.ClaimedRow) -> None:
+            task = asyncio.create_task(self._run_handler(row))
+            running[row.id] = task
+            try:
+                results[row.id] = await task
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise  # the worker itself is stopping
+                results[row.id] = "stopped: its lease ran out before it finished"
+            finally:
+                running.pop(row.id, None)
 
         async def run_ordered() -> None:
             for row in ordered:
-                results[row.id] = await self._run_handler(row)
+                await run_tracked(row)
 
         async def run_one(row: outbox.ClaimedRow) -> None:
             async with self._semaphore:
-                results[row.id] = await self._run_handler(row)
+                await run_tracked(row)
 
-        await asyncio.gather(run_ordered(), *(run_one(r) for r in parallel))
+        keeper = asyncio.create_task(self._keep_leases(rows, results, running), name="outbox-lease-keeper")
+        try:
+            await asyncio.gather(run_ordered(), *(run_one(r) for r in parallel))
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
         await self._settle(rows, results)
         return len(rows)
+
+    async def _keep_leases(
+        self,
+        rows: list[outbox.ClaimedRow],
+        results: dict[int, str | None],
+        running: dict[int, asyncio.Task[str | None]],
+    ) -> None:
+        """Renew the leases of the rows still working; stop the handlers whose lease is lost."""
+        loop_time = asyncio.get_running_loop().time
+        began = loop_time()
+        lease_until = began + self.lease_seconds
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            now = loop_time()
+            pending = [r.id for r in rows if r.id not in results]
+            if not pending:
+                return
+            if now - began > self.max_run_seconds:
+                for overdue in list(running.values()):
+                    overdue.cancel()
+                continue
+            try:
+                async with self.db.transaction() as session:
+                    kept = await outbox.extend_leases(
+                        session, pending, worker_id=self.worker_id, lease_seconds=self.lease_seconds
+                    )
+                lease_until = now + self.lease_seconds
+            except Exception:
+                log.exception("could not renew outbox leases")
+                kept = set(pending) if now < lease_until - self.lease_seconds / 3 else set()
+            for row_id in set(pending) - kept:
+                task = running.get(row_id)
+                if task is not None:
+                    log.warning("outbox row %s lost its lease; stopping its handler", row_id)
+                    task.cancel()
 
     async def _run_handler(self, row: outbox.ClaimedRow) -> str | None:
         handler = self.handlers.get(row.topic)

@@ -8,6 +8,8 @@ from helpline.runtime import Runtime
 
 def make_publish_handler(runtime: Runtime) -> Handler:
     async def publish(job: Job) -> None:
-        await runtime.broker.publish(job.payload)
+        # `event_key` names the event, not the delivery: a frame published again after a worker crash (at
+        # least once) carries the same key, so clients drop the repeat. `id` stays the replay sequence.
+        await runtime.broker.publish({**job.payload, "event_key": f"outbox-{job.id}"})
 
     return publish
