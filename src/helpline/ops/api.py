@@ -29,12 +29,16 @@ async def health(runtime: RuntimeDep, response: Response) -> dict[str, Any]:
     except Exception as exc:
         database = f"error: {type(exc).__name__}"
         response.status_code = 503
+    realtime_problem = runtime.broker.degraded
+    degraded = [name for name, problem in (("database", database != "ok"), ("realtime", realtime_problem)) if problem]
     return {
-        "status": "ok" if database == "ok" else "degraded",
+        "status": "degraded" if degraded else "ok",
+        "degraded": degraded,
         "version": __version__,
         "database": database,
         "database_kind": runtime.db.engine.dialect.name,
         "realtime": "redis" if runtime.settings.redis_url else "in-process",
+        "realtime_state": realtime_problem or "ok",
     }
 
 

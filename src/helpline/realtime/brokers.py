@@ -3,6 +3,10 @@
 The broker assigns each frame its event id at publish time, so ids increase in the order frames are
 delivered. Ids start from the wall clock in microseconds, so after a restart (in-process) or a Redis
 flush they are still larger than any a client saw before, and such a client is told to re-sync.
+
+Redis is not needed to start or to serve: while it is unreachable the Redis broker delivers each frame to
+this process's sockets only (`degraded`, shown by /api/v1/health), keeps reconnecting, and afterwards
+continues the ids above every id it handed out meanwhile.
 """
 
 from __future__ import annotations
@@ -27,6 +31,11 @@ def _clock_seed() -> int:
 
 
 class Broker(Protocol):
+    @property
+    def degraded(self) -> str | None:
+        """Why frames currently reach fewer processes than configured, or None when all is well."""
+        ...
+
     async def start(self, on_frame: FrameHandler) -> None: ...
 
     async def publish(self, frame: dict[str, Any]) -> int: ...
@@ -38,6 +47,10 @@ class InProcessBroker:
     def __init__(self) -> None:
         self._ids = itertools.count(_clock_seed())
         self._on_frame: FrameHandler | None = None
+
+    @property
+    def degraded(self) -> str | None:
+        return None
 
     async def start(self, on_frame: FrameHandler) -> None:
         self._on_frame = on_frame
@@ -54,8 +67,10 @@ class InProcessBroker:
 
 # INCR and PUBLISH in one atomic script: ids reach subscribers in increasing order.
 # The id is published as Redis's own string (GET): Lua concatenates numbers above 1e14 as "1.79e+15".
+# ARGV[3]: the highest id this process handed out while Redis was away; the sequence continues above it.
 _PUBLISH_SCRIPT = """
 if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[2]) end
+if tonumber(redis.call('GET', KEYS[1])) < tonumber(ARGV[3]) then redis.call('SET', KEYS[1], ARGV[3]) end
 local id = redis.call('INCR', KEYS[1])
 redis.call('PUBLISH', KEYS[2], redis.call('GET', KEYS[1]) .. ' ' .. ARGV[1])
 return id
@@ -63,17 +78,33 @@ return id
 
 
 class RedisBroker:
-    def __init__(self, url: str, prefix: str) -> None:
-        self._redis = aioredis.from_url(url)
+    def __init__(self, url: str, prefix: str, *, start_timeout: float = 3.0, retry_seconds: float = 1.0) -> None:
+        self._redis = aioredis.from_url(url, socket_connect_timeout=start_timeout, socket_timeout=start_timeout)
         self._seq_key = f"{prefix}:realtime:seq"
         self._channel = f"{prefix}:realtime"
         self._script = self._redis.register_script(_PUBLISH_SCRIPT)
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
+        self._start_timeout = start_timeout
+        self._retry_seconds = retry_seconds
+        self._on_frame: FrameHandler | None = None
+        self._local_ids = itertools.count(_clock_seed())
+        self._floor = 0
+        self._problem: str | None = None
+
+    @property
+    def degraded(self) -> str | None:
+        return self._problem
 
     async def start(self, on_frame: FrameHandler) -> None:
+        """Subscribe; when Redis does not answer within `start_timeout`, serve degraded and keep trying."""
+        self._on_frame = on_frame
         self._task = asyncio.create_task(self._listen(on_frame), name="redis-realtime-listener")
-        await asyncio.wait_for(self._ready.wait(), timeout=10)
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout=self._start_timeout)
+        except TimeoutError:
+            self._problem = "redis unreachable: realtime frames reach this process only"
+            log.warning("redis is unreachable at start; realtime serves this process only until it is back")
 
     async def _listen(self, on_frame: FrameHandler) -> None:
         while True:
@@ -84,14 +115,16 @@ class RedisBroker:
                     if message.get("type") == "subscribe":
                         # Ready only once Redis confirmed the subscription: earlier publishes would be lost.
                         self._ready.set()
+                        self._problem = None
                     elif message.get("type") == "message":
                         self._dispatch(message["data"], on_frame)
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
                 # Frames published while we were away are covered by the clients' re-sync.
-                log.exception("redis realtime subscription lost; reconnecting")
-                await asyncio.sleep(1)
+                self._problem = f"redis unreachable ({type(exc).__name__}): realtime frames reach this process only"
+                log.warning("redis realtime subscription lost; reconnecting: %s", exc)
+                await asyncio.sleep(self._retry_seconds)
 
     @staticmethod
     def _dispatch(raw: bytes | str, on_frame: FrameHandler) -> None:
@@ -106,7 +139,20 @@ class RedisBroker:
 
     async def publish(self, frame: dict[str, Any]) -> int:
         body = json.dumps(frame, separators=(",", ":"), default=str)
-        return int(await self._script(keys=[self._seq_key, self._channel], args=[body, _clock_seed()]))
+        if self._problem is None:
+            try:
+                return int(
+                    await self._script(keys=[self._seq_key, self._channel], args=[body, _clock_seed(), self._floor])
+                )
+            except (aioredis.RedisError, OSError) as exc:
+                self._problem = f"redis unreachable ({type(exc).__name__}): realtime frames reach this process only"
+                log.warning("redis publish failed; delivering to this process only: %s", exc)
+        # Degraded: this process's sockets still get the frame, with an id above any Redis gave out.
+        event_id = max(next(self._local_ids), self._floor + 1)
+        self._floor = event_id
+        if self._on_frame is not None:
+            self._on_frame({**json.loads(body), "id": event_id})
+        return event_id
 
     async def close(self) -> None:
         if self._task:
