@@ -160,3 +160,12 @@ async def test_declared_query_parameters_still_work(client: httpx.AsyncClient, w
 def test_parse_int_takes_only_ascii_digits_in_range() -> None:
     assert parse_int("42") == 42
     assert [parse_int(t) for t in ("²", "٣", "", "-1", "1e3", str(JSON_SAFE_MAX + 1), " 1")] == [None] * 7
+
+
+async def test_null_for_a_required_operator_field_is_422(client: httpx.AsyncClient, world: World) -> None:
+    """Found by the fuzz run: `{"active": null}` reached the response model and failed there with a 500."""
+    response = await client.patch(
+        f"/api/v1/operators/{world.agent.id}", json={"active": None, "name": "x"}, headers=world.admin.headers
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "null_not_allowed"

@@ -160,6 +160,9 @@ async def update_operator(session: AsyncSession, operator_id: int, data: Operato
     if operator is None:
         raise NotFound("no such operator")
     changes = data.model_dump(exclude_unset=True)
+    for required in ("name", "active"):
+        if required in changes and changes[required] is None:
+            raise Invalid(f"{required} cannot be null; leave it out to keep it", code="null_not_allowed")
     if "password" in changes:
         operator.password_hash = hash_password(changes.pop("password"))
         # A new password ends every existing session of that operator.

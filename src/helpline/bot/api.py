@@ -67,7 +67,12 @@ async def create_script(body: ScriptDefinition, principal: AdminPrincipal, runti
         return scripts.present(script, await scripts.current_version(session, script), secret)
 
 
-@router.get("/scripts/export")
+@router.get(
+    "/scripts/export",
+    responses={
+        200: {"description": "the scripts document", "content": {"application/yaml": {}, "application/json": {}}}
+    },
+)
 async def export_scripts(
     principal: SupervisorPrincipal, runtime: RuntimeDep, format: Annotated[str, Query(pattern="^(yaml|json)$")] = "yaml"
 ) -> Response:
