@@ -75,11 +75,12 @@ def test_schemathesis_finds_no_server_error(tmp_path: Path, db_url: str) -> None
     assert operator_id is not None
     env["HELPLINE_FUZZ_OPERATOR_ID"] = operator_id.group(1)
     port = free_port()
+    log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen(
         [str(BIN / "helpline"), "serve", "--port", str(port), "--no-workers"],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=open(tmp_path / "server.log", "w"),  # noqa: SIM115 (closed with the process)
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -108,6 +109,7 @@ def test_schemathesis_finds_no_server_error(tmp_path: Path, db_url: str) -> None
     finally:
         server.terminate()
         server.wait(timeout=30)
+        log.close()
     report = run.stdout + run.stderr
     found = dict(re.findall(r"❌ (ST\d{3}) [^:\n]+: (\d+)", report))
     tested = re.search(r"Tested: (\d+)", report)
