@@ -14,6 +14,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from helpline import __version__
+from helpline.apidocs import openapi as apidocs_openapi
+from helpline.apidocs import pages as apidocs_pages
 from helpline.attachments.api import router as attachments_router
 from helpline.audit.api import router as audit_router
 from helpline.auth.api import operators as operators_router
@@ -106,6 +108,8 @@ def create_app(
         version=__version__,
         description='Omnichannel customer-care inbox API. Errors are `{"error": {"code", "message"}}`.',
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     _install_error_handlers(app)
@@ -128,6 +132,8 @@ def create_app(
     app.include_router(realtime_router)
     app.include_router(web_router)
     app.include_router(privacy_router)
+    apidocs_pages.install(app)
+    apidocs_openapi.install(app)
     if settings.demo:
         from helpline.sandbox.api_customer import router as sandbox_router
         from helpline.sandbox.meta import demo as meta_demo
