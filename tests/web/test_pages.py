@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from html.parser import HTMLParser
 from typing import Any
@@ -11,7 +10,7 @@ import httpx
 import pytest
 
 from helpline.platform.headers import STRICT_CSP
-from helpline.web.assets import PRELOAD, STATIC_DIR, STYLES
+from helpline.web.assets import PRELOAD, STATIC_DIR, STYLES, merge_catalogue
 from helpline.web.icons import CHANNEL_MARKS, LUCIDE_ICONS
 from helpline.web.pages import bundle
 
@@ -111,8 +110,8 @@ def _placeholders(value: Any) -> set[str]:
 
 
 def test_catalogues_have_the_same_keys_and_placeholders() -> None:
-    en = _flatten(json.loads((STATIC_DIR / "i18n/en.json").read_text()))
-    pt = _flatten(json.loads((STATIC_DIR / "i18n/pt-BR.json").read_text()))
+    en = _flatten(merge_catalogue(STATIC_DIR / "i18n/en"))
+    pt = _flatten(merge_catalogue(STATIC_DIR / "i18n/pt-BR"))
     assert set(en) == set(pt), f"only in en: {sorted(set(en) - set(pt))}; only in pt-BR: {sorted(set(pt) - set(en))}"
     for key in en:
         assert _placeholders(en[key]) == _placeholders(pt[key]), key
@@ -120,8 +119,16 @@ def test_catalogues_have_the_same_keys_and_placeholders() -> None:
             assert {"one", "other"} <= set(en[key]) and {"one", "other"} <= set(pt[key]), key
 
 
+async def test_each_locale_is_served_as_one_catalogue(client: httpx.AsyncClient) -> None:
+    for locale in ("en", "pt-BR"):
+        response = await client.get(f"{bundle().prefix}i18n/{locale}.json")
+        assert response.status_code == 200
+        assert response.json() == merge_catalogue(STATIC_DIR / f"i18n/{locale}")
+    assert (await client.get(f"{bundle().prefix}i18n/en/core.json")).status_code == 404
+
+
 def test_every_literal_key_the_modules_translate_exists() -> None:
-    en = _flatten(json.loads((STATIC_DIR / "i18n/en.json").read_text()))
+    en = _flatten(merge_catalogue(STATIC_DIR / "i18n/en"))
     groups = {key.rsplit(".", 1)[0] for key in en}
     used = {key for path in JS_FILES for key in re.findall(r"\bt\('([a-z0-9_.-]+)'", path.read_text())}
     missing = sorted(key for key in used if key not in en and key not in groups)

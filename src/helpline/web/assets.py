@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import mimetypes
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ PRELOAD = (
     "js/shell.js",
     "js/prefs.js",
     "js/filters.js",
+    "js/commands.js",
     "js/views/inbox.js",
     "js/views/sidebar.js",
     "js/views/list.js",
@@ -55,9 +57,9 @@ class AssetBundle:
 
     @classmethod
     def load(cls, root: Path = STATIC_DIR, generated: dict[str, Asset] | None = None) -> AssetBundle:
-        files: dict[str, Asset] = {}
+        files: dict[str, Asset] = dict(catalogues(root / "i18n"))
         for path in sorted(root.rglob("*")):
-            if path.is_file():
+            if path.is_file() and path.parent.parent != root / "i18n":
                 name = path.relative_to(root).as_posix()
                 media_type = _TYPES.get(path.suffix) or mimetypes.guess_type(name)[0] or "application/octet-stream"
                 files[name] = Asset(path.read_bytes(), media_type)
@@ -73,3 +75,27 @@ class AssetBundle:
 
     def get(self, name: str) -> Asset | None:
         return self.files.get(name)
+
+
+def merge_catalogue(folder: Path) -> dict[str, object]:
+    """One locale's catalogue: the parts in `i18n/<locale>/*.json` (one per screen area, so areas can grow
+    independently) merged into one object. Raises ValueError when two parts define the same top-level key."""
+    merged: dict[str, object] = {}
+    for part in sorted(folder.glob("*.json")):
+        data = json.loads(part.read_text(encoding="utf-8"))
+        clash = set(merged) & set(data)
+        if clash:
+            raise ValueError(f"{part}: keys already defined by another part: {sorted(clash)}")
+        merged.update(data)
+    return merged
+
+
+def catalogues(root: Path) -> dict[str, Asset]:
+    """`i18n/<locale>.json` for every locale folder: the browser loads one file per language."""
+    return {
+        f"i18n/{folder.name}.json": Asset(
+            json.dumps(merge_catalogue(folder), ensure_ascii=False, separators=(",", ":")).encode(), "application/json"
+        )
+        for folder in sorted(root.iterdir())
+        if folder.is_dir()
+    }
