@@ -8,8 +8,6 @@ import { t } from '../i18n.js';
 import { navigate } from '../router.js';
 import { channelIcon } from './channels.js';
 
-const IDENTITY_KINDS = { whatsapp: 'ch-whatsapp', messenger: 'ch-messenger', instagram: 'ch-instagram' };
-
 export class ContactPanel {
   /** host = {ctx, conversation(), editTags(anchor), onIdentities(list)} */
   constructor(host) {
@@ -67,8 +65,7 @@ export class ContactPanel {
     const list = result.value || [];
     return h('section', { class: 'panel-card' }, h('h3', {}, icon('contact'), h('span', {}, t('contact_panel.identities'))),
       result.error ? h('p', { class: 'form-error' }, t('contact_panel.part_failed')) : list.length
-        ? h('ul', { class: 'identities' }, list.map((i) => h('li', {}, IDENTITY_KINDS[i.kind] || i.kind in { email: 1, webchat: 1, voice: 1, api: 1 }
-          ? channelIcon(i.kind) : icon('user'), h('span', { class: 'muted' }, t('contact_panel.identity_kind', { kind: i.kind })),
+        ? h('ul', { class: 'identities' }, list.map((i) => h('li', {}, channelIcon(i.kind), h('span', { class: 'muted' }, t('contact_panel.identity_kind', { kind: i.kind })),
         h('span', { class: 'identity-id' }, i.provider_id))))
         : h('p', { class: 'muted' }, t('contact_panel.no_identities')));
   }
@@ -76,6 +73,7 @@ export class ContactPanel {
   others(result, current) {
     // An older server ignores contact_id: keep only this contact's conversations.
     const list = (result.value ? result.value.items : []).filter((o) => o.contact.id === this.contactId);
+    if (current && current.contact.id === this.contactId && !list.some((o) => o.id === current.id)) list.unshift(current);
     return h('section', { class: 'panel-card' }, h('h3', {}, icon('message-square'), h('span', {}, t('contact_panel.conversations', { count: list.length }))),
       result.error ? h('p', { class: 'form-error' }, t('contact_panel.part_failed')) : h('ul', { class: 'other-conversations' }, list.map((o) => h('li', {},
         h('a', { href: `/conversations/${o.id}${location.search}`, 'aria-current': current && o.id === current.id ? 'page' : null,

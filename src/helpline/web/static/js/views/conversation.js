@@ -28,6 +28,7 @@ export class ConversationPane {
       env: () => ({
         retry: (m) => this.composer.retry(m), edit: (m) => this.composer.edit(m), discard: (m) => this.composer.discard(m),
         asTemplate: (m) => this.composer.asTemplate(m), templates: this.composer.templatesAvailable(),
+        locked: windowOf(this.conversation()).locked,
       }),
     });
     this.composerEl = h('div', { class: 'composer-slot' });
@@ -196,25 +197,23 @@ export class ConversationPane {
     replace(this.header,
       h('a', { class: 'icon-button back', href: `/${location.search}`, 'aria-label': t('conversation.back') }, icon('arrow-left')),
       avatar(name, `c${c.contact.id}`),
-      h('div', { class: 'conversation-title' },
-        h('div', { class: 'title-line' },
-          h('h2', { id: 'conversation-title', tabindex: '-1', title: name }, name),
-          h('span', { class: 'fact channel-fact' }, channelIcon(c.channel.kind),
-            h('span', {}, t('conversation.channel', { kind: t(`kinds.${c.channel.kind}`), name: c.channel.name }))),
-          this.identity && this.identity !== name ? h('span', { class: 'fact muted identity' }, this.identity) : null),
-        h('p', { class: 'conversation-facts' },
-          h('span', { class: `status-chip status-${c.status}` }, c.status === 'snoozed' && c.snoozed_until
-            ? t('conversation.snoozed_until', { when: relative(c.snoozed_until) }) : t(`status.${c.status}`)),
-          h('span', { class: 'handler-chip' }, icon(c.handler === 'bot' ? 'bot' : 'user'), t(`conversation.handler_${c.handler}`)),
-          h('span', { class: 'fact' }, icon('user-check'), assignee ? t('conversation.assigned_to', { operator: assignee }) : t('conversation.unassigned')),
-          windowChip(c),
-          c.event ? h('span', { class: 'chip' }, icon('calendar'), h('span', {}, c.event.name)) : null,
-          c.priority && c.priority !== 'none' ? h('span', { class: `chip priority-${c.priority}` }, icon('flag'), h('span', {}, t(`priority.${c.priority}`))) : null,
-          c.tags.length ? h('span', { class: 'chip' }, icon('tag'), h('span', {}, c.tags.join(', '))) : null)),
+      h('div', { class: 'conversation-title title-line' },
+        h('h2', { id: 'conversation-title', tabindex: '-1', title: name }, name),
+        h('span', { class: 'fact channel-fact' }, channelIcon(c.channel.kind),
+          h('span', {}, t('conversation.channel', { kind: t(`kinds.${c.channel.kind}`), name: c.channel.name })))),
       h('div', { class: 'conversation-actions', role: 'toolbar', 'aria-label': t('actions.label') }, this.actions.render(),
         h('button', { type: 'button', class: 'icon-button panel-toggle', 'aria-label': t('panel.toggle'), title: t('panel.toggle_key'),
           'aria-expanded': this.panelHidden ? 'false' : 'true', 'aria-controls': 'side-panel-body', 'aria-keyshortcuts': ']',
-          onclick: () => this.togglePanel() }, icon('panel-right'))));
+          onclick: () => this.togglePanel() }, icon('panel-right'))),
+      h('p', { class: 'conversation-facts' },
+        h('span', { class: `status-chip status-${c.status}` }, c.status === 'snoozed' && c.snoozed_until
+          ? t('conversation.snoozed_until', { when: relative(c.snoozed_until) }) : t(`status.${c.status}`)),
+        h('span', { class: 'handler-chip' }, icon(c.handler === 'bot' ? 'bot' : 'user'), t(`conversation.handler_${c.handler}`)),
+        h('span', { class: 'fact' }, icon('user-check'), assignee ? t('conversation.assigned_to', { operator: assignee }) : t('conversation.unassigned')),
+        windowChip(c),
+        c.event ? h('span', { class: 'chip' }, icon('calendar'), h('span', {}, c.event.name)) : null,
+        c.priority && c.priority !== 'none' ? h('span', { class: `chip priority-${c.priority}` }, icon('flag'), h('span', {}, t(`priority.${c.priority}`))) : null,
+        c.tags.length ? h('span', { class: 'chip' }, icon('tag'), h('span', {}, c.tags.join(', '))) : null));
   }
 
   selectTab(tab, { focus = true } = {}) {

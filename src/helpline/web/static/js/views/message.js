@@ -50,7 +50,8 @@ export function tickOf(m) {
   const icons = { sending: 'clock', queued: 'clock', sent: 'check', delivered: 'check-check', read: 'check-check',
     failed: 'circle-alert' };
   if (!icons[state]) return null;
-  return { state: state === 'queued' ? 'sending' : state, icon: icons[state], label: t(`delivery.${state}`) };
+  const shown = state === 'queued' ? 'sending' : state;
+  return { state: shown, icon: icons[state], label: t(`delivery.${shown}`) };
 }
 
 /** "Not delivered: <reason in words>" with the provider's own words beneath when they differ. */
@@ -172,11 +173,11 @@ function failureBlock(m, env) {
   const actions = [];
   if (m.pending) {
     if (m.retryable) actions.push(['refresh-cw', t('message.retry'), () => env.retry(m)]);
-    if (m.text) actions.push(['pencil', t('message.edit'), () => env.edit(m)]);
+    if (m.text && !env.locked && m.content_type !== 'template') actions.push(['pencil', t('message.edit'), () => env.edit(m)]);
     if (m.windowClosed && env.templates) actions.push(['layout-template', t('message.as_template'), () => env.asTemplate(m)]);
     actions.push(['trash-2', t('message.discard'), () => env.discard(m)]);
   } else {
-    if (m.text) actions.push(['pencil', t('message.edit'), () => env.edit(m)]);
+    if (m.text && !env.locked && m.content_type !== 'template') actions.push(['pencil', t('message.edit'), () => env.edit(m)]);
     if (env.templates) actions.push(['layout-template', t('message.as_template'), () => env.asTemplate(m)]);
   }
   return h('div', { class: 'failure' },
