@@ -11,11 +11,12 @@ from starlette.datastructures import FormData
 
 from helpline.auth.dependencies import CurrentPrincipal, RuntimeDep
 from helpline.auth.permissions import Principal
-from helpline.conversations import actions, handling, queries
+from helpline.conversations import actions, counts, handling, queries
 from helpline.conversations.models import Priority, Status
 from helpline.conversations.schemas import (
     CLIENT_ID_PATTERN,
     AssignRequest,
+    ConversationCounts,
     ConversationPage,
     ConversationPublic,
     ConversationUpdate,
@@ -81,6 +82,14 @@ async def list_conversations(
     )
     async with runtime.db.reads() as session:
         return await queries.list_conversations(session, principal, filters, cursor=cursor, limit=limit, sort=sort)
+
+
+@router.get("/counts", response_model=ConversationCounts)
+async def conversation_counts(principal: CurrentPrincipal, runtime: RuntimeDep) -> ConversationCounts:
+    """Counts per preset view (with each preset's list query), per channel, and the oldest wait for a human,
+    over the conversations this operator may see. One grouped query: cheap to call after frames."""
+    async with runtime.db.reads() as session:
+        return await counts.conversation_counts(session, principal)
 
 
 async def _visible(runtime: Runtime, principal: Principal, conversation_id: int) -> None:

@@ -225,51 +225,48 @@ def tag_clause(tag: str, dialect: str) -> ColumnElement[bool]:
     return exists().select_from(items).where(items.c.value == tag)
 
 
-def _apply_filters(
-    stmt: Select,  # type: ignore[type-arg]
-    filters: ConversationFilters,
-    principal: Principal,
-    *,
-    dialect: str,
-    now: datetime,
-) -> Select:  # type: ignore[type-arg]
-    stmt = stmt.where(principal.channel_filter(Conversation.channel_id))
+def filter_clauses(
+    filters: ConversationFilters, principal: Principal, *, dialect: str, now: datetime
+) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of `filters` ("me" is `principal`), without the visibility clause; they need Channel
+    and Contact joined as in `_conversation_rows` (Contact only for `q`). Raises Invalid for a bad assignee."""
+    clauses: list[ColumnElement[bool]] = []
     if filters.channel_kinds:
-        stmt = stmt.where(Channel.kind.in_(filters.channel_kinds))
+        clauses.append(Channel.kind.in_(filters.channel_kinds))
     if filters.channel_id is not None:
-        stmt = stmt.where(Conversation.channel_id == filters.channel_id)
+        clauses.append(Conversation.channel_id == filters.channel_id)
     if filters.profile_id is not None:
-        stmt = stmt.where(Channel.profile_id == filters.profile_id)
+        clauses.append(Channel.profile_id == filters.profile_id)
     if filters.event_id is not None:
-        stmt = stmt.where(Conversation.event_id == filters.event_id)
+        clauses.append(Conversation.event_id == filters.event_id)
     if filters.contact_id is not None:
-        stmt = stmt.where(Conversation.contact_id == filters.contact_id)
+        clauses.append(Conversation.contact_id == filters.contact_id)
     if filters.statuses:
-        stmt = stmt.where(Conversation.status.in_(filters.statuses))
+        clauses.append(Conversation.status.in_(filters.statuses))
     if filters.priorities:
-        stmt = stmt.where(Conversation.priority.in_(filters.priorities))
+        clauses.append(Conversation.priority.in_(filters.priorities))
     if filters.tag:
-        stmt = stmt.where(tag_clause(filters.tag.strip().lower()[:50], dialect))
+        clauses.append(tag_clause(filters.tag.strip().lower()[:50], dialect))
     if filters.window:
-        stmt = stmt.where(window_clause(filters.window, now))
+        clauses.append(window_clause(filters.window, now))
     if filters.waiting is True:
-        stmt = stmt.where(waiting_clause())
+        clauses.append(waiting_clause())
     elif filters.waiting is False:
-        stmt = stmt.where(~waiting_clause())
+        clauses.append(~waiting_clause())
     if filters.handler:
-        stmt = stmt.where(Conversation.handler == filters.handler)
+        clauses.append(Conversation.handler == filters.handler)
     if filters.assignee == "me":
-        stmt = stmt.where(Conversation.assignee_id == principal.operator_id)
+        clauses.append(Conversation.assignee_id == principal.operator_id)
     elif filters.assignee == "none":
-        stmt = stmt.where(Conversation.assignee_id.is_(None))
+        clauses.append(Conversation.assignee_id.is_(None))
     elif filters.assignee:
         if not filters.assignee.isdigit():
             raise Invalid("assignee must be me, none or an operator id")
-        stmt = stmt.where(Conversation.assignee_id == int(filters.assignee))
+        clauses.append(Conversation.assignee_id == int(filters.assignee))
     if filters.q:
         pattern = _like_pattern(filters.q.strip())
         matching_message = aliased(Message)
-        stmt = stmt.where(
+        clauses.append(
             or_(
                 func.lower(Contact.name).like(pattern, escape="\\"),
                 exists().where(
@@ -278,7 +275,7 @@ def _apply_filters(
                 ),
             )
         )
-    return stmt
+    return clauses
 
 
 def _keyset(stmt: Select, sort: Sort, cursor: str | None) -> Select:  # type: ignore[type-arg]
@@ -324,7 +321,11 @@ async def list_conversations(
     """One page of the conversations `principal` may see, matching `filters`, in `sort` order; `next_cursor`
     continues it (keyset: stable while rows change). Raises Invalid (422) for a bad cursor or assignee."""
     now = utcnow()
-    stmt = _apply_filters(_conversation_rows(), filters, principal, dialect=session.get_bind().dialect.name, now=now)
+    dialect = session.get_bind().dialect.name
+    stmt = _conversation_rows().where(
+        principal.channel_filter(Conversation.channel_id),
+        *filter_clauses(filters, principal, dialect=dialect, now=now),
+    )
     stmt = _keyset(stmt, sort, cursor).limit(limit + 1)
     rows = (await session.execute(stmt)).all()
     items = [present_conversation(c, contact, ch, p, e, a, now=now) for c, contact, ch, p, e, a in rows[:limit]]

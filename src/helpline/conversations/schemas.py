@@ -95,6 +95,26 @@ class ConversationPage(BaseModel):
     next_cursor: str | None
 
 
+class ChannelCounts(BaseModel):
+    channel_id: int
+    waiting: int = Field(description="waiting for a human")
+    bot: int = Field(description="the bot handles them (open or pending)")
+    closing_soon: int = Field(description="reply window closing (open or pending)")
+
+
+class ConversationCounts(BaseModel):
+    """Sidebar and Team-page numbers, restricted to what the operator may see."""
+
+    presets: dict[str, int] = Field(
+        description="all, mine_open, waiting, bot, closing_soon, snoozed, resolved → number of conversations"
+    )
+    preset_queries: dict[str, str] = Field(
+        description="the GET /conversations query string listing each preset's conversations"
+    )
+    channels: list[ChannelCounts] = Field(description="channels with at least one visible conversation")
+    oldest_waiting_since: datetime | None = Field(description="the longest current wait for a human began then")
+
+
 class AttachmentPublic(BaseModel):
     id: int
     filename: str
