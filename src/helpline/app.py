@@ -9,10 +9,13 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from helpline import __version__
+from helpline.apidocs import openapi as apidocs_openapi
+from helpline.apidocs import pages as apidocs_pages
 from helpline.attachments.api import router as attachments_router
 from helpline.audit.api import router as audit_router
 from helpline.auth.api import operators as operators_router
@@ -27,6 +30,7 @@ from helpline.engagement.api import router as templates_router
 from helpline.jobs import start_workers
 from helpline.ops.api import router as ops_router
 from helpline.platform.errors import HelplineError
+from helpline.platform.headers import SecurityHeadersMiddleware
 from helpline.platform.middleware import BodyLimitMiddleware, MetricsMiddleware
 from helpline.platform.migrate import upgrade_async
 from helpline.privacy.api import router as privacy_router
@@ -104,6 +108,8 @@ def create_app(
         version=__version__,
         description='Omnichannel customer-care inbox API. Errors are `{"error": {"code", "message"}}`.',
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     _install_error_handlers(app)
@@ -126,6 +132,8 @@ def create_app(
     app.include_router(realtime_router)
     app.include_router(web_router)
     app.include_router(privacy_router)
+    apidocs_pages.install(app)
+    apidocs_openapi.install(app)
     if settings.demo:
         from helpline.sandbox.api_customer import router as sandbox_router
         from helpline.sandbox.meta import demo as meta_demo
@@ -138,4 +146,6 @@ def create_app(
         app.mount(meta_demo.MOUNT, create_sandbox_app(app.state.meta_sandbox))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(MetricsMiddleware, metrics=runtime.metrics)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.base_url.startswith("https://"))
     return app
