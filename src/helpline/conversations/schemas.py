@@ -106,13 +106,18 @@ class MessagePage(BaseModel):
 
 
 class TemplateParameter(BaseModel):
-    """A template parameter given as an object: text, or a header image / video / document by link or media id."""
+    """A template parameter given as an object: text, a header image / video / document by link or media id,
+    or a header location (latitude, longitude, optional name and address)."""
 
-    type: Literal["text", "image", "video", "document"] = "text"
-    text: str | None = Field(default=None, max_length=1024)
+    type: Literal["text", "image", "video", "document", "location"] = "text"
+    text: str | None = Field(default=None, max_length=2000)
     link: str | None = Field(default=None, max_length=2000)
     id: str | None = Field(default=None, max_length=128)
     filename: str | None = Field(default=None, max_length=255)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    name: str | None = Field(default=None, max_length=1000)
+    address: str | None = Field(default=None, max_length=1000)
 
 
 class TemplateSend(BaseModel):
