@@ -106,7 +106,7 @@ export function staleText(c) {
   if (c.status === 'resolved') return t('inbox.stale.resolved');
   if (c.status === 'snoozed') return t('inbox.stale.snoozed');
   if (c.assignee) return t('inbox.stale.assigned', { name: c.assignee.name });
-  return t('inbox.stale.other');
+  return t('inbox.stale.gone');
 }
 
 /** The row element (role=option) for conversation `c` at list position `index`. */

@@ -83,7 +83,7 @@ export class Sidebar {
 
   paintCounts() {
     for (const node of this.el.querySelectorAll('[data-count-for]')) {
-      const value = this.counts && this.counts[node.dataset.countFor];
+      const value = this.counts ? this.counts[node.dataset.countFor] : undefined;
       node.textContent = value === undefined ? '' : value > 999 ? '999+' : number(value);
       node.hidden = value === undefined;
       const link = node.closest('a');
