@@ -13,11 +13,11 @@ export const SECTIONS = [
   { id: 'channels', icon: 'message-circle', module: './channels.js', roles: ADMIN },
   { id: 'operators', icon: 'users', module: './operators.js', roles: ADMIN },
   { id: 'profiles', icon: 'building-2', module: './profiles.js', roles: ADMIN },
-  // { id: 'scripts', icon: 'scroll-text', module: './scripts.js', roles: STAFF },
-  // { id: 'articles', icon: 'book-open', module: './articles.js', roles: STAFF },
-  // { id: 'try', icon: 'play', module: './try-page.js', roles: STAFF },
-  // { id: 'templates', icon: 'layout-template', module: './templates.js', roles: STAFF },
-  // { id: 'audit', icon: 'shield', module: './audit.js', roles: STAFF },
+  { id: 'scripts', icon: 'scroll-text', module: './scripts.js', roles: STAFF },
+  { id: 'articles', icon: 'book-open', module: './articles.js', roles: STAFF },
+  { id: 'try', icon: 'play', module: './try-page.js', roles: STAFF },
+  { id: 'templates', icon: 'layout-template', module: './templates.js', roles: STAFF },
+  { id: 'audit', icon: 'shield', module: './audit.js', roles: STAFF },
 ];
 
 export function mount(ctx, outlet, route) {
