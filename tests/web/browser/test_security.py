@@ -8,6 +8,7 @@ from typing import Any
 from playwright.sync_api import WebSocket, expect
 
 from tests.web.browser.conftest import OpenPage
+from tests.web.browser.inbox import reveal
 from tests.web.browser.world import World
 
 XSS_NAME = "<img src=x onerror=alert('name')>"
@@ -95,7 +96,7 @@ def test_an_agent_never_sees_another_channels_conversation(
     hidden_text = "Je veux parler à un conseiller, s'il vous plaît"
     hidden = world.customer_says("messenger", "Pierre Durand", hidden_text)
     world.customer_says("whatsapp", "Lucas Lima", "Quero cancelar minha apólice")
-    expect(listbox.get_by_role("option", name=re.compile("Lucas Lima"))).to_be_visible()
+    reveal(page, "Lucas Lima", count=1)  # if the pill holds it back, it counts Lucas alone
     expect(page.get_by_text(hidden_text)).to_have_count(0)
     expect(listbox.locator(f"#row-{hidden['id']}")).to_have_count(0)
     received = "\n".join(frames)
