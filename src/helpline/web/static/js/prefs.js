@@ -2,6 +2,7 @@
 // next page load starts in the right language and theme before the network answers.
 
 import { ApiError, get, put } from './api.js';
+import { matchLocale } from './i18n.js';
 import { broadcast } from './tabs.js';
 
 const KEY = 'helpline.prefs';
@@ -39,6 +40,18 @@ export async function loadRemote() {
   return prefs;
 }
 
+// The fields the server keeps (PUT replaces the whole object and refuses unknown fields).
+const SERVER_FIELDS = ['locale', 'time_zone', 'hour_cycle', 'theme', 'sound', 'notifications', 'shortcuts', 'saved_views'];
+
+/** The server's shape: a concrete locale, saved views as {name, query} with the query without its "?". */
+function forServer() {
+  const body = {};
+  for (const key of SERVER_FIELDS) body[key] = prefs[key];
+  body.locale = matchLocale(prefs.locale || navigator.language);
+  body.saved_views = (prefs.saved_views || []).map((view) => ({ name: view.name, query: String(view.query || '').replace(/^\?/, '') }));
+  return body;
+}
+
 /** Change some preferences; saved locally at once and on the server (throws ApiError if it refuses). */
 export async function save(changes) {
   Object.assign(prefs, changes);
@@ -46,7 +59,7 @@ export async function save(changes) {
   applyTheme();
   window.dispatchEvent(new CustomEvent('helpline:prefs', { detail: prefs }));
   try {
-    Object.assign(prefs, await put('/auth/me/preferences', prefs));
+    Object.assign(prefs, await put('/auth/me/preferences', forServer()));
     writeLocal();
   } catch (err) {
     if (!(err instanceof ApiError) || (err.status !== 404 && err.status !== 405)) throw err;
