@@ -29,19 +29,27 @@ function writeLocal() {
   }
 }
 
+// The fields the server keeps (PUT replaces the whole object and refuses unknown fields).
+const SERVER_FIELDS = ['locale', 'time_zone', 'hour_cycle', 'theme', 'sound', 'notifications', 'shortcuts', 'saved_views'];
+
+// What the server answers for an operator who never saved anything: then the browser's language applies.
+const SERVER_DEFAULTS = JSON.stringify({ locale: 'en', time_zone: null, hour_cycle: null, theme: 'system', sound: false,
+  notifications: false, shortcuts: true, saved_views: [] });
+
 /** Fetch the server's copy; a server without the endpoint keeps the local one. */
 export async function loadRemote() {
   try {
-    Object.assign(prefs, DEFAULTS, await get('/auth/me/preferences'));
+    const remote = await get('/auth/me/preferences');
+    const pristine = JSON.stringify(Object.fromEntries(SERVER_FIELDS.map((key) => [key, remote[key] ?? null]))) === SERVER_DEFAULTS;
+    const local = readLocal();
+    Object.assign(prefs, DEFAULTS, remote);
+    if (pristine) prefs.locale = local.locale || null;
     writeLocal();
   } catch (err) {
     if (!(err instanceof ApiError) || (err.status !== 404 && err.status !== 405)) throw err;
   }
   return prefs;
 }
-
-// The fields the server keeps (PUT replaces the whole object and refuses unknown fields).
-const SERVER_FIELDS = ['locale', 'time_zone', 'hour_cycle', 'theme', 'sound', 'notifications', 'shortcuts', 'saved_views'];
 
 /** The server's shape: a concrete locale, saved views as {name, query} with the query without its "?". */
 function forServer() {

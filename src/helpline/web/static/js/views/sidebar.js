@@ -112,6 +112,7 @@ export class Sidebar {
   open(opener) {
     this.opener = opener || document.activeElement;
     this.el.dataset.open = 'true';
+    this.el.querySelectorAll('.rail-filters').forEach((b) => b.setAttribute('aria-expanded', 'true'));
     const first = this.el.querySelector('.filters-panel button, .filters-panel input, .filters-panel select');
     if (first) first.focus();
   }
@@ -119,6 +120,7 @@ export class Sidebar {
   close() {
     if (this.el.dataset.open !== 'true') return;
     delete this.el.dataset.open;
+    this.el.querySelectorAll('.rail-filters').forEach((b) => b.setAttribute('aria-expanded', 'false'));
     if (this.opener && this.opener.isConnected) this.opener.focus();
     this.opener = null;
   }
