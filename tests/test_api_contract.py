@@ -135,7 +135,7 @@ async def test_contact_attributes_null_clears_them(client: httpx.AsyncClient, wo
 @pytest.mark.parametrize(
     ("path", "unknown"),
     [
-        ("/api/v1/conversations?tag=vip", ["tag"]),
+        ("/api/v1/conversations?label=vip", ["label"]),
         ("/api/v1/contacts?limit=5&colour=red&size=9", ["colour", "size"]),
         ("/api/v1/audit?nope=1", ["nope"]),
     ],

@@ -10,12 +10,15 @@ from typing import Any
 import httpx
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from helpline import __version__
+from helpline.apidocs import openapi as apidocs_openapi
+from helpline.apidocs import pages as apidocs_pages
 from helpline.attachments.api import router as attachments_router
 from helpline.audit.api import router as audit_router
 from helpline.auth.api import operators as operators_router
@@ -33,6 +36,7 @@ from helpline.platform.api_contract import reject_unknown_query
 from helpline.platform.clean_input import CleanInputMiddleware
 from helpline.platform.db import database_down
 from helpline.platform.errors import HelplineError
+from helpline.platform.headers import SecurityHeadersMiddleware
 from helpline.platform.middleware import BodyLimitMiddleware, MetricsMiddleware
 from helpline.platform.migrate import upgrade_async
 from helpline.privacy.api import router as privacy_router
@@ -182,6 +186,8 @@ def create_app(
         version=__version__,
         description='Omnichannel customer-care inbox API. Errors are `{"error": {"code", "message"}}`.',
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     _install_error_handlers(app)
@@ -206,6 +212,8 @@ def create_app(
     app.include_router(realtime_router, responses=ERROR_RESPONSES)
     app.include_router(web_router, responses=ERROR_RESPONSES)
     app.include_router(privacy_router, responses=ERROR_RESPONSES)
+    apidocs_pages.install(app)
+    apidocs_openapi.install(app)
     if settings.demo:
         from helpline.sandbox.api_customer import router as sandbox_router
         from helpline.sandbox.meta import demo as meta_demo
@@ -219,4 +227,6 @@ def create_app(
     app.add_middleware(CleanInputMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(MetricsMiddleware, metrics=runtime.metrics)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.base_url.startswith("https://"))
     return app

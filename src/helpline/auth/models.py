@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from helpline.platform.clock import utcnow
@@ -35,6 +36,8 @@ class Operator(IdMixin, TimestampMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     avatar_url: Mapped[str | None] = mapped_column(String(1000))
     last_login_at: Mapped[datetime | None]
+    # The operator's own UI preferences (auth/preferences.py); null until first saved.
+    preferences: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     @property
     def role_enum(self) -> Role:

@@ -10,9 +10,12 @@ from helpline.audit.actions import record
 from helpline.bot.escalation import Trigger
 from helpline.bot.language import say
 from helpline.bot.models import BotInteraction
+from helpline.conversations import waiting
 from helpline.conversations.actions import SYSTEM, send_reply
 from helpline.conversations.events import conversation_changed
 from helpline.conversations.models import Conversation, Handler, Message, Status
+from helpline.conversations.timeline import ESCALATED as ESCALATED_EVENT
+from helpline.conversations.timeline import record_event
 from helpline.platform.clock import utcnow
 from helpline.platform.storage import BlobStore
 from helpline.realtime.frames import emit_frame
@@ -25,6 +28,24 @@ def log_interaction(
     session: AsyncSession, conversation_id: int, kind: str, details: dict[str, Any], message_id: int | None = None
 ) -> None:
     session.add(BotInteraction(conversation_id=conversation_id, message_id=message_id, kind=kind, details=details))
+
+
+def notice_text(state: dict[str, Any]) -> str:
+    """What the customer reads when the bot hands over, in the conversation's language."""
+    return say(str(state.get("lang") or "en"), "escalate")
+
+
+def pause(state: dict[str, Any], trigger: Trigger, summary: str, message_id: int | None) -> dict[str, Any]:
+    """Mark `state` paused by this hand-off (in place) and return the escalation record it now holds."""
+    escalation = {
+        "reason": trigger.reason,
+        "detail": trigger.detail,
+        "summary": summary,
+        "at": utcnow().isoformat(),
+        "message_id": message_id,
+    }
+    state.update(mode="paused", escalation=escalation)
+    return escalation
 
 
 def rule_summary(state: dict[str, Any], trigger: Trigger, last_texts: list[str]) -> str:
@@ -56,14 +77,15 @@ async def escalate(
     """The caller holds the conversation's row lock and has checked that the bot still handles it.
 
     The notice goes out as a system message: the delivery worker drops bot messages of a conversation a
-    human handles, and the handler flips in this same transaction."""
+    human handles, and the handler flips in this same transaction. The operators' timeline also gets an
+    "escalated" event (conversations/timeline.py), written after the notice, with or without one."""
     notice = None
     if notify:
         notice = await send_reply(
             session,
             conversation_id=conversation.id,
             author=SYSTEM,
-            text=say(str(state.get("lang") or "en"), "escalate"),
+            text=notice_text(state),
             content={"bot": {"kind": "handoff", "reason": trigger.reason}},
             blobs=blobs,
         )
@@ -72,14 +94,11 @@ async def escalate(
         conversation.status = Status.open.value
         conversation.snoozed_until = None
     conversation.last_activity_at = utcnow()
-    escalation = {
-        "reason": trigger.reason,
-        "detail": trigger.detail,
-        "summary": summary,
-        "at": utcnow().isoformat(),
-        "message_id": message_id,
-    }
-    state.update(mode="paused", escalation=escalation)
+    waiting.escalated(conversation, conversation.last_activity_at)
+    await record_event(
+        session, conversation, ESCALATED_EVENT, actor_id=None, reason=trigger.reason, detail=trigger.detail or None
+    )
+    escalation = pause(state, trigger, summary, message_id)
     conversation.bot_state = state
     log_interaction(session, conversation.id, "escalated", escalation, message_id)
     record(

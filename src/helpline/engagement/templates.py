@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -15,69 +13,52 @@ from helpline.channels.models import Channel
 from helpline.channels.registry import ADAPTERS, build_adapter
 from helpline.conversations.schemas import TemplateParameter, TemplateSend
 from helpline.engagement.models import MessageTemplate
+from helpline.engagement.slots import PLACEHOLDER, Slot, expected_slots
 from helpline.platform.clock import utcnow
 from helpline.platform.errors import HelplineError, Invalid, NotFound
 from helpline.runtime import Runtime
-
-PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
-MEDIA_FORMATS = ("IMAGE", "VIDEO", "DOCUMENT")
 
 
 class TemplateInvalid(Invalid):
     code = "template_invalid"
 
 
-@dataclass(frozen=True)
-class Slot:
-    """One parameter a template expects: where it goes and what kind of value it takes."""
-
-    component: str  # header | body | button
-    kind: str  # text | image | video | document
-    name: str  # the placeholder: "1", "2" … or a named parameter
-    button_index: int | None = None
-
-    def describe(self) -> str:
-        where = f"button {self.button_index}" if self.button_index is not None else self.component
-        return f"{where} {{{{{self.name}}}}} ({self.kind})"
-
-
-def _placeholders(text: str) -> list[str]:
-    return list(dict.fromkeys(PLACEHOLDER.findall(text)))
-
-
-def expected_slots(components: list[dict[str, Any]]) -> list[Slot]:
-    slots: list[Slot] = []
-    for component in components:
-        kind = str(component.get("type") or "").upper()
-        if kind == "HEADER":
-            fmt = str(component.get("format") or "TEXT").upper()
-            if fmt in MEDIA_FORMATS:
-                slots.append(Slot("header", fmt.lower(), "1"))
-            elif fmt == "TEXT":
-                slots += [Slot("header", "text", n) for n in _placeholders(str(component.get("text") or ""))]
-        elif kind == "BODY":
-            slots += [Slot("body", "text", n) for n in _placeholders(str(component.get("text") or ""))]
-        elif kind == "BUTTONS":
-            for index, button in enumerate(component.get("buttons") or []):
-                if isinstance(button, dict) and str(button.get("type") or "").upper() == "URL":
-                    slots += [Slot("button", "text", n, index) for n in _placeholders(str(button.get("url") or ""))]
-    return slots
+def _refuse(slot: Slot, position: int, problem: str) -> TemplateInvalid:
+    return TemplateInvalid(
+        f"parameter {position} ({slot.describe()}) {problem}",
+        details={
+            "slot": {"component": slot.component, "name": slot.name, "button_index": slot.button_index},
+            "position": position,
+            "problem": problem,
+        },
+    )
 
 
 def _value(slot: Slot, given: str | TemplateParameter, position: int) -> dict[str, Any]:
-    """The Graph parameter object for one slot, or TemplateInvalid naming the parameter and what it needs."""
+    """The Graph parameter object for one slot, or TemplateInvalid naming the slot and what it needs.
+
+    Text is refused when empty, longer than the slot's `max_length`, or holding line breaks, tabs or runs of
+    more than four spaces (Cloud API error 132018), so the operator learns it before Meta refuses the send.
+    """
     param = TemplateParameter(text=given) if isinstance(given, str) else given
     if param.type != slot.kind:
-        raise TemplateInvalid(f"parameter {position} is for {slot.describe()}; a {param.type} was given")
+        raise _refuse(slot, position, f"expects {slot.kind}; {param.type} was given")
     if slot.kind == "text":
-        if not (param.text or "").strip():
-            raise TemplateInvalid(f"parameter {position} ({slot.describe()}) needs non-empty text")
+        problem = slot.problem(param.text or "")
+        if problem:
+            raise _refuse(slot, position, problem)
         value: dict[str, Any] = {"type": "text", "text": param.text}
         if not slot.name.isdigit():
             value["parameter_name"] = slot.name
         return value
+    if slot.kind == "location":
+        if param.latitude is None or param.longitude is None:
+            raise _refuse(slot, position, "needs a latitude and a longitude")
+        place: dict[str, Any] = {"latitude": param.latitude, "longitude": param.longitude}
+        place.update({k: v for k, v in (("name", param.name), ("address", param.address)) if v})
+        return {"type": "location", "location": place}
     if not (param.link or param.id):
-        raise TemplateInvalid(f"parameter {position} ({slot.describe()}) needs a link or a media id")
+        raise _refuse(slot, position, "needs a link or a media id")
     media: dict[str, Any] = {"link": param.link} if param.link else {"id": param.id}
     if slot.kind == "document" and param.filename:
         media["filename"] = param.filename

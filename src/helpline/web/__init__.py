@@ -1,1 +1,1 @@
-"""The operator web UI (its own issue); for now the landing page."""
+"""The operator web app: the HTML shell, versioned static assets (ES modules, CSS, catalogues) and the icon sprite."""

@@ -1,23 +1,81 @@
-"""Route: the landing page, pointing operators to the API documentation until the web app lands."""
+"""Routes: the operator web app's HTML shell (one page for every screen) and its versioned static assets."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+from html import escape
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from helpline.web.assets import PRELOAD, STYLES, Asset, AssetBundle
+from helpline.web.icons import build_sprite
 
 router = APIRouter(include_in_schema=False)
 
-_LANDING = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Helpline</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}
-code{background:#f3f3f3;padding:.1rem .3rem;border-radius:3px}</style></head>
-<body><h1>Helpline is running</h1>
-<p>The operator inbox API is live. Explore it at <a href="/docs">/docs</a> (OpenAPI), log in with
-<code>POST /api/v1/auth/login</code>, and follow conversations live on <code>WS /api/v1/realtime</code>.</p>
-<p>Health: <a href="/api/v1/health">/api/v1/health</a> · Metrics: <a href="/metrics">/metrics</a></p>
-</body></html>"""
+_bundle: AssetBundle | None = None
+
+
+def bundle() -> AssetBundle:
+    """The assets, read on first use (tests that never open a page never pay for it)."""
+    global _bundle
+    if _bundle is None:
+        _bundle = AssetBundle.load(generated={"icons.svg": Asset(build_sprite(), "image/svg+xml")})
+    return _bundle
+
+
+def shell_html(assets: AssetBundle) -> str:
+    """The page every screen starts from: no inline script or style, so a strict CSP holds."""
+    prefix = escape(assets.prefix)
+    preload = "".join(f'<link rel="modulepreload" href="{prefix}{name}">' for name in PRELOAD)
+    styles = "".join(f'<link rel="stylesheet" href="{prefix}{name}">' for name in STYLES)
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="color-scheme" content="light dark"><title>Helpline</title>'
+        f'<link rel="icon" href="{prefix}img/favicon.svg" type="image/svg+xml">'
+        f"{styles}{preload}"
+        f'<script type="module" src="{prefix}js/app.js"></script></head>'
+        '<body><div id="app"></div><noscript>Helpline needs JavaScript enabled.</noscript></body></html>'
+    )
+
+
+def _shell() -> HTMLResponse:
+    # The shell itself must never be cached for long: it names the current asset version.
+    return HTMLResponse(shell_html(bundle()), headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/", response_class=HTMLResponse)
-async def landing() -> str:
-    return _LANDING
+async def inbox_page() -> HTMLResponse:
+    return _shell()
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page() -> HTMLResponse:
+    return _shell()
+
+
+@router.get("/conversations/{conversation_id}", response_class=HTMLResponse)
+async def conversation_page(conversation_id: str) -> HTMLResponse:
+    # The id is validated by the API the page calls; an unknown one shows the "doesn't exist" state.
+    return _shell()
+
+
+@router.get("/admin", response_class=HTMLResponse)
+@router.get("/admin/{rest:path}", response_class=HTMLResponse)
+@router.get("/preferences", response_class=HTMLResponse)
+async def other_pages(rest: str = "") -> HTMLResponse:
+    return _shell()
+
+
+@router.get("/assets/{version}/{name:path}")
+async def asset(version: str, name: str, request: Request) -> Response:
+    assets = bundle()
+    found = assets.get(name)
+    if found is None:
+        return Response(status_code=404, content=b"not found", media_type="text/plain")
+    # A page from before an upgrade may ask for an older version: serve today's file, but do not pin it.
+    cache = "public, max-age=31536000, immutable" if version == assets.version else "no-cache"
+    etag = f'"{assets.version}"'
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": cache})
+    return Response(found.body, media_type=found.media_type, headers={"Cache-Control": cache, "ETag": etag})

@@ -1,0 +1,101 @@
+"""The web app's static assets: one content version for the whole folder, served with immutable caching."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+from dataclasses import dataclass, field
+from pathlib import Path
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+# Style sheets, linked in parallel (an @import chain would cost round trips one after another).
+STYLES = ("css/app.css", "css/inbox.css", "css/conversation.css", "css/admin.css")
+
+# Modules every screen needs; the shell preloads them so the import graph does not cost round trips.
+PRELOAD = (
+    "js/app.js",
+    "js/api.js",
+    "js/dom.js",
+    "js/i18n.js",
+    "js/router.js",
+    "js/format.js",
+    "js/realtime.js",
+    "js/store.js",
+    "js/shell.js",
+    "js/prefs.js",
+    "js/filters.js",
+    "js/commands.js",
+    "js/views/inbox.js",
+    "js/views/sidebar.js",
+    "js/views/list.js",
+    "js/views/channels.js",
+    "js/views/conversation.js",
+    "js/views/composer.js",
+)
+
+_TYPES = {".js": "text/javascript", ".css": "text/css", ".json": "application/json", ".svg": "image/svg+xml"}
+
+
+@dataclass(frozen=True)
+class Asset:
+    body: bytes
+    media_type: str
+
+
+@dataclass
+class AssetBundle:
+    """Every file under static/ read once at start-up, plus generated ones (the icon sprite).
+
+    The URL prefix `/assets/<version>/` changes whenever any file changes, so browsers may cache every asset
+    for a year (`immutable`) and relative ES-module imports keep working without a build step.
+    """
+
+    files: dict[str, Asset] = field(default_factory=dict)
+    version: str = ""
+
+    @classmethod
+    def load(cls, root: Path = STATIC_DIR, generated: dict[str, Asset] | None = None) -> AssetBundle:
+        files: dict[str, Asset] = dict(catalogues(root / "i18n"))
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and path.parent.parent != root / "i18n":
+                name = path.relative_to(root).as_posix()
+                media_type = _TYPES.get(path.suffix) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+                files[name] = Asset(path.read_bytes(), media_type)
+        files.update(generated or {})
+        digest = hashlib.sha256()
+        for name, asset in sorted(files.items()):
+            digest.update(name.encode() + b"\0" + asset.body + b"\0")
+        return cls(files=files, version=digest.hexdigest()[:12])
+
+    @property
+    def prefix(self) -> str:
+        return f"/assets/{self.version}/"
+
+    def get(self, name: str) -> Asset | None:
+        return self.files.get(name)
+
+
+def merge_catalogue(folder: Path) -> dict[str, object]:
+    """One locale's catalogue: the parts in `i18n/<locale>/*.json` (one per screen area, so areas can grow
+    independently) merged into one object. Raises ValueError when two parts define the same top-level key."""
+    merged: dict[str, object] = {}
+    for part in sorted(folder.glob("*.json")):
+        data = json.loads(part.read_text(encoding="utf-8"))
+        clash = set(merged) & set(data)
+        if clash:
+            raise ValueError(f"{part}: keys already defined by another part: {sorted(clash)}")
+        merged.update(data)
+    return merged
+
+
+def catalogues(root: Path) -> dict[str, Asset]:
+    """`i18n/<locale>.json` for every locale folder: the browser loads one file per language."""
+    return {
+        f"i18n/{folder.name}.json": Asset(
+            json.dumps(merge_catalogue(folder), ensure_ascii=False, separators=(",", ":")).encode(), "application/json"
+        )
+        for folder in sorted(root.iterdir())
+        if folder.is_dir()
+    }

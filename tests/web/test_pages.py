@@ -1,0 +1,135 @@
+"""The web app's shell, assets and security headers; static checks over its modules and catalogues."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from typing import Any
+
+import httpx
+import pytest
+
+from helpline.platform.headers import STRICT_CSP
+from helpline.web.assets import PRELOAD, STATIC_DIR, STYLES, merge_catalogue
+from helpline.web.icons import CHANNEL_MARKS, LUCIDE_ICONS
+from helpline.web.pages import bundle
+
+JS_FILES = sorted(STATIC_DIR.rglob("*.js"))
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+@pytest.mark.parametrize("path", ["/", "/login", "/conversations/42", "/admin", "/admin/channels/3", "/preferences"])
+async def test_every_screen_url_serves_the_shell_under_a_strict_csp(client: httpx.AsyncClient, path: str) -> None:
+    response = await client.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    csp = response.headers["content-security-policy"]
+    assert csp == STRICT_CSP
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["cache-control"] == "no-cache"
+    parser = _Tags()
+    parser.feed(response.text)
+    scripts = [attrs for tag, attrs in parser.tags if tag == "script"]
+    assert scripts and all(attrs.get("src") for attrs in scripts), "no inline script"
+    assert not any("style" in attrs for _, attrs in parser.tags), "no inline style attribute"
+
+
+async def test_shell_assets_load_with_their_types_and_long_caching(client: httpx.AsyncClient) -> None:
+    parser = _Tags()
+    parser.feed((await client.get("/")).text)
+    urls = [a.get("href") or a.get("src") for tag, a in parser.tags if tag in {"link", "script"}]
+    assert len(urls) == len(PRELOAD) + len(STYLES) + 2  # + favicon + the entry script
+    for url in urls:
+        assert url and url.startswith(bundle().prefix)
+        response = await client.get(url)
+        assert response.status_code == 200, url
+        assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+        expected = {"js": "text/javascript", "css": "text/css", "svg": "image/svg+xml"}[url.rsplit(".", 1)[1]]
+        assert response.headers["content-type"].startswith(expected)
+
+
+async def test_unknown_asset_is_404_and_an_old_version_is_served_uncached(client: httpx.AsyncClient) -> None:
+    assert (await client.get(f"{bundle().prefix}js/nope.js")).status_code == 404
+    assert (await client.get(f"{bundle().prefix}../../etc/passwd")).status_code == 404
+    old = await client.get("/assets/000000000000/js/app.js")
+    assert old.status_code == 200 and old.headers["cache-control"] == "no-cache"
+
+
+async def test_json_responses_carry_nosniff_but_no_page_policy(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/health")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "content-security-policy" not in response.headers
+
+
+def test_sprite_holds_every_icon_the_modules_use() -> None:
+    sprite = bundle().get("icons.svg")
+    assert sprite is not None
+    ids = set(re.findall(r'<symbol id="([^"]+)"', sprite.body.decode()))
+    assert ids == set(LUCIDE_ICONS) | set(CHANNEL_MARKS)
+    used = {name for path in JS_FILES for name in re.findall(r"\bicon\('([a-z0-9-]+)'", path.read_text())}
+    assert used <= ids, f"icons missing from the sprite: {sorted(used - ids)}"
+
+
+def test_relative_imports_resolve() -> None:
+    for path in JS_FILES:
+        for target in re.findall(r"""(?:from|import)\s*\(?\s*'(\.{1,2}/[^']+)'""", path.read_text()):
+            assert (path.parent / target).resolve().is_file(), f"{path.name} imports missing {target}"
+
+
+def test_no_html_string_sinks_in_the_web_app() -> None:
+    """Customer strings must only ever reach the DOM as text: no HTML parsing sinks, no eval."""
+    sinks = re.compile(r"\.innerHTML\b|\.outerHTML\b|insertAdjacentHTML|document\.write|\beval\(|new Function\(")
+    offenders = [f"{p.relative_to(STATIC_DIR)}:{m.group(0)}" for p in JS_FILES for m in sinks.finditer(p.read_text())]
+    assert not offenders
+
+
+def _flatten(node: Any, prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in node.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and not ({"one", "other"} & set(value)):
+            flat.update(_flatten(value, f"{path}."))
+        else:
+            flat[path] = value
+    return flat
+
+
+def _placeholders(value: Any) -> set[str]:
+    texts = value.values() if isinstance(value, dict) else [value]
+    return {name for text in texts for name in re.findall(r"\{(\w+)\}", text)}
+
+
+def test_catalogues_have_the_same_keys_and_placeholders() -> None:
+    en = _flatten(merge_catalogue(STATIC_DIR / "i18n/en"))
+    pt = _flatten(merge_catalogue(STATIC_DIR / "i18n/pt-BR"))
+    assert set(en) == set(pt), f"only in en: {sorted(set(en) - set(pt))}; only in pt-BR: {sorted(set(pt) - set(en))}"
+    for key in en:
+        assert _placeholders(en[key]) == _placeholders(pt[key]), key
+        if isinstance(en[key], dict):
+            assert {"one", "other"} <= set(en[key]) and {"one", "other"} <= set(pt[key]), key
+
+
+async def test_each_locale_is_served_as_one_catalogue(client: httpx.AsyncClient) -> None:
+    for locale in ("en", "pt-BR"):
+        response = await client.get(f"{bundle().prefix}i18n/{locale}.json")
+        assert response.status_code == 200
+        assert response.json() == merge_catalogue(STATIC_DIR / f"i18n/{locale}")
+    assert (await client.get(f"{bundle().prefix}i18n/en/core.json")).status_code == 404
+
+
+def test_every_literal_key_the_modules_translate_exists() -> None:
+    en = _flatten(merge_catalogue(STATIC_DIR / "i18n/en"))
+    groups = {key.rsplit(".", 1)[0] for key in en}
+    used = {key for path in JS_FILES for key in re.findall(r"\bt\('([a-z0-9_.-]+)'", path.read_text())}
+    missing = sorted(key for key in used if key not in en and key not in groups)
+    assert not missing, f"keys used but not in en.json: {missing}"
