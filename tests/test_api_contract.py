@@ -38,11 +38,11 @@ def _refs(node: Any) -> set[str]:
 
 async def test_every_request_integer_in_the_openapi_document_is_bounded(client: httpx.AsyncClient) -> None:
     document = (await client.get("/openapi.json")).json()
-    requests = [
-        {k: v for k, v in op.items() if k in ("parameters", "requestBody")}
-        for ops in document["paths"].values()
-        for op in ops.values()
-    ]
+    requests = {
+        f"{method.upper()} {path}": {k: v for k, v in op.items() if k in ("parameters", "requestBody")}
+        for path, ops in document["paths"].items()
+        for method, op in ops.items()
+    }
     components = document["components"]["schemas"]
     used, todo = set(), _refs(requests)
     while todo:  # the request models and every model they contain

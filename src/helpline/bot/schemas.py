@@ -184,10 +184,10 @@ class Suggestion(BaseModel):
 
 
 class TryScriptRef(BaseModel):
-    id: int
+    id: BoundedInt
     key: str
     name: str
-    version: int = Field(description="0 for the unsaved draft")
+    version: BoundedInt = Field(description="0 for the unsaved draft")
 
 
 class TryState(BaseModel):

@@ -71,7 +71,7 @@ async def get_channel(channel_id: BoundedInt, principal: CurrentPrincipal, runti
 
 
 @router.get("/{channel_id}/limits", response_model=ChannelLimits)
-async def get_limits(channel_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> ChannelLimits:
+async def get_limits(channel_id: BoundedInt, principal: CurrentPrincipal, runtime: RuntimeDep) -> ChannelLimits:
     """What one reply on this channel may hold, to check before sending (members of the channel; 404 otherwise).
 
     `max_text_length` is the provider's limit (WhatsApp 4096, Messenger 1999 — "under 2000" —, Instagram 999)
