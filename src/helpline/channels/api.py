@@ -9,6 +9,7 @@ from helpline.auth.dependencies import AdminPrincipal, CurrentPrincipal, Runtime
 from helpline.channels import actions
 from helpline.channels.base import PayloadInvalid, WebhookRejected
 from helpline.channels.models import Channel
+from helpline.channels.reauth import recheck_credentials
 from helpline.channels.registry import build_adapter
 from helpline.channels.schemas import ChannelCreate, ChannelPublic, ChannelUpdate, ChannelWithSecrets
 from helpline.conversations.ingest import ingest_events
@@ -101,7 +102,13 @@ async def update_channel(
             actor_id=principal.operator_id,
             allow_private=runtime.settings.allow_private_targets,
         )
-        public = await _public(runtime, session, channel)
+    if body.credentials is not None:
+        # New credentials clear needs_reauth only once the provider accepts them.
+        await recheck_credentials(runtime, channel_id, actor_id=principal.operator_id)
+    async with runtime.db.reads() as session:
+        current = await session.get(Channel, channel_id)
+        assert current is not None
+        public = await _public(runtime, session, current)
     return ChannelWithSecrets(**public.model_dump(), secrets=reveal)
 
 

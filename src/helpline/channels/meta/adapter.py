@@ -61,6 +61,15 @@ class MetaAdapter:
                 events.extend(self.parse_entry(routed.entry))
         return events
 
+    # The channel setting naming the asset the token must reach (phone_number_id, page_id, ig_account_id).
+    asset_setting: ClassVar[str] = "phone_number_id"
+
+    async def check_credentials(self) -> None:
+        """GET /{asset-id}?fields=id with the channel's token: Graph answers 190/401 for a dead token and 10/200
+        for one without access to this asset (raised as DeliveryError by GraphClient)."""
+        asset = str(self.config.settings.get(self.asset_setting) or "")
+        await self.graph.call("GET", asset, params={"fields": "id"})
+
     async def fetch_attachment(self, source_url: str, max_bytes: int) -> tuple[bytes, str]:
         # Messenger / Instagram CDN URLs are pre-signed: sending the Page token there would only leak it.
         return await download_limited(self.http, source_url, max_bytes=max_bytes)
