@@ -94,7 +94,7 @@ async def update_channel(
     channel_id: BoundedInt, body: ChannelUpdate, principal: AdminPrincipal, runtime: RuntimeDep
 ) -> ChannelWithSecrets:
     async with runtime.db.transaction() as session:
-        channel, reveal = await actions.update_channel(
+        _, reveal = await actions.update_channel(
             session,
             channel_id,
             body,

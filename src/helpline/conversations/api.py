@@ -26,7 +26,7 @@ from helpline.conversations.schemas import (
     SnoozeRequest,
 )
 from helpline.engagement.reply_limits import MAX_FILES_PER_REPLY
-from helpline.platform.api_contract import JSON_SAFE_MAX, BoundedInt, self_contained_schema
+from helpline.platform.api_contract import JSON_SAFE_MAX, BoundedInt
 from helpline.platform.errors import Invalid
 from helpline.runtime import Runtime
 
@@ -175,7 +175,7 @@ async def _read_reply(request: Request, runtime: Runtime) -> tuple[ReplyCreate, 
     openapi_extra={
         "requestBody": {
             "content": {
-                "application/json": {"schema": self_contained_schema(ReplyCreate)},
+                "application/json": {"schema": ReplyCreate.model_json_schema()},
                 "multipart/form-data": {
                     "schema": {
                         "type": "object",

@@ -17,7 +17,6 @@ from typing import Annotated, Any
 
 import annotated_types
 from fastapi.dependencies.models import Dependant
-from pydantic import BaseModel
 from starlette.requests import HTTPConnection
 
 from helpline.platform.errors import Invalid
@@ -72,23 +71,3 @@ def parse_int(text: str) -> int | None:
         return None
     value = int(text)
     return value if value <= JSON_SAFE_MAX else None
-
-
-def self_contained_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """`model`'s JSON schema with its `$defs` inlined, for an `openapi_extra` body: there `#/$defs/X` would
-    resolve against the OpenAPI document's root, where it does not exist (an unresolvable reference)."""
-    schema = model.model_json_schema()
-    definitions = schema.pop("$defs", {})
-
-    def inline(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                return inline(definitions[ref.removeprefix("#/$defs/")])
-            return {k: inline(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [inline(v) for v in node]
-        return node
-
-    result: dict[str, Any] = inline(schema)
-    return result
