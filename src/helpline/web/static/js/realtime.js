@@ -84,6 +84,12 @@ export class Realtime extends EventTarget {
       if (this.lastEventId !== null && frame.id <= this.lastEventId) return;
       this.lastEventId = frame.id;
     }
+    if (typeof frame.event_key === 'string') {
+      // At least once: an event published again after a worker crash keeps its key under a new id.
+      if (this.seen.has(frame.event_key)) return;
+      this.seen.add(frame.event_key);
+      if (this.seen.size > 5000) this.seen.delete(this.seen.values().next().value);
+    }
     performance.mark('helpline:frame');
     this.dispatchEvent(new CustomEvent('frame', { detail: frame }));
   }
