@@ -115,8 +115,12 @@ def test_a_saved_view_joins_the_presets_and_its_number_key(ui: OpenPage, world: 
     views = page.get_by_role("navigation", name="Views and filters")
     saved = views.get_by_role("link", name="API <b>só</b>")
     expect(saved).to_have_attribute("aria-current", "page")
-    stored = world.server.ok(supervisor, "GET", "/auth/me/preferences")
-    assert stored["saved_views"] == [{"name": "API <b>só</b>", "query": "kind=api"}]
+    # Kept in the operator's preferences on the server (the sidebar shows it before the PUT has answered).
+    expected = [{"name": "API <b>só</b>", "query": "kind=api"}]
+    world.server.until(
+        lambda: world.server.ok(supervisor, "GET", "/auth/me/preferences")["saved_views"] == expected,
+        what="the saved view to reach the server",
+    )
     conversation_list(page).focus()
     page.keyboard.press("1")
     expect(page).to_have_url(re.compile(r"/$"))
