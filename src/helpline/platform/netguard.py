@@ -34,9 +34,7 @@ def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
     if ip.teredo is not None:
         found.extend(ip.teredo)
     last32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    if any(ip in net for net in _NAT64_PREFIXES):
-        found.append(last32)
-    elif ip in _IPV4_COMPATIBLE and int(ip) > 1:
+    if any(ip in net for net in _NAT64_PREFIXES) or (ip in _IPV4_COMPATIBLE and int(ip) > 1):
         found.append(last32)
     return found
 
