@@ -11,7 +11,7 @@ from pathlib import Path
 STATIC_DIR = Path(__file__).parent / "static"
 
 # Style sheets, linked in parallel (an @import chain would cost round trips one after another).
-STYLES = ("css/app.css", "css/inbox.css", "css/admin.css")
+STYLES = ("css/app.css", "css/inbox.css", "css/conversation.css", "css/admin.css")
 
 # Modules every screen needs; the shell preloads them so the import graph does not cost round trips.
 PRELOAD = (
