@@ -20,6 +20,7 @@ from helpline.attachments.api import router as attachments_router
 from helpline.audit.api import router as audit_router
 from helpline.auth.api import operators as operators_router
 from helpline.auth.api import router as auth_router
+from helpline.auth.two_factor_api import router as two_factor_router
 from helpline.bot.api import router as bot_router
 from helpline.bot.interface import FrontLine
 from helpline.channels.api import router as channels_router
@@ -122,6 +123,7 @@ def create_app(
     _install_error_handlers(app)
     for router in (
         auth_router,
+        two_factor_router,
         operators_router,
         conversations_router,
         channels_router,
