@@ -5,7 +5,7 @@ from helpline.audit.models import AuditEntry
 from helpline.auth.models import AuthSession, LoginThrottle, Operator, RecoveryCode
 from helpline.bot.models import Article, BotInteraction, Script, ScriptVersion
 from helpline.channels.models import Channel, ChannelMember
-from helpline.contacts.models import Contact, ContactIdentity
+from helpline.contacts.models import Contact, ContactIdentity, ContactNote
 from helpline.conversations.models import Conversation, Message
 from helpline.engagement.models import MessageTemplate
 from helpline.platform.db import Base
@@ -26,6 +26,7 @@ __all__ = [
     "ChannelMember",
     "Contact",
     "ContactIdentity",
+    "ContactNote",
     "Conversation",
     "DeletionRequest",
     "Event",

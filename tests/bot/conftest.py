@@ -100,7 +100,12 @@ async def bot_messages(runtime: Runtime, conversation_id: int) -> list[Message]:
     async with runtime.db.sessions() as session:
         rows = await session.execute(
             select(Message)
-            .where(Message.conversation_id == conversation_id, Message.direction == "outbound")
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.direction == "outbound",
+                # Timeline events (took over, escalated…) are for operators, not replies to the customer.
+                Message.content_type != "event",
+            )
             .order_by(Message.id)
         )
         return list(rows.scalars())

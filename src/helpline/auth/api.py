@@ -25,8 +25,17 @@ from helpline.auth.dependencies import (
     CurrentPrincipal,
     RuntimeDep,
 )
-from helpline.auth.models import Operator
-from helpline.auth.schemas import LoginRequest, LoginResponse, OperatorCreate, OperatorPublic, OperatorUpdate
+from helpline.auth.models import Operator, Role
+from helpline.auth.preferences import Preferences, save_preferences, stored_preferences
+from helpline.auth.schemas import (
+    AdminName,
+    LoginRequest,
+    LoginResponse,
+    MePublic,
+    OperatorCreate,
+    OperatorPublic,
+    OperatorUpdate,
+)
 from helpline.auth.throttle import ThrottlePolicy, claim_attempt, clear
 from helpline.auth.two_factor import make_challenge
 from helpline.channels.models import ChannelMember
@@ -178,12 +187,38 @@ async def logout_route(
     return response
 
 
-@router.get("/auth/me", response_model=OperatorPublic)
-async def me(principal: CurrentPrincipal, runtime: RuntimeDep) -> OperatorPublic:
+@router.get("/auth/me", response_model=MePublic)
+async def me(principal: CurrentPrincipal, runtime: RuntimeDep) -> MePublic:
+    """Who I am, my channels, and the names of the active admins (whom an agent with no channels asks)."""
     async with runtime.db.reads() as session:
         operator = await session.get(Operator, principal.operator_id)
         assert operator is not None
-        return await _public(session, operator)
+        public = await _public(session, operator)
+        admins = (
+            await session.execute(
+                select(Operator.name)
+                .where(Operator.role == Role.admin.value, Operator.active.is_(True))
+                .order_by(Operator.name, Operator.id)
+            )
+        ).scalars()
+        return MePublic(**public.model_dump(), admins=[AdminName(name=n) for n in admins])
+
+
+@router.get("/auth/me/preferences", response_model=Preferences)
+async def get_preferences(principal: CurrentPrincipal, runtime: RuntimeDep) -> Preferences:
+    """My preferences; defaults for what I never set."""
+    async with runtime.db.reads() as session:
+        operator = await session.get(Operator, principal.operator_id)
+        assert operator is not None
+        return stored_preferences(operator)
+
+
+@router.put("/auth/me/preferences", response_model=Preferences)
+async def put_preferences(body: Preferences, principal: CurrentPrincipal, runtime: RuntimeDep) -> Preferences:
+    """Replace my preferences (the whole object; omitted fields take their defaults). 422 on an unknown time
+    zone, locale or field, a saved view's name over 60 or query over 1000 characters, or more than 20 views."""
+    async with runtime.db.transaction() as session:
+        return await save_preferences(session, principal.operator_id, body)
 
 
 @operators.get("", response_model=list[OperatorPublic])

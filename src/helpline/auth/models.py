@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, String, Text, false
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from helpline.platform.clock import utcnow
@@ -42,6 +43,8 @@ class Operator(IdMixin, TimestampMixin, Base):
     totp_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     two_factor_required: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The operator's own UI preferences (auth/preferences.py); null until first saved.
+    preferences: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     @property
     def role_enum(self) -> Role:

@@ -78,6 +78,16 @@ class OperatorPublic(BaseModel):
     two_factor_required: bool = False
 
 
+class AdminName(BaseModel):
+    name: str
+
+
+class MePublic(OperatorPublic):
+    admins: list[AdminName] = Field(
+        default=[], description="active admins, by name: who can add an agent without channels to one"
+    )
+
+
 class OperatorCreate(BaseModel):
     # Deliberately lenient: internal domains such as company.local are common for staff accounts.
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=320)

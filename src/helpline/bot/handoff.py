@@ -10,9 +10,12 @@ from helpline.audit.actions import record
 from helpline.bot.escalation import Trigger
 from helpline.bot.language import say
 from helpline.bot.models import BotInteraction
+from helpline.conversations import waiting
 from helpline.conversations.actions import SYSTEM, send_reply
 from helpline.conversations.events import conversation_changed
 from helpline.conversations.models import Conversation, Handler, Message, Status
+from helpline.conversations.timeline import ESCALATED as ESCALATED_EVENT
+from helpline.conversations.timeline import record_event
 from helpline.platform.clock import utcnow
 from helpline.platform.storage import BlobStore
 from helpline.realtime.frames import emit_frame
@@ -56,7 +59,8 @@ async def escalate(
     """The caller holds the conversation's row lock and has checked that the bot still handles it.
 
     The notice goes out as a system message: the delivery worker drops bot messages of a conversation a
-    human handles, and the handler flips in this same transaction."""
+    human handles, and the handler flips in this same transaction. The operators' timeline also gets an
+    "escalated" event (conversations/timeline.py), written after the notice, with or without one."""
     notice = None
     if notify:
         notice = await send_reply(
@@ -72,6 +76,10 @@ async def escalate(
         conversation.status = Status.open.value
         conversation.snoozed_until = None
     conversation.last_activity_at = utcnow()
+    waiting.escalated(conversation, conversation.last_activity_at)
+    await record_event(
+        session, conversation, ESCALATED_EVENT, actor_id=None, reason=trigger.reason, detail=trigger.detail or None
+    )
     escalation = {
         "reason": trigger.reason,
         "detail": trigger.detail,

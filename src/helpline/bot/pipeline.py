@@ -25,6 +25,7 @@ from helpline.bot.runner import Outcome
 from helpline.bot.schemas import ScriptDefinition
 from helpline.conversations.actions import BOT, BotPaused, send_reply
 from helpline.conversations.models import Conversation, Direction, Handler, Message, Status
+from helpline.engagement.reply_limits import ReplyRefused
 from helpline.engagement.windows import ReplyNotAllowed
 from helpline.platform.clock import utcnow
 from helpline.platform.outbox import enqueue
@@ -196,23 +197,35 @@ class BotFrontLine:
             # person can answer with a template.
             await self._silent_handoff(conversation_id, message_id, outcome, summary)
             return True
+        except ReplyRefused as exc:
+            # The bot's answer does not fit this channel (e.g. an article longer than Instagram takes): a person
+            # answers instead, and the customer is told so.
+            trigger = Trigger(TECHNICAL_ERROR, exc.message)
+            await self._silent_handoff(conversation_id, message_id, outcome, summary, forced=trigger)
+            return True
 
-    async def _silent_handoff(self, conversation_id: int, message_id: int, outcome: Outcome, summary: str) -> None:
+    async def _silent_handoff(
+        self, conversation_id: int, message_id: int, outcome: Outcome, summary: str, *, forced: Trigger | None = None
+    ) -> None:
+        """Hand over without the bot's replies: silently when the window is closed, with the usual notice when
+        the replies were refused for another reason (`forced` names it)."""
         async with self.runtime.db.transaction() as session:
             conversation = await _locked(session, conversation_id)
             if conversation is None or not _bot_handles(conversation):
                 return
-            trigger = outcome.escalate or Trigger(WINDOW_CLOSED)
+            trigger = forced or outcome.escalate or Trigger(WINDOW_CLOSED)
             state = {**(conversation.bot_state or {}), "last_message_id": message_id}
             state["rev"] = int(state.get("rev", 0)) + 1
             await escalate(
                 session,
                 conversation,
-                trigger=Trigger(WINDOW_CLOSED, trigger.reason) if trigger.reason != WINDOW_CLOSED else trigger,
+                trigger=trigger
+                if forced or trigger.reason == WINDOW_CLOSED
+                else Trigger(WINDOW_CLOSED, trigger.reason),
                 summary=summary or rule_summary(state, trigger, []),
                 state=state,
                 blobs=self.runtime.blobs,
-                notify=False,
+                notify=forced is not None,
                 message_id=message_id,
             )
 

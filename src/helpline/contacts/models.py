@@ -1,11 +1,11 @@
-"""Tables: contacts and contact identities."""
+"""Tables: contacts, contact identities and operators' notes on contacts."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from helpline.platform.clock import utcnow
@@ -35,3 +35,14 @@ class ContactIdentity(IdMixin, Base):
     kind: Mapped[str] = mapped_column(String(48))
     provider_id: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ContactNote(IdMixin, TimestampMixin, Base):
+    """A private note operators keep on a contact; never shown to the customer."""
+
+    __tablename__ = "contact_notes"
+    __table_args__ = (Index("ix_contact_notes_contact", "contact_id", "id"),)
+
+    contact_id: Mapped[int] = mapped_column(BigId, ForeignKey("contacts.id", ondelete="CASCADE"))
+    operator_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("operators.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)

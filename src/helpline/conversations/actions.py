@@ -15,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from helpline.attachments.actions import queue_fetch, safe_filename, store_bytes
 from helpline.attachments.models import Attachment
 from helpline.audit.actions import record
+from helpline.auth.models import Operator
 from helpline.channels.base import DeliveryStatusChanged, InboundAttachment, InboundMessage
 from helpline.channels.models import Channel
 from helpline.channels.registry import adapter_class
 from helpline.contacts.actions import contact_for_identity
+from helpline.conversations import waiting
 from helpline.conversations.events import conversation_changed, message_changed
 from helpline.conversations.models import (
     AuthorKind,
@@ -32,6 +34,8 @@ from helpline.conversations.models import (
 )
 from helpline.conversations.provider_events import claim_own_echo
 from helpline.conversations.schemas import TemplateSend
+from helpline.conversations.timeline import TOOK_OVER, record_event
+from helpline.engagement.reply_limits import check_reply
 from helpline.engagement.templates import resolve_send
 from helpline.engagement.windows import check_reply_allowed
 from helpline.platform.clock import utcnow
@@ -231,7 +235,9 @@ async def receive_inbound(
     conversation.last_activity_at = now
     conversation.last_message_preview = _preview(inbound.text, attachments)
     conversation.last_message_author = AuthorKind.contact.value
+    conversation.last_message_author_name = None
     conversation.unread_count += 1
+    waiting.customer_wrote(conversation, happened_at)
     if conversation.status == Status.snoozed.value:
         # The customer wrote back: a snoozed conversation wakes up.
         conversation.status = Status.open.value
@@ -269,8 +275,10 @@ async def _record_echo(
     conversation.last_activity_at = now
     conversation.last_message_preview = _preview(message.text, attachments)
     conversation.last_message_author = AuthorKind.operator.value
+    conversation.last_message_author_name = None
+    waiting.answered(conversation)
     if conversation.handler == Handler.bot.value:
-        hand_to_human(session, conversation, None, reason="a person replied from outside Helpline")
+        await hand_to_human(session, conversation, None, reason="a person replied from outside Helpline")
     await conversation_changed(session, conversation, created=created, channel=channel)
     await message_changed(session, message, created=True, attachments=attachments)
 
@@ -325,10 +333,13 @@ async def send_reply(
     reply_to_id: int | None = None,
     content: dict[str, object] | None = None,
     template: TemplateSend | None = None,
+    client_id: str | None = None,
 ) -> Message:
     """Queue a reply from an operator, the bot or the system. Refuses when the bot is paused for this
-    conversation or the channel's reply window forbids free text; delivery happens from the outbox.
-    A `template` (approved, parameters checked) replaces text and files, and may go out after the window."""
+    conversation, the channel's reply window forbids free text, or the provider would refuse the text's
+    length or a file (ReplyRefused, 422); delivery happens from the outbox.
+    A `template` (approved, parameters checked) replaces text and files, and may go out after the window.
+    `client_id` is stored as given; callers wanting idempotency look it up first (`find_by_client_id`)."""
     uploads = uploads or []
     if template is not None and ((text and text.strip()) or uploads):
         raise Invalid("send a template on its own: its text comes from the template", code="template_with_text")
@@ -351,10 +362,16 @@ async def send_reply(
     if template is not None:
         payload, text = await resolve_send(session, channel, template)
         content = {**(content or {}), "template": payload}
+    else:
+        check_reply(channel.kind, text, [(u.filename, u.content_type, len(u.data)) for u in uploads])
     if reply_to_id is not None:
         target = await session.get(Message, reply_to_id)
         if target is None or target.conversation_id != conversation.id:
             raise Invalid("reply_to_id is not a message of this conversation")
+    if author.kind == AuthorKind.operator and conversation.handler == Handler.bot.value:
+        # An operator who writes takes the conversation (the timeline shows that before the reply): the bot
+        # must never talk over a human.
+        await hand_to_human(session, conversation, author.operator_id, reason="operator replied")
     message = Message(
         conversation_id=conversation.id,
         channel_id=channel.id,
@@ -366,6 +383,7 @@ async def send_reply(
         content={**(content or {}), **({"send_options": send_options} if send_options else {})},
         reply_to_id=reply_to_id,
         delivery_state=DeliveryState.queued.value,
+        client_id=client_id,
     )
     session.add(message)
     await session.flush()
@@ -387,18 +405,34 @@ async def send_reply(
     conversation.last_activity_at = now
     conversation.last_message_preview = _preview(text, attachments)
     conversation.last_message_author = author.kind.value
+    conversation.last_message_author_name = None
+    if author.kind in (AuthorKind.operator, AuthorKind.bot):
+        # The system's notices (the hand-off) answer nothing: the customer still waits for a person.
+        waiting.answered(conversation)
     if author.kind == AuthorKind.operator:
+        operator = await session.get(Operator, author.operator_id) if author.operator_id else None
+        conversation.last_message_author_name = operator.name if operator else None
         conversation.unread_count = 0
-        if conversation.handler == Handler.bot.value:
-            # An operator who writes takes the conversation: the bot must never talk over a human.
-            hand_to_human(session, conversation, author.operator_id, reason="operator replied")
     enqueue(session, DELIVERY_TOPIC, {"message_id": message.id})
     await message_changed(session, message, created=True, attachments=attachments)
     await conversation_changed(session, conversation)
     return message
 
 
-def hand_to_human(session: AsyncSession, conversation: Conversation, operator_id: int | None, *, reason: str) -> None:
+async def find_by_client_id(session: AsyncSession, conversation_id: int, client_id: str) -> Message | None:
+    """The message a client already sent in this conversation with this client id, if any."""
+    return (
+        await session.execute(
+            select(Message).where(Message.conversation_id == conversation_id, Message.client_id == client_id)
+        )
+    ).scalar_one_or_none()
+
+
+async def hand_to_human(
+    session: AsyncSession, conversation: Conversation, operator_id: int | None, *, reason: str
+) -> None:
+    """Handler → human (pending or snoozed → open), assignee → `operator_id` when nobody has it; audited
+    and recorded in the timeline as "took_over" (actor null when a person replied from outside Helpline)."""
     conversation.handler = Handler.human.value
     if conversation.status in (Status.pending.value, Status.snoozed.value):
         conversation.status = Status.open.value
@@ -412,3 +446,4 @@ def hand_to_human(session: AsyncSession, conversation: Conversation, operator_id
         target_id=conversation.id,
         details={"reason": reason},
     )
+    await record_event(session, conversation, TOOK_OVER, actor_id=operator_id)

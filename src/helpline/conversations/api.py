@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import FormData
 
 from helpline.auth.dependencies import CurrentPrincipal, RuntimeDep
 from helpline.auth.permissions import Principal
-from helpline.conversations import actions, handling, queries
-from helpline.conversations.models import Status
+from helpline.conversations import actions, counts, handling, queries
+from helpline.conversations.models import Priority, Status
 from helpline.conversations.schemas import (
+    CLIENT_ID_PATTERN,
     AssignRequest,
+    ConversationCounts,
     ConversationPage,
     ConversationPublic,
     ConversationUpdate,
@@ -22,12 +25,11 @@ from helpline.conversations.schemas import (
     ReplyCreate,
     SnoozeRequest,
 )
+from helpline.engagement.reply_limits import MAX_FILES_PER_REPLY
 from helpline.platform.errors import Invalid
 from helpline.runtime import Runtime
 
 router = APIRouter(prefix="/conversations", tags=["conversations"])
-
-MAX_FILES_PER_REPLY = 10
 
 
 @router.get("", response_model=ConversationPage)
@@ -38,10 +40,27 @@ async def list_conversations(
     channel_id: int | None = None,
     profile_id: int | None = None,
     event_id: int | None = None,
-    status: Status | None = None,
+    contact_id: int | None = None,
+    status: Annotated[list[Status] | None, Query(description="repeat for several: status=open&status=pending")] = None,
+    priority: Annotated[list[Priority] | None, Query(description="repeatable")] = None,
+    tag: Annotated[str | None, Query(max_length=50)] = None,
+    window: Annotated[
+        Literal["open", "closing", "closed"] | None,
+        Query(description="the reply window's state; channels without a window never match"),
+    ] = None,
+    waiting: Annotated[
+        bool | None, Query(description="waiting for a human (see ConversationPublic.waiting_since)")
+    ] = None,
     handler: Annotated[str | None, Query(pattern="^(bot|human)$")] = None,
     assignee: Annotated[str | None, Query(description="me, none or an operator id")] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
+    sort: Annotated[
+        Literal["recent", "waiting"],
+        Query(
+            description="recent: newest activity first; waiting: oldest unanswered customer message first, then "
+            "the conversations nobody waits on. A cursor only continues the sort it was made for."
+        ),
+    ] = "recent",
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ConversationPage:
@@ -50,13 +69,26 @@ async def list_conversations(
         channel_id=channel_id,
         profile_id=profile_id,
         event_id=event_id,
-        status=status.value if status else None,
+        contact_id=contact_id,
+        statuses=tuple(s.value for s in status or ()),
+        priorities=tuple(p.value for p in priority or ()),
+        tag=tag or None,
+        window=window,
+        waiting=waiting,
         handler=handler,
         assignee=assignee,
         q=q or None,
     )
     async with runtime.db.reads() as session:
-        return await queries.list_conversations(session, principal, filters, cursor=cursor, limit=limit)
+        return await queries.list_conversations(session, principal, filters, cursor=cursor, limit=limit, sort=sort)
+
+
+@router.get("/counts", response_model=ConversationCounts)
+async def conversation_counts(principal: CurrentPrincipal, runtime: RuntimeDep) -> ConversationCounts:
+    """Counts per preset view (with each preset's list query), per channel, and the oldest wait for a human,
+    over the conversations this operator may see. One grouped query: cheap to call after frames."""
+    async with runtime.db.reads() as session:
+        return await counts.conversation_counts(session, principal)
 
 
 async def _visible(runtime: Runtime, principal: Principal, conversation_id: int) -> None:
@@ -103,10 +135,12 @@ async def _read_form(form: FormData, runtime: Runtime) -> tuple[ReplyCreate, lis
         uploads.append(actions.Upload(filename=item.filename, content_type=kind, data=data))
     text = form.get("text")
     reply_to = form.get("reply_to_id")
+    client_id = form.get("client_id")
     try:
         body = ReplyCreate(
             text=text if isinstance(text, str) else None,
             reply_to_id=int(reply_to) if isinstance(reply_to, str) and reply_to else None,
+            client_id=client_id if isinstance(client_id, str) and client_id else None,
         )
     except (ValidationError, ValueError) as exc:
         raise Invalid(f"bad form field: {exc}") from None
@@ -147,32 +181,59 @@ async def _read_reply(request: Request, runtime: Runtime) -> tuple[ReplyCreate, 
                         "properties": {
                             "text": {"type": "string"},
                             "reply_to_id": {"type": "integer"},
+                            "client_id": {"type": "string", "maxLength": 64, "pattern": CLIENT_ID_PATTERN},
                             "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
                         },
                     }
                 },
             },
         },
-        "responses": {"409": {"description": "the reply window or the bot pause forbids this reply"}},
+        "responses": {
+            "200": {
+                "description": "a message with this client_id was already sent in this conversation: that message",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MessagePublic"}}},
+            },
+            "409": {"description": "the reply window or the bot pause forbids this reply"},
+        },
     },
 )
 async def post_reply(
-    conversation_id: int, request: Request, principal: CurrentPrincipal, runtime: RuntimeDep
+    conversation_id: int, request: Request, response: Response, principal: CurrentPrincipal, runtime: RuntimeDep
 ) -> MessagePublic:
+    """201 with the new message; 200 with the earlier one when `client_id` was already used here."""
     await _visible(runtime, principal, conversation_id)
     body, uploads = await _read_reply(request, runtime)
-    async with runtime.db.transaction() as session:
-        message = await actions.send_reply(
-            session,
-            conversation_id=conversation_id,
-            author=actions.Author.operator(principal.operator_id),
-            text=body.text,
-            uploads=uploads,
-            reply_to_id=body.reply_to_id,
-            blobs=runtime.blobs,
-            template=body.template,
-        )
-        return await queries.message_public(session, message)
+    try:
+        async with runtime.db.transaction() as session:
+            if body.client_id:
+                # Under the conversation's row lock, so a concurrent retry waits and then finds this one.
+                await actions.lock_conversation(session, conversation_id)
+                earlier = await actions.find_by_client_id(session, conversation_id, body.client_id)
+                if earlier is not None:
+                    response.status_code = 200
+                    return await queries.message_public(session, earlier)
+            message = await actions.send_reply(
+                session,
+                conversation_id=conversation_id,
+                author=actions.Author.operator(principal.operator_id),
+                text=body.text,
+                uploads=uploads,
+                reply_to_id=body.reply_to_id,
+                blobs=runtime.blobs,
+                template=body.template,
+                client_id=body.client_id,
+            )
+            return await queries.message_public(session, message)
+    except IntegrityError:
+        # The unique (conversation, client_id) index caught a send that slipped past the lock.
+        if not body.client_id:
+            raise
+        async with runtime.db.reads() as session:
+            earlier = await actions.find_by_client_id(session, conversation_id, body.client_id)
+            if earlier is None:
+                raise
+            response.status_code = 200
+            return await queries.message_public(session, earlier)
 
 
 @router.post("/{conversation_id}/takeover", response_model=ConversationPublic)

@@ -42,8 +42,14 @@ async def conversation_changed(
 
 
 async def message_changed(
-    session: AsyncSession, message: Message, *, created: bool, attachments: list[Attachment] | None = None
+    session: AsyncSession,
+    message: Message,
+    *,
+    created: bool,
+    attachments: list[Attachment] | None = None,
+    webhook: bool = True,
 ) -> None:
+    """Frame (the message's channel as audience) and, unless `webhook` is False, the webhook event."""
     operator = await session.get(Operator, message.operator_id) if message.operator_id else None
     if attachments is None:
         attachments = list(
@@ -52,4 +58,5 @@ async def message_changed(
     data = present_message(message, operator, attachments).model_dump(mode="json")
     frame_type = "message.created" if created else "message.updated"
     emit_frame(session, frame_type, data=data, channel_id=message.channel_id, conversation_id=message.conversation_id)
-    emit_webhook_event(session, frame_type, data)
+    if webhook:
+        emit_webhook_event(session, frame_type, data)

@@ -1,5 +1,6 @@
 """Writes that change who handles a conversation and where it stands: take over, hand back, assign,
-status (resolve, reopen, snooze), labels, read marks. Every one is audited and announced after commit."""
+status (resolve, reopen, snooze), labels, read marks. Every one is audited, recorded in the timeline
+(conversations/timeline.py) and announced after commit."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from helpline.audit.actions import record
 from helpline.auth.models import Operator, Role
 from helpline.auth.permissions import Principal
 from helpline.channels.models import ChannelMember
+from helpline.conversations import timeline, waiting
 from helpline.conversations.actions import hand_to_human, lock_conversation
 from helpline.conversations.events import conversation_changed
 from helpline.conversations.models import Conversation, Handler, Priority, Status
 from helpline.conversations.schemas import ConversationUpdate
+from helpline.conversations.timeline import operator_brief, record_event
 from helpline.platform.clock import utcnow
 from helpline.platform.errors import Conflict, Invalid
 from helpline.profiles.models import Event
@@ -51,7 +54,7 @@ async def takeover(session: AsyncSession, conversation_id: int, *, principal: Pr
     """Handler → human, assignee → me: the bot is paused for this conversation until it is handed back."""
     conversation = await lock_conversation(session, conversation_id)
     conversation.assignee_id = principal.operator_id
-    hand_to_human(session, conversation, principal.operator_id, reason="operator took over")
+    await hand_to_human(session, conversation, principal.operator_id, reason="operator took over")
     conversation.last_activity_at = utcnow()
     await conversation_changed(session, conversation)
     return conversation
@@ -64,6 +67,9 @@ async def handback(session: AsyncSession, conversation_id: int, *, principal: Pr
     conversation.handler = Handler.bot.value
     conversation.status = Status.pending.value
     conversation.assignee_id = None
+    # The bot answers the customer's next message; nobody owes them an answer before that.
+    waiting.answered(conversation)
+    await record_event(session, conversation, timeline.HANDED_BACK, actor_id=principal.operator_id)
     return await _audited_change(
         session, conversation, operator_id=principal.operator_id, action="conversation.handback"
     )
@@ -84,6 +90,21 @@ async def assign(
             raise Invalid("that operator is not a member of this conversation's channel", code="not_a_member")
     previous = conversation.assignee_id
     conversation.assignee_id = operator_id
+    if previous != operator_id:
+        before = await operator_brief(session, previous)
+        if operator_id is None:
+            await record_event(
+                session, conversation, timeline.UNASSIGNED, actor_id=principal.operator_id, previous=before
+            )
+        else:
+            await record_event(
+                session,
+                conversation,
+                timeline.ASSIGNED,
+                actor_id=principal.operator_id,
+                assignee=await operator_brief(session, operator_id),
+                previous=before,
+            )
     return await _audited_change(
         session,
         conversation,
@@ -120,6 +141,16 @@ async def set_status(
         status = Status.pending
     previous = conversation.status
     conversation.status = status.value
+    actor_id = principal.operator_id if principal else None
+    if status == Status.resolved:
+        waiting.answered(conversation)
+        if previous != status.value:
+            await record_event(session, conversation, timeline.RESOLVED, actor_id=actor_id)
+    elif status == Status.snoozed:
+        assert snoozed_until is not None
+        await record_event(session, conversation, timeline.SNOOZED, actor_id=actor_id, until=snoozed_until.isoformat())
+    elif previous != status.value:
+        await record_event(session, conversation, timeline.REOPENED, actor_id=actor_id, previous_status=previous)
     return await _audited_change(
         session,
         conversation,
@@ -141,12 +172,41 @@ async def update_conversation(
         and await session.get(Event, changes["event_id"]) is None
     ):
         raise Invalid("no such event", code="unknown_event")
-    if "event_id" in changes:
+    actor_id = principal.operator_id
+    if "event_id" in changes and changes["event_id"] != conversation.event_id:
+        before = await _event_brief(session, conversation.event_id)
         conversation.event_id = changes["event_id"]
-    if changes.get("priority") is not None:
+        await record_event(
+            session,
+            conversation,
+            timeline.EVENT_CHANGED,
+            actor_id=actor_id,
+            to=await _event_brief(session, conversation.event_id),
+            previous=before,
+        )
+    if changes.get("priority") is not None and Priority(changes["priority"]).value != conversation.priority:
+        before_priority = conversation.priority
         conversation.priority = Priority(changes["priority"]).value
+        await record_event(
+            session,
+            conversation,
+            timeline.PRIORITY_CHANGED,
+            actor_id=actor_id,
+            to=conversation.priority,
+            previous=before_priority,
+        )
     if changes.get("tags") is not None:
+        before_tags = set(conversation.tags or [])
         conversation.tags = sorted({t.strip().lower()[:50] for t in changes["tags"] if t.strip()})
+        if set(conversation.tags) != before_tags:
+            await record_event(
+                session,
+                conversation,
+                timeline.TAGS_CHANGED,
+                actor_id=actor_id,
+                added=sorted(set(conversation.tags) - before_tags),
+                removed=sorted(before_tags - set(conversation.tags)),
+            )
     return await _audited_change(
         session,
         conversation,
@@ -155,6 +215,11 @@ async def update_conversation(
         details={k: (v if not isinstance(v, Priority) else v.value) for k, v in changes.items()},
         touch=False,
     )
+
+
+async def _event_brief(session: AsyncSession, event_id: int | None) -> dict[str, Any] | None:
+    event = await session.get(Event, event_id) if event_id is not None else None
+    return {"id": event.id, "name": event.name} if event else None
 
 
 async def mark_read(session: AsyncSession, conversation_id: int) -> Conversation:

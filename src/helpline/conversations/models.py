@@ -51,10 +51,12 @@ class DeliveryState(enum.StrEnum):
     delivered = "delivered"
     read = "read"
     failed = "failed"
+    internal = "internal"  # timeline events: never delivered to any provider
 
     @property
     def rank(self) -> int:
-        return ["received", "queued", "sent", "delivered", "read"].index(self.value) if self.value != "failed" else 99
+        order = ["received", "queued", "sent", "delivered", "read"]
+        return order.index(self.value) if self.value in order else 99
 
 
 class Conversation(IdMixin, TimestampMixin, Base):
@@ -62,6 +64,14 @@ class Conversation(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         Index("ix_conversations_activity", "last_activity_at", "id"),
         Index("ix_conversations_channel_contact", "channel_id", "contact_id", "status"),
+        # sort=waiting: oldest unanswered customer message first.
+        Index("ix_conversations_waiting", "waiting_since", "id"),
+        # window=open|closing|closed: ranges of last_inbound_at.
+        Index("ix_conversations_last_inbound_at", "last_inbound_at"),
+        Index("ix_conversations_priority", "priority"),
+        # A contact's other conversations, newest activity first.
+        Index("ix_conversations_contact_activity", "contact_id", "last_activity_at", "id"),
+        # PostgreSQL also has ix_conversations_tags, GIN over (tags::jsonb), made by the migration.
     )
 
     channel_id: Mapped[int] = mapped_column(BigId, ForeignKey("channels.id", ondelete="CASCADE"), index=True)
@@ -80,6 +90,11 @@ class Conversation(IdMixin, TimestampMixin, Base):
     last_activity_at: Mapped[datetime]
     last_message_preview: Mapped[str | None] = mapped_column(String(300))
     last_message_author: Mapped[str | None] = mapped_column(String(16))
+    # The operator's name for an operator's message (the contact's name is read from the contact).
+    last_message_author_name: Mapped[str | None] = mapped_column(String(200))
+    # When the customer started waiting for a person's answer: set by their first message no one has
+    # answered (or by an escalation), cleared by an operator's reply. See conversations/waiting.py.
+    waiting_since: Mapped[datetime | None]
     unread_count: Mapped[int] = mapped_column(default=0)
     bot_state: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
@@ -90,6 +105,8 @@ class Message(IdMixin, TimestampMixin, Base):
         # A provider retrying a webhook can never create the same message twice.
         UniqueConstraint("channel_id", "provider_message_id"),
         Index("ix_messages_conversation", "conversation_id", "id"),
+        # The composer's client id makes a retried send return the first message instead of a second one.
+        Index("uq_messages_conversation_client_id", "conversation_id", "client_id", unique=True),
     )
 
     conversation_id: Mapped[int] = mapped_column(BigId, ForeignKey("conversations.id", ondelete="CASCADE"))
@@ -107,3 +124,4 @@ class Message(IdMixin, TimestampMixin, Base):
     error_reason: Mapped[str | None] = mapped_column(Text)
     # When the provider says the message happened (inbound) or was accepted (outbound).
     provider_timestamp: Mapped[datetime | None]
+    client_id: Mapped[str | None] = mapped_column(String(64))

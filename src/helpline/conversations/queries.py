@@ -6,8 +6,10 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, cast, exists, false, func, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -17,7 +19,7 @@ from helpline.auth.permissions import Principal
 from helpline.channels.models import Channel
 from helpline.channels.registry import ADAPTERS
 from helpline.contacts.models import Contact
-from helpline.conversations.models import Conversation, Message
+from helpline.conversations.models import AuthorKind, Conversation, Message
 from helpline.conversations.schemas import (
     AttachmentPublic,
     ChannelBrief,
@@ -30,7 +32,8 @@ from helpline.conversations.schemas import (
     NamedLogo,
     OperatorBrief,
 )
-from helpline.engagement.windows import window_state
+from helpline.conversations.waiting import escalation_of, language_of, waiting_clause, waiting_since
+from helpline.engagement.windows import WindowName, inbound_bounds, window_state
 from helpline.platform.clock import utcnow
 from helpline.platform.errors import Invalid, NotFound
 from helpline.profiles.models import Event, Profile
@@ -70,6 +73,7 @@ def present_conversation(
         last_message=LastMessage(
             preview=conversation.last_message_preview,
             author_kind=conversation.last_message_author,
+            author_name=_author_name(conversation, contact),
             at=conversation.last_message_at,
         ),
         unread_count=conversation.unread_count,
@@ -78,7 +82,18 @@ def present_conversation(
         last_inbound_at=conversation.last_inbound_at,
         last_activity_at=conversation.last_activity_at,
         created_at=conversation.created_at,
+        waiting_since=waiting_since(conversation),
+        escalation=escalation_of(conversation),
+        language=language_of(conversation, contact.attributes),
     )
+
+
+def _author_name(conversation: Conversation, contact: Contact) -> str | None:
+    if conversation.last_message_author == AuthorKind.contact.value:
+        return contact.name
+    if conversation.last_message_author == AuthorKind.operator.value:
+        return conversation.last_message_author_name
+    return None
 
 
 def present_message(message: Message, operator: Operator | None, attachments: list[Attachment]) -> MessagePublic:
@@ -109,6 +124,7 @@ def present_message(message: Message, operator: Operator | None, attachments: li
         provider_message_id=message.provider_message_id,
         provider_timestamp=message.provider_timestamp,
         reply_to_id=message.reply_to_id,
+        client_id=message.client_id,
         created_at=message.created_at,
         updated_at=message.updated_at,
     )
@@ -125,26 +141,47 @@ def _conversation_rows() -> Select[Conversation, Contact, Channel, Profile, Even
     )
 
 
+Sort = Literal["recent", "waiting"]
+
+
 @dataclass(frozen=True)
 class ConversationFilters:
+    """Every filter of the inbox list; empty tuples and None mean "any". Several values of one filter OR."""
+
     channel_kinds: tuple[str, ...] = ()
     channel_id: int | None = None
     profile_id: int | None = None
     event_id: int | None = None
-    status: str | None = None
+    statuses: tuple[str, ...] = ()
     handler: str | None = None
     assignee: str | None = None  # "me" | "none" | an operator id
     q: str | None = None
+    contact_id: int | None = None
+    priorities: tuple[str, ...] = ()
+    tag: str | None = None
+    window: WindowName | None = None
+    waiting: bool | None = None  # waiting for a human (conversations/waiting.py)
 
 
-def encode_cursor(at: datetime, row_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{at.isoformat()}|{row_id}".encode()).decode().rstrip("=")
+def encode_cursor(at: datetime | None, row_id: int, *, sort: Sort = "recent") -> str:
+    """recent: "<iso>|<id>"; waiting: "w:<iso or empty>|<id>" (empty: past the last waiting row)."""
+    stamp = at.isoformat() if at else ""
+    raw = f"{stamp}|{row_id}" if sort == "recent" else f"w:{stamp}|{row_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
+def decode_cursor(cursor: str, *, sort: Sort = "recent") -> tuple[datetime | None, int]:
+    """The (sort key, id) of the last row of the previous page; 422 bad_cursor when it is malformed or was
+    made for the other sort."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if sort == "waiting":
+            if not raw.startswith("w:"):
+                raise ValueError("not a cursor of sort=waiting")
+            raw = raw[2:]
         at, _, row_id = raw.partition("|")
+        if sort == "waiting" and at == "":
+            return None, int(row_id)
         when = datetime.fromisoformat(at)
         # A hand-made cursor without a zone would reach the database as a naive time (a 500, not a 422).
         if when.tzinfo is None:
@@ -159,32 +196,77 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _apply_filters(stmt: Select, filters: ConversationFilters, principal: Principal) -> Select:  # type: ignore[type-arg]
-    stmt = stmt.where(principal.channel_filter(Conversation.channel_id))
+def window_clause(state: WindowName, now: datetime) -> ColumnElement[bool]:
+    """Conversations whose reply window is in `state` at `now` (channel kinds without a window never match),
+    with the thresholds of each kind's adapter through engagement.windows. Needs `Channel` joined."""
+    parts: list[ColumnElement[bool]] = []
+    for kind, adapter in sorted(ADAPTERS.items()):
+        if adapter.window is None:
+            continue
+        after, until = inbound_bounds(adapter.window, state, now)
+        bounds: list[ColumnElement[bool]] = []
+        if after is not None:
+            bounds.append(Conversation.last_inbound_at > after)
+        if until is not None:
+            bounds.append(Conversation.last_inbound_at <= until)
+        in_range: ColumnElement[bool] = and_(*bounds)
+        if state == "closed":
+            in_range = or_(in_range, Conversation.last_inbound_at.is_(None))
+        parts.append(and_(Channel.kind == kind, in_range))
+    return or_(*parts) if parts else false()
+
+
+def tag_clause(tag: str, dialect: str) -> ColumnElement[bool]:
+    """Conversations carrying `tag` (tags are stored lower-cased); PostgreSQL uses the GIN index on
+    tags::jsonb, SQLite looks inside the JSON array."""
+    if dialect == "postgresql":
+        return cast(Conversation.tags, JSONB).contains([tag])
+    items = func.json_each(Conversation.tags).table_valued("value")
+    return exists().select_from(items).where(items.c.value == tag)
+
+
+def filter_clauses(
+    filters: ConversationFilters, principal: Principal, *, dialect: str, now: datetime
+) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of `filters` ("me" is `principal`), without the visibility clause; they need Channel
+    and Contact joined as in `_conversation_rows` (Contact only for `q`). Raises Invalid for a bad assignee."""
+    clauses: list[ColumnElement[bool]] = []
     if filters.channel_kinds:
-        stmt = stmt.where(Channel.kind.in_(filters.channel_kinds))
+        clauses.append(Channel.kind.in_(filters.channel_kinds))
     if filters.channel_id is not None:
-        stmt = stmt.where(Conversation.channel_id == filters.channel_id)
+        clauses.append(Conversation.channel_id == filters.channel_id)
     if filters.profile_id is not None:
-        stmt = stmt.where(Channel.profile_id == filters.profile_id)
+        clauses.append(Channel.profile_id == filters.profile_id)
     if filters.event_id is not None:
-        stmt = stmt.where(Conversation.event_id == filters.event_id)
-    if filters.status:
-        stmt = stmt.where(Conversation.status == filters.status)
+        clauses.append(Conversation.event_id == filters.event_id)
+    if filters.contact_id is not None:
+        clauses.append(Conversation.contact_id == filters.contact_id)
+    if filters.statuses:
+        clauses.append(Conversation.status.in_(filters.statuses))
+    if filters.priorities:
+        clauses.append(Conversation.priority.in_(filters.priorities))
+    if filters.tag:
+        clauses.append(tag_clause(filters.tag.strip().lower()[:50], dialect))
+    if filters.window:
+        clauses.append(window_clause(filters.window, now))
+    if filters.waiting is True:
+        clauses.append(waiting_clause())
+    elif filters.waiting is False:
+        clauses.append(~waiting_clause())
     if filters.handler:
-        stmt = stmt.where(Conversation.handler == filters.handler)
+        clauses.append(Conversation.handler == filters.handler)
     if filters.assignee == "me":
-        stmt = stmt.where(Conversation.assignee_id == principal.operator_id)
+        clauses.append(Conversation.assignee_id == principal.operator_id)
     elif filters.assignee == "none":
-        stmt = stmt.where(Conversation.assignee_id.is_(None))
+        clauses.append(Conversation.assignee_id.is_(None))
     elif filters.assignee:
         if not filters.assignee.isdigit():
             raise Invalid("assignee must be me, none or an operator id")
-        stmt = stmt.where(Conversation.assignee_id == int(filters.assignee))
+        clauses.append(Conversation.assignee_id == int(filters.assignee))
     if filters.q:
         pattern = _like_pattern(filters.q.strip())
         matching_message = aliased(Message)
-        stmt = stmt.where(
+        clauses.append(
             or_(
                 func.lower(Contact.name).like(pattern, escape="\\"),
                 exists().where(
@@ -193,7 +275,38 @@ def _apply_filters(stmt: Select, filters: ConversationFilters, principal: Princi
                 ),
             )
         )
-    return stmt
+    return clauses
+
+
+def _keyset(stmt: Select, sort: Sort, cursor: str | None) -> Select:  # type: ignore[type-arg]
+    """Order by the sort and start after the cursor's row.
+
+    recent: last_activity_at DESC, id DESC (index ix_conversations_activity). waiting: waiting_since ASC
+    NULLS LAST, id ASC (index ix_conversations_waiting): the longest wait first, then the conversations
+    nobody is waiting on, oldest first."""
+    if sort == "recent":
+        if cursor:
+            at, row_id = decode_cursor(cursor)
+            stmt = stmt.where(
+                or_(
+                    Conversation.last_activity_at < at,
+                    and_(Conversation.last_activity_at == at, Conversation.id < row_id),
+                )
+            )
+        return stmt.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
+    if cursor:
+        since, row_id = decode_cursor(cursor, sort="waiting")
+        if since is None:
+            stmt = stmt.where(Conversation.waiting_since.is_(None), Conversation.id > row_id)
+        else:
+            stmt = stmt.where(
+                or_(
+                    Conversation.waiting_since > since,
+                    and_(Conversation.waiting_since == since, Conversation.id > row_id),
+                    Conversation.waiting_since.is_(None),
+                )
+            )
+    return stmt.order_by(Conversation.waiting_since.asc().nulls_last(), Conversation.id.asc())
 
 
 async def list_conversations(
@@ -203,24 +316,27 @@ async def list_conversations(
     *,
     cursor: str | None,
     limit: int,
+    sort: Sort = "recent",
 ) -> ConversationPage:
-    stmt = _apply_filters(_conversation_rows(), filters, principal)
-    if cursor:
-        at, row_id = decode_cursor(cursor)
-        stmt = stmt.where(
-            or_(
-                Conversation.last_activity_at < at,
-                and_(Conversation.last_activity_at == at, Conversation.id < row_id),
-            )
-        )
-    stmt = stmt.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc()).limit(limit + 1)
-    rows = (await session.execute(stmt)).all()
+    """One page of the conversations `principal` may see, matching `filters`, in `sort` order; `next_cursor`
+    continues it (keyset: stable while rows change). Raises Invalid (422) for a bad cursor or assignee."""
     now = utcnow()
+    dialect = session.get_bind().dialect.name
+    stmt = _conversation_rows().where(
+        principal.channel_filter(Conversation.channel_id),
+        *filter_clauses(filters, principal, dialect=dialect, now=now),
+    )
+    stmt = _keyset(stmt, sort, cursor).limit(limit + 1)
+    rows = (await session.execute(stmt)).all()
     items = [present_conversation(c, contact, ch, p, e, a, now=now) for c, contact, ch, p, e, a in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1][0]
-        next_cursor = encode_cursor(last.last_activity_at, last.id)
+        next_cursor = (
+            encode_cursor(last.last_activity_at, last.id)
+            if sort == "recent"
+            else encode_cursor(last.waiting_since, last.id, sort="waiting")
+        )
     return ConversationPage(items=items, next_cursor=next_cursor)
 
 

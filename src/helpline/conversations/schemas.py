@@ -36,6 +36,20 @@ class OperatorBrief(BaseModel):
 class LastMessage(BaseModel):
     preview: str | None
     author_kind: str | None
+    author_name: str | None = Field(
+        default=None, description="the contact's name, or the operator's; null for the bot and the system"
+    )
+    at: datetime | None
+
+
+class EscalationPublic(BaseModel):
+    """Why the bot handed the conversation to a person."""
+
+    reason: str = Field(
+        description="customer_request, keyword, frustration, low_confidence, failed_answers, technical_error, "
+        "tag_rule or window_closed"
+    )
+    detail: str | None = Field(description="e.g. the keyword or the tags that matched")
     at: datetime | None
 
 
@@ -63,11 +77,42 @@ class ConversationPublic(BaseModel):
     last_inbound_at: datetime | None
     last_activity_at: datetime
     created_at: datetime
+    waiting_since: datetime | None = Field(
+        default=None,
+        description="set while the conversation waits for a human (a person handles it, it is open or pending, "
+        "and the customer's message or the escalation is unanswered): when that wait began",
+    )
+    escalation: EscalationPublic | None = Field(
+        default=None, description="the bot's hand-off while a person handles the conversation it escalated"
+    )
+    language: str | None = Field(
+        default=None, description="detected by the bot, else the contact's `language` attribute; null if unknown"
+    )
 
 
 class ConversationPage(BaseModel):
     items: list[ConversationPublic]
     next_cursor: str | None
+
+
+class ChannelCounts(BaseModel):
+    channel_id: int
+    waiting: int = Field(description="waiting for a human")
+    bot: int = Field(description="the bot handles them (open or pending)")
+    closing_soon: int = Field(description="reply window closing (open or pending)")
+
+
+class ConversationCounts(BaseModel):
+    """Sidebar and Team-page numbers, restricted to what the operator may see."""
+
+    presets: dict[str, int] = Field(
+        description="all, mine_open, waiting, bot, closing_soon, snoozed, resolved → number of conversations"
+    )
+    preset_queries: dict[str, str] = Field(
+        description="the GET /conversations query string listing each preset's conversations"
+    )
+    channels: list[ChannelCounts] = Field(description="channels with at least one visible conversation")
+    oldest_waiting_since: datetime | None = Field(description="the longest current wait for a human began then")
 
 
 class AttachmentPublic(BaseModel):
@@ -96,6 +141,7 @@ class MessagePublic(BaseModel):
     provider_message_id: str | None
     provider_timestamp: datetime | None
     reply_to_id: int | None
+    client_id: str | None = Field(default=None, description="the id the sending client chose, echoed back")
     created_at: datetime
     updated_at: datetime
 
@@ -128,10 +174,20 @@ class TemplateSend(BaseModel):
     parameters: list[str | TemplateParameter] = Field(default_factory=list, max_length=50)
 
 
+CLIENT_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+
+
 class ReplyCreate(BaseModel):
     text: str | None = Field(default=None, max_length=20_000)
     reply_to_id: int | None = None
     template: TemplateSend | None = None
+    client_id: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=CLIENT_ID_PATTERN,
+        description="chosen by the client (letters, digits, . _ : -; ≤ 64); sending again with the same id in "
+        "the same conversation returns the first message (200) instead of sending twice",
+    )
 
 
 class ConversationUpdate(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from helpline.channels.base import ReplyWindow
 from helpline.conversations.schemas import WindowState
@@ -28,6 +29,23 @@ def window_state(window: ReplyWindow | None, last_inbound_at: datetime | None, n
     else:
         state = "open"
     return WindowState(state=state, expires_at=expires, human_expires_at=human_expires)
+
+
+WindowName = Literal["open", "closing", "closed"]
+
+
+def inbound_bounds(window: ReplyWindow, state: WindowName, now: datetime) -> tuple[datetime | None, datetime | None]:
+    """The range of `last_inbound_at` that puts a conversation in `state` at `now`, for SQL filters:
+    (after, until) means after < last_inbound_at <= until, None leaving that side open. "closed" also holds
+    for a conversation with no inbound message (NULL), which the caller adds. Same thresholds as
+    `window_state`: closed once free_form has passed, closing within closing_warning of that."""
+    closes = now - window.free_form
+    warns = closes + window.closing_warning
+    if state == "closed":
+        return None, closes
+    if state == "closing":
+        return closes, warns
+    return warns, None
 
 
 def check_reply_allowed(

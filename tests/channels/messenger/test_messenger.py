@@ -178,7 +178,7 @@ async def test_text_of_2000_characters_is_refused_before_sending() -> None:
     peer = Peer(default=SENT)
     with pytest.raises(DeliveryError) as caught:
         await adapter(peer).send(outbound("x" * 2000))
-    assert "under 2000 characters" in caught.value.reason and peer.requests == []
+    assert "at most 1999 characters" in caught.value.reason and peer.requests == []
 
 
 # ---------------------------------------------------------------- end to end (both databases)
@@ -242,11 +242,15 @@ async def test_page_inbox_echo_is_shown_once_and_own_echo_never_duplicates(
     assert [(m["direction"], m["author_kind"], m["text"]) for m in messages] == [
         ("inbound", "contact", "Oi, tudo bem?"),
         ("outbound", "operator", "Oi! Aqui é a Carla, do atendimento."),
+        # The timeline records that a person took over (from outside Helpline: no actor).
+        ("outbound", "system", None),
         ("outbound", "operator", "Olá"),
     ]
     echo = messages[1]
     assert echo["content"]["sent_outside_helpline"] is True and echo["operator"] is None
-    assert echo["delivery_state"] == "sent" and messages[2]["operator"]["id"] == mw.agent.id
+    assert messages[2]["content"] == {"event": "took_over", "actor": None}
+    assert messages[2]["delivery_state"] == "internal"
+    assert echo["delivery_state"] == "sent" and messages[3]["operator"]["id"] == mw.agent.id
 
 
 async def test_read_watermark_marks_every_earlier_reply_read(

@@ -1,7 +1,7 @@
 """security: two-factor, audit origin, legal holds, retention
 
-Revision ID: 0004_security
-Revises: 0003
+Revision ID: 0005_security
+Revises: 0004_inbox
 Create Date: 2026-11-30 00:40:35.767014
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import helpline.platform.db
 
-revision: str = "0004_security"
-down_revision: str | None = "0003"
+revision: str = "0005_security"
+down_revision: str | None = "0004_inbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
