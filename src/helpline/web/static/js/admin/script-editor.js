@@ -333,7 +333,11 @@ export function mountScriptEditor(ctx, el, scriptId) {
       h('div', { class: 'editor-layout' }, h('div', {}, form, versionsBlock()), h('aside', { class: 'try-dock', 'aria-label': t('admin.try.title') }, tryBox.el))));
     scroller.scrollTop = top;
     if (focusId) { const target = el.querySelector(`#${focusId}`); if (target) target.focus(); }
-    if (focusSel) { const target = el.querySelector(focusSel); if (target) target.focus(); }
+    if (focusSel) {
+      const target = el.querySelector(focusSel);
+      if (target && !target.disabled) target.focus();
+      else { const pick = el.querySelector('.step-item.selected .step-pick'); if (pick) pick.focus(); }
+    }
   }
 
   async function start() {
