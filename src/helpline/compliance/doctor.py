@@ -214,7 +214,11 @@ async def check_channel(settings: Settings, target: MetaTarget, graph: httpx.Asy
     # An app token (app_id|app_secret) can inspect any token; without the app id a token may inspect itself.
     inspector = f"{settings.meta_app_id}|{settings.meta_app_secret}" if settings.meta_app_id else token
     try:
-        response = await graph.get(f"{root}/debug_token", params={"input_token": token, "access_token": inspector})
+        # The inspecting token goes in the Authorization header, never in the URL (URLs reach logs and proxies);
+        # input_token is the parameter Graph's debug_token is defined by, and is redacted from every log line.
+        response = await graph.get(
+            f"{root}/debug_token", params={"input_token": token}, headers={"Authorization": f"Bearer {inspector}"}
+        )
         data = response.json().get("data") or {}
     except (httpx.HTTPError, ValueError) as exc:
         return [
