@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from tests.conftest import PASSWORD
 from tests.web.browser.conftest import OpenPage
 from tests.web.browser.server import Operator
+from tests.web.browser.test_accessibility import serious
 from tests.web.browser.world import World
 
 
@@ -49,6 +50,7 @@ def test_the_code_is_asked_as_a_second_step(ui: OpenPage, world: World) -> None:
     code = page.get_by_label("Verification code")
     expect(code).to_be_focused()
     expect(code).to_have_attribute("autocomplete", "one-time-code")
+    assert serious(page) == []
     code.fill("000000")
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_role("alert")).to_have_text("That code is not valid, or it was already used.")
@@ -69,6 +71,7 @@ def test_required_enrolment_shows_the_key_then_the_recovery_codes_once(ui: OpenP
     page.get_by_role("button", name="Entrar").click()
 
     expect(page.get_by_role("heading", name="Configure a verificação em duas etapas")).to_be_visible()
+    assert serious(page) == []
     key = page.get_by_label("Chave de configuração")
     secret = key.input_value()
     assert re.fullmatch(r"[A-Z2-7]{32}", secret)
@@ -78,6 +81,7 @@ def test_required_enrolment_shows_the_key_then_the_recovery_codes_once(ui: OpenP
     expect(page.get_by_role("heading", name="Guarde seus códigos de recuperação")).to_be_visible()
     codes = page.get_by_role("listitem")
     expect(codes).to_have_count(10)
+    assert serious(page) == []
     assert re.fullmatch(r"[0-9a-f]{5}-[0-9a-f]{5}", codes.first.inner_text().strip())
     page.get_by_role("button", name="Continuar").click()
     expect(page.get_by_role("banner").get_by_text(person.name)).to_be_visible()
