@@ -287,3 +287,40 @@ def test_audit_filters_live_in_the_url_and_an_empty_result_says_why(ui: OpenPage
     page.get_by_role("link", name="Clear filters").first.click()
     expect(page).to_have_url(re.compile(r"/admin/audit$"))
     expect(page.get_by_role("row").nth(1)).to_be_visible()
+
+
+def test_saving_a_script_lists_step_problems_then_versions_restore(ui: OpenPage, world: World) -> None:
+    created = world.server.ok(
+        world.admin,
+        "POST",
+        "/scripts",
+        json={
+            "key": "browser_versions",
+            "name": "Versioned",
+            "examples": ["versioned one", "versioned two"],
+            "languages": ["en"],
+            "steps": [{"key": "first", "question": "Original question?"}],
+        },
+    )
+    session = ui(world.admin, path=f"/admin/scripts/{created['id']}")
+    page = session.page
+    page.get_by_role("button", name="Add step").click()
+    page.get_by_role("button", name="Save as new version").click()
+    summary = page.get_by_role("alert").filter(has_text="Fix 1 problem")
+    expect(summary).to_be_focused()
+    summary.get_by_role("link", name="Step 2: write the question.").click()
+    question = page.get_by_label("Question")
+    expect(question).to_be_focused()
+    expect(question).to_have_attribute("aria-invalid", "true")
+    question.fill("Second question?")
+    page.get_by_role("button", name="Save as new version").click()
+    expect(page.get_by_text("Saved as version 2.")).to_be_visible()
+    versions = page.get_by_role("region", name="Versions")
+    versions.get_by_role("listitem").filter(has_text="Version 1").get_by_role("button", name="Restore").click()
+    expect(page.get_by_text("Version 1 was restored into the editor")).to_be_visible()
+    expect(page.get_by_role("list", name="Steps").get_by_role("listitem")).to_have_count(1)
+    page.get_by_role("button", name="Save as new version").click()
+    expect(page.get_by_text("Saved as version 3.")).to_be_visible()
+    saved = world.server.ok(world.admin, "GET", f"/scripts/{created['id']}")
+    assert saved["current_version"] == 3
+    assert [s["question"] for s in saved["definition"]["steps"]] == ["Original question?"]
