@@ -351,7 +351,7 @@ def test_a_logo_is_checked_previewed_on_light_and_dark_then_uploaded(ui: OpenPag
     upload = page.get_by_role("button", name="Upload logo")
     expect(upload).to_be_disabled()
     logo.set_input_files({"name": "logo.png", "mimeType": "image/png", "buffer": _png(200, 100)})
-    expect(page.get_by_text("It is 200×100 px", exact=False)).to_be_visible()
+    expect(page.get_by_text("It is 200\u00d7100 px", exact=False)).to_be_visible()
     expect(page.get_by_role("img", name="Preview on light")).to_be_visible()
     expect(page.get_by_role("img", name="Preview on dark")).to_be_visible()
     upload.click()
