@@ -96,9 +96,7 @@ async def test_delete_by_author_or_admin_only(client: httpx.AsyncClient, world: 
     assert gone.status_code == 404
 
 
-async def test_a_note_of_another_contact_is_not_found_through_this_one(
-    client: httpx.AsyncClient, world: World
-) -> None:
+async def test_a_note_of_another_contact_is_not_found_through_this_one(client: httpx.AsyncClient, world: World) -> None:
     ana = await _contact_id(client, world, world.channel_id, world.channel_secret, contact_id="x", name="Ana")
     bia = await _contact_id(
         client, world, world.channel_id, world.channel_secret, contact_id="y", name="Bia", message_id="m-2"
