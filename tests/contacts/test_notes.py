@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 
 from helpline.audit.models import AuditEntry
 from helpline.conversations.models import Conversation
+from helpline.privacy.erasure import erase_contacts
 from helpline.runtime import Runtime
 from tests.conftest import Persona, World
 from tests.contacts.test_contacts_api import _contact_id, _second_channel
@@ -128,4 +129,21 @@ async def test_merge_moves_the_notes(client: httpx.AsyncClient, world: World) ->
     assert [n["text"] for n in (await client.get(notes_url(keep), headers=world.agent.headers)).json()] == [
         "moved",
         "kept",
+    ]
+
+
+async def test_erasing_a_contact_deletes_its_notes_only(
+    client: httpx.AsyncClient, world: World, runtime: Runtime
+) -> None:
+    ana = await _contact_id(client, world, world.channel_id, world.channel_secret, contact_id="x", name="Ana")
+    bia = await _contact_id(
+        client, world, world.channel_id, world.channel_secret, contact_id="y", name="Bia", message_id="m-2"
+    )
+    await add(client, world.agent, ana, "Ana's address is …")
+    await add(client, world.agent, bia, "Bia prefers mornings")
+    async with runtime.db.transaction() as session:
+        await erase_contacts(session, [ana])
+    assert (await client.get(notes_url(ana), headers=world.admin.headers)).json() == []
+    assert [n["text"] for n in (await client.get(notes_url(bia), headers=world.admin.headers)).json()] == [
+        "Bia prefers mornings"
     ]
