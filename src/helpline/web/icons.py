@@ -84,6 +84,10 @@ LUCIDE_ICONS = (
     "external-link",
     "ellipsis",
     "wand-sparkles",
+    "upload",
+    "user-x",
+    "grip-vertical",
+    "history",
 )
 
 # Channel marks: 24x24 stroke glyphs drawn for Helpline (a speech bubble with a handset, a bolt, a camera).

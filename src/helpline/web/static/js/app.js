@@ -4,11 +4,12 @@ import { ApiError, get } from './api.js';
 import { h } from './dom.js';
 import { setClock } from './format.js';
 import { setLocale, t } from './i18n.js';
-import { applyTheme, loadRemote, prefs } from './prefs.js';
+import { applyTheme, loadRemote, prefs, reloadLocal } from './prefs.js';
 import { current, navigate, onRoute } from './router.js';
 import { Realtime } from './realtime.js';
 import { Shell } from './shell.js';
 import { Store } from './store.js';
+import { onBroadcast } from './tabs.js';
 
 performance.mark('helpline:start');
 
@@ -23,6 +24,8 @@ const SCREENS = {
 
 const root = document.getElementById('app');
 let ctx = null;
+let screen = null;
+let screenModule = null;
 
 async function startLocale() {
   applyTheme();
@@ -30,7 +33,14 @@ async function startLocale() {
   setClock({ timeZone: prefs.time_zone, hourCycle: prefs.hour_cycle });
 }
 
+let teardown = [];
+
 async function showLogin() {
+  if (screen) screen.unmount();
+  screen = null;
+  screenModule = null;
+  teardown.forEach((fn) => fn());
+  teardown = [];
   if (ctx) {
     ctx.realtime.stop();
     ctx = null;
@@ -71,12 +81,12 @@ async function boot() {
   realtime.addEventListener('frame', (event) => store.apply(event.detail));
   const shell = new Shell(root, { me, realtime, onLogout: () => showLogin() });
   ctx = { me, store, realtime, shell, prefs, navigate };
+  const [{ installPalette }, { Notifier }] = await Promise.all([import('./palette.js'), import('./notify.js')]);
+  const notifier = new Notifier(ctx);
+  teardown.push(installPalette(ctx), () => notifier.destroy());
   realtime.start();
   await route(current());
 }
-
-let screen = null;
-let screenModule = null;
 
 async function route(where) {
   if (!ctx) return;
@@ -103,6 +113,22 @@ onRoute((where) => {
 });
 
 window.addEventListener('helpline:session-ended', () => ctx && ctx.shell.sessionEnded());
+// Other tabs of this browser: a logout there ends this session too; preferences follow without a reload.
+onBroadcast(async (message) => {
+  if (message.type === 'logout' && ctx) {
+    ctx.realtime.stop();
+    navigate('/login', { replace: true });
+    await showLogin();
+  } else if (message.type === 'prefs' && ctx) {
+    const before = prefs.locale;
+    reloadLocal();
+    await loadRemote().catch(() => {});
+    applyTheme();
+    setClock({ timeZone: prefs.time_zone, hourCycle: prefs.hour_cycle });
+    if (prefs.locale !== before) await setLocale(prefs.locale || navigator.language);
+    window.dispatchEvent(new CustomEvent('helpline:prefs', { detail: prefs }));
+  }
+});
 // A language switch relabels in place: the screen keeps its selection, scroll and drafts.
 window.addEventListener('helpline:locale', () => {
   if (!ctx) return;

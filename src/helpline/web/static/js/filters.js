@@ -1,10 +1,15 @@
-// Inbox filters <-> URL query <-> API query. The URL is the source of truth, so views can be bookmarked.
+// Inbox filters <-> URL query <-> API query. The URL is the source of truth, so views can be bookmarked and shared.
+// A filter set is a plain object {key: value | [values]}; `view` names a preset whose filters apply underneath.
 
 export const FILTER_KEYS = ['view', 'profile', 'event', 'kind', 'channel', 'status', 'handler', 'assignee', 'window',
-  'q', 'sort'];
-const MULTI = new Set(['kind', 'status']);
+  'waiting', 'contact', 'q', 'sort'];
+export const MULTI = new Set(['kind', 'status']);
 
-/** Presets in sidebar order (keys 1–7); each is a plain filter set. */
+export const KINDS = ['whatsapp', 'messenger', 'instagram', 'email', 'webchat', 'api'];
+export const STATUSES = ['open', 'pending', 'snoozed', 'resolved'];
+export const WINDOWS = ['open', 'closing', 'closed'];
+
+/** Presets in sidebar order (keys 1–7, then saved views); each is a plain filter set. */
 export const PRESETS = [
   { id: 'all', icon: 'inbox', filters: {} },
   { id: 'mine', icon: 'user-check', filters: { assignee: 'me', status: ['open', 'pending'] } },
@@ -15,10 +20,10 @@ export const PRESETS = [
   { id: 'resolved', icon: 'circle-check', filters: { status: ['resolved'] } },
 ];
 
-/** {key: value | [values]} from URLSearchParams; a preset fills in its filters unless overridden. */
+/** {key: value | [values]} from URLSearchParams; unknown keys are ignored. */
 export function fromQuery(query) {
   const filters = {};
-  for (const key of [...FILTER_KEYS, 'waiting']) {
+  for (const key of FILTER_KEYS) {
     const values = query.getAll(key).filter(Boolean);
     if (!values.length) continue;
     filters[key] = MULTI.has(key) ? values : values[0];
@@ -26,9 +31,11 @@ export function fromQuery(query) {
   return filters;
 }
 
+/** "?a=1&a=2" from a filter set (empty values left out); '' when nothing is set. */
 export function toSearch(filters) {
   const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(filters)) {
+  for (const key of FILTER_KEYS) {
+    const value = filters[key];
     for (const item of Array.isArray(value) ? value : [value]) {
       if (item !== undefined && item !== null && item !== '') params.append(key, item);
     }
@@ -37,10 +44,22 @@ export function toSearch(filters) {
   return text ? `?${text}` : '';
 }
 
+/** The same filter set, canonical (for comparisons): keys in order, arrays sorted. */
+export function canonical(filters) {
+  return toSearch(Object.fromEntries(Object.entries(filters).map(([k, v]) => [k, Array.isArray(v) ? [...v].sort() : v])));
+}
+
 /** The effective filters: the preset's, then the URL's own on top. */
 export function effective(filters) {
   const preset = PRESETS.find((p) => p.id === filters.view);
-  return { ...(preset ? preset.filters : {}), ...filters };
+  const { view, ...own } = filters;
+  return { ...(preset ? preset.filters : {}), ...own };
+}
+
+/** Filters the operator set on top of the view (shown as removable chips). */
+export function ownFilters(filters) {
+  const { view, ...own } = filters;
+  return own;
 }
 
 /** GET /conversations query for the effective filters. */
@@ -49,10 +68,28 @@ export function toApi(filters) {
   return {
     profile_id: f.profile, event_id: f.event, channel_kind: f.kind, channel_id: f.channel, status: f.status,
     handler: f.handler, assignee: f.assignee, window: f.window, q: f.q, sort: f.sort, waiting: f.waiting,
+    contact_id: f.contact,
   };
 }
 
-/** Does a conversation (from a frame) match the filters? Equality tests only; `q` is left to the server. */
+/** The conversation's key for the current sort: recent = newest activity first; waiting = oldest wait first. */
+export function sortKey(conversation, sort) {
+  if (sort === 'waiting') {
+    const since = conversation.waiting_since ? Date.parse(conversation.waiting_since) : Infinity;
+    return [since, -Date.parse(conversation.last_activity_at), -conversation.id];
+  }
+  return [-Date.parse(conversation.last_activity_at), -conversation.id];
+}
+
+export function compareKeys(a, b) {
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
+  return 0;
+}
+
+/**
+ * Does a conversation (from a frame) match the filters? Equality tests only; `q` cannot be evaluated here, so
+ * while it is set the answer is `null` (unknown: the list raises its pill instead of inserting).
+ */
 export function matches(conversation, filters, me) {
   const f = effective(filters);
   const has = (list, value) => !list || !list.length || list.includes(value);
@@ -60,6 +97,7 @@ export function matches(conversation, filters, me) {
   if (f.event && String(conversation.event?.id) !== String(f.event)) return false;
   if (!has(f.kind, conversation.channel.kind)) return false;
   if (f.channel && String(conversation.channel.id) !== String(f.channel)) return false;
+  if (f.contact && String(conversation.contact?.id) !== String(f.contact)) return false;
   if (!has(f.status, conversation.status)) return false;
   if (f.handler && conversation.handler !== f.handler) return false;
   if (f.assignee === 'me' && conversation.assignee?.id !== me.id) return false;
@@ -69,5 +107,17 @@ export function matches(conversation, filters, me) {
   }
   if (f.window && conversation.window?.state !== f.window) return false;
   if (f.waiting === 'true' && !conversation.waiting_since) return false;
+  if (f.q) return null;
   return true;
+}
+
+/** Saved views (preferences.saved_views): [{id, name, query}] where query is a "?…" search string. */
+export function savedViewFilters(view) {
+  return fromQuery(new URLSearchParams(view.query || ''));
+}
+
+/** The saved view whose filters equal these, if any. */
+export function activeSavedView(filters, savedViews) {
+  const here = canonical(filters);
+  return (savedViews || []).find((view) => canonical(savedViewFilters(view)) === here) || null;
 }

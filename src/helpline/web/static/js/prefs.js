@@ -2,6 +2,7 @@
 // next page load starts in the right language and theme before the network answers.
 
 import { ApiError, get, put } from './api.js';
+import { broadcast } from './tabs.js';
 
 const KEY = 'helpline.prefs';
 export const DEFAULTS = {
@@ -50,6 +51,7 @@ export async function save(changes) {
   } catch (err) {
     if (!(err instanceof ApiError) || (err.status !== 404 && err.status !== 405)) throw err;
   }
+  broadcast({ type: 'prefs' });
   return prefs;
 }
 
@@ -61,8 +63,15 @@ export function forget() {
   }
 }
 
+/** The theme on <html data-theme>: light or dark when chosen, absent to follow the system. */
 export function applyTheme() {
   const root = document.documentElement;
   if (prefs.theme === 'light' || prefs.theme === 'dark') root.dataset.theme = prefs.theme;
   else delete root.dataset.theme;
+}
+
+/** Take another tab's copy (localStorage) without a network round trip. */
+export function reloadLocal() {
+  Object.assign(prefs, DEFAULTS, readLocal());
+  return prefs;
 }

@@ -84,6 +84,7 @@ export class Realtime extends EventTarget {
       if (this.lastEventId !== null && frame.id <= this.lastEventId) return;
       this.lastEventId = frame.id;
     }
+    performance.mark('helpline:frame');
     this.dispatchEvent(new CustomEvent('frame', { detail: frame }));
   }
 

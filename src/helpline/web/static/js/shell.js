@@ -6,6 +6,7 @@ import { avatar, h, icon, replace } from './dom.js';
 import { t } from './i18n.js';
 import { forget } from './prefs.js';
 import { navigate } from './router.js';
+import { broadcast } from './tabs.js';
 
 const ADMIN_ROLES = new Set(['admin', 'supervisor']);
 
@@ -70,6 +71,7 @@ export class Shell {
     }
     this.realtime.stop();
     forget();
+    broadcast({ type: 'logout' });
     navigate('/login', { replace: true });
     this.onLogout();
   }

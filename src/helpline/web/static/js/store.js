@@ -12,13 +12,19 @@ export class Store extends EventTarget {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
+  /** A conversation changed (frame or action): 'conversation' (detail = it) and 'conversation-change'
+   * ({conversation, previous}) for whoever compares, e.g. notifications. */
   putConversation(conversation) {
+    const previous = this.conversations.get(conversation.id) || null;
     this.conversations.set(conversation.id, conversation);
     this.emit('conversation', conversation);
+    this.emit('conversation-change', { conversation, previous });
   }
 
+  /** A page of conversations from the API (not a change): 'conversations' (detail = the list). */
   putConversations(list) {
     for (const conversation of list) this.conversations.set(conversation.id, conversation);
+    this.emit('conversations', list);
   }
 
   messagesOf(conversationId) {

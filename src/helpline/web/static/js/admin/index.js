@@ -1,11 +1,23 @@
 // Admin and supervisor screens: a section menu and the section the URL names (/admin/<section>/…).
-// Sections register here; each module exports mount(ctx, el, route) → {update(route), unmount()}.
+// Sections register here; each module exports mount(ctx, el, route) → {update(route, {relabel}), unmount()}.
 
 import { h, icon, replace } from '../dom.js';
 import { t } from '../i18n.js';
+import { adminsOnly } from './kit.js';
+
+const ADMIN = ['admin'];
+const STAFF = ['admin', 'supervisor'];
 
 export const SECTIONS = [
   // {id, icon, module, roles}: roles that may open it (the API enforces it again).
+  { id: 'channels', icon: 'message-circle', module: './channels.js', roles: ADMIN },
+  { id: 'operators', icon: 'users', module: './operators.js', roles: ADMIN },
+  { id: 'profiles', icon: 'building-2', module: './profiles.js', roles: ADMIN },
+  { id: 'scripts', icon: 'scroll-text', module: './scripts.js', roles: STAFF },
+  { id: 'articles', icon: 'book-open', module: './articles.js', roles: STAFF },
+  { id: 'try', icon: 'play', module: './try-page.js', roles: STAFF },
+  { id: 'templates', icon: 'layout-template', module: './templates.js', roles: STAFF },
+  { id: 'audit', icon: 'shield', module: './audit.js', roles: STAFF },
 ];
 
 export function mount(ctx, outlet, route) {
@@ -14,15 +26,19 @@ export function mount(ctx, outlet, route) {
   replace(outlet, h('div', { class: 'admin' }, menu, body));
   let current = null;
   let currentId = null;
+  let loading = 0;
 
   function allowed(section) {
     return !section.roles || section.roles.includes(ctx.me.role);
   }
 
-  async function show(where) {
+  async function show(where, opts = {}) {
+    if (opts.relabel) menu.setAttribute('aria-label', t('admin.menu'));
     if (!['admin', 'supervisor'].includes(ctx.me.role)) {
       replace(menu);
-      replace(body, h('section', { class: 'empty-page' }, h('h1', {}, t('admin.admins_only'))));
+      menu.hidden = true;
+      document.title = `${t('admin.admins_only')} · Helpline`;
+      replace(body, adminsOnly());
       return;
     }
     const visible = SECTIONS.filter(allowed);
@@ -34,21 +50,26 @@ export function mount(ctx, outlet, route) {
       if (current) current.unmount();
       current = null;
       currentId = null;
-      replace(body, h('section', { class: 'empty-page' }, h('h1', {}, t('admin.admins_only'))));
+      document.title = `${t('admin.admins_only')} · Helpline`;
+      replace(body, adminsOnly());
       return;
     }
     if (current && currentId === id) {
-      current.update(where);
+      current.update(where, opts);
       return;
     }
     if (current) current.unmount();
-    const { mount: mountSection } = await import(section.module);
+    current = null;
     currentId = id;
+    const mine = ++loading;
+    const { mount: mountSection } = await import(section.module);
+    if (mine !== loading) return; // another section was asked for meanwhile
+    body.scrollTop = 0;
     current = mountSection(ctx, body, where);
   }
   show(route);
   return {
-    update: (where) => show(where),
+    update: (where, opts) => show(where, opts),
     unmount() { if (current) current.unmount(); },
   };
 }

@@ -1,49 +1,154 @@
 // The inbox screen: sidebar (views and filters), conversation list, and the open conversation, side by side
-// (one pane at a time on a phone; the URL decides which).
+// (one pane at a time on a phone; the URL decides which). Registers the inbox's keyboard commands.
 
+import { register } from '../commands.js';
 import { h, replace } from '../dom.js';
-import { fromQuery } from '../filters.js';
+import { canonical, fromQuery, PRESETS, savedViewFilters, toSearch } from '../filters.js';
+import { t } from '../i18n.js';
+import { prefs } from '../prefs.js';
+import { navigate } from '../router.js';
 import { ConversationList } from './list.js';
 import { ConversationPane } from './conversation.js';
 import { Sidebar } from './sidebar.js';
 
 export function mount(ctx, outlet, route) {
-  const sidebarEl = h('nav', { class: 'sidebar', 'aria-label': null });
-  const listEl = h('section', { class: 'list-pane' });
+  const sidebarEl = h('nav', { class: 'sidebar' });
+  const listEl = h('section', { class: 'list-pane', 'aria-labelledby': 'list-title' });
   const conversationEl = h('section', { class: 'conversation-pane' });
-  const layout = h('div', { class: 'inbox' }, sidebarEl, listEl, conversationEl);
+  const scrim = h('div', { class: 'scrim', onclick: () => sidebar.close() });
+  const layout = h('div', { class: 'inbox' }, sidebarEl, scrim, listEl, conversationEl);
   replace(outlet, layout);
 
   const state = { filters: fromQuery(route.query), selectedId: route.params.id ? Number(route.params.id) : null };
   const sidebar = new Sidebar(ctx, sidebarEl, state);
-  const list = new ConversationList(ctx, listEl, state);
+  const list = new ConversationList(ctx, listEl, state, { onOpenFilters: (opener) => sidebar.toggle(opener) });
+  listEl.prepend(h('h2', { class: 'sr-only', id: 'list-title' }, t('inbox.list_label')));
   const pane = new ConversationPane(ctx, conversationEl, state);
+
+  const phone = () => window.matchMedia('(max-width: 767px)').matches;
+  const typing = () => {
+    const el = document.activeElement;
+    return el && el.closest && el.closest('input, textarea, select, [contenteditable="true"]');
+  };
+
+  function title() {
+    document.title = t('inbox.title');
+  }
 
   function apply(where, { relabel = false } = {}) {
     const filters = fromQuery(where.query);
-    const filtersChanged = JSON.stringify(filters) !== JSON.stringify(state.filters);
+    const filtersChanged = canonical(filters) !== canonical(state.filters);
     state.filters = filters;
-    state.selectedId = where.params.id ? Number(where.params.id) : null;
+    const selectedId = where.params.id ? Number(where.params.id) : null;
+    const selectionChanged = selectedId !== state.selectedId;
+    state.selectedId = selectedId;
     layout.dataset.pane = state.selectedId ? 'conversation' : 'list';
     if (relabel) {
-      sidebar.render();
+      title();
+      sidebar.build();
       list.relabel();
+      listEl.querySelector('#list-title').textContent = t('inbox.list_label');
       pane.relabel();
       return;
     }
-    sidebar.render();
-    if (filtersChanged) list.reload();
-    else list.select(state.selectedId);
+    if (filtersChanged) {
+      sidebar.render();
+      list.reload();
+    } else if (selectionChanged) {
+      sidebar.render();
+      list.select(state.selectedId);
+    }
     pane.open(state.selectedId);
+    // Back on the list (phone back arrow, Esc): focus returns to the row the operator left.
+    if (!state.selectedId && phone()) list.focus();
   }
 
+  function goView(index) {
+    const saved = prefs.saved_views || [];
+    const path = state.selectedId ? `/conversations/${state.selectedId}` : '/';
+    if (index < PRESETS.length) {
+      const preset = PRESETS[index];
+      navigate(path + toSearch(preset.id === 'all' ? {} : { view: preset.id }));
+    } else if (saved[index - PRESETS.length]) {
+      navigate(path + toSearch(savedViewFilters(saved[index - PRESETS.length])));
+    }
+  }
+
+  /** Enter on a row: the composer when I may reply (the conversation pane decides), else the heading. */
+  function enterConversation() {
+    const event = new CustomEvent('helpline:focus-composer', { cancelable: true });
+    window.dispatchEvent(event);
+    if (event.defaultPrevented) return;
+    const target = conversationEl.querySelector('textarea:not([disabled])')
+      || conversationEl.querySelector('h1[tabindex], h2[tabindex], [data-focus-heading]');
+    if (target) target.focus();
+  }
+
+  /** Esc: close what is open, else back to the same row (on a phone: back to the list screen). */
+  function escape() {
+    if (sidebarEl.dataset.open === 'true') {
+      sidebar.close();
+      return;
+    }
+    if (phone() && state.selectedId) {
+      navigate(`/${location.search}`);
+      return;
+    }
+    list.focus();
+  }
+
+  const group = () => t('commands.group_inbox');
+  const unregister = [
+    register({ id: 'inbox.next', keys: ['j'], group, label: () => t('commands.next'), run: () => list.step(1) }),
+    register({ id: 'inbox.previous', keys: ['k'], group, label: () => t('commands.previous'), run: () => list.step(-1) }),
+    register({ id: 'inbox.enter', keys: [], hint: ['Enter'], group, label: () => t('commands.enter'), run: enterConversation }),
+    register({ id: 'inbox.escape', keys: ['escape'], inEditable: true, group, label: () => t('commands.escape'),
+      run: (event) => {
+        // A field with its own Esc (search, pickers) handles it first; the composer gives focus back to the list.
+        if (typing() && !document.activeElement.closest('.conversation-pane')) return false;
+        escape();
+        return true;
+      } }),
+    register({ id: 'inbox.search', keys: ['/'], group, label: () => t('commands.search'), run: () => {
+      if (phone() && state.selectedId) navigate(`/${location.search}`);
+      const input = document.getElementById('list-search');
+      if (input) { input.focus(); input.select(); }
+    } }),
+    register({ id: 'inbox.apply', keys: ['.'], group, label: () => t('commands.apply_updates'),
+      run: () => list.applyPending({ focusList: true }) }),
+    register({ id: 'inbox.panel', keys: [']'], group, label: () => t('commands.side_panel'), run: () => {
+      layout.dataset.panel = layout.dataset.panel === 'hidden' ? 'shown' : 'hidden';
+      window.dispatchEvent(new CustomEvent('helpline:toggle-panel', { detail: { hidden: layout.dataset.panel === 'hidden' } }));
+    } }),
+    register({ id: 'inbox.filters', keys: ['f'], group, label: () => t('commands.filters'),
+      run: () => sidebar.toggle(document.activeElement) }),
+    ...Array.from({ length: 9 }, (_, index) => register({
+      id: `inbox.view.${index + 1}`, keys: [String(index + 1)], group: () => t('commands.group_views'),
+      label: () => {
+        if (index < PRESETS.length) return t(`presets.${PRESETS[index].id}`);
+        const view = (prefs.saved_views || [])[index - PRESETS.length];
+        return view ? view.name : '';
+      },
+      when: () => index < PRESETS.length || Boolean((prefs.saved_views || [])[index - PRESETS.length]),
+      run: () => goView(index),
+    })),
+  ];
+  const onEnter = () => enterConversation();
+  window.addEventListener('helpline:enter-conversation', onEnter);
+
+  title();
   layout.dataset.pane = state.selectedId ? 'conversation' : 'list';
-  sidebar.render();
-  list.reload();
+  list.reload().then(() => {
+    if (!state.selectedId && document.activeElement === document.body) list.focus();
+  });
   pane.open(state.selectedId);
   return {
     update: apply,
+    /** For other modules (palette, notifications): the list and the current filters. */
+    list,
     unmount() {
+      unregister.forEach((fn) => fn());
+      window.removeEventListener('helpline:enter-conversation', onEnter);
       sidebar.destroy();
       list.destroy();
       pane.destroy();

@@ -1,44 +1,76 @@
-// The conversation list: a windowed listbox (fixed 76 px rows), endless scroll over the cursor API, live updates
-// from the store that never move a row under the operator's pointer.
+// The conversation list: a windowed listbox (fixed 76 px rows, overscan 10), endless scroll over the cursor API,
+// live updates from the store that never move a row under the operator's pointer (ui-guide §2, §5).
 
 import { ApiError, get } from '../api.js';
-import { avatar, h, icon, replace } from '../dom.js';
-import { matches, toApi } from '../filters.js';
-import { duration, relative, onTick } from '../format.js';
+import { h, icon, replace } from '../dom.js';
+import { compareKeys, effective, matches, sortKey, toApi } from '../filters.js';
+import { onTick } from '../format.js';
 import { t } from '../i18n.js';
 import { navigate } from '../router.js';
-import { channelIcon } from './channels.js';
+import { FilterChips } from './chips.js';
+import { ROW_HEIGHT as ROW, renderRow, skeletonRows } from './row.js';
 
-const ROW = 76;
 const OVERSCAN = 10;
 const PAGE = 50;
+const SKELETON_AFTER = 150;
 
 export class ConversationList {
-  constructor(ctx, el, state) {
+  constructor(ctx, el, state, { onOpenFilters } = {}) {
     this.ctx = ctx;
     this.el = el;
     this.state = state;
     this.ids = [];
+    this.index = new Map(); // id → position in ids
     this.cursor = null;
+    this.done = false;
     this.loading = false;
     this.error = null;
-    this.pending = new Set();
+    this.pending = new Set(); // ids waiting for "N updated ↑"
+    this.stale = new Set(); // rows that stopped matching: greyed until the operator moves on
+    this.rows = new Map(); // id → {el, conversation, index, selected, stale, epoch}
+    this.epoch = 0; // bumped when every row's text must be rebuilt (tick, language)
     this.generation = 0;
+    this.frameQueued = false;
+    this.pointerInside = false;
+
     this.search = h('input', { type: 'search', id: 'list-search', class: 'search', 'aria-label': t('inbox.search'),
-      placeholder: t('inbox.search_placeholder'), value: state.filters.q || '',
-      onkeydown: (event) => { if (event.key === 'Enter') this.setQuery(event.target.value); } });
-    this.pill = h('button', { type: 'button', class: 'updates-pill', hidden: true, onclick: () => this.applyPending() });
-    this.viewport = h('div', { class: 'list-viewport', id: 'conversation-list', role: 'listbox', tabindex: '0',
-      'aria-label': t('inbox.list_label'), onscroll: () => this.onScroll(), onkeydown: (e) => this.onKey(e) });
+      placeholder: t('inbox.search_placeholder'), value: state.filters.q || '', enterkeyhint: 'search',
+      onkeydown: (event) => {
+        if (event.key === 'Enter') this.setQuery(event.target.value.trim());
+        if (event.key === 'Escape') { event.preventDefault(); this.focus(); }
+      } });
+    this.filtersButton = h('button', { type: 'button', class: 'icon-button filters-toggle', 'aria-label': t('inbox.open_filters'),
+      title: t('inbox.open_filters'), onclick: () => onOpenFilters && onOpenFilters(this.filtersButton) }, icon('funnel'));
+    this.chips = new FilterChips(ctx, state);
+    this.pill = h('button', { type: 'button', class: 'updates-pill', hidden: true, 'aria-keyshortcuts': '.',
+      onclick: () => this.applyPending({ focusList: true }) });
+    this.viewport = h('div', {
+      class: 'list-viewport', id: 'conversation-list', role: 'listbox', tabindex: '0', 'aria-label': t('inbox.list_label'),
+      onscroll: () => this.onScroll(), onkeydown: (e) => this.onKey(e), onclick: (e) => this.onClick(e),
+      onpointerenter: () => { this.pointerInside = true; },
+      onpointerleave: () => { this.pointerInside = false; this.maybeCalm(); },
+      onfocusout: () => setTimeout(() => this.maybeCalm(), 0),
+    });
     this.spacer = h('div', { class: 'list-spacer' });
     this.viewport.append(this.spacer);
     this.status = h('div', { class: 'list-status' });
-    replace(el, h('div', { class: 'list-head' }, this.search, this.pill), this.viewport, this.status);
+    replace(el,
+      h('div', { class: 'list-head' },
+        h('div', { class: 'search-row' }, this.filtersButton, h('span', { class: 'search-box' }, icon('search'), this.search)),
+        this.chips.el, this.pill),
+      this.viewport, this.status);
+
     this.onConversation = (event) => this.live(event.detail);
     ctx.store.addEventListener('conversation', this.onConversation);
-    this.untick = onTick(() => this.paint());
-    this.onResync = () => this.reload({ keepScroll: true });
+    this.untick = onTick(() => { this.epoch += 1; this.schedule(); });
+    this.onResync = () => this.resync();
     ctx.realtime.addEventListener('resync', this.onResync);
+    this.resizer = new ResizeObserver(() => this.schedule());
+    this.resizer.observe(this.viewport);
+  }
+
+  focus() {
+    this.viewport.focus({ preventScroll: true });
   }
 
   setQuery(q) {
@@ -49,155 +81,291 @@ export class ConversationList {
     navigate(location.pathname + (text ? `?${text}` : ''));
   }
 
-  async reload({ keepScroll = false } = {}) {
+  get sort() {
+    return effective(this.state.filters).sort || 'recent';
+  }
+
+  setIds(ids) {
+    this.ids = ids;
+    this.index = new Map(ids.map((id, i) => [id, i]));
+  }
+
+  /** A new filter set: start over from the first page (scroll to the top). */
+  async reload() {
     this.generation += 1;
-    this.ids = [];
+    this.setIds([]);
     this.cursor = null;
     this.done = false;
+    this.loading = false;
+    this.error = null;
     this.pending.clear();
+    this.stale.clear();
     this.pill.hidden = true;
     this.search.value = this.state.filters.q || '';
-    if (!keepScroll) this.viewport.scrollTop = 0;
+    this.chips.render();
+    this.viewport.scrollTop = 0;
+    this.clearRows();
     await this.more();
+  }
+
+  /** After a `resync` frame: the first page again, keeping selection and scroll (never a reload). */
+  async resync() {
+    const generation = ++this.generation;
+    try {
+      const page = await get('/conversations', { ...toApi(this.state.filters), limit: Math.max(PAGE, Math.min(200, this.ids.length)) });
+      if (generation !== this.generation) return;
+      this.ctx.store.putConversations(page.items);
+      this.setIds(page.items.map((item) => item.id));
+      this.cursor = page.next_cursor;
+      this.done = !page.next_cursor;
+      this.pending.clear();
+      this.stale.clear();
+      this.pill.hidden = true;
+      this.loading = false;
+      this.error = null;
+    } catch (err) {
+      if (generation !== this.generation) return;
+      this.error = err;
+    }
+    this.epoch += 1;
+    this.showStatus();
+    this.paint();
   }
 
   async more() {
     if (this.loading || this.done) return;
     this.loading = true;
     const generation = this.generation;
-    this.showStatus(this.ids.length ? 'loading-more' : 'loading');
+    const first = !this.ids.length;
+    const cancelSkeleton = first ? this.skeletonSoon() : null;
+    if (!first) this.showStatus('loading-more');
     try {
       const page = await get('/conversations', { ...toApi(this.state.filters), cursor: this.cursor, limit: PAGE });
       if (generation !== this.generation) return;
       this.ctx.store.putConversations(page.items);
-      for (const item of page.items) if (!this.ids.includes(item.id)) this.ids.push(item.id);
+      const ids = [...this.ids];
+      for (const item of page.items) if (!this.index.has(item.id)) ids.push(item.id);
+      this.setIds(ids);
       this.cursor = page.next_cursor;
       this.done = !page.next_cursor;
       this.error = null;
-      performance.mark('helpline:list-ready');
+      if (first) performance.mark('helpline:list-ready');
     } catch (err) {
       if (generation !== this.generation) return;
       this.error = err;
     } finally {
+      if (cancelSkeleton) cancelSkeleton();
       if (generation === this.generation) this.loading = false;
     }
     this.showStatus();
     this.paint();
+    // A tall screen may show the whole first page: keep loading until the viewport is filled.
+    if (!this.error && !this.done && this.ids.length * ROW < this.viewport.clientHeight + ROW * OVERSCAN) this.more();
+  }
+
+  skeletonSoon() {
+    const timer = setTimeout(() => {
+      if (this.ids.length) return;
+      this.clearRows();
+      this.viewport.setAttribute('aria-busy', 'true');
+      replace(this.spacer, skeletonRows());
+      this.spacer.style.height = `${8 * ROW}px`;
+    }, SKELETON_AFTER);
+    return () => {
+      clearTimeout(timer);
+      this.viewport.removeAttribute('aria-busy');
+      this.spacer.querySelectorAll('.skeleton').forEach((node) => node.remove());
+    };
   }
 
   showStatus(kind) {
-    if (kind === 'loading') replace(this.status, h('p', { class: 'muted' }, t('common.loading')));
-    else if (kind === 'loading-more') replace(this.status);
-    else if (this.error) {
-      const message = this.error instanceof ApiError && this.error.status === 422
-        ? t('inbox.bad_filter', { reason: this.error.message }) : t('inbox.load_failed');
-      replace(this.status, h('div', { class: 'error-box', role: 'alert' }, h('p', {}, message),
-        h('button', { type: 'button', class: 'button small', onclick: () => this.more() }, t('common.retry'))));
-    } else if (!this.ids.length) {
-      const noChannels = this.ctx.me.role === 'agent' && !(this.ctx.me.channel_ids || []).length;
-      replace(this.status, h('div', { class: 'empty' },
-        h('p', {}, noChannels ? t('inbox.empty.no_channels') : Object.keys(this.state.filters).length
-          ? t('inbox.empty.filtered') : t('inbox.empty.none'))));
-    } else replace(this.status);
+    if (kind === 'loading-more') {
+      replace(this.status, h('p', { class: 'list-more muted', role: 'status' }, t('inbox.loading_more')));
+      return;
+    }
+    if (this.error) {
+      const err = this.error;
+      const message = err instanceof ApiError && err.status === 422
+        ? t('inbox.bad_filter') : err instanceof ApiError && err.status === 0 ? t('inbox.load_failed') : t('inbox.load_failed_status');
+      replace(this.status, h('div', { class: 'error-box', role: 'alert' },
+        h('p', {}, message),
+        h('button', { type: 'button', class: 'button small', onclick: () => { this.error = null; this.more(); } }, icon('refresh-cw'),
+          t('common.retry')),
+        h('details', {}, h('summary', {}, t('common.details')),
+          h('p', { class: 'muted' }, `${err.status || ''} ${err.code || ''}: ${err.message || ''}`.trim()))));
+      return;
+    }
+    if (!this.ids.length && !this.loading) {
+      replace(this.status, this.emptyState());
+      return;
+    }
+    replace(this.status);
+  }
+
+  emptyState() {
+    const me = this.ctx.me;
+    if (me.role === 'agent' && !(me.channel_ids || []).length) {
+      const admins = (me.admins || []).map((a) => (typeof a === 'string' ? a : a.name)).filter(Boolean);
+      const box = h('div', { class: 'empty' }, icon('users'),
+        h('p', {}, admins.length ? t('inbox.empty.no_channels_named', { admins: listFormat(admins) }) : t('inbox.empty.no_channels')));
+      if (!admins.length) {
+        // Older servers: name the admins from the team list every operator may read.
+        get('/operators').then((operators) => {
+          const names = (Array.isArray(operators) ? operators : []).filter((o) => o.role === 'admin' && o.active !== false)
+            .map((o) => o.name);
+          if (names.length && box.isConnected) {
+            replace(box, icon('users'), h('p', {}, t('inbox.empty.no_channels_named', { admins: listFormat(names) })));
+          }
+        }).catch(() => {});
+      }
+      return box;
+    }
+    const f = this.state.filters;
+    const own = Object.keys(f).filter((key) => key !== 'view' && key !== 'sort');
+    if (own.length) {
+      return h('div', { class: 'empty' }, icon('funnel'), h('p', {}, t('inbox.empty.filtered')),
+        h('button', { type: 'button', class: 'button small', onclick: () => this.chips.clearAll() }, t('filters.clear')));
+    }
+    const text = {
+      waiting: t('inbox.empty.waiting'), mine: t('inbox.empty.mine'), bot: t('inbox.empty.bot'),
+      closing: t('inbox.empty.closing'), snoozed: t('inbox.empty.snoozed'), resolved: t('inbox.empty.resolved'),
+    }[f.view] || t('inbox.empty.none');
+    return h('div', { class: 'empty' }, icon('circle-check'), h('p', {}, text));
   }
 
   onScroll() {
-    this.paint();
+    if (!this.scrollMark) {
+      performance.mark('helpline:list-scroll-start');
+      this.scrollMark = true;
+    }
+    this.schedule();
     if (this.viewport.scrollTop + this.viewport.clientHeight > this.ids.length * ROW - ROW * 5) this.more();
-    if (this.viewport.scrollTop < ROW && this.pending.size && !this.viewport.matches(':hover')) this.applyPending();
+    this.maybeCalm();
   }
 
-  /** Render only the rows in view (plus overscan): 10,000 conversations cost the same as 50. */
+  schedule() {
+    if (this.frameQueued) return;
+    this.frameQueued = true;
+    requestAnimationFrame(() => {
+      this.frameQueued = false;
+      this.paint();
+      if (this.scrollMark) {
+        this.scrollMark = false;
+        performance.measure('helpline:list-scroll', 'helpline:list-scroll-start');
+        if (performance.getEntriesByName('helpline:list-scroll').length > 500) performance.clearMeasures('helpline:list-scroll');
+      }
+      if (this.frameMark) {
+        this.frameMark = false;
+        performance.measure('helpline:frame-row', 'helpline:frame');
+      }
+    });
+  }
+
+  clearRows() {
+    for (const entry of this.rows.values()) entry.el.remove();
+    this.rows.clear();
+  }
+
+  /** Render only the rows in view plus overscan, reusing unchanged row nodes: 10,000 cost the same as 50. */
   paint() {
     const total = this.ids.length;
     this.spacer.style.height = `${total * ROW}px`;
-    this.viewport.setAttribute('aria-setsize', this.done ? String(total) : '-1');
-    const first = Math.max(0, Math.floor(this.viewport.scrollTop / ROW) - OVERSCAN);
-    const last = Math.min(total, Math.ceil((this.viewport.scrollTop + (this.viewport.clientHeight || 800)) / ROW) + OVERSCAN);
-    const rows = [];
-    for (let index = first; index < last; index += 1) {
-      const conversation = this.ctx.store.conversations.get(this.ids[index]);
-      if (conversation) rows.push(this.row(conversation, index));
+    const top = this.viewport.scrollTop;
+    const height = this.viewport.clientHeight || 800;
+    const first = Math.max(0, Math.floor(top / ROW) - OVERSCAN);
+    const last = Math.min(total, Math.ceil((top + height) / ROW) + OVERSCAN);
+    const setsize = this.done ? String(total) : '-1';
+    const wanted = new Set();
+    const now = Date.now();
+    for (let i = first; i < last; i += 1) {
+      const id = this.ids[i];
+      const conversation = this.ctx.store.conversations.get(id);
+      if (!conversation) continue;
+      wanted.add(id);
+      const selected = id === this.state.selectedId;
+      const stale = this.stale.has(id);
+      const entry = this.rows.get(id);
+      if (entry && entry.conversation === conversation && entry.selected === selected && entry.stale === stale
+          && entry.epoch === this.epoch) {
+        if (entry.index !== i) {
+          entry.el.style.transform = `translateY(${i * ROW}px)`;
+          entry.el.setAttribute('aria-posinset', String(i + 1));
+          entry.index = i;
+        }
+        if (entry.setsize !== setsize) { entry.el.setAttribute('aria-setsize', setsize); entry.setsize = setsize; }
+        continue;
+      }
+      const el = renderRow(conversation, this.ctx.me, { index: i, selected, stale, now });
+      el.setAttribute('aria-setsize', setsize);
+      if (entry) entry.el.replaceWith(el);
+      else this.spacer.append(el);
+      this.rows.set(id, { el, conversation, index: i, selected, stale, epoch: this.epoch, setsize });
     }
-    replace(this.spacer, rows);
+    for (const [id, entry] of this.rows) {
+      if (!wanted.has(id)) {
+        entry.el.remove();
+        this.rows.delete(id);
+      }
+    }
     const selected = this.state.selectedId;
-    if (selected && this.ids.includes(selected)) this.viewport.setAttribute('aria-activedescendant', `row-${selected}`);
+    if (selected && this.rows.has(selected)) this.viewport.setAttribute('aria-activedescendant', `row-${selected}`);
     else this.viewport.removeAttribute('aria-activedescendant');
   }
 
-  row(c, index) {
-    const selected = c.id === this.state.selectedId;
-    const name = c.contact.name || t('contact.unnamed');
-    const preview = previewText(c, this.ctx.me);
-    const chips = [];
-    if (c.waiting_since || c.escalation) {
-      chips.push(h('span', { class: 'chip warn' }, icon('hand'),
-        c.escalation ? t(`escalation.${c.escalation.reason}`, {}) : t('inbox.waiting')));
-    }
-    const windowChip = windowLabel(c);
-    if (windowChip) chips.push(h('span', { class: `chip window-${c.window.state}` }, icon(windowChip.icon), windowChip.text));
-    if (c.event) chips.push(h('span', { class: 'chip' }, c.event.logo_url
-      ? h('img', { src: c.event.logo_url, alt: '', class: 'logo16', width: 16, height: 16, loading: 'lazy' }) : icon('calendar'),
-    c.event.name.length > 14 ? `${c.event.name.slice(0, 13)}…` : c.event.name));
-    if (c.assignee) chips.push(h('span', { class: 'chip' }, icon('user'), c.assignee.name));
-    if (c.priority === 'high' || c.priority === 'urgent') chips.push(h('span', { class: `chip priority-${c.priority}` }, icon('flag'),
-      t(`priority.${c.priority}`)));
-    const when = c.last_activity_at;
-    const label = [name, t(`kinds.${c.channel.kind}`), c.unread_count ? t('inbox.unread', { count: c.unread_count }) : null,
-      c.escalation ? t('inbox.waiting') : null, windowChip ? windowChip.text : null, c.event ? c.event.name : null,
-      preview, relative(when)].filter(Boolean).join(', ');
-    const row = h('div', {
-      id: `row-${c.id}`, role: 'option', class: ['row', selected && 'selected', c.unread_count && 'unread',
-        (c.waiting_since || c.escalation) && 'waiting'],
-      'aria-selected': selected ? 'true' : 'false', 'aria-posinset': String(index + 1), 'aria-label': label,
-      dataset: { id: String(c.id) }, onclick: () => this.open(c.id),
-    },
-    h('div', { class: 'row-line' }, h('span', { class: 'row-avatar' }, avatar(name, `c${c.contact.id}`), channelIcon(c.channel.kind)),
-      h('span', { class: 'row-name' }, name),
-      h('time', { class: 'row-time', datetime: when, title: new Date(when).toLocaleString() }, relative(when))),
-    h('div', { class: 'row-line' }, h('span', { class: 'row-preview' }, preview),
-      c.unread_count ? h('span', { class: 'badge' }, c.unread_count > 99 ? '99+' : String(c.unread_count)) : null),
-    h('div', { class: 'row-line chips' }, chips));
-    row.style.transform = `translateY(${index * ROW}px)`;
-    return row;
+  onClick(event) {
+    const row = event.target.closest('.row[data-id]');
+    if (row) this.open(Number(row.dataset.id));
   }
 
   open(id) {
+    if (id !== this.state.selectedId) this.movedOn(id);
     navigate(`/conversations/${id}${location.search}`);
+  }
+
+  /** The operator moved to another row: rows that stopped matching may now go. */
+  movedOn(nextId) {
+    if (!this.stale.size) return;
+    const keep = this.ids.filter((id) => !this.stale.has(id) || id === nextId);
+    this.stale = new Set([...this.stale].filter((id) => id === nextId));
+    this.setIds(keep);
+    this.epoch += 1;
+    this.schedule();
   }
 
   select(id) {
     this.state.selectedId = id;
+    if (id && this.index.has(id)) this.scrollIntoView(this.index.get(id));
     this.paint();
   }
 
   onKey(event) {
-    if (!['ArrowDown', 'ArrowUp', 'Enter', 'Home', 'End'].includes(event.key)) return;
-    event.preventDefault();
-    const index = this.ids.indexOf(this.state.selectedId);
-    if (event.key === 'Enter') {
-      window.dispatchEvent(new CustomEvent('helpline:focus-composer'));
-      return;
-    }
-    let next = index;
-    if (event.key === 'ArrowDown') next = Math.min(this.ids.length - 1, index + 1);
-    if (event.key === 'ArrowUp') next = Math.max(0, index - 1);
-    if (event.key === 'Home') next = 0;
-    if (event.key === 'End') next = this.ids.length - 1;
-    if (next >= 0 && this.ids[next] !== undefined) {
-      this.open(this.ids[next]);
-      this.scrollIntoView(next);
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    const keys = { ArrowDown: 1, ArrowUp: -1, Home: -Infinity, End: Infinity, PageDown: 8, PageUp: -8 };
+    if (event.key in keys) {
+      event.preventDefault();
+      event.stopPropagation();
+      this.step(keys[event.key]);
+    } else if (event.key === 'Enter') {
+      event.preventDefault();
+      event.stopPropagation();
+      if (!this.state.selectedId && this.ids.length) this.step(1);
+      else window.dispatchEvent(new CustomEvent('helpline:enter-conversation'));
     }
   }
 
-  /** Move to the next/previous conversation (j/k), opening it. */
+  /** Move to the next/previous conversation (j/k, arrows), opening it; ±Infinity = last/first. */
   step(delta) {
-    const index = this.ids.indexOf(this.state.selectedId);
-    const next = Math.min(this.ids.length - 1, Math.max(0, index + delta));
-    if (this.ids[next] !== undefined) {
-      this.open(this.ids[next]);
-      this.scrollIntoView(next);
-    }
+    if (!this.ids.length) return;
+    const index = this.index.has(this.state.selectedId) ? this.index.get(this.state.selectedId) : -1;
+    let next = index < 0 && delta > 0 ? 0 : index + delta;
+    if (delta === -Infinity) next = 0;
+    if (delta === Infinity) next = this.ids.length - 1;
+    next = Math.min(this.ids.length - 1, Math.max(0, next));
+    const id = this.ids[next];
+    if (id === undefined || id === this.state.selectedId) return;
+    this.open(id);
+    this.scrollIntoView(this.index.has(id) ? this.index.get(id) : next);
+    if (next > this.ids.length - 5) this.more();
   }
 
   scrollIntoView(index) {
@@ -208,70 +376,105 @@ export class ConversationList {
     }
   }
 
-  /** A frame changed a conversation: update in place; reorder only when nobody is looking at the list. */
+  /** At the top, with neither pointer nor focus in the list: reordering cannot surprise anyone. */
+  calm() {
+    return this.viewport.scrollTop < ROW && !this.pointerInside && !this.viewport.contains(document.activeElement);
+  }
+
+  maybeCalm() {
+    if (this.pending.size && this.calm() && !this.state.filters.q) this.applyPending();
+  }
+
+  /** A frame changed a conversation: update in place; reorder only when calm, else count it in the pill. */
   live(conversation) {
-    const present = this.ids.includes(conversation.id);
+    const id = conversation.id;
+    const present = this.index.has(id);
     const fits = matches(conversation, this.state.filters, this.ctx.me);
-    if (!present && !fits) return;
+    if (!present && fits === false) return;
+    performance.mark('helpline:frame-list');
+    this.frameMark = performance.getEntriesByName('helpline:frame').length > 0;
     if (present) {
-      const calm = this.viewport.scrollTop < ROW && !this.viewport.matches(':hover') && !this.viewport.contains(document.activeElement);
-      if (calm && (this.state.filters.sort || 'recent') === 'recent' && fits) {
-        this.ids = [conversation.id, ...this.ids.filter((id) => id !== conversation.id)];
+      if (fits === false) {
+        if (!this.stale.has(id)) this.stale.add(id);
+      } else {
+        this.stale.delete(id);
+        if (this.wouldMove(id)) this.pending.add(id);
       }
-      this.paint();
-      return;
+    } else {
+      this.pending.add(id);
     }
-    this.pending.add(conversation.id);
-    const calm = this.viewport.scrollTop < ROW && !this.viewport.matches(':hover') && !this.viewport.contains(document.activeElement)
-      && !this.state.filters.q;
-    if (calm) this.applyPending();
-    else {
-      this.pill.hidden = false;
-      this.pill.textContent = t('inbox.updates', { count: this.pending.size });
+    if (this.pending.size && this.calm() && !this.state.filters.q) this.applyPending();
+    else this.showPill();
+    this.schedule();
+  }
+
+  /** Would this row sit elsewhere under the current sort? */
+  wouldMove(id) {
+    const i = this.index.get(id);
+    const store = this.ctx.store.conversations;
+    const key = sortKey(store.get(id), this.sort);
+    const before = i > 0 && store.get(this.ids[i - 1]);
+    const after = i < this.ids.length - 1 && store.get(this.ids[i + 1]);
+    return Boolean((before && compareKeys(sortKey(before, this.sort), key) > 0)
+      || (after && compareKeys(key, sortKey(after, this.sort)) > 0));
+  }
+
+  showPill() {
+    this.pill.hidden = !this.pending.size;
+    if (this.pending.size) {
+      replace(this.pill, icon('arrow-up'), t('inbox.updates', { count: this.pending.size }));
+      this.pill.setAttribute('aria-label', t('inbox.updates_label', { count: this.pending.size }));
     }
   }
 
-  applyPending() {
-    const fresh = [...this.pending].filter((id) => !this.ids.includes(id));
-    this.ids = [...fresh.sort((a, b) => b - a), ...this.ids];
+  /** Apply the counted updates (pill, `.`): new rows come in and moved rows take their place in the sort. */
+  applyPending({ focusList = false } = {}) {
+    if (!this.pending.size && !this.stale.size) return;
+    const store = this.ctx.store.conversations;
+    const sort = this.sort;
+    const keep = this.ids.filter((id) => !this.stale.has(id) || id === this.state.selectedId);
+    const ids = [...new Set([...keep, ...this.pending])].filter((id) => store.has(id));
+    const keyed = ids.map((id) => [sortKey(store.get(id), sort), id]);
+    keyed.sort((a, b) => compareKeys(a[0], b[0]));
+    // Rows past the loaded pages would belong further down: stop at the last loaded row's key.
+    this.setIds(keyed.map(([, id]) => id));
+    this.stale = new Set([...this.stale].filter((id) => id === this.state.selectedId));
     this.pending.clear();
     this.pill.hidden = true;
+    if (focusList) {
+      this.viewport.scrollTop = 0;
+      this.focus();
+    }
     this.showStatus();
-    this.paint();
+    this.schedule();
   }
 
   relabel() {
     this.search.setAttribute('aria-label', t('inbox.search'));
     this.search.placeholder = t('inbox.search_placeholder');
+    this.filtersButton.setAttribute('aria-label', t('inbox.open_filters'));
+    this.filtersButton.title = t('inbox.open_filters');
     this.viewport.setAttribute('aria-label', t('inbox.list_label'));
+    this.chips.render();
+    this.showPill();
     this.showStatus();
+    this.epoch += 1;
     this.paint();
   }
 
   destroy() {
     this.ctx.store.removeEventListener('conversation', this.onConversation);
     this.ctx.realtime.removeEventListener('resync', this.onResync);
+    this.resizer.disconnect();
+    this.chips.destroy();
     this.untick();
   }
 }
 
-/** "Bot: …", "You: …", "Maria: …", nothing for the customer. */
-export function previewText(c, me) {
-  const text = c.last_message.preview || '';
-  const kind = c.last_message.author_kind;
-  if (kind === 'bot') return t('inbox.preview.bot', { text });
-  if (kind === 'operator') {
-    const name = c.last_message.author_name;
-    if (c.last_message.author_id === me.id || !name) return t('inbox.preview.you', { text });
-    return t('inbox.preview.operator', { name, text });
+function listFormat(names) {
+  try {
+    return new Intl.ListFormat(document.documentElement.lang || 'en', { type: 'conjunction' }).format(names);
+  } catch {
+    return names.join(', ');
   }
-  return text;
-}
-
-/** Window chip text from the server's state (never a threshold of our own). */
-export function windowLabel(c) {
-  if (!c.window) return null;
-  if (c.window.state === 'closed') return { icon: 'lock', text: t('window.closed') };
-  const left = new Date(c.window.expires_at).getTime() - Date.now();
-  return { icon: c.window.state === 'closing' ? 'clock-alert' : 'clock', text: duration(left) };
 }

@@ -1,0 +1,123 @@
+// What each channel kind needs: its settings and credentials fields (the adapters' real names, see
+// channels/*/payloads.py and meta/settings.py), where to find each value, and client-side checks.
+
+import { h } from '../dom.js';
+import { t } from '../i18n.js';
+
+export const KIND_ORDER = ['whatsapp', 'messenger', 'instagram', 'api'];
+export const META_KINDS = new Set(['whatsapp', 'messenger', 'instagram']);
+
+const DIGITS = /^\d{1,32}$/;
+
+/** "Where to find it" as a short ordered list of steps from the catalogue (`admin.where.<key>`: array-free). */
+function where(key) {
+  return () => h('div', {}, h('p', {}, t(`admin.where.${key}`)));
+}
+
+/** A phone number typed where Meta's numeric ID belongs: "+55 11 9…", or 8–13 digits (IDs run to 15+). */
+export function looksLikePhone(value) {
+  const raw = String(value || '').trim();
+  if (!raw) return false;
+  if (/^\+|[\s()\-.]/.test(raw) && /\d{6,}/.test(raw.replace(/\D/g, ''))) return true;
+  return /^\d{8,13}$/.test(raw);
+}
+
+function digitsCheck(value) {
+  if (!value) return null;
+  return DIGITS.test(value) ? null : t('admin.channels.errors.digits');
+}
+
+function urlCheck(value) {
+  if (!value) return null;
+  try {
+    const url = new URL(value);
+    return ['http:', 'https:'].includes(url.protocol) ? null : t('admin.channels.errors.url');
+  } catch {
+    return t('admin.channels.errors.url');
+  }
+}
+
+// Each field: key, in ('settings' | 'credentials'), required, secret, check(value) → error text, where (key),
+// hint key, phoneNote (warn on blur when it looks like a phone number).
+export const KINDS = {
+  whatsapp: {
+    fields: [
+      { key: 'phone_number_id', in: 'settings', required: true, check: digitsCheck, where: where('phone_number_id'),
+        phoneNote: true, inputmode: 'numeric' },
+      { key: 'waba_id', in: 'settings', required: false, check: digitsCheck, where: where('waba_id'), inputmode: 'numeric',
+        hint: 'waba_id' },
+      { key: 'display_phone_number', in: 'settings', required: false, hint: 'display_phone_number' },
+      { key: 'access_token', in: 'credentials', required: true, secret: true, where: where('whatsapp_token'),
+        warning: 'whatsapp_token', minLength: 8 },
+    ],
+    toggles: [{ key: 'mark_read', default: true }, { key: 'bot_enabled', default: true }],
+  },
+  messenger: {
+    fields: [
+      { key: 'page_id', in: 'settings', required: true, check: digitsCheck, where: where('page_id'), inputmode: 'numeric' },
+      { key: 'access_token', in: 'credentials', required: true, secret: true, where: where('page_token'), minLength: 8 },
+    ],
+    toggles: [{ key: 'bot_enabled', default: true }],
+  },
+  instagram: {
+    fields: [
+      { key: 'ig_account_id', in: 'settings', required: true, check: digitsCheck, where: where('ig_account_id'),
+        inputmode: 'numeric' },
+      { key: 'page_id', in: 'settings', required: false, check: digitsCheck, where: where('ig_page_id'), inputmode: 'numeric',
+        hint: 'ig_page_id' },
+      { key: 'graph_url', in: 'settings', required: false, check: urlCheck, hint: 'graph_url', type: 'url' },
+      { key: 'access_token', in: 'credentials', required: true, secret: true, where: where('ig_token'), minLength: 8 },
+    ],
+    toggles: [{ key: 'bot_enabled', default: true }],
+  },
+  api: {
+    fields: [
+      { key: 'callback_url', in: 'settings', required: false, check: urlCheck, hint: 'callback_url', type: 'url' },
+      { key: 'secret', in: 'credentials', required: false, secret: true, hint: 'api_secret', minLength: 16 },
+    ],
+    toggles: [{ key: 'bot_enabled', default: true }],
+  },
+};
+
+/** The webhook fields each Meta product must subscribe to (provider-contracts §5). */
+export const SUBSCRIBE = {
+  whatsapp: ['messages', 'message_template_status_update'],
+  messenger: ['messages', 'messaging_postbacks', 'message_deliveries', 'message_reads', 'message_echoes'],
+  instagram: ['messages', 'messaging_postbacks', 'message_reactions', 'messaging_seen'],
+};
+
+/**
+ * Check one field's value: required, minimum length, its own check. Returns an error sentence or null.
+ * `keepStored` = editing an existing channel, where an empty secret keeps the stored one.
+ */
+export function checkField(spec, value, { keepStored = false } = {}) {
+  const text = String(value ?? '').trim();
+  if (!text) {
+    if (spec.required && !(spec.secret && keepStored)) return t('admin.form.required', { field: t(`admin.channels.fields.${spec.key}`) });
+    return null;
+  }
+  if (spec.minLength && text.length < spec.minLength) return t('admin.channels.errors.too_short', { count: spec.minLength });
+  return spec.check ? spec.check(text) : null;
+}
+
+/** {settings, credentials} for the API from the form values, dropping empty optional values. */
+export function payload(kind, values, { keepStored = false, baseSettings = {} } = {}) {
+  const spec = KINDS[kind] || { fields: [], toggles: [] };
+  const settings = { ...baseSettings };
+  const credentials = {};
+  let hasCredentials = false;
+  for (const item of spec.fields) {
+    const value = String(values[item.key] ?? '').trim();
+    if (item.in === 'settings') {
+      if (value) settings[item.key] = value;
+      else delete settings[item.key];
+    } else if (value) {
+      credentials[item.key] = value;
+      hasCredentials = true;
+    }
+  }
+  for (const toggle of spec.toggles) {
+    settings[toggle.key] = values[toggle.key] ?? toggle.default;
+  }
+  return { settings, credentials: hasCredentials || !keepStored ? credentials : null };
+}

@@ -1,0 +1,151 @@
+// The try-it console: a customer message + language + channel kind → what the bot would do, evaluated by
+// POST /api/v1/bot/try against the editor's unsaved draft. Shows the match, its confidence (bar + percent +
+// word), the top alternatives and the reply as a bubble; keeps the bot's state so a script can be stepped through.
+
+import { ApiError, post } from '../api.js';
+import { h, icon, replace } from '../dom.js';
+import { t } from '../i18n.js';
+import { KIND_ORDER } from './channel-kinds.js';
+import { errorText, field, tOr, uid } from './kit.js';
+
+export const BOT_LANGUAGES = ['en', 'pt', 'es', 'fr', 'it']; // bot/language.py LANGUAGES
+
+/** High ≥ 80 % · Medium ≥ 50 % · Low (ui-guide §7): never a raw float. */
+export function confidenceWord(value) {
+  if (value >= 0.8) return 'high';
+  if (value >= 0.5) return 'medium';
+  return 'low';
+}
+
+export function confidenceBar(name, value) {
+  const pct = Math.round(Math.max(0, Math.min(1, Number(value) || 0)) * 100);
+  const word = confidenceWord(value);
+  const text = t('admin.try.confidence', { percent: new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 }).format(pct), word: t(`admin.try.levels.${word}`) });
+  const fill = h('div', { class: ['bar-fill', word] });
+  fill.style.width = `${pct}%`;
+  return h('div', { class: 'confidence' },
+    h('span', { class: 'name' }, name),
+    h('span', { class: 'value' }, text),
+    h('div', { class: 'bar', role: 'img', 'aria-label': t('admin.try.bar_label', { name, confidence: text }) }, fill));
+}
+
+/** What the bot did, in words, from the answer's `outcome` (script, clarify, article, fallback, escalate). */
+function outcomeLine(answer) {
+  const match = answer.match || null;
+  const kind = answer.outcome || (match ? 'script' : answer.article ? 'article' : 'fallback');
+  if (kind === 'script' && match) return t('admin.try.outcome.script', { name: match.name || match.key || '' });
+  if (kind === 'article' && answer.article) return t('admin.try.outcome.article', { title: answer.article.title || '' });
+  if (kind === 'escalate') {
+    const reason = answer.escalation && answer.escalation.reason;
+    return t('admin.try.outcome.escalate', { reason: reason ? tOr(`admin.try.reasons.${reason}`, reason) : '' });
+  }
+  if (kind === 'continue' && match) return t('admin.try.outcome.continue', { name: match.name || match.key || '' });
+  return tOr(`admin.try.outcome.${kind}`, kind);
+}
+
+/**
+ * mountTry({draft, title, compact}) → {el, relabel(), reset()}.
+ * `draft()` returns {script} or {article}: the unsaved editor content to evaluate against (or {}).
+ */
+export function tryConsole({ draft = () => ({}), compact = false } = {}) {
+  const state = { text: '', language: '', channel_kind: 'whatsapp', busy: false, answer: null, error: null, botState: null, turns: [] };
+  const el = h('section', { class: 'try-console', 'aria-labelledby': uid('try') });
+  const titleId = el.getAttribute('aria-labelledby');
+  const result = h('div', { class: 'try-result', 'aria-live': 'polite' });
+
+  async function run(event) {
+    if (event) event.preventDefault();
+    const text = state.text.trim();
+    if (!text) {
+      paint();
+      const box = el.querySelector('textarea');
+      const wrap = box.closest('.field');
+      wrap.setError(t('admin.try.empty'));
+      box.focus();
+      return;
+    }
+    state.busy = true;
+    state.error = null;
+    paint();
+    try {
+      const body = { text, language: state.language || null, channel_kind: state.channel_kind || null, ...draft() };
+      if (state.botState) body.state = state.botState;
+      const answer = await post('/bot/try', body);
+      state.answer = answer;
+      state.turns.push({ text, answer });
+      state.botState = answer && answer.state && ['script', 'clarifying'].includes(answer.state.mode) ? answer.state : null;
+      state.text = '';
+    } catch (err) {
+      state.error = err;
+    } finally {
+      state.busy = false;
+      paint();
+      const box = el.querySelector('textarea');
+      if (box) box.focus();
+    }
+  }
+
+  function reset() {
+    state.botState = null;
+    state.turns = [];
+    state.answer = null;
+    state.error = null;
+    paint();
+  }
+
+  function renderAnswer(answer) {
+    const candidates = answer.candidates || answer.alternatives || [];
+    const top = answer.match && answer.match.confidence !== undefined ? answer.match : candidates[0];
+    const alternatives = candidates.filter((c) => !top || (c.key || c.script_key) !== (top.key || top.script_key)).slice(0, 3);
+    const replies = answer.replies || (answer.reply ? [typeof answer.reply === 'string' ? { text: answer.reply } : answer.reply] : []);
+    return [
+      h('p', { class: 'try-match' }, outcomeLine(answer)),
+      top && top.confidence !== undefined ? confidenceBar(top.name || top.key, top.confidence) : null,
+      answer.article && answer.article.score !== undefined && !top ? confidenceBar(answer.article.title, answer.article.score) : null,
+      alternatives.length ? h('div', {}, h('h3', { class: 'sub' }, t('admin.try.alternatives')),
+        h('ul', { class: 'alternatives' }, alternatives.map((c) => h('li', {}, confidenceBar(c.name || c.key, c.confidence))))) : null,
+      replies.length ? h('div', { class: 'stack' }, h('h3', { class: 'sub' }, t('admin.try.reply')),
+        replies.map((r) => h('div', {}, h('p', { class: 'bubble-caption' }, icon('bot'), t('admin.try.bot_says')),
+          h('div', { class: 'bubble-bot' }, r.text || '')))) : h('p', { class: 'try-note' }, t('admin.try.no_reply')),
+      answer.method ? h('p', { class: 'try-note' }, t('admin.try.method', { method: answer.method })) : null,
+    ];
+  }
+
+  function paint() {
+    const textarea = h('textarea', { rows: compact ? 2 : 3, value: state.text, maxlength: 4000,
+      oninput: (event) => { state.text = event.target.value; },
+      onkeydown: (event) => { if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) run(event); } });
+    textarea.value = state.text;
+    const language = h('select', { onchange: (event) => { state.language = event.target.value; } },
+      h('option', { value: '' }, t('admin.try.detect')),
+      BOT_LANGUAGES.map((code) => h('option', { value: code, selected: state.language === code }, t(`admin.bot_languages.${code}`))));
+    const kind = h('select', { onchange: (event) => { state.channel_kind = event.target.value; } },
+      KIND_ORDER.map((code) => h('option', { value: code, selected: state.channel_kind === code }, t(`kinds.${code}`))));
+    const idBase = titleId;
+    replace(el,
+      h('h2', { id: titleId }, icon('play'), t('admin.try.title')),
+      h('p', { class: 'try-note' }, Object.keys(draft()).length ? t('admin.try.against_draft') : t('admin.try.against_saved')),
+      h('form', { novalidate: true, onsubmit: run },
+        field({ id: `${idBase}-text`, label: t('admin.try.message'), control: textarea, hint: state.botState ? t('admin.try.continuing') : t('admin.try.message_hint') }),
+        h('div', { class: 'try-row' },
+          field({ id: `${idBase}-lang`, label: t('admin.try.language'), control: language }),
+          field({ id: `${idBase}-kind`, label: t('admin.try.channel_kind'), control: kind })),
+        h('div', { class: 'form-actions' },
+          h('button', { type: 'submit', class: 'button primary', disabled: state.busy }, icon('send'), state.busy ? t('admin.try.running') : t('admin.try.run')),
+          state.turns.length ? h('button', { type: 'button', class: 'button', onclick: reset }, icon('rotate-ccw'), t('admin.try.reset')) : null)),
+      result);
+    if (state.error) {
+      const missing = state.error instanceof ApiError && (state.error.status === 404 || state.error.status === 405) && state.error.code !== 'not_found_script';
+      replace(result, h('div', { class: 'error-box', role: 'alert' },
+        missing ? t('admin.try.unavailable') : t('admin.try.failed', { reason: errorText(state.error) })));
+    } else if (state.answer) {
+      replace(result, renderAnswer(state.answer),
+        state.turns.length > 1 ? h('details', { class: 'try-history' }, h('summary', {}, t('admin.try.history', { count: state.turns.length - 1 })),
+          h('ol', {}, state.turns.slice(0, -1).map((turn) => h('li', {}, h('strong', {}, turn.text), ' → ', outcomeLine(turn.answer))))) : null);
+    } else {
+      replace(result);
+    }
+  }
+  paint();
+  return { el, relabel: paint, reset };
+}

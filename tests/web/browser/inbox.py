@@ -1,0 +1,45 @@
+"""What an operator does in the inbox, in words of the screen (roles and accessible names), shared by the tests."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Locator, Page, expect
+
+UPDATES_PILL = re.compile(r"updated — show")
+
+
+def conversation_list(page: Page) -> Locator:
+    return page.get_by_role("listbox", name="Conversations")
+
+
+def row(page: Page, name: str) -> Locator:
+    """The list row whose accessible name starts with the contact's name."""
+    return conversation_list(page).get_by_role("option", name=re.compile(rf"^{re.escape(name)},"))
+
+
+def wait_connected(page: Page) -> None:
+    page.wait_for_function("() => document.documentElement.dataset.connection === 'open'")
+
+
+def show_updates(page: Page, count: int | None = None) -> None:
+    """New conversations wait behind the "N updated — show at the top" pill while focus is in the list (the list never
+    moves under the operator, ui-guide §6); press it, after checking how many it announces when `count` is given."""
+    pill = page.get_by_role("button", name=UPDATES_PILL)
+    expect(pill).to_be_visible()
+    if count is not None:
+        expect(pill).to_have_accessible_name(re.compile(rf"^{count} conversations? updated"))
+    pill.click()
+    expect(pill).to_be_hidden()
+
+
+def reveal(page: Page, name: str, *, count: int | None = None) -> Locator:
+    """The row of `name`, which arrived live: either placed at once (list calm) or behind the updates pill (which
+    must then announce `count` updates when given)."""
+    target = row(page, name)
+    pill = page.get_by_role("button", name=UPDATES_PILL)
+    expect(target.or_(pill).first).to_be_visible()
+    if not target.is_visible():
+        show_updates(page, count)
+    expect(target).to_be_visible()
+    return target
