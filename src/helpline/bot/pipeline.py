@@ -25,6 +25,7 @@ from helpline.bot.runner import Outcome
 from helpline.bot.schemas import ScriptDefinition
 from helpline.conversations.actions import BOT, BotPaused, send_reply
 from helpline.conversations.models import Conversation, Direction, Handler, Message, Status
+from helpline.engagement.reply_limits import ReplyRefused
 from helpline.engagement.windows import ReplyNotAllowed
 from helpline.platform.clock import utcnow
 from helpline.platform.outbox import enqueue
@@ -71,23 +72,19 @@ class BotFrontLine:
             read = await self._read(conversation_id, message_id)
             if read is None:
                 return
-            try:
-                outcome = await decide(
-                    Context(
-                        text=read.text,
-                        state=read.state,
-                        tags=read.tags,
-                        settings=self.runtime.settings,
-                        snapshot=await self.engine.current(),
-                        running=read.running,
-                        llm=self.llm,
-                        today=self.today,
-                    )
-                )
-            except Exception as exc:
-                # A bug or a broken model must not leave the customer unanswered: hand over to a person.
-                log.exception("bot failed on conversation %s", conversation_id)
-                outcome = Outcome(state=dict(read.state), escalate=Trigger(TECHNICAL_ERROR, type(exc).__name__))
+            outcome = await decide_or_hand_over(
+                Context(
+                    text=read.text,
+                    state=read.state,
+                    tags=read.tags,
+                    settings=self.runtime.settings,
+                    snapshot=await self.engine.current(),
+                    running=read.running,
+                    llm=self.llm,
+                    today=self.today,
+                ),
+                where=f"conversation {conversation_id}",
+            )
             summary = await self._summary(conversation_id, outcome) if outcome.escalate else ""
             if await self._apply(conversation_id, message_id, read.rev, outcome, summary):
                 return
@@ -196,25 +193,47 @@ class BotFrontLine:
             # person can answer with a template.
             await self._silent_handoff(conversation_id, message_id, outcome, summary)
             return True
+        except ReplyRefused as exc:
+            # The bot's answer does not fit this channel (e.g. an article longer than Instagram takes): a person
+            # answers instead, and the customer is told so.
+            trigger = Trigger(TECHNICAL_ERROR, exc.message)
+            await self._silent_handoff(conversation_id, message_id, outcome, summary, forced=trigger)
+            return True
 
-    async def _silent_handoff(self, conversation_id: int, message_id: int, outcome: Outcome, summary: str) -> None:
+    async def _silent_handoff(
+        self, conversation_id: int, message_id: int, outcome: Outcome, summary: str, *, forced: Trigger | None = None
+    ) -> None:
+        """Hand over without the bot's replies: silently when the window is closed, with the usual notice when
+        the replies were refused for another reason (`forced` names it)."""
         async with self.runtime.db.transaction() as session:
             conversation = await _locked(session, conversation_id)
             if conversation is None or not _bot_handles(conversation):
                 return
-            trigger = outcome.escalate or Trigger(WINDOW_CLOSED)
+            trigger = forced or outcome.escalate or Trigger(WINDOW_CLOSED)
             state = {**(conversation.bot_state or {}), "last_message_id": message_id}
             state["rev"] = int(state.get("rev", 0)) + 1
             await escalate(
                 session,
                 conversation,
-                trigger=Trigger(WINDOW_CLOSED, trigger.reason) if trigger.reason != WINDOW_CLOSED else trigger,
+                trigger=trigger
+                if forced or trigger.reason == WINDOW_CLOSED
+                else Trigger(WINDOW_CLOSED, trigger.reason),
                 summary=summary or rule_summary(state, trigger, []),
                 state=state,
                 blobs=self.runtime.blobs,
-                notify=False,
+                notify=forced is not None,
                 message_id=message_id,
             )
+
+
+async def decide_or_hand_over(ctx: Context, *, where: str) -> Outcome:
+    """`flow.decide`, except that a bug or a broken model hands over to a person (technical_error) rather
+    than leaving the customer unanswered; `where` names the case in the log."""
+    try:
+        return await decide(ctx)
+    except Exception as exc:
+        log.exception("bot failed on %s", where)
+        return Outcome(state=dict(ctx.state), escalate=Trigger(TECHNICAL_ERROR, type(exc).__name__))
 
 
 def _bot_handles(conversation: Conversation) -> bool:

@@ -12,6 +12,7 @@ from helpline.channels.models import Channel
 from helpline.channels.registry import build_adapter
 from helpline.channels.schemas import ChannelCreate, ChannelPublic, ChannelUpdate, ChannelWithSecrets
 from helpline.conversations.ingest import ingest_events
+from helpline.engagement.reply_limits import ChannelLimits, channel_limits
 from helpline.platform.errors import Conflict, Invalid, NotFound, Unauthorized
 from helpline.runtime import Runtime
 
@@ -66,6 +67,24 @@ async def get_channel(channel_id: int, principal: CurrentPrincipal, runtime: Run
         if channel is None or not principal.can_see_channel(channel.id):
             raise NotFound("no such channel")
         return await _public(runtime, session, channel)
+
+
+@router.get("/{channel_id}/limits", response_model=ChannelLimits)
+async def get_limits(channel_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> ChannelLimits:
+    """What one reply on this channel may hold, to check before sending (members of the channel; 404 otherwise).
+
+    `max_text_length` is the provider's limit (WhatsApp 4096, Messenger 1999 — "under 2000" —, Instagram 999)
+    capped by the API's 20000; files must match the server's `accepted_content_types` and, when the provider
+    has per-type rules, the first matching `attachment_rules` entry. `POST /conversations/{id}/messages`
+    refuses a reply over these limits with 422 (`text_too_long`, `attachment_type`, `attachment_too_large`).
+    `window_kind` says what may still be sent after the free-form window closes: `templates` (WhatsApp),
+    `human_agent` (Messenger and Instagram: people only, 7 days), or `none` for channels without a window.
+    """
+    async with runtime.db.reads() as session:
+        channel = await session.get(Channel, channel_id)
+        if channel is None or not principal.can_see_channel(channel.id):
+            raise NotFound("no such channel")
+        return channel_limits(channel.id, channel.kind, runtime.settings)
 
 
 @router.patch("/{channel_id}", response_model=ChannelWithSecrets)

@@ -14,6 +14,8 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import httpx
 from pydantic import BaseModel
 
+from helpline.channels.limits import SendLimits
+
 
 class WebhookRejected(Exception):
     """The webhook's signature (or verification token) is missing or wrong: store nothing, answer 401."""
@@ -196,6 +198,7 @@ class TemplateSource(Protocol):
 class ChannelAdapter(Protocol):
     kind: ClassVar[str]
     window: ClassVar[ReplyWindow | None]
+    limits: ClassVar[SendLimits]  # text length, file types and sizes the provider accepts in one reply
     settings_model: ClassVar[type[BaseModel]]
     credentials_model: ClassVar[type[BaseModel]]
 

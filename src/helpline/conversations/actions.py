@@ -35,6 +35,7 @@ from helpline.conversations.models import (
 from helpline.conversations.provider_events import claim_own_echo
 from helpline.conversations.schemas import TemplateSend
 from helpline.conversations.timeline import TOOK_OVER, record_event
+from helpline.engagement.reply_limits import check_reply
 from helpline.engagement.templates import resolve_send
 from helpline.engagement.windows import check_reply_allowed
 from helpline.platform.clock import utcnow
@@ -335,7 +336,8 @@ async def send_reply(
     client_id: str | None = None,
 ) -> Message:
     """Queue a reply from an operator, the bot or the system. Refuses when the bot is paused for this
-    conversation or the channel's reply window forbids free text; delivery happens from the outbox.
+    conversation, the channel's reply window forbids free text, or the provider would refuse the text's
+    length or a file (ReplyRefused, 422); delivery happens from the outbox.
     A `template` (approved, parameters checked) replaces text and files, and may go out after the window.
     `client_id` is stored as given; callers wanting idempotency look it up first (`find_by_client_id`)."""
     uploads = uploads or []
@@ -360,6 +362,8 @@ async def send_reply(
     if template is not None:
         payload, text = await resolve_send(session, channel, template)
         content = {**(content or {}), "template": payload}
+    else:
+        check_reply(channel.kind, text, [(u.filename, u.content_type, len(u.data)) for u in uploads])
     if reply_to_id is not None:
         target = await session.get(Message, reply_to_id)
         if target is None or target.conversation_id != conversation.id:

@@ -25,12 +25,11 @@ from helpline.conversations.schemas import (
     ReplyCreate,
     SnoozeRequest,
 )
+from helpline.engagement.reply_limits import MAX_FILES_PER_REPLY
 from helpline.platform.errors import Invalid
 from helpline.runtime import Runtime
 
 router = APIRouter(prefix="/conversations", tags=["conversations"])
-
-MAX_FILES_PER_REPLY = 10
 
 
 @router.get("", response_model=ConversationPage)

@@ -130,8 +130,8 @@ async def test_images_go_by_url() -> None:
 @pytest.mark.parametrize(
     ("attachment", "expected"),
     [
-        (OutboundAttachment("a.webp", "image/webp", 10, "https://h/a"), "PNG, JPEG or GIF"),
-        (OutboundAttachment("a.pdf", "application/pdf", 10, "https://h/a"), "PNG, JPEG or GIF"),
+        (OutboundAttachment("a.webp", "image/webp", 10, "https://h/a"), "image/png, image/jpeg, image/gif"),
+        (OutboundAttachment("a.pdf", "application/pdf", 10, "https://h/a"), "image/png, image/jpeg, image/gif"),
         (OutboundAttachment("big.jpg", "image/jpeg", 9 * MB, "https://h/a"), "up to 8 MB"),
         (OutboundAttachment("big.mp4", "video/mp4", 26 * MB, "https://h/a"), "up to 25 MB"),
     ],
@@ -143,7 +143,7 @@ async def test_instagram_limits_are_checked_before_sending(attachment: OutboundA
     assert not caught.value.retryable and expected in caught.value.reason and peer.requests == []
 
 
-async def test_text_over_1000_characters_fails_with_a_readable_reason(
+async def test_text_over_999_characters_is_refused_up_front_with_a_readable_reason(
     client: httpx.AsyncClient, runtime: Runtime, peer: Peer
 ) -> None:
     mw = await meta_world(runtime, client, "instagram")
@@ -153,12 +153,27 @@ async def test_text_over_1000_characters_fails_with_a_readable_reason(
     response = await client.post(
         f"/api/v1/conversations/{conversation_id}/messages", json={"text": "a" * 1200}, headers=mw.agent.headers
     )
-    assert response.status_code == 201
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "text_too_long"
+    assert error["message"].startswith("Instagram accepts at most 999 characters in a message; this reply has 1200")
+    assert error["details"] == {"provider": "Instagram", "max_text_length": 999}
+    assert len(await messages_of(client, mw, conversation_id)) == 1  # nothing queued
+    fits = await client.post(
+        f"/api/v1/conversations/{conversation_id}/messages", json={"text": "a" * 999}, headers=mw.agent.headers
+    )
+    assert fits.status_code == 201
     await drain(runtime)
+    assert json.loads(peer.requests[0].content)["message"] == {"text": "a" * 999}
+
+
+async def test_the_adapter_still_refuses_long_text_at_delivery() -> None:
+    # Bot and system replies, or a message queued before a limit changed, meet the same check before the call.
+    peer = Peer(default=SENT)
+    with pytest.raises(DeliveryError) as caught:
+        await adapter(peer).send(outbound("a" * 1000))
+    assert caught.value.code == "text_too_long" and "at most 999 characters" in caught.value.reason
     assert peer.requests == []
-    [_, reply] = await messages_of(client, mw, conversation_id)
-    assert (reply["delivery_state"], reply["error_code"]) == ("failed", "text_too_long")
-    assert reply["error_reason"].startswith("Instagram accepts text under 1000 characters; this reply has 1200")
 
 
 async def test_human_agent_between_24_hours_and_7_days(client: httpx.AsyncClient, runtime: Runtime, peer: Peer) -> None:

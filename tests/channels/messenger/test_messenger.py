@@ -178,7 +178,7 @@ async def test_text_of_2000_characters_is_refused_before_sending() -> None:
     peer = Peer(default=SENT)
     with pytest.raises(DeliveryError) as caught:
         await adapter(peer).send(outbound("x" * 2000))
-    assert "under 2000 characters" in caught.value.reason and peer.requests == []
+    assert "at most 1999 characters" in caught.value.reason and peer.requests == []
 
 
 # ---------------------------------------------------------------- end to end (both databases)

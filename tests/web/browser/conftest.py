@@ -7,6 +7,7 @@ an uncaught exception, a Content-Security-Policy violation, a 5xx answer or a Ja
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -120,6 +121,11 @@ class Watch:
     dialogs: list[str] = field(default_factory=list)
     server_errors: list[str] = field(default_factory=list)
     client_errors: list[str] = field(default_factory=list)
+    allowed_console: list[re.Pattern[str]] = field(default_factory=list)
+
+    def allow_console(self, pattern: str) -> None:
+        """A console error this test causes on purpose (e.g. the browser's own log of a refused connection)."""
+        self.allowed_console.append(re.compile(pattern))
 
     def on_console(self, message: ConsoleMessage) -> None:
         # Chromium logs every 4xx fetch as "Failed to load resource"; those are in client_errors with their URL, and
@@ -140,8 +146,9 @@ class Watch:
         dialog.dismiss()
 
     def check(self) -> None:
+        console = [e for e in self.console_errors if not any(p.search(e) for p in self.allowed_console)]
         problems = {
-            "console errors": self.console_errors,
+            "console errors": console,
             "uncaught exceptions": self.page_errors,
             "CSP violations": self.csp_violations,
             "JavaScript dialogs": self.dialogs,

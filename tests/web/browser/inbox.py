@@ -43,3 +43,24 @@ def reveal(page: Page, name: str, *, count: int | None = None) -> Locator:
         show_updates(page, count)
     expect(target).to_be_visible()
     return target
+
+
+def open_filters(page: Page) -> Locator:
+    """The filters panel; on rail-width screens (1024 to 1439 px) it flies out from the "Views and filters" button."""
+    panel = page.get_by_role("group", name="Filters")
+    if not panel.is_visible():
+        page.get_by_role("button", name="Views and filters").click()
+    expect(panel).to_be_visible()
+    return panel
+
+
+def pick(page: Page, label: str, choice: str) -> None:
+    """Choose `choice` in the type-ahead picker named `label` (a button that opens a searchable listbox)."""
+    open_filters(page).get_by_role("button", name=re.compile(rf"^{re.escape(label)}\b")).click()
+    page.get_by_role("combobox", name=f"Search {label}").fill(choice)
+    page.get_by_role("option", name=choice, exact=True).click()
+
+
+def shown_ids(page: Page) -> set[int]:
+    rows = conversation_list(page).get_by_role("option")
+    return {int(i) for i in rows.evaluate_all("rows => rows.map((r) => r.dataset.id)")}

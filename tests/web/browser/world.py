@@ -162,6 +162,8 @@ def build_world(server: LiveServer) -> World:
         },
     )
     world.events[home["name"]] = home["id"]
+    # The sandbox's WhatsApp Business Account has approved templates; fetch them as an admin's "Sync now" would.
+    server.ok(world.admin, "POST", f"/channels/{channels['whatsapp']}/templates/sync")
     return world
 
 

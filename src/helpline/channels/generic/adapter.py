@@ -26,6 +26,7 @@ from helpline.channels.base import (
     WebhookRejected,
 )
 from helpline.channels.generic.payloads import GenericCredentials, GenericSettings, InboundPayload
+from helpline.channels.limits import SendLimits
 from helpline.platform.crypto import new_secret, sign_header, verify_sha256_signature
 from helpline.platform.http import download_limited
 from helpline.platform.netguard import UnsafeTarget
@@ -42,6 +43,8 @@ def _readable_validation_error(exc: ValidationError) -> str:
 class GenericApiAdapter:
     kind: ClassVar[str] = "api"
     window: ClassVar[ReplyWindow | None] = None
+    # The receiving system sets no limits of its own; the server's upload limits apply.
+    limits: ClassVar[SendLimits] = SendLimits(provider="The API channel", max_text_length=None)
     settings_model = GenericSettings
     credentials_model = GenericCredentials
 

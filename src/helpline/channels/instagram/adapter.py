@@ -7,13 +7,12 @@ from typing import ClassVar
 
 from pydantic import AliasChoices, Field
 
-from helpline.channels.base import DeliveryError, OutboundMessage, ReplyWindow
+from helpline.channels.base import OutboundMessage, ReplyWindow
+from helpline.channels.limits import MB, MediaRule, SendLimits
 from helpline.channels.meta.page import PageMessagingAdapter
 from helpline.channels.meta.settings import ASSET_ID, MetaCredentials, MetaSettings
 
-MB = 1024 * 1024
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif")
-LIMITS = {"image": 8 * MB, "audio": 25 * MB, "video": 25 * MB}  # provider-contracts §4
 
 
 class InstagramSettings(MetaSettings):
@@ -31,8 +30,16 @@ class InstagramAdapter(PageMessagingAdapter):
     settings_model = InstagramSettings
     credentials_model = MetaCredentials
     asset_setting: ClassVar[str] = "ig_account_id"
-    text_limit: ClassVar[int] = 1000
-    product: ClassVar[str] = "Instagram"
+    # Text "< 1000 characters"; PNG/JPEG/GIF images up to 8 MB, audio and video up to 25 MB (provider-contracts §4).
+    limits: ClassVar[SendLimits] = SendLimits(
+        provider="Instagram",
+        max_text_length=999,
+        media=(
+            MediaRule("image", IMAGE_TYPES, 8 * MB),
+            MediaRule("audio", ("audio/*",), 25 * MB),
+            MediaRule("video", ("video/*",), 25 * MB),
+        ),
+    )
 
     @classmethod
     def identity_kind(cls, channel_id: int) -> str:
@@ -43,23 +50,3 @@ class InstagramAdapter(PageMessagingAdapter):
         # Instagram's body has no messaging_type inside the window; only the HUMAN_AGENT tag is ever added.
         tags = super().tagging(message)
         return tags if tags.get("tag") else {}
-
-    def check_limits(self, message: OutboundMessage) -> None:
-        super().check_limits(message)
-        for attachment in message.attachments:
-            base = attachment.content_type.split(";")[0].strip().lower()
-            major = base.split("/")[0]
-            if major not in LIMITS or (major == "image" and base not in IMAGE_TYPES):
-                raise DeliveryError(
-                    f"Instagram cannot send {attachment.filename} ({base}): it accepts PNG, JPEG or GIF images, "
-                    "audio and video",
-                    retryable=False,
-                    code="attachment_type",
-                )
-            if attachment.size > LIMITS[major]:
-                raise DeliveryError(
-                    f"{attachment.filename} is {attachment.size / MB:.1f} MB; Instagram accepts {major} files up "
-                    f"to {LIMITS[major] // MB} MB",
-                    retryable=False,
-                    code="attachment_too_large",
-                )

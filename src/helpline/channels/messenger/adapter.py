@@ -9,10 +9,9 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from helpline.channels.base import DeliveryError, OutboundAttachment, OutboundMessage, ReplyWindow
+from helpline.channels.limits import MB, MediaRule, SendLimits
 from helpline.channels.meta.page import PageMessagingAdapter, attachment_type
 from helpline.channels.meta.settings import ASSET_ID, MetaCredentials, MetaSettings
-
-MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 
 
 class MessengerSettings(MetaSettings):
@@ -26,23 +25,15 @@ class MessengerAdapter(PageMessagingAdapter):
     settings_model = MessengerSettings
     credentials_model = MetaCredentials
     asset_setting: ClassVar[str] = "page_id"
-    text_limit: ClassVar[int] = 2000
-    product: ClassVar[str] = "Messenger"
+    # Text "under 2000 characters"; attachments of any type up to 25 MB (provider-contracts §3.2).
+    limits: ClassVar[SendLimits] = SendLimits(
+        provider="Messenger", max_text_length=1999, media=(MediaRule("file", ("*/*",), 25 * MB),)
+    )
 
     @classmethod
     def identity_kind(cls, channel_id: int) -> str:
         # PSIDs are scoped to one Page: the same person has another id on another Page.
         return f"messenger:{channel_id}"
-
-    def check_limits(self, message: OutboundMessage) -> None:
-        super().check_limits(message)
-        for attachment in message.attachments:
-            if attachment.size > MAX_ATTACHMENT_BYTES:
-                raise DeliveryError(
-                    f"{attachment.filename} is {attachment.size} bytes; Messenger accepts files up to 25 MB",
-                    retryable=False,
-                    code="attachment_too_large",
-                )
 
     def decorate(self, body: dict[str, Any], message: OutboundMessage) -> dict[str, Any]:
         # Echoed back with the echo: how we recognise our own sends even without HELPLINE_META_APP_ID.

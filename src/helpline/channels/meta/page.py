@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from helpline.channels.base import DeliveryError, InboundEvent, OutboundAttachment, OutboundMessage, SentReceipt
+from helpline.channels.limits import SendLimits, file_problem, text_problem
 from helpline.channels.meta.adapter import MetaAdapter
 from helpline.channels.meta.messaging import parse_messaging
 from helpline.channels.meta.webhook import Routed, entries, items
@@ -19,11 +20,10 @@ def attachment_type(content_type: str) -> str:
 
 
 class PageMessagingAdapter(MetaAdapter):
-    """Subclasses set `asset_setting` (the entry.id's channel setting), `text_limit` and `check_limits`."""
+    """Subclasses set `asset_setting` (the entry.id's channel setting) and `limits`."""
 
     asset_setting: ClassVar[str]
-    text_limit: ClassVar[int]
-    product: ClassVar[str]
+    limits: ClassVar[SendLimits]
 
     @classmethod
     def route(cls, payload: Mapping[str, Any]) -> list[Routed]:
@@ -56,14 +56,12 @@ class PageMessagingAdapter(MetaAdapter):
 
     def check_limits(self, message: OutboundMessage) -> None:
         """Refuse before sending anything what the provider would refuse, with a reason an operator can use."""
-        text = message.text or ""
-        if len(text) >= self.text_limit:
-            raise DeliveryError(
-                f"{self.product} accepts text under {self.text_limit} characters; this reply has {len(text)}. "
-                "Shorten it or split it into several messages.",
-                retryable=False,
-                code="text_too_long",
-            )
+        problem = text_problem(self.limits, message.text) or next(
+            (p for a in message.attachments if (p := file_problem(self.limits, a.filename, a.content_type, a.size))),
+            None,
+        )
+        if problem is not None:
+            raise DeliveryError(problem.message, retryable=False, code=problem.code)
 
     async def send(self, message: OutboundMessage) -> SentReceipt:
         self.check_limits(message)

@@ -15,6 +15,7 @@ from helpline.channels.base import (
     ReplyWindow,
     SentReceipt,
 )
+from helpline.channels.limits import MB, MediaRule, SendLimits, file_problem, text_problem
 from helpline.channels.meta.adapter import MetaAdapter
 from helpline.channels.meta.webhook import Routed, entries, items, obj
 from helpline.channels.whatsapp.inbound import MEDIA_SOURCE, parse_change
@@ -22,7 +23,6 @@ from helpline.channels.whatsapp.payloads import WhatsAppCredentials, WhatsAppSet
 from helpline.platform.errors import TooLarge
 from helpline.platform.http import download_limited
 
-TEXT_LIMIT = 4096
 CAPTION_TYPES = ("image", "video", "document")
 # What WhatsApp accepts for each media type (anything else goes as a document).
 IMAGE_TYPES = ("image/jpeg", "image/png")
@@ -46,6 +46,18 @@ class WhatsAppAdapter(MetaAdapter):
     kind: ClassVar[str] = "whatsapp"
     # 24 h from the customer's last message; after that only approved templates (provider-contracts §2.5).
     window: ClassVar[ReplyWindow | None] = ReplyWindow(free_form=timedelta(hours=24), templates=True)
+    # Text bodies up to 4096 characters (provider-contracts §2.3). Media sizes from Meta's Cloud API media
+    # reference: images 5 MB, video and audio 16 MB, documents 100 MB; any other type goes as a document.
+    limits: ClassVar[SendLimits] = SendLimits(
+        provider="WhatsApp",
+        max_text_length=4096,
+        media=(
+            MediaRule("image", IMAGE_TYPES, 5 * MB),
+            MediaRule("video", VIDEO_TYPES, 16 * MB),
+            MediaRule("audio", AUDIO_TYPES, 16 * MB),
+            MediaRule("document", ("*/*",), 100 * MB),
+        ),
+    )
     settings_model = WhatsAppSettings
     credentials_model = WhatsAppCredentials
 
@@ -92,12 +104,12 @@ class WhatsAppAdapter(MetaAdapter):
         if isinstance(template, dict):
             return await self._post({**base, "type": "template", "template": template})
         text = (message.text or "").strip()
-        if len(text) > TEXT_LIMIT:
-            raise DeliveryError(
-                f"WhatsApp text messages are limited to {TEXT_LIMIT} characters; this one has {len(text)}",
-                retryable=False,
-                code="text_too_long",
-            )
+        problem = text_problem(self.limits, text) or next(
+            (p for a in message.attachments if (p := file_problem(self.limits, a.filename, a.content_type, a.size))),
+            None,
+        )
+        if problem is not None:
+            raise DeliveryError(problem.message, retryable=False, code=problem.code)
         caption_on = next(
             (i for i, a in enumerate(message.attachments) if media_type(a.content_type) in CAPTION_TYPES), None
         )

@@ -67,6 +67,9 @@ document.addEventListener('keydown', (event) => {
   const typing = editable(event.target);
   if (single && prefs.shortcuts === false && key !== 'escape') return;
   if (event.repeat && single) return; // no auto-repeat for actions
+  // An open dialog owns the keyboard (Esc closes it natively); the page behind it stays still.
+  if (single && event.target instanceof Element && event.target.closest('dialog[open]')) return;
+  if (single && document.querySelector('dialog[open]')) return;
   for (const command of all()) {
     if (!command.keys || !command.keys.includes(key)) continue;
     if (single && typing && !command.inEditable) continue;

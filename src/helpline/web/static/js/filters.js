@@ -9,13 +9,14 @@ export const KINDS = ['whatsapp', 'messenger', 'instagram', 'email', 'webchat', 
 export const STATUSES = ['open', 'pending', 'snoozed', 'resolved'];
 export const WINDOWS = ['open', 'closing', 'closed'];
 
-/** Presets in sidebar order (keys 1–7, then saved views); each is a plain filter set. */
+/** Presets in sidebar order (keys 1–7, then saved views); each is a plain filter set, the same as the server's
+ * preset of that name (GET /conversations/counts → preset_queries), so a count always equals its list. */
 export const PRESETS = [
   { id: 'all', icon: 'inbox', filters: {} },
   { id: 'mine', icon: 'user-check', filters: { assignee: 'me', status: ['open', 'pending'] } },
   { id: 'waiting', icon: 'hand', filters: { waiting: 'true', sort: 'waiting' } },
   { id: 'bot', icon: 'bot', filters: { handler: 'bot', status: ['open', 'pending'] } },
-  { id: 'closing', icon: 'clock-alert', filters: { kind: ['whatsapp'], window: 'closing' } },
+  { id: 'closing', icon: 'clock-alert', filters: { window: 'closing', status: ['open', 'pending'] } },
   { id: 'snoozed', icon: 'alarm-clock', filters: { status: ['snoozed'] } },
   { id: 'resolved', icon: 'circle-check', filters: { status: ['resolved'] } },
 ];
@@ -111,7 +112,7 @@ export function matches(conversation, filters, me) {
   return true;
 }
 
-/** Saved views (preferences.saved_views): [{id, name, query}] where query is a "?…" search string. */
+/** Saved views (preferences.saved_views): [{name, query}] where query is the inbox URL's query string. */
 export function savedViewFilters(view) {
   return fromQuery(new URLSearchParams(view.query || ''));
 }

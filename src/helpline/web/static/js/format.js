@@ -10,8 +10,27 @@ export function setClock({ timeZone: zone, hourCycle: cycle } = {}) {
   hourCycle = cycle || undefined;
 }
 
+// Intl formatters are costly to build (a list row needs several): one per locale, zone and options.
+const formatters = new Map();
+
 function fmt(options) {
-  return new Intl.DateTimeFormat(currentLocale(), { timeZone, ...options });
+  const key = JSON.stringify([currentLocale(), timeZone, options]);
+  let formatter = formatters.get(key);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat(currentLocale(), { timeZone, ...options });
+    formatters.set(key, formatter);
+  }
+  return formatter;
+}
+
+function relativeFormat(style = 'long') {
+  const key = `rtf:${currentLocale()}:${style}`;
+  let formatter = formatters.get(key);
+  if (!formatter) {
+    formatter = new Intl.RelativeTimeFormat(currentLocale(), { numeric: 'auto', style });
+    formatters.set(key, formatter);
+  }
+  return formatter;
 }
 
 const asDate = (value) => (value instanceof Date ? value : new Date(value));
@@ -42,11 +61,12 @@ export function dayLabel(value, now = new Date()) {
 }
 
 /** "5 minutes ago" under 7 days, else a short absolute date ("5 Mar"). */
-export function relative(value, now = new Date()) {
+/** `style` 'short' for tight places ("5 min ago", "há 5 min."); accessible names keep the long form. */
+export function relative(value, now = new Date(), style = 'long') {
   const seconds = Math.round((asDate(value).getTime() - now.getTime()) / 1000);
   const abs = Math.abs(seconds);
   if (abs >= 7 * 86400) return fmt({ day: 'numeric', month: 'short' }).format(asDate(value));
-  const rtf = new Intl.RelativeTimeFormat(currentLocale(), { numeric: 'auto' });
+  const rtf = relativeFormat(style);
   if (abs < 60) return rtf.format(0, 'second');
   if (abs < 3600) return rtf.format(Math.round(seconds / 60), 'minute');
   if (abs < 86400) return rtf.format(Math.round(seconds / 3600), 'hour');

@@ -7,6 +7,7 @@ let locale = 'en';
 let messages = {};
 let fallback = {};
 let plurals = new Intl.PluralRules('en');
+let numbers = null; // Intl.NumberFormat for the current locale, built on first use
 
 async function loadCatalogue(code) {
   const response = await fetch(new URL(`../i18n/${code}.json`, import.meta.url));
@@ -27,6 +28,7 @@ export async function setLocale(code) {
   if (!Object.keys(fallback).length) fallback = await loadCatalogue('en');
   messages = chosen === 'en' ? fallback : await loadCatalogue(chosen);
   locale = chosen;
+  numbers = null;
   plurals = new Intl.PluralRules(chosen);
   document.documentElement.lang = chosen;
   window.dispatchEvent(new CustomEvent('helpline:locale', { detail: chosen }));
@@ -38,6 +40,11 @@ export function currentLocale() {
 
 function lookup(table, key) {
   return key.split('.').reduce((node, part) => (node && typeof node === 'object' ? node[part] : undefined), table);
+}
+
+function numberFormat() {
+  if (!numbers) numbers = new Intl.NumberFormat(locale);
+  return numbers;
 }
 
 function pluralForm(entry, count) {
@@ -58,7 +65,7 @@ export function t(key, params = {}) {
   if (typeof entry === 'object') {
     const count = Number(params.count ?? 0);
     entry = pluralForm(entry, count);
-    params = { ...params, count: new Intl.NumberFormat(locale).format(count) };
+    params = { ...params, count: numberFormat().format(count) };
   }
   return String(entry).replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
 }

@@ -2,6 +2,7 @@
 // next page load starts in the right language and theme before the network answers.
 
 import { ApiError, get, put } from './api.js';
+import { matchLocale } from './i18n.js';
 import { broadcast } from './tabs.js';
 
 const KEY = 'helpline.prefs';
@@ -28,15 +29,35 @@ function writeLocal() {
   }
 }
 
+// The fields the server keeps (PUT replaces the whole object and refuses unknown fields).
+const SERVER_FIELDS = ['locale', 'time_zone', 'hour_cycle', 'theme', 'sound', 'notifications', 'shortcuts', 'saved_views'];
+
+// What the server answers for an operator who never saved anything: then the browser's language applies.
+const SERVER_DEFAULTS = JSON.stringify({ locale: 'en', time_zone: null, hour_cycle: null, theme: 'system', sound: false,
+  notifications: false, shortcuts: true, saved_views: [] });
+
 /** Fetch the server's copy; a server without the endpoint keeps the local one. */
 export async function loadRemote() {
   try {
-    Object.assign(prefs, DEFAULTS, await get('/auth/me/preferences'));
+    const remote = await get('/auth/me/preferences');
+    const pristine = JSON.stringify(Object.fromEntries(SERVER_FIELDS.map((key) => [key, remote[key] ?? null]))) === SERVER_DEFAULTS;
+    const local = readLocal();
+    Object.assign(prefs, DEFAULTS, remote);
+    if (pristine) prefs.locale = local.locale || null;
     writeLocal();
   } catch (err) {
     if (!(err instanceof ApiError) || (err.status !== 404 && err.status !== 405)) throw err;
   }
   return prefs;
+}
+
+/** The server's shape: a concrete locale, saved views as {name, query} with the query without its "?". */
+function forServer() {
+  const body = {};
+  for (const key of SERVER_FIELDS) body[key] = prefs[key];
+  body.locale = matchLocale(prefs.locale || navigator.language);
+  body.saved_views = (prefs.saved_views || []).map((view) => ({ name: view.name, query: String(view.query || '').replace(/^\?/, '') }));
+  return body;
 }
 
 /** Change some preferences; saved locally at once and on the server (throws ApiError if it refuses). */
@@ -46,7 +67,7 @@ export async function save(changes) {
   applyTheme();
   window.dispatchEvent(new CustomEvent('helpline:prefs', { detail: prefs }));
   try {
-    Object.assign(prefs, await put('/auth/me/preferences', prefs));
+    Object.assign(prefs, await put('/auth/me/preferences', forServer()));
     writeLocal();
   } catch (err) {
     if (!(err instanceof ApiError) || (err.status !== 404 && err.status !== 405)) throw err;

@@ -42,7 +42,7 @@ export class Shell {
       h('a', { class: 'brand', href: '/' }, icon('message-square'), h('span', {}, 'Helpline')),
       h('nav', { class: 'topnav', 'aria-label': t('shell.main_nav') },
         link('inbox', '/', t('shell.inbox'), 'inbox'),
-        canAdmin && link('admin', '/admin', t('shell.admin'), 'settings')),
+        canAdmin && link('admin', '/admin', t('shell.admin'), 'shield')),
       h('div', { class: 'topbar-end' },
         h('button', { type: 'button', class: 'icon-button', 'aria-label': t('shell.shortcuts'), title: t('shell.shortcuts'),
           onclick: () => window.dispatchEvent(new CustomEvent('helpline:shortcuts')) }, icon('keyboard')),

@@ -64,6 +64,7 @@ export function mount(ctx, outlet, route) {
   }
 
   function goView(index) {
+    sidebar.close();
     const saved = prefs.saved_views || [];
     const path = state.selectedId ? `/conversations/${state.selectedId}` : '/';
     if (index < PRESETS.length) {

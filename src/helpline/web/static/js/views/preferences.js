@@ -4,7 +4,7 @@
 import { ApiError } from '../api.js';
 import { h, icon, replace } from '../dom.js';
 import { setClock, time } from '../format.js';
-import { LOCALES, setLocale, t } from '../i18n.js';
+import { LOCALES, matchLocale, setLocale, t } from '../i18n.js';
 import { askPermission, permission, playTone } from '../notify.js';
 import { prefs, save } from '../prefs.js';
 
@@ -60,10 +60,10 @@ export function mount(ctx, outlet) {
   function savedViews() {
     const views = prefs.saved_views || [];
     if (!views.length) return h('p', { class: 'hint' }, t('preferences.saved_views_none'));
-    return h('ul', { class: 'saved-views' }, views.map((view) => h('li', {},
-      h('a', { href: `/${view.query || ''}` }, view.name),
+    return h('ul', { class: 'saved-views' }, views.map((view, index) => h('li', {},
+      h('a', { href: `/?${String(view.query || '').replace(/^\?/, '')}` }, view.name),
       h('button', { type: 'button', class: 'button small ghost', 'aria-label': t('preferences.delete_view', { name: view.name }),
-        onclick: () => change({ saved_views: views.filter((v) => v.id !== view.id) }) }, icon('trash-2'), t('common.delete')))));
+        onclick: () => change({ saved_views: views.filter((v, i) => i !== index) }) }, icon('trash-2'), t('common.delete')))));
   }
 
   function render() {
@@ -74,8 +74,8 @@ export function mount(ctx, outlet) {
       h('h1', { id: 'prefs-title' }, t('preferences.title')),
       h('form', { class: 'stack', onsubmit: (event) => event.preventDefault() },
         h('fieldset', { class: 'pref-group' }, h('legend', {}, t('preferences.group_language')),
-          select('pref-locale', t('preferences.language'), prefs.locale, [['', t('preferences.browser_default')],
-            ...LOCALES.map((code) => [code, t(`languages.${code}`)])], 'locale'),
+          select('pref-locale', t('preferences.language'), matchLocale(prefs.locale || navigator.language),
+            LOCALES.map((code) => [code, t(`languages.${code}`)]), 'locale'),
           select('pref-zone', t('preferences.time_zone'), prefs.time_zone, [['', t('preferences.browser_default')],
             ...zones().map((zone) => [zone, zone.replaceAll('_', ' ')])], 'time_zone'),
           select('pref-clock', t('preferences.clock'), prefs.hour_cycle, [['', t('preferences.browser_default')],

@@ -95,7 +95,7 @@ export function rowLabel(c, me, { stale } = {}, now = Date.now()) {
     c.assignee ? t('inbox.row.assigned', { name: c.assignee.id === me.id ? t('inbox.row.you') : c.assignee.name }) : null,
     c.priority === 'high' || c.priority === 'urgent' ? t('inbox.row.priority', { priority: t(`priority.${c.priority}`) }) : null,
     t('inbox.row.preview', { text: previewText(c, me) }),
-    relative(c.last_activity_at),
+    relative(c.last_activity_at, new Date(now)),
     stale ? staleText(c) : null,
   ];
   return parts.filter(Boolean).join(', ');
@@ -115,17 +115,17 @@ export function renderRow(c, me, { index, selected, stale, now = Date.now() }) {
   const waiting = isWaiting(c);
   const chips = [];
   if (stale) chips.push(h('span', { class: 'chip stale-chip' }, icon('info'), staleText(c)));
-  if (waiting) chips.push(h('span', { class: 'chip warn' }, icon('hand'), waitingReason(c)));
+  if (waiting) chips.push(h('span', { class: 'chip warn' }, icon('hand'), h('span', { class: 'chip-text' }, waitingReason(c))));
   const chip = windowChip(c, now);
   if (chip) chips.push(h('span', { class: `chip window-${chip.cls}` }, icon(chip.icon), chip.text));
   if (c.event) {
     chips.push(h('span', { class: 'chip event-chip' }, c.event.logo_url
       ? h('img', { src: c.event.logo_url, alt: '', class: 'logo16', width: 16, height: 16, loading: 'lazy', decoding: 'async' })
-      : icon('calendar'), clip(c.event.name, 14)));
+      : icon('calendar'), h('span', { class: 'chip-text' }, clip(c.event.name, 14))));
   }
   if (c.assignee) {
     chips.push(h('span', { class: 'chip assignee-chip' }, avatar(c.assignee.name, `op${c.assignee.id}`, 'xs'),
-      c.assignee.id === me.id ? t('inbox.row.you') : c.assignee.name));
+      h('span', { class: 'chip-text' }, c.assignee.id === me.id ? t('inbox.row.you') : c.assignee.name)));
   }
   if (c.priority === 'high' || c.priority === 'urgent') {
     chips.push(h('span', { class: `chip priority-${c.priority}` }, icon('flag'), t(`priority.${c.priority}`)));
@@ -140,7 +140,7 @@ export function renderRow(c, me, { index, selected, stale, now = Date.now() }) {
   h('div', { class: 'row-line' },
     h('span', { class: 'row-avatar' }, avatar(name, `c${c.contact.id}`), channelIcon(c.channel.kind)),
     h('span', { class: 'row-name' }, name),
-    h('time', { class: 'row-time', datetime: when, title: full(when) }, relative(when))),
+    h('time', { class: 'row-time', datetime: when, title: full(when) }, relative(when, new Date(now), 'short'))),
   h('div', { class: 'row-line' }, h('span', { class: 'row-preview' }, previewText(c, me)),
     c.unread_count ? h('span', { class: 'badge' }, c.unread_count > 99 ? '99+' : String(c.unread_count)) : null),
   h('div', { class: 'row-line chips' }, chips));

@@ -112,6 +112,7 @@ export class Sidebar {
   open(opener) {
     this.opener = opener || document.activeElement;
     this.el.dataset.open = 'true';
+    this.el.querySelectorAll('.rail-filters').forEach((b) => b.setAttribute('aria-expanded', 'true'));
     const first = this.el.querySelector('.filters-panel button, .filters-panel input, .filters-panel select');
     if (first) first.focus();
   }
@@ -119,6 +120,7 @@ export class Sidebar {
   close() {
     if (this.el.dataset.open !== 'true') return;
     delete this.el.dataset.open;
+    this.el.querySelectorAll('.rail-filters').forEach((b) => b.setAttribute('aria-expanded', 'false'));
     if (this.opener && this.opener.isConnected) this.opener.focus();
     this.opener = null;
   }
@@ -134,7 +136,7 @@ export class Sidebar {
     const f = this.state.filters;
     if (f.view) return { kind: 'preset', id: f.view };
     const saved = activeSavedView(f, prefs.saved_views);
-    if (saved) return { kind: 'saved', id: saved.id };
+    if (saved) return { kind: 'saved', id: (prefs.saved_views || []).indexOf(saved) };
     return Object.keys(f).length ? null : { kind: 'preset', id: 'all' };
   }
 
@@ -153,7 +155,7 @@ export class Sidebar {
     });
     const saved = (prefs.saved_views || []).map((view, index) => {
       const position = PRESETS.length + index + 1;
-      const on = isActive('saved', view.id);
+      const on = isActive('saved', index);
       return h('li', {}, h('a', {
         href: this.href(savedViewFilters(view)), class: ['preset', 'saved', on && 'active'], 'aria-current': on ? 'page' : null,
         'aria-keyshortcuts': position <= 9 ? String(position) : null, title: view.name, dataset: { name: view.name },
@@ -175,7 +177,7 @@ export class Sidebar {
         status.textContent = t('inbox.save_view.name_missing');
         return;
       }
-      const view = { id: `v${Date.now().toString(36)}`, name, query: toSearch(this.state.filters) };
+      const view = { name, query: toSearch(this.state.filters).replace(/^\?/, '') };
       try {
         await save({ saved_views: [...(prefs.saved_views || []), view] });
         this.ctx.shell.toast(t('inbox.save_view.saved', { name }));
