@@ -240,7 +240,7 @@ def test_messages_and_events_render_customer_strings_literally_with_states_in_wo
     assert result["failureActions"] == ["Edit", "Send as template"]
     assert result["readTick"] == "Read"
     assert result["caption"] == "Seguro auto · step 2 of 5"
-    assert result["event"] == f"Assigned to You by {hostile}"
+    assert result["event"] == f"Assigned to you by {hostile}"
     assert "Order — open it on the phone." in result["unknown"]
 
 

@@ -198,8 +198,11 @@ export function eventText(m, env) {
     case 'took_over': return t('event.took_over', { operator: who });
     case 'handed_back': return t('event.handed_back', { operator: who });
     case 'assigned': {
-      const to = c.assignee && c.assignee.name ? (env.me && c.assignee.id === env.me.id ? t('author.you') : String(c.assignee.name)) : '?';
-      return actor ? t('event.assigned_by', { assignee: to, operator: actor }) : t('event.assigned', { assignee: to });
+      const toMe = env.me && c.assignee && c.assignee.id === env.me.id;
+      const self = c.actor && c.assignee && c.actor.id === c.assignee.id;
+      if (toMe) return actor && !self ? t('event.assigned_me_by', { operator: actor }) : t('event.assigned_me');
+      const to = c.assignee && c.assignee.name ? String(c.assignee.name) : '?';
+      return actor && !self ? t('event.assigned_by', { assignee: to, operator: actor }) : t('event.assigned', { assignee: to });
     }
     case 'unassigned': return t('event.unassigned', { operator: who });
     case 'resolved': return t('event.resolved', { operator: who });
