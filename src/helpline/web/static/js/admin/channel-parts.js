@@ -147,14 +147,18 @@ export function doctorPanel(channel) {
       region.removeAttribute('aria-busy');
     }
   };
-  return { el: region, run };
+  /** Not run yet: what it does and a button (the channel page asks Meta only when the admin wants to). */
+  const idle = () => replace(region, h('p', { class: 'hint' }, t('admin.wizard.check_lead')),
+    h('button', { type: 'button', class: 'button', onclick: run }, icon('play'), t('admin.channels.doctor.run')));
+  return { el: region, run, idle };
 }
 
 /** Channel membership as checkboxes (agents and supervisors; admins see every channel anyway). */
-export function membersPicker(operators, selected, { onChange } = {}) {
+export function membersPicker(operators, selected, { onChange, bare = false } = {}) {
   const people = byName(operators.filter((o) => o.role !== 'admin'));
   if (!people.length) return h('p', { class: 'muted' }, t('admin.channels.members.none'));
-  return h('fieldset', { class: 'members' }, h('legend', {}, t('admin.channels.members.legend')),
+  // `bare`: inside a fieldset of the caller's (the channel page), so no second border and legend.
+  return h(bare ? 'div' : 'fieldset', { class: 'members' }, bare ? null : h('legend', {}, t('admin.channels.members.legend')),
     h('p', { class: 'hint' }, t('admin.channels.members.hint')),
     h('div', { class: 'check-grid' }, people.map((o) => checkbox({
       id: uid('member'), checked: selected.has(o.id),
