@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline.auth.dependencies import AdminPrincipal, CurrentPrincipal, RuntimeDep, SupervisorPrincipal
 from helpline.auth.permissions import Principal
-from helpline.bot import articles, operator, scripts
+from helpline.bot import articles, console, operator, scripts
 from helpline.bot.models import Article
 from helpline.bot.pipeline import front_line_for
 from helpline.bot.schemas import (
@@ -24,6 +24,8 @@ from helpline.bot.schemas import (
     ScriptPublic,
     ScriptVersionPublic,
     Suggestion,
+    TryRequest,
+    TryResult,
 )
 from helpline.conversations import queries
 from helpline.conversations.models import Conversation
@@ -126,6 +128,26 @@ async def list_versions(
 ) -> list[ScriptVersionPublic]:
     async with runtime.db.reads() as session:
         return await scripts.list_versions(session, script_id)
+
+
+# ---------------------------------------------------------------- the try-it console
+
+
+@router.post("/bot/try", response_model=TryResult)
+async def try_bot(body: TryRequest, principal: SupervisorPrincipal, runtime: RuntimeDep) -> TryResult:
+    """What the bot would do with one customer message — match, confidence, alternatives, article, reply —
+    decided by the bot's own code on the saved scripts and articles; nothing is stored or sent (supervisors).
+
+    `script` (the `POST /scripts` shape) evaluates an unsaved draft: it replaces the saved script of the same
+    key, or joins the saved ones (`script_only`: it alone). Send back the returned `state` with the next
+    message to step through a script (a state inside a draft needs that draft again). `language` fixes the
+    customer's language instead of detecting it; `channel_kind` checks the replies against that channel's
+    limits, as sending would (a refused reply hands over). With an LLM configured it is called as the bot
+    would call it.
+    """
+    front_line = front_line_for(runtime)
+    async with runtime.db.reads() as session:
+        return await console.try_message(session, front_line, body, settings=runtime.settings)
 
 
 # ---------------------------------------------------------------- articles

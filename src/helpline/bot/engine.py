@@ -19,6 +19,7 @@ from helpline.bot.schemas import ScriptDefinition
 from helpline.platform.db import Database
 
 log = logging.getLogger(__name__)
+DRAFT_BUILDS_KEPT = 4
 
 
 class Matcher(Protocol):
@@ -72,6 +73,8 @@ class Engine:
         self._snapshot: Snapshot | None = None
         self._building: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        # Builds with an unsaved draft script (the try-it console), newest last; small, since each holds models.
+        self._drafts: dict[tuple[Any, ...], Snapshot] = {}
 
     async def _fingerprint(self) -> tuple[Any, ...]:
         # One cheap query per message: any create, update or delete changes a count or a newest stamp.
@@ -95,6 +98,23 @@ class Engine:
         await self.rebuild(await self._fingerprint())
         assert self._snapshot is not None
         return self._snapshot
+
+    async def with_draft(self, draft: ScriptEntry, *, only: bool = False) -> Snapshot:
+        """A build in which `draft` replaces the saved script of its key (or joins them; with `only`, it is the
+        sole script), trained exactly as the serving build is. The serving build is untouched; the last few
+        draft builds are kept, so stepping through one draft trains once."""
+        base = await self.current()
+        key = (base.fingerprint, only, draft.key, draft.id, draft.definition.model_dump_json())
+        cached = self._drafts.pop(key, None)
+        if cached is None:
+            scripts = [draft] if only else [*(s for k, s in base.scripts.items() if k != draft.key), draft]
+            cached = await asyncio.to_thread(
+                self._fit, ("draft", *base.fingerprint), scripts, list(base.retriever.articles)
+            )
+        self._drafts[key] = cached
+        while len(self._drafts) > DRAFT_BUILDS_KEPT:
+            self._drafts.pop(next(iter(self._drafts)))
+        return cached
 
     async def rebuild(self, fingerprint: tuple[Any, ...]) -> None:
         async with self._lock:

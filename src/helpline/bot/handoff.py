@@ -30,6 +30,24 @@ def log_interaction(
     session.add(BotInteraction(conversation_id=conversation_id, message_id=message_id, kind=kind, details=details))
 
 
+def notice_text(state: dict[str, Any]) -> str:
+    """What the customer reads when the bot hands over, in the conversation's language."""
+    return say(str(state.get("lang") or "en"), "escalate")
+
+
+def pause(state: dict[str, Any], trigger: Trigger, summary: str, message_id: int | None) -> dict[str, Any]:
+    """Mark `state` paused by this hand-off (in place) and return the escalation record it now holds."""
+    escalation = {
+        "reason": trigger.reason,
+        "detail": trigger.detail,
+        "summary": summary,
+        "at": utcnow().isoformat(),
+        "message_id": message_id,
+    }
+    state.update(mode="paused", escalation=escalation)
+    return escalation
+
+
 def rule_summary(state: dict[str, Any], trigger: Trigger, last_texts: list[str]) -> str:
     """A summary without an LLM: the script, the answers collected, the reason and the latest words."""
     parts: list[str] = []
@@ -67,7 +85,7 @@ async def escalate(
             session,
             conversation_id=conversation.id,
             author=SYSTEM,
-            text=say(str(state.get("lang") or "en"), "escalate"),
+            text=notice_text(state),
             content={"bot": {"kind": "handoff", "reason": trigger.reason}},
             blobs=blobs,
         )
@@ -80,14 +98,7 @@ async def escalate(
     await record_event(
         session, conversation, ESCALATED_EVENT, actor_id=None, reason=trigger.reason, detail=trigger.detail or None
     )
-    escalation = {
-        "reason": trigger.reason,
-        "detail": trigger.detail,
-        "summary": summary,
-        "at": utcnow().isoformat(),
-        "message_id": message_id,
-    }
-    state.update(mode="paused", escalation=escalation)
+    escalation = pause(state, trigger, summary, message_id)
     conversation.bot_state = state
     log_interaction(session, conversation.id, "escalated", escalation, message_id)
     record(

@@ -72,23 +72,19 @@ class BotFrontLine:
             read = await self._read(conversation_id, message_id)
             if read is None:
                 return
-            try:
-                outcome = await decide(
-                    Context(
-                        text=read.text,
-                        state=read.state,
-                        tags=read.tags,
-                        settings=self.runtime.settings,
-                        snapshot=await self.engine.current(),
-                        running=read.running,
-                        llm=self.llm,
-                        today=self.today,
-                    )
-                )
-            except Exception as exc:
-                # A bug or a broken model must not leave the customer unanswered: hand over to a person.
-                log.exception("bot failed on conversation %s", conversation_id)
-                outcome = Outcome(state=dict(read.state), escalate=Trigger(TECHNICAL_ERROR, type(exc).__name__))
+            outcome = await decide_or_hand_over(
+                Context(
+                    text=read.text,
+                    state=read.state,
+                    tags=read.tags,
+                    settings=self.runtime.settings,
+                    snapshot=await self.engine.current(),
+                    running=read.running,
+                    llm=self.llm,
+                    today=self.today,
+                ),
+                where=f"conversation {conversation_id}",
+            )
             summary = await self._summary(conversation_id, outcome) if outcome.escalate else ""
             if await self._apply(conversation_id, message_id, read.rev, outcome, summary):
                 return
@@ -228,6 +224,16 @@ class BotFrontLine:
                 notify=forced is not None,
                 message_id=message_id,
             )
+
+
+async def decide_or_hand_over(ctx: Context, *, where: str) -> Outcome:
+    """`flow.decide`, except that a bug or a broken model hands over to a person (technical_error) rather
+    than leaving the customer unanswered; `where` names the case in the log."""
+    try:
+        return await decide(ctx)
+    except Exception as exc:
+        log.exception("bot failed on %s", where)
+        return Outcome(state=dict(ctx.state), escalate=Trigger(TECHNICAL_ERROR, type(exc).__name__))
 
 
 def _bot_handles(conversation: Conversation) -> bool:

@@ -176,3 +176,98 @@ class Suggestion(BaseModel):
     text: str
     source: Literal["llm", "article", "script"]
     article_id: int | None = None
+
+
+# ---------------------------------------------------------------- the try-it console
+
+
+class TryScriptRef(BaseModel):
+    id: int
+    key: str
+    name: str
+    version: int = Field(description="0 for the unsaved draft")
+
+
+class TryState(BaseModel):
+    """The bot's state for one conversation, as the console returns it; send it back to take the next step.
+    Keys other than these are kept as they are (the bot's own bookkeeping)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    mode: Literal["idle", "script", "clarifying", "done", "paused"] = "idle"
+    lang: str | None = Field(default=None, max_length=16)
+    script: TryScriptRef | None = None
+    step: int = Field(default=0, ge=0, le=50)
+    attempts: int = Field(default=0, ge=0, le=10)
+    answers: dict[str, Any] = Field(default_factory=dict)
+    low_confidence: int = Field(default=0, ge=0, le=1000)
+    clarify: list[Candidate] | None = None
+
+
+class TryRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message: str = Field(min_length=1, max_length=4000, description="what the customer writes")
+    language: str | None = Field(
+        default=None, pattern=r"^[a-z]{2}([-_][A-Za-z]{2})?$", description="the customer's language; else detected"
+    )
+    channel_kind: str | None = Field(default=None, description="checks the replies against that channel's limits")
+    script: ScriptDefinition | None = Field(
+        default=None, description="an unsaved draft (the POST /scripts shape) to evaluate with the saved scripts"
+    )
+    script_only: bool = Field(default=False, description="match against the draft alone, not the saved scripts")
+    state: TryState | None = Field(default=None, description="the `state` of the previous answer, to step on")
+
+
+class TryMatch(BaseModel):
+    script_id: int | None = Field(description="null for a draft that is not saved yet")
+    script_key: str
+    script_name: str
+    confidence: float | None = Field(description="0..1; null when the customer picked it from a clarification")
+    method: str | None = Field(description='the matching method, "clarified" or "running" (the script went on)')
+    draft: bool
+
+
+class TryAlternative(BaseModel):
+    script_key: str
+    script_name: str
+    confidence: float
+
+
+class TryArticle(BaseModel):
+    id: int
+    title: str
+    score: float
+
+
+class TryReply(BaseModel):
+    kind: str = Field(description="question, retry, closing, clarify, article, fallback or handoff")
+    text: str
+    quick_replies: list[str] = Field(description="answers the text offers (a choice step's or clarification's)")
+
+
+class TryEscalation(BaseModel):
+    reason: str
+    detail: str | None
+
+
+TryAction = Literal[
+    "escalate", "start_script", "next_step", "retry_step", "complete_script", "clarify", "article", "fallback"
+]
+
+
+class TryResult(BaseModel):
+    """What the bot would do with this message — computed by the bot's own decision code, nothing stored."""
+
+    action: TryAction
+    match: TryMatch | None
+    alternatives: list[TryAlternative] = Field(description="the other ranked scripts (the bot ranks the top 3)")
+    out_of_scope: bool | None = Field(description="the matcher found no script fits; null when it did not run")
+    article: TryArticle | None
+    reply: TryReply | None = Field(description="all the customer would read, as one bubble")
+    replies: list[TryReply] = Field(description="each message the bot would send, in order")
+    escalation: TryEscalation | None
+    progress: dict[str, Any] | None
+    answers: dict[str, Any]
+    method: str | None = Field(description="the script-matching method of this build")
+    state: TryState

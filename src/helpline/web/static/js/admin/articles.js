@@ -54,7 +54,8 @@ function editorPage(ctx, el, articleId) {
   const summary = summaryBox('article-summary');
   const dirty = () => !readOnly && JSON.stringify(draft) !== saved;
   const stopGuard = unsavedGuard(dirty);
-  const tryBox = tryConsole({ draft: () => (readOnly ? {} : { article: { ...(isNew ? {} : { id: articleId }), ...draft } }) });
+  // POST /bot/try takes a draft script, not a draft article: articles are tried as saved.
+  const tryBox = tryConsole({ note: () => (dirty() ? t('admin.try.articles_saved') : t('admin.try.against_saved')) });
   let dirtyMark = null;
   const changed = () => { if (dirtyMark) dirtyMark.hidden = !dirty(); };
 

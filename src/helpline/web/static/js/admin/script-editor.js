@@ -51,7 +51,11 @@ export function mountScriptEditor(ctx, el, scriptId) {
   let restoredNote = null;
   let problems = [];
   const summary = summaryBox('script-summary');
-  const tryBox = tryConsole({ draft: () => (readOnly ? {} : { script: clean(draft) }) });
+  const tryBox = tryConsole({ draft: () => {
+    if (readOnly) return {};
+    const list = validate();
+    return list.length ? { invalid: t('admin.try.fix_draft', { count: list.length }) } : { script: clean(draft) };
+  } });
 
   const dirty = () => !readOnly && JSON.stringify(draft) !== saved;
   const stopGuard = unsavedGuard(dirty);

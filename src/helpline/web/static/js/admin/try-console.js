@@ -29,25 +29,24 @@ export function confidenceBar(name, value) {
     h('div', { class: 'bar', role: 'img', 'aria-label': t('admin.try.bar_label', { name, confidence: text }) }, fill));
 }
 
-/** What the bot did, in words, from the answer's `outcome` (script, clarify, article, fallback, escalate). */
+/** What the bot would do, in words, from the answer's `action` (bot/schemas.py TryAction). */
 function outcomeLine(answer) {
-  const match = answer.match || null;
-  const kind = answer.outcome || (match ? 'script' : answer.article ? 'article' : 'fallback');
-  if (kind === 'script' && match) return t('admin.try.outcome.script', { name: match.name || match.key || '' });
-  if (kind === 'article' && answer.article) return t('admin.try.outcome.article', { title: answer.article.title || '' });
-  if (kind === 'escalate') {
+  const name = answer.match ? answer.match.script_name || answer.match.script_key : '';
+  const action = answer.action || 'fallback';
+  if (action === 'escalate') {
     const reason = answer.escalation && answer.escalation.reason;
     return t('admin.try.outcome.escalate', { reason: reason ? tOr(`admin.try.reasons.${reason}`, reason) : '' });
   }
-  if (kind === 'continue' && match) return t('admin.try.outcome.continue', { name: match.name || match.key || '' });
-  return tOr(`admin.try.outcome.${kind}`, kind);
+  if (action === 'article') return t('admin.try.outcome.article', { title: answer.article ? answer.article.title : '' });
+  return tOr(`admin.try.outcome.${action}`, action, { name });
 }
 
 /**
- * mountTry({draft, title, compact}) → {el, relabel(), reset()}.
- * `draft()` returns {script} or {article}: the unsaved editor content to evaluate against (or {}).
+ * tryConsole({draft, compact, note}) → {el, relabel(), reset()}.
+ * `draft()` returns {script} (the unsaved editor content to evaluate against), {} for the saved build, or
+ * {invalid: sentence} when the draft cannot be evaluated yet.
  */
-export function tryConsole({ draft = () => ({}), compact = false } = {}) {
+export function tryConsole({ draft = () => ({}), compact = false, note = null } = {}) {
   const state = { text: '', language: '', channel_kind: 'whatsapp', busy: false, answer: null, error: null, botState: null, turns: [] };
   const el = h('section', { class: 'try-console', 'aria-labelledby': uid('try') });
   const titleId = el.getAttribute('aria-labelledby');
@@ -64,11 +63,19 @@ export function tryConsole({ draft = () => ({}), compact = false } = {}) {
       box.focus();
       return;
     }
+    const extra = draft();
+    if (extra.invalid) {
+      state.error = null;
+      state.answer = null;
+      paint();
+      replace(result, h('div', { class: 'error-box', role: 'alert' }, extra.invalid));
+      return;
+    }
     state.busy = true;
     state.error = null;
     paint();
     try {
-      const body = { text, language: state.language || null, channel_kind: state.channel_kind || null, ...draft() };
+      const body = { message: text, language: state.language || null, channel_kind: state.channel_kind || null, ...extra };
       if (state.botState) body.state = state.botState;
       const answer = await post('/bot/try', body);
       state.answer = answer;
@@ -94,19 +101,27 @@ export function tryConsole({ draft = () => ({}), compact = false } = {}) {
   }
 
   function renderAnswer(answer) {
-    const candidates = answer.candidates || answer.alternatives || [];
-    const top = answer.match && answer.match.confidence !== undefined ? answer.match : candidates[0];
-    const alternatives = candidates.filter((c) => !top || (c.key || c.script_key) !== (top.key || top.script_key)).slice(0, 3);
-    const replies = answer.replies || (answer.reply ? [typeof answer.reply === 'string' ? { text: answer.reply } : answer.reply] : []);
+    const match = answer.match;
+    const alternatives = (answer.alternatives || []).slice(0, 3);
+    const replies = answer.replies || [];
+    const answers = Object.entries(answer.answers || {});
+    const progress = answer.progress;
     return [
       h('p', { class: 'try-match' }, outcomeLine(answer)),
-      top && top.confidence !== undefined ? confidenceBar(top.name || top.key, top.confidence) : null,
-      answer.article && answer.article.score !== undefined && !top ? confidenceBar(answer.article.title, answer.article.score) : null,
+      match && typeof match.confidence === 'number' ? confidenceBar(match.script_name || match.script_key, match.confidence) : null,
+      match && match.draft ? h('p', { class: 'try-note' }, icon('pencil'), ' ', t('admin.try.draft_match')) : null,
+      answer.article ? confidenceBar(answer.article.title, answer.article.score) : null,
       alternatives.length ? h('div', {}, h('h3', { class: 'sub' }, t('admin.try.alternatives')),
-        h('ul', { class: 'alternatives' }, alternatives.map((c) => h('li', {}, confidenceBar(c.name || c.key, c.confidence))))) : null,
+        h('ul', { class: 'alternatives' }, alternatives.map((c) => h('li', {}, confidenceBar(c.script_name || c.script_key, c.confidence))))) : null,
+      answer.out_of_scope ? h('p', { class: 'try-note' }, t('admin.try.out_of_scope')) : null,
       replies.length ? h('div', { class: 'stack' }, h('h3', { class: 'sub' }, t('admin.try.reply')),
         replies.map((r) => h('div', {}, h('p', { class: 'bubble-caption' }, icon('bot'), t('admin.try.bot_says')),
-          h('div', { class: 'bubble-bot' }, r.text || '')))) : h('p', { class: 'try-note' }, t('admin.try.no_reply')),
+          h('div', { class: 'bubble-bot' }, r.text || ''),
+          r.quick_replies && r.quick_replies.length ? h('p', { class: 'chips quick' }, r.quick_replies.map((q) => h('span', { class: 'chip' }, q))) : null)))
+        : h('p', { class: 'try-note' }, t('admin.try.no_reply')),
+      progress && progress.steps_total ? h('p', { class: 'try-note' }, t('admin.try.progress', { done: Math.min(progress.steps_done, progress.steps_total), total: progress.steps_total })) : null,
+      answers.length ? h('div', {}, h('h3', { class: 'sub' }, t('admin.try.answers')),
+        h('dl', { class: 'try-answers' }, answers.map(([key, value]) => [h('dt', {}, key), h('dd', {}, typeof value === 'object' ? JSON.stringify(value) : String(value))]))) : null,
       answer.method ? h('p', { class: 'try-note' }, t('admin.try.method', { method: answer.method })) : null,
     ];
   }
@@ -124,9 +139,9 @@ export function tryConsole({ draft = () => ({}), compact = false } = {}) {
     const idBase = titleId;
     replace(el,
       h('h2', { id: titleId }, icon('play'), t('admin.try.title')),
-      h('p', { class: 'try-note' }, Object.keys(draft()).length ? t('admin.try.against_draft') : t('admin.try.against_saved')),
+      h('p', { class: 'try-note' }, note ? note() : Object.keys(draft()).length ? t('admin.try.against_draft') : t('admin.try.against_saved')),
       h('form', { novalidate: true, onsubmit: run },
-        field({ id: `${idBase}-text`, label: t('admin.try.message'), control: textarea, hint: state.botState ? t('admin.try.continuing') : t('admin.try.message_hint') }),
+        field({ id: `${idBase}-text`, label: t('admin.try.message'), control: textarea, hint: t('admin.try.message_hint') }),
         h('div', { class: 'try-row' },
           field({ id: `${idBase}-lang`, label: t('admin.try.language'), control: language }),
           field({ id: `${idBase}-kind`, label: t('admin.try.channel_kind'), control: kind })),
@@ -140,6 +155,7 @@ export function tryConsole({ draft = () => ({}), compact = false } = {}) {
         missing ? t('admin.try.unavailable') : t('admin.try.failed', { reason: errorText(state.error) })));
     } else if (state.answer) {
       replace(result, renderAnswer(state.answer),
+        state.botState ? h('p', { class: 'callout' }, icon('info'), h('span', {}, t('admin.try.continuing'))) : null,
         state.turns.length > 1 ? h('details', { class: 'try-history' }, h('summary', {}, t('admin.try.history', { count: state.turns.length - 1 })),
           h('ol', {}, state.turns.slice(0, -1).map((turn) => h('li', {}, h('strong', {}, turn.text), ' → ', outcomeLine(turn.answer))))) : null);
     } else {
