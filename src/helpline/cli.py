@@ -27,6 +27,9 @@ def _settings(**overrides: Any) -> Settings:
 
 
 def _logging(level: str) -> None:
+    from helpline.platform import redaction
+
+    redaction.install()
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
@@ -115,7 +118,9 @@ def serve(host: str, port: int, demo: bool | None, run_workers: bool | None) -> 
         host=host,
         port=port,
         log_level=settings.log_level.lower(),
-        proxy_headers=True,
+        # The app resolves X-Forwarded-For itself, from HELPLINE_TRUSTED_PROXIES only (platform/proxies.py);
+        # uvicorn's own handling would trust any loopback peer.
+        proxy_headers=False,
     )
 
 

@@ -185,3 +185,40 @@ def test_admin_pages_fit_a_phone(ui: OpenPage, world: World) -> None:
         page.wait_for_load_state("networkidle")
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px"
+
+
+def test_the_try_console_shows_a_match_and_steps_through_the_script(ui: OpenPage, world: World) -> None:
+    session = ui(world.admin, path="/admin/try")
+    page = session.page
+    console = page.get_by_role("region", name="Try it")
+    console.get_by_label("Customer message").fill("I had an accident with my car and want to open a claim")
+    console.get_by_role("button", name="Try", exact=True).click()
+    expect(console.get_by_text(re.compile(r'^Starts the script "'))).to_be_visible()
+    expect(console.get_by_role("img", name=re.compile(r"\d+% · (High|Medium|Low)")).first).to_be_visible()
+    expect(console.locator(".bubble-bot").first).not_to_be_empty()
+    # The returned state goes back with the next message: the script goes on.
+    console.get_by_label("Customer message").fill("no idea")
+    console.get_by_role("button", name="Try", exact=True).click()
+    expect(console.get_by_text(re.compile(r"asks again|goes on with|Completes|Hands over"))).to_be_visible()
+    console.get_by_role("button", name="Start over").click()
+    expect(console.get_by_role("button", name="Start over")).to_have_count(0)
+
+
+def test_the_docked_console_evaluates_the_unsaved_draft(ui: OpenPage, world: World) -> None:
+    scripts = world.server.ok(world.admin, "GET", "/scripts")
+    target = next(s for s in scripts if s["definition"]["languages"][0] == "en")
+    phrase = "my parrot ate the garden gnome"
+    session = ui(world.admin, path=f"/admin/scripts/{target['id']}")
+    page = session.page
+    for i in range(3):
+        page.get_by_label("Add example").fill(f"{phrase} {i}")
+        page.get_by_label("Add example").press("Enter")
+    console = page.get_by_role("complementary", name="Try it")
+    console.get_by_label("Customer message").fill(phrase)
+    console.get_by_role("button", name="Try", exact=True).click()
+    expect(console.get_by_text(f'Starts the script "{target["name"]}"')).to_be_visible()
+    expect(console.get_by_text("Matched your unsaved draft.")).to_be_visible()
+    # Still unsaved: the server's script did not change.
+    assert (
+        world.server.ok(world.admin, "GET", f"/scripts/{target['id']}")["current_version"] == target["current_version"]
+    )

@@ -8,7 +8,7 @@ import { t } from '../i18n.js';
 import { emptyState, errorBox, field, pageHead, tOr } from './kit.js';
 
 const ROW = 36;
-const ROW_PHONE = 96;
+const ROW_PHONE = 112;
 const OVERSCAN = 8;
 const PAGE = 100;
 const FILTERS = ['action', 'target_type', 'target_id'];

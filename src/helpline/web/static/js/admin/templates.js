@@ -35,6 +35,8 @@ export function mount(ctx, el, route) {
     try {
       const answer = await post(`/channels/${channelId}/templates/sync`);
       ctx.shell.toast(t('admin.templates.synced', { count: answer.templates }));
+      button.disabled = false;
+      label.textContent = t('admin.templates.sync');
       showTemplates();
     } catch (err) {
       button.disabled = false;

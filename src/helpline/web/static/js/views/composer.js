@@ -130,6 +130,7 @@ export class Composer {
     });
     this.counter = h('span', { class: 'char-count', id: 'composer-count', 'aria-live': 'polite' });
     this.fileInput = h('input', { type: 'file', id: 'composer-files', multiple: true, class: 'sr-only', tabindex: '-1',
+      'aria-label': t('composer.attach'),
       onchange: (event) => { this.addFiles([...event.target.files]); event.target.value = ''; } });
     this.fileList = h('ul', { class: 'file-chips', 'aria-label': t('composer.files') });
     this.collisionEl = h('p', { class: 'collision', role: 'status', hidden: true });

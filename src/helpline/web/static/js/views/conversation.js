@@ -193,7 +193,7 @@ export class ConversationPane {
     const c = this.conversation();
     if (!c) return;
     const name = c.contact.name || t('contact.unnamed');
-    const assignee = c.assignee ? (c.assignee.id === this.ctx.me.id ? t('author.you') : c.assignee.name) : null;
+    const mine = c.assignee && c.assignee.id === this.ctx.me.id;
     replace(this.header,
       h('a', { class: 'icon-button back', href: `/${location.search}`, 'aria-label': t('conversation.back') }, icon('arrow-left')),
       avatar(name, `c${c.contact.id}`),
@@ -209,7 +209,8 @@ export class ConversationPane {
         h('span', { class: `status-chip status-${c.status}` }, c.status === 'snoozed' && c.snoozed_until
           ? t('conversation.snoozed_until', { when: relative(c.snoozed_until) }) : t(`status.${c.status}`)),
         h('span', { class: 'handler-chip' }, icon(c.handler === 'bot' ? 'bot' : 'user'), t(`conversation.handler_${c.handler}`)),
-        h('span', { class: 'fact' }, icon('user-check'), assignee ? t('conversation.assigned_to', { operator: assignee }) : t('conversation.unassigned')),
+        h('span', { class: 'fact' }, icon('user-check'), mine ? t('conversation.assigned_to_me')
+          : c.assignee ? t('conversation.assigned_to', { operator: c.assignee.name }) : t('conversation.unassigned')),
         windowChip(c),
         c.event ? h('span', { class: 'chip' }, icon('calendar'), h('span', {}, c.event.name)) : null,
         c.priority && c.priority !== 'none' ? h('span', { class: `chip priority-${c.priority}` }, icon('flag'), h('span', {}, t(`priority.${c.priority}`))) : null,

@@ -139,9 +139,12 @@ export function mount(ctx, outlet, route) {
 
   title();
   layout.dataset.pane = state.selectedId ? 'conversation' : 'list';
-  list.reload().then(() => {
-    if (!state.selectedId && document.activeElement === document.body) list.focus();
-  });
+  if (list.restore()) list.focus();
+  else {
+    list.reload().then(() => {
+      if (!state.selectedId && document.activeElement === document.body) list.focus();
+    });
+  }
   pane.open(state.selectedId);
   return {
     update: apply,

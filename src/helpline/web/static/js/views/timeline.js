@@ -4,7 +4,7 @@
 
 import { ApiError, get, post } from '../api.js';
 import { h, icon, replace, safeHref } from '../dom.js';
-import { dayKey, dayLabel, full, time } from '../format.js';
+import { dayKey, dayLabel, time } from '../format.js';
 import { t } from '../i18n.js';
 import { authorName, renderMessage, sameRun } from './message.js';
 import { windowOf } from './window.js';
@@ -88,9 +88,9 @@ export class Timeline {
     const closedAt = w.state === 'closed' && w.expiresAt ? w.expiresAt.toISOString() : null;
     let dividerDone = !closedAt;
     let day = this.start > 0 ? dayKey(this.items[this.start - 1].created_at) : null;
-    if (this.start > 0) out.push(h('p', { class: 'older-hint muted' }, t('timeline.scroll_older')));
-    else if (this.cursor) out.push(h('p', { class: 'older-hint muted' }, t('timeline.scroll_older')));
-    else if (this.items.length) out.push(h('p', { class: 'older-hint muted' }, t('timeline.beginning')));
+    // A feed holds only articles (APG): hints and separators are visual; each article's name carries its date.
+    if (this.start > 0 || this.cursor) out.push(h('p', { class: 'older-hint muted', 'aria-hidden': 'true' }, t('timeline.scroll_older')));
+    else if (this.items.length) out.push(h('p', { class: 'older-hint muted', 'aria-hidden': 'true' }, t('timeline.beginning')));
     for (let i = this.start; i < this.end; i += 1) {
       const m = this.items[i];
       if (!dividerDone && m.created_at > closedAt && !m.pending) {
@@ -100,7 +100,7 @@ export class Timeline {
       const key = dayKey(m.created_at);
       if (key !== day) {
         day = key;
-        out.push(h('div', { class: 'day-separator', role: 'separator', 'aria-label': dayLabel(m.created_at) },
+        out.push(h('div', { class: 'day-separator', 'aria-hidden': 'true' },
           h('span', {}, dayLabel(m.created_at))));
       }
       const prev = i > 0 ? this.items[i - 1] : null;
@@ -109,15 +109,13 @@ export class Timeline {
       out.push(node);
     }
     if (!dividerDone && this.end === this.items.length) out.push(this.closedDivider(w.expiresAt));
-    if (!this.items.length) out.push(h('p', { class: 'empty muted' }, t('timeline.empty')));
+    if (!this.items.length) out.push(h('article', { class: 'empty muted', 'aria-label': t('timeline.empty') }, t('timeline.empty')));
     let offset = 0;
-    const anchorNode = anchor && this.nodes.size ? null : null;
     if (anchor) {
       const before = this.feed.querySelector(`[data-id="${CSS.escape(String(anchor))}"]`);
       offset = before ? before.getBoundingClientRect().top - this.feed.getBoundingClientRect().top : 0;
     }
     replace(this.feed, out);
-    void anchorNode;
     if (anchor) {
       const after = this.nodes.get(String(anchor));
       if (after) this.feed.scrollTop += after.getBoundingClientRect().top - this.feed.getBoundingClientRect().top - offset;
@@ -125,7 +123,7 @@ export class Timeline {
   }
 
   closedDivider(at) {
-    return h('div', { class: 'window-divider', role: 'separator' }, icon('lock'),
+    return h('div', { class: 'window-divider', 'aria-hidden': 'true' }, icon('lock'),
       h('span', {}, t('timeline.window_closed', { time: time(at) })));
   }
 
@@ -363,5 +361,3 @@ export class Timeline {
     clearTimeout(this.announceTimer);
   }
 }
-
-export function fullDate(iso) { return full(iso); }
