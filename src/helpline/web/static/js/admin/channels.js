@@ -54,7 +54,7 @@ function listPage(ctx, el) {
             h('td', { 'data-label': t('admin.channels.cols.profile') }, nameOf(profiles, c.profile_id) || h('span', { class: 'muted' }, '—')),
             h('td', { 'data-label': t('admin.channels.cols.status') }, h('div', { class: 'status-cell' }, channelStatus(c),
               c.status === 'needs_reauth' && c.status_reason ? h('p', { class: 'status-reason' }, c.status_reason) : null,
-              c.status === 'needs_reauth' ? h('a', { class: 'button small danger', href: `/admin/channels/${c.id}?fix=1` },
+              c.status === 'needs_reauth' ? h('a', { class: 'button small danger', href: `/admin/channels/${c.id}?fix=1`, 'aria-label': t('admin.channels.fix_named', { name: c.name }) },
                 icon('wand-sparkles'), t('admin.channels.fix')) : null)),
             h('td', { class: 'num', 'data-label': t('admin.channels.cols.members') }, String((c.member_ids || []).length)))))));
     },

@@ -16,7 +16,8 @@ export function mount(ctx, outlet, route) {
   const listEl = h('section', { class: 'list-pane', 'aria-labelledby': 'list-title' });
   const conversationEl = h('section', { class: 'conversation-pane' });
   const scrim = h('div', { class: 'scrim', onclick: () => sidebar.close() });
-  const layout = h('div', { class: 'inbox' }, sidebarEl, scrim, listEl, conversationEl);
+  const heading = h('h1', { class: 'sr-only', id: 'inbox-title' }, t('shell.inbox'));
+  const layout = h('div', { class: 'inbox' }, heading, sidebarEl, scrim, listEl, conversationEl);
   replace(outlet, layout);
 
   const state = { filters: fromQuery(route.query), selectedId: route.params.id ? Number(route.params.id) : null };
@@ -45,6 +46,7 @@ export function mount(ctx, outlet, route) {
     layout.dataset.pane = state.selectedId ? 'conversation' : 'list';
     if (relabel) {
       title();
+      heading.textContent = t('shell.inbox');
       sidebar.build();
       list.relabel();
       listEl.querySelector('#list-title').textContent = t('inbox.list_label');

@@ -470,6 +470,14 @@ export class ConversationList {
   /** Apply the counted updates (pill, `.`): new rows come in and moved rows take their place in the sort. */
   applyPending({ focusList = false } = {}) {
     if (!this.pending.size && !this.stale.size) return;
+    if (this.state.filters.q) {
+      // A text search cannot be evaluated here: ask the server for the first page again.
+      this.pending.clear();
+      this.pill.hidden = true;
+      if (focusList) { this.viewport.scrollTop = 0; this.focus(); }
+      this.resync();
+      return;
+    }
     const store = this.ctx.store.conversations;
     const sort = this.sort;
     const keep = this.ids.filter((id) => !this.stale.has(id) || id === this.state.selectedId);
