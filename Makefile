@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+HOST   := 127.0.0.1
+PORT   := 8000
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: run test check lint format types lock bench clean
@@ -16,8 +18,9 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $(STAMP)
 
 ## Start Helpline on its embedded default (SQLite in ./var, in-process workers, demo customers).
+## `make run PORT=8080 HOST=0.0.0.0` picks another port / interface.
 run: $(STAMP)
-	$(BIN)/helpline serve --demo
+	$(BIN)/helpline serve --demo --host $(HOST) --port $(PORT)
 
 ## Run the whole test suite (SQLite always; PostgreSQL and Redis when reachable on loopback).
 test: $(STAMP)

@@ -257,7 +257,7 @@ async def test_oversize_attachment_is_413_and_nothing_is_stored(
     assert blob_files(runtime) == []
     exactly = await client.post(
         f"/api/v1/conversations/{conversation_id}/messages",
-        files=[("files", ("ok.pdf", b"x" * SMALL_ATTACHMENT, "application/pdf"))],
+        files=[("files", ("ok.pdf", b"%PDF-1.4\n" + b"x" * (SMALL_ATTACHMENT - 9), "application/pdf"))],
         headers=world.agent.headers,
     )
     assert exactly.status_code == 201, exactly.text

@@ -23,6 +23,7 @@ from helpline.attachments.api import router as attachments_router
 from helpline.audit.api import router as audit_router
 from helpline.auth.api import operators as operators_router
 from helpline.auth.api import router as auth_router
+from helpline.auth.two_factor_api import router as two_factor_router
 from helpline.bot.api import router as bot_router
 from helpline.bot.interface import FrontLine
 from helpline.channels.api import router as channels_router
@@ -32,6 +33,7 @@ from helpline.conversations.api import router as conversations_router
 from helpline.engagement.api import router as templates_router
 from helpline.jobs import start_workers
 from helpline.ops.api import router as ops_router
+from helpline.platform import redaction
 from helpline.platform.api_contract import reject_unknown_query
 from helpline.platform.clean_input import CleanInputMiddleware
 from helpline.platform.db import database_down
@@ -39,8 +41,10 @@ from helpline.platform.errors import HelplineError
 from helpline.platform.headers import SecurityHeadersMiddleware
 from helpline.platform.middleware import BodyLimitMiddleware, MetricsMiddleware
 from helpline.platform.migrate import upgrade_async
+from helpline.platform.proxies import TrustedProxyMiddleware
 from helpline.privacy.api import router as privacy_router
 from helpline.profiles.api import router as profiles_router
+from helpline.realtime import access as realtime_access
 from helpline.realtime.api import router as realtime_router
 from helpline.runtime import Runtime
 from helpline.settings import Settings
@@ -163,6 +167,7 @@ def create_app(
     http: httpx.AsyncClient | None = None,
     migrate: bool = True,
 ) -> FastAPI:
+    redaction.install()
     runtime = Runtime.create(settings, http=http)
 
     @asynccontextmanager
@@ -170,6 +175,9 @@ def create_app(
         if migrate:
             await upgrade_async(settings.database_url)
         await runtime.start_realtime()
+        runtime.spawn(
+            realtime_access.watch(runtime.hub, runtime.db, settings.realtime_recheck_seconds), "realtime-access"
+        )
         if settings.run_workers:
             start_workers(runtime, front_line)
         if settings.demo:
@@ -193,6 +201,7 @@ def create_app(
     _install_error_handlers(app)
     for router in (
         auth_router,
+        two_factor_router,
         operators_router,
         conversations_router,
         channels_router,
@@ -229,4 +238,6 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=runtime.metrics)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.base_url.startswith("https://"))
+    # Outermost: every layer below (metrics, limits, audit) sees the real client address.
+    app.add_middleware(TrustedProxyMiddleware, trusted=settings.trusted_proxies)
     return app

@@ -27,6 +27,9 @@ def _settings(**overrides: Any) -> Settings:
 
 
 def _logging(level: str) -> None:
+    from helpline.platform import redaction
+
+    redaction.install()
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
@@ -86,10 +89,15 @@ async def _ensure_first_admin(settings: Settings) -> tuple[str, str] | None:
 @click.option("--demo/--no-demo", default=None, help="Seed demo data and run simulated customers.")
 @click.option("--workers/--no-workers", "run_workers", default=None, help="Run outbox workers in this process.")
 def serve(host: str, port: int, demo: bool | None, run_workers: bool | None) -> None:
-    """Run the API server (and, by default, the workers) after applying migrations."""
+    """Run the API server and web app (and, by default, the workers) after applying migrations.
+
+    The port is bound first: when it is taken, nothing is migrated or seeded and the command exits with 1,
+    naming a free port to use instead.
+    """
     import uvicorn
 
     from helpline.app import create_app
+    from helpline.platform.listener import PortInUse, browser_host, listen
     from helpline.platform.migrate import upgrade
 
     overrides: dict[str, Any] = {"demo": demo, "run_workers": run_workers}
@@ -97,26 +105,57 @@ def serve(host: str, port: int, demo: bool | None, run_workers: bool | None) -> 
         # The demo's simulated systems live on this machine.
         overrides["allow_private_targets"] = True
     settings = _settings(**overrides)
+    try:
+        sock = listen(host, port)
+    except PortInUse as exc:
+        other = exc.suggestion or port + 1
+        raise click.ClickException(
+            f"port {port} is in use (another Helpline, or another program, listens on {host}:{port}) — "
+            f"try `make run PORT={other}` (or `helpline serve --port {other}`)"
+        ) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    web_url = f"http://{browser_host(host)}:{port}"
     if settings.base_url == Settings.model_fields["base_url"].default and port != 8000:
-        settings.base_url = f"http://{host}:{port}"
+        settings.base_url = web_url
     _logging(settings.log_level)
     upgrade(settings.database_url)
     created = asyncio.run(_ensure_first_admin(settings))
-    click.echo(f"\n  Helpline is starting at {settings.base_url}   (API docs: {settings.base_url}/docs)")
-    click.echo(f"  database: {settings.database_url.split('@')[-1]}")
-    if created:
-        click.echo(f"  first admin created — e-mail: {created[0]}  password: {created[1]}")
-        click.echo(f"  (also saved in {settings.data_dir / 'initial-admin.txt'})")
-    if settings.demo:
-        click.echo("  demo: simulated customers will start writing in a few seconds")
-    click.echo("")
-    uvicorn.run(
+    for line in banner(settings, web_url + "/", created):
+        click.echo(line)
+    config = uvicorn.Config(
         create_app(settings, migrate=False),
         host=host,
         port=port,
         log_level=settings.log_level.lower(),
-        proxy_headers=True,
+        # The app resolves X-Forwarded-For itself, from HELPLINE_TRUSTED_PROXIES only (platform/proxies.py);
+        # uvicorn's own handling would trust any loopback peer.
+        proxy_headers=False,
     )
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def banner(settings: Settings, web_url: str, created: tuple[str, str] | None) -> list[str]:
+    """The start-up message: where to open the web app and how to log in (from the first start's file)."""
+    saved = settings.data_dir / "initial-admin.txt"
+    lines = ["", f"  Helpline is running — open {web_url} in your browser", ""]
+    credentials = {"email": created[0], "password": created[1]} if created else {}
+    if not credentials and saved.exists():
+        pairs = (line.split(": ", 1) for line in saved.read_text().splitlines() if ": " in line)
+        credentials = {key: value for key, value in pairs if key in ("email", "password")}
+    if credentials:
+        state = "created now" if created else "created on the first start; change the password once logged in"
+        lines += [
+            f"    e-mail:    {credentials.get('email', '?')}",
+            f"    password:  {credentials.get('password', '?')}",
+            f"    (the first admin, {state}; saved in {saved})",
+        ]
+    else:
+        lines.append("    log in with your operator account (new ones: helpline operator create …)")
+    lines += ["", f"  API documentation: {web_url}docs   database: {settings.database_url.split('@')[-1]}"]
+    if settings.demo:
+        lines.append("  demo: simulated customers start writing in a few seconds")
+    return [*lines, ""]
 
 
 @main.command()

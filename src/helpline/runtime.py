@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from helpline.auth.throttle import AddressLimiter
 from helpline.platform.crypto import SecretBox, UrlSigner
 from helpline.platform.db import Database
 from helpline.platform.http import guarded_client
@@ -33,6 +34,7 @@ class Runtime:
     hub: RealtimeHub
     http: httpx.AsyncClient
     metrics: Metrics
+    login_limiter: AddressLimiter
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -55,6 +57,9 @@ class Runtime:
             http=http
             or guarded_client(allow_private=settings.allow_private_targets, timeout=settings.http_timeout_seconds),
             metrics=Metrics(),
+            login_limiter=AddressLimiter(
+                settings.login_ip_limit, redis_url=settings.redis_url, prefix=settings.redis_prefix
+            ),
         )
 
     async def start_realtime(self) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -57,6 +59,19 @@ class Settings(BaseSettings):
     session_hours: int = Field(default=12, ge=1)
     login_max_failures: int = Field(default=5, ge=1)
     login_lock_seconds: int = Field(default=60, ge=1)
+    # Failed logins per client IP (password spraying), in the `limits` notation: "30/minute;300/hour".
+    login_ip_limit: str = "30/minute;300/hour"
+
+    # Security (docs/security.md)
+    # Extra origins (scheme://host[:port]) whose pages may open the realtime socket; the base URL's always may.
+    allowed_origins: list[str] = []
+    # Peers (IP addresses or CIDR networks) whose X-Forwarded-For / X-Forwarded-Proto are believed.
+    trusted_proxies: list[str] = []
+    # /metrics: a bearer token and/or client addresses (IPs or CIDRs) allowed to scrape; empty = open.
+    metrics_token: str = ""
+    metrics_allow: list[str] = []
+    # How often open sockets are re-checked against their session (logout, deactivation, role or channel change).
+    realtime_recheck_seconds: float = Field(default=0.5, gt=0, le=5)
 
     # Realtime
     realtime_buffer_size: int = Field(default=10_000, ge=100)
@@ -120,6 +135,35 @@ class Settings(BaseSettings):
             return "sqlite+aiosqlite:///" + value.split(":///", 1)[1]
         return value
 
+    @field_validator("trusted_proxies", "metrics_allow")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or CIDR network") from None
+        return [item.strip() for item in value]
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not item.startswith(("http://", "https://")) or item.rstrip("/").count("/") > 2:
+                raise ValueError(f"{item!r} is not an origin like https://inbox.example.com")
+        return [item.rstrip("/").lower() for item in value]
+
+    @field_validator("login_ip_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate limit like '30/minute;300/hour'") from None
+        return value
+
     @field_validator("redis_url")
     @classmethod
     def _redis_url_scheme(cls, value: str) -> str:
@@ -140,6 +184,12 @@ class Settings(BaseSettings):
     @property
     def attachments_dir(self) -> Path:
         return self.data_dir / "attachments"
+
+    @property
+    def websocket_origins(self) -> frozenset[str]:
+        """Origins whose pages may open the realtime socket: the base URL's and HELPLINE_ALLOWED_ORIGINS."""
+        parts = urlsplit(self.base_url)
+        return frozenset({f"{parts.scheme}://{parts.netloc}".lower(), *self.allowed_origins})
 
     @property
     def secure_cookies(self) -> bool:

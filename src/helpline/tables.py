@@ -2,7 +2,7 @@
 
 from helpline.attachments.models import Attachment
 from helpline.audit.models import AuditEntry
-from helpline.auth.models import AuthSession, LoginThrottle, Operator
+from helpline.auth.models import AuthSession, LoginThrottle, Operator, RecoveryCode
 from helpline.bot.models import Article, BotInteraction, Script, ScriptVersion
 from helpline.channels.models import Channel, ChannelMember
 from helpline.contacts.models import Contact, ContactIdentity, ContactNote
@@ -10,7 +10,7 @@ from helpline.conversations.models import Conversation, Message
 from helpline.engagement.models import MessageTemplate
 from helpline.platform.db import Base
 from helpline.platform.outbox import OutboxRow
-from helpline.privacy.models import DeletionRequest
+from helpline.privacy.models import DeletionRequest, LegalHold, RetentionPolicy
 from helpline.profiles.models import Event, Profile
 from helpline.webhooks.models import Webhook, WebhookDelivery
 
@@ -30,12 +30,15 @@ __all__ = [
     "Conversation",
     "DeletionRequest",
     "Event",
+    "LegalHold",
     "LoginThrottle",
     "Message",
     "MessageTemplate",
     "Operator",
     "OutboxRow",
     "Profile",
+    "RecoveryCode",
+    "RetentionPolicy",
     "Script",
     "ScriptVersion",
     "Webhook",

@@ -107,3 +107,78 @@ async def test_signed_public_url(client: httpx.AsyncClient, world: World, runtim
     expired = await client.get(f"{public_path}?expires={past}&sig={runtime.signer.sign(public_path, past)}")
     assert expired.status_code == 403
     assert (await client.get(public_path)).status_code == 422  # no signature at all
+
+
+# ---------------------------------------------------------------- declared type against the bytes
+
+
+async def test_an_image_whose_bytes_are_html_is_refused_on_upload(
+    client: httpx.AsyncClient, world: World, runtime: Runtime
+) -> None:
+    inbound = await post_inbound(client, world.channel_id, world.channel_secret, text="hi", message_id="m-0")
+    assert inbound.status_code == 200
+    conversation_id = (await client.get("/api/v1/conversations", headers=world.admin.headers)).json()["items"][0]["id"]
+    response = await client.post(
+        f"/api/v1/conversations/{conversation_id}/messages",
+        data={"text": "see"},
+        files=[("files", ("cute.png", HTML, "image/png"))],
+        headers=world.agent.headers,
+    )
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "attachment_type_mismatch"
+    assert "text/html" in error["message"]
+    files = [p for p in runtime.settings.attachments_dir.rglob("*") if p.is_file()]
+    assert files == []
+
+
+async def test_a_received_image_whose_bytes_are_html_is_kept_as_a_failed_attachment(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The customer's words are kept; the file is not stored and says why."""
+    attachment = await _attachment(client, world, "cute.png", "image/png", HTML)
+    assert attachment["state"] == "failed"
+    assert "text/html" in (attachment.get("error") or "")
+
+
+async def test_a_stored_image_whose_bytes_are_not_an_image_is_served_as_a_download(
+    client: httpx.AsyncClient, world: World, runtime: Runtime
+) -> None:
+    """Files stored before the check existed: the bytes are sniffed again when served."""
+    from sqlalchemy import update
+
+    from helpline.attachments.models import Attachment
+
+    attachment = await _attachment(client, world, "notes.txt", "text/plain", HTML)
+    async with runtime.db.transaction() as session:
+        await session.execute(
+            update(Attachment).where(Attachment.id == attachment["id"]).values(content_type="image/png")
+        )
+    response = await client.get(attachment["url"], headers=world.agent.headers)
+    assert response.headers["content-type"] == "application/octet-stream"
+    assert response.headers["content-disposition"].startswith("attachment")
+
+
+@pytest.mark.parametrize(
+    ("declared", "data", "ok"),
+    [
+        ("image/png", PNG, True),
+        ("image/jpeg", PNG, False),
+        ("image/jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01", True),
+        ("image/gif", b"GIF89a" + b"\x00" * 10, True),
+        ("image/webp", b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 8, True),
+        ("image/png", b"GIF89a" + b"\x00" * 10, False),
+        ("application/pdf", b"%PDF-1.7\n", True),
+        ("application/pdf", HTML, False),
+        ("text/plain", HTML, True),  # never inline: the label is kept, the file is a download
+        ("image/svg+xml", b"<svg/>", True),  # never inline
+    ],
+)
+def test_declared_type_against_the_bytes(declared: str, data: bytes, ok: bool) -> None:
+    from helpline.platform.filetypes import TypeMismatch, check_declared_type
+
+    if ok:
+        check_declared_type(data, declared)
+    else:
+        with pytest.raises(TypeMismatch):
+            check_declared_type(data, declared)

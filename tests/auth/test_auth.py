@@ -227,7 +227,13 @@ async def test_agents_cannot_manage_channels_operators_profiles_or_events(
 
 def _protected_routes(app: FastAPI) -> list[tuple[str, str]]:
     """Every /api/v1 operation of the app, from its OpenAPI document (which lists the included routers)."""
-    public = {"/api/v1/health", "/api/v1/auth/login"}
+    # The second login step authenticates by its signed challenge (tests/auth/test_two_factor.py).
+    public = {
+        "/api/v1/health",
+        "/api/v1/auth/login",
+        "/api/v1/auth/login/two-factor",
+        "/api/v1/auth/login/two-factor/setup",
+    }
     routes: list[tuple[str, str]] = []
     for template, operations in app.openapi()["paths"].items():
         if not template.startswith("/api/v1") or template in public:

@@ -173,3 +173,23 @@ def test_cli_exits_non_zero_on_failure(tmp_path: Path, monkeypatch: pytest.Monke
     assert "[FAIL] HELPLINE_BASE_URL is public HTTPS" in result.output
     assert "#1 Page (messenger): Token is valid" in result.output and "fix:" in result.output
     assert runner.invoke(main, ["meta", "doctor", "--channel", "99"]).exit_code != 0
+
+
+async def test_the_doctor_sends_graph_tokens_in_headers_not_urls(
+    settings: Settings, clients: tuple[MetaSandbox, httpx.AsyncClient, httpx.AsyncClient]
+) -> None:
+    """URLs reach access logs and proxies: the app token and the channel tokens authenticate by header."""
+    _, graph, helpline = clients
+    urls: list[str] = []
+
+    async def remember(request: httpx.Request) -> None:
+        urls.append(str(request.url))
+
+    graph.event_hooks["request"].append(remember)
+    checks = await run_doctor(settings, targets(), graph=graph, app=helpline)
+    assert [c for c in checks if c.status != "ok"] == []
+    assert urls
+    app_token = f"{settings.meta_app_id}|{settings.meta_app_secret}"
+    for url in urls:
+        assert "access_token=" not in url, url
+        assert "sandbox-app-secret" not in url and app_token not in url

@@ -131,7 +131,9 @@ class Stack:
         return sends()
 
     async def socket(self) -> ClientConnection:
-        ws = await connect(f"{self.live.ws_url}?token={self.agent_token}", open_timeout=WAIT)
+        ws = await connect(
+            self.live.ws_url, additional_headers={"Authorization": f"Bearer {self.agent_token}"}, open_timeout=WAIT
+        )
         hello = await next_frame(ws, timeout=WAIT)
         assert hello["type"] == "hello"
         return ws

@@ -123,3 +123,32 @@ async def test_guarded_client_follows_the_redirect_when_private_is_allowed() -> 
         response = await client.get(f"http://{PUBLIC_V4}/start")
     assert response.status_code == 200
     assert seen == [f"http://{PUBLIC_V4}/start", "http://127.0.0.1/admin"]
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "2002:7f00:1::",  # 6to4 of 127.0.0.1
+        "2002:a00:5::1",  # 6to4 of 10.0.0.5
+        "2002:a9fe:a9fe::",  # 6to4 of 169.254.169.254 (cloud metadata)
+        "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+        "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
+        "64:ff9b:1::c0a8:1",  # local-use NAT64 of 192.168.0.1
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo
+        "::127.0.0.1",  # IPv4-compatible loopback
+        "::10.0.0.1",
+    ],
+)
+def test_ipv6_forms_embedding_a_private_ipv4_are_forbidden(address: str) -> None:
+    assert is_forbidden_address(address)
+
+
+@pytest.mark.parametrize("address", ["2002:808:808::", "64:ff9b::808:808", "::8.8.8.8"])
+def test_ipv6_forms_embedding_a_public_ipv4_are_judged_like_it(address: str) -> None:
+    assert not is_forbidden_address(address)
+
+
+@pytest.mark.parametrize("url", ["http://[2002:7f00:1::]/", "http://[64:ff9b::7f00:1]:8080/hook"])
+async def test_check_target_refuses_6to4_and_nat64_urls_to_loopback(url: str) -> None:
+    with pytest.raises(UnsafeTarget):
+        await check_target(url, allow_private=False)

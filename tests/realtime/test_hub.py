@@ -30,9 +30,12 @@ def frame(kind: str, *, channel_id: int | None = None, operator_id: int | None =
 
 
 def drained(subscriber: Subscriber) -> list[dict[str, Any]]:
+    """What the socket would send: queued frames as `deliverable` turns them into client views."""
     frames = []
     while not subscriber.queue.empty():
-        frames.append(subscriber.queue.get_nowait())
+        view = subscriber.deliverable(subscriber.queue.get_nowait())
+        if view is not None:
+            frames.append(view)
     return frames
 
 

@@ -13,21 +13,26 @@ from helpline.auth.dependencies import CurrentPrincipal, RuntimeDep
 from helpline.conversations.models import Message
 from helpline.platform.api_contract import BoundedInt
 from helpline.platform.errors import Forbidden, NotFound
+from helpline.platform.filetypes import SNIFF_BYTES, is_inline_image
 from helpline.runtime import Runtime
 
 router = APIRouter(prefix="/attachments", tags=["attachments"])
 
-# Served as downloads, never rendered inline, unless they are images: an uploaded HTML file must not run
-# in our origin.
-_INLINE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
-
 
 def _file_response(runtime: Runtime, attachment: Attachment) -> FileResponse:
+    """Served as a download, never rendered inline, unless it is a raster image whose bytes say so: an uploaded
+    HTML or SVG file must not run in our origin."""
     if attachment.state != "stored" or not attachment.storage_key:
         raise NotFound("this attachment is not stored (yet)")
-    inline = attachment.content_type in _INLINE_TYPES
+    path = runtime.blobs.path(attachment.storage_key)
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except OSError:
+        raise NotFound("this attachment's file is missing") from None
+    inline = is_inline_image(head, attachment.content_type)
     return FileResponse(
-        runtime.blobs.path(attachment.storage_key),
+        path,
         media_type=attachment.content_type if inline else "application/octet-stream",
         headers={
             "Content-Disposition": content_disposition(attachment.filename, inline=inline),

@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
 
 from helpline.audit.models import AuditEntry
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a request came from: the client address (after trusted-proxy resolution) and its user agent."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+
+    @classmethod
+    def of(cls, connection: HTTPConnection) -> Origin:
+        agent = connection.headers.get("user-agent")
+        return cls(
+            ip=connection.client.host if connection.client else None,
+            user_agent=agent[:300] if agent else None,
+        )
+
+
+NO_ORIGIN = Origin()
 
 
 def record(
@@ -17,7 +38,9 @@ def record(
     target_type: str,
     target_id: int | None,
     details: dict[str, Any] | None = None,
+    origin: Origin = NO_ORIGIN,
 ) -> None:
+    """Add an audit entry (actor, action, target, details, client address and user agent; the time is set)."""
     session.add(
         AuditEntry(
             operator_id=operator_id,
@@ -25,5 +48,7 @@ def record(
             target_type=target_type,
             target_id=target_id,
             details=details or {},
+            ip=origin.ip,
+            user_agent=origin.user_agent,
         )
     )

@@ -25,6 +25,8 @@ class AuditPublic(BaseModel):
     target_type: str
     target_id: int | None
     details: dict[str, Any]
+    ip: str | None = None
+    user_agent: str | None = None
     created_at: datetime
 
 

@@ -21,4 +21,7 @@ class AuditEntry(IdMixin, Base):
     target_type: Mapped[str] = mapped_column(String(32))
     target_id: Mapped[int | None] = mapped_column(BigId)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Where the request came from (after trusted-proxy resolution), for entries made by a request.
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -10,15 +10,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpline.audit.actions import record
-from helpline.auth.models import AuthSession, LoginThrottle, Operator, Role
+from helpline.audit.actions import NO_ORIGIN, Origin, record
+from helpline.auth.models import AuthSession, Operator, Role
 from helpline.auth.passwords import hash_password, verify_password
 from helpline.auth.permissions import Principal
 from helpline.auth.schemas import OperatorCreate, OperatorUpdate
 from helpline.channels.models import Channel, ChannelMember
 from helpline.platform.clock import utcnow
 from helpline.platform.crypto import token_digest
-from helpline.platform.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
+from helpline.platform.errors import Conflict, Invalid, NotFound, Unauthorized
 
 
 @dataclass(frozen=True)
@@ -35,54 +35,48 @@ class LoginPolicy:
     session_hours: int
 
 
-async def check_not_locked(session: AsyncSession, email: str) -> None:
-    throttle = await session.get(LoginThrottle, email.lower())
-    now = utcnow()
-    if throttle and throttle.locked_until and throttle.locked_until > now:
-        wait = int((throttle.locked_until - now).total_seconds()) + 1
-        raise TooManyRequests(f"too many failed logins; try again in {wait} s", details={"retry_after": wait})
-
-
-async def record_failure(session: AsyncSession, email: str, policy: LoginPolicy) -> None:
-    """Each failure past the limit doubles the lock, up to a day."""
-    key = email.lower()
-    throttle = await session.get(LoginThrottle, key)
-    if throttle is None:
-        throttle = LoginThrottle(key=key, failures=0)
-        session.add(throttle)
-    throttle.failures += 1
-    over = throttle.failures - policy.max_failures
-    if over >= 0:
-        throttle.locked_until = utcnow() + timedelta(seconds=min(86400, policy.lock_seconds * 2**over))
-
-
-async def login(
-    session: AsyncSession,
-    *,
-    email: str,
-    password: str,
-    policy: LoginPolicy,
-    ip: str | None = None,
-    user_agent: str | None = None,
-) -> LoginResult:
+def normalize_email(email: str) -> str:
     # One spelling for the lookup and the throttle, or " Ana@x" would get a fresh failure counter.
-    email = email.strip().lower()
-    await check_not_locked(session, email)
+    return email.strip().lower()
+
+
+@dataclass(frozen=True)
+class PasswordCheck:
+    """The outcome of checking an e-mail and password: the operator when it exists, and why it failed if it did
+    (`bad_credentials` — the same for unknown e-mails — or `deactivated`)."""
+
+    operator: Operator | None
+    failure: str | None
+
+
+async def check_password(session: AsyncSession, *, email: str, password: str) -> PasswordCheck:
+    """Verify the password (argon2; a dummy hash for unknown e-mails so timing says nothing)."""
     operator = (await session.execute(select(Operator).where(Operator.email == email))).scalar_one_or_none()
     if not verify_password(operator.password_hash if operator else None, password) or operator is None:
-        await record_failure(session, email, policy)
-        raise Unauthorized("wrong e-mail or password", code="bad_credentials")
+        return PasswordCheck(operator, "bad_credentials")
     if not operator.active:
-        raise Unauthorized("this account is deactivated", code="deactivated")
-    await session.execute(delete(LoginThrottle).where(LoginThrottle.key == email))
+        return PasswordCheck(operator, "deactivated")
+    return PasswordCheck(operator, None)
+
+
+def password_failure(code: str) -> Unauthorized:
+    if code == "deactivated":
+        return Unauthorized("this account is deactivated", code="deactivated")
+    return Unauthorized("wrong e-mail or password", code="bad_credentials")
+
+
+async def start_session(
+    session: AsyncSession, operator: Operator, policy: LoginPolicy, origin: Origin = NO_ORIGIN
+) -> LoginResult:
+    """Create the login session (bearer token, CSRF token) once every factor has been checked."""
     token = "hl_" + secrets.token_urlsafe(32)
     auth_session = AuthSession(
         operator_id=operator.id,
         token_digest=token_digest(token),
         csrf_token=secrets.token_urlsafe(24),
         expires_at=utcnow() + timedelta(hours=policy.session_hours),
-        ip=ip,
-        user_agent=(user_agent or "")[:300] or None,
+        ip=origin.ip,
+        user_agent=origin.user_agent,
     )
     session.add(auth_session)
     operator.last_login_at = utcnow()
@@ -131,7 +125,9 @@ async def _set_memberships(session: AsyncSession, operator_id: int, channel_ids:
     await session.flush()
 
 
-async def create_operator(session: AsyncSession, data: OperatorCreate, *, actor_id: int | None) -> Operator:
+async def create_operator(
+    session: AsyncSession, data: OperatorCreate, *, actor_id: int | None, origin: Origin = NO_ORIGIN
+) -> Operator:
     operator = Operator(
         email=str(data.email).lower(),
         name=data.name,
@@ -150,12 +146,16 @@ async def create_operator(session: AsyncSession, data: OperatorCreate, *, actor_
         action="operator.created",
         target_type="operator",
         target_id=operator.id,
-        details={"email": operator.email, "role": operator.role},
+        details={"email": operator.email, "role": operator.role, "channel_ids": sorted(set(data.channel_ids))},
+        origin=origin,
     )
     return operator
 
 
-async def update_operator(session: AsyncSession, operator_id: int, data: OperatorUpdate, *, actor_id: int) -> Operator:
+async def update_operator(
+    session: AsyncSession, operator_id: int, data: OperatorUpdate, *, actor_id: int, origin: Origin = NO_ORIGIN
+) -> Operator:
+    """Apply an admin's change; the audit entry names what changed, with the previous role and channels."""
     operator = await session.get(Operator, operator_id)
     if operator is None:
         raise NotFound("no such operator")
@@ -163,6 +163,15 @@ async def update_operator(session: AsyncSession, operator_id: int, data: Operato
     for required in ("name", "active"):
         if required in changes and changes[required] is None:
             raise Invalid(f"{required} cannot be null; leave it out to keep it", code="null_not_allowed")
+    previous: dict[str, object] = {}
+    if changes.get("role") is not None and changes["role"] != operator.role:
+        previous["previous_role"] = operator.role
+    if changes.get("channel_ids") is not None:
+        previous["previous_channel_ids"] = sorted(
+            (
+                await session.execute(select(ChannelMember.channel_id).where(ChannelMember.operator_id == operator.id))
+            ).scalars()
+        )
     if "password" in changes:
         operator.password_hash = hash_password(changes.pop("password"))
         # A new password ends every existing session of that operator.
@@ -170,6 +179,8 @@ async def update_operator(session: AsyncSession, operator_id: int, data: Operato
         changes["password"] = "<changed>"  # noqa: S105  (audit marker, not a secret)
     if (channel_ids := changes.get("channel_ids")) is not None:
         await _set_memberships(session, operator.id, channel_ids)
+    if changes.get("two_factor_required") is not None:
+        operator.two_factor_required = changes["two_factor_required"]
     for field in ("name", "avatar_url", "active"):
         if field in changes:
             setattr(operator, field, changes[field])
@@ -183,6 +194,7 @@ async def update_operator(session: AsyncSession, operator_id: int, data: Operato
         action="operator.updated",
         target_type="operator",
         target_id=operator.id,
-        details={k: (str(v) if not isinstance(v, list | bool) else v) for k, v in changes.items()},
+        details={k: (str(v) if not isinstance(v, list | bool) else v) for k, v in changes.items()} | previous,
+        origin=origin,
     )
     return operator

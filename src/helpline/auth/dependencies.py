@@ -35,12 +35,12 @@ def bearer_token(connection: HTTPConnection) -> str | None:
     return None
 
 
-async def resolve_principal(connection: HTTPConnection, *, allow_query_token: bool = False) -> Principal:
+async def resolve_principal(connection: HTTPConnection) -> Principal:
+    """The operator behind a request or websocket: `Authorization: Bearer`, else the session cookie (then writes
+    need the CSRF header). Never a token from the query string: URLs end up in access logs and Referer headers."""
     runtime = get_runtime(connection)
     token = bearer_token(connection)
     via_cookie = False
-    if token is None and allow_query_token:
-        token = connection.query_params.get("token")
     if token is None:
         token = connection.cookies.get(SESSION_COOKIE)
         via_cookie = token is not None

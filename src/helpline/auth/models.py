@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from helpline.platform.clock import utcnow
@@ -36,6 +36,13 @@ class Operator(IdMixin, TimestampMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     avatar_url: Mapped[str | None] = mapped_column(String(1000))
     last_login_at: Mapped[datetime | None]
+    # Two-factor authentication (TOTP, RFC 6238). The secret is encrypted (platform.crypto.SecretBox); it is
+    # set by enrolment and only counts once `totp_enabled`. `totp_last_step` is the last accepted time step: a
+    # code is accepted once (RFC 6238 §5.2). An admin may require 2FA of an operator.
+    totp_secret: Mapped[str | None] = mapped_column(Text)
+    totp_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    two_factor_required: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The operator's own UI preferences (auth/preferences.py); null until first saved.
     preferences: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
@@ -56,6 +63,17 @@ class AuthSession(IdMixin, Base):
     expires_at: Mapped[datetime]
     user_agent: Mapped[str | None] = mapped_column(String(300))
     ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class RecoveryCode(IdMixin, Base):
+    """A one-time second-factor code for a lost authenticator; stored as a SHA-256 digest, spent by `used_at`."""
+
+    __tablename__ = "operator_recovery_codes"
+
+    operator_id: Mapped[int] = mapped_column(BigId, ForeignKey("operators.id", ondelete="CASCADE"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class LoginThrottle(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from helpline.auth.models import Role
 from helpline.auth.passwords import MIN_LENGTH
@@ -22,6 +22,45 @@ class LoginResponse(BaseModel):
     expires_at: datetime
     csrf_token: str
     operator: OperatorPublic
+    # Only when this login also finished a required two-factor enrolment: shown once, keep them safe.
+    recovery_codes: list[str] | None = None
+
+
+class TwoFactorLogin(BaseModel):
+    """The second step of a login: the challenge from the 401 `two_factor_required` answer and a 6-digit code
+    from the authenticator app (or a recovery code "xxxxx-xxxxx")."""
+
+    challenge: str = Field(min_length=5, max_length=200)
+    code: str = Field(min_length=6, max_length=20)
+
+
+class TwoFactorChallenge(BaseModel):
+    challenge: str = Field(min_length=5, max_length=200)
+
+
+class TwoFactorSetup(BaseModel):
+    """A fresh TOTP secret (base32) and the otpauth:// URI authenticator apps import."""
+
+    secret: str
+    otpauth_uri: str
+
+
+class TwoFactorCode(BaseModel):
+    code: str = Field(min_length=6, max_length=20)
+
+
+class TwoFactorDisable(BaseModel):
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class RecoveryCodes(BaseModel):
+    recovery_codes: list[str]
+
+
+class TwoFactorStatus(BaseModel):
+    enabled: bool
+    required: bool
+    recovery_codes_left: int
 
 
 class OperatorPublic(BaseModel):
@@ -36,6 +75,8 @@ class OperatorPublic(BaseModel):
     channel_ids: list[BoundedInt] = []
     created_at: datetime
     last_login_at: datetime | None = None
+    two_factor_enabled: bool = Field(default=False, validation_alias=AliasChoices("two_factor_enabled", "totp_enabled"))
+    two_factor_required: bool = False
 
 
 class AdminName(BaseModel):
@@ -64,6 +105,8 @@ class OperatorUpdate(BaseModel):
     active: bool | None = None
     avatar_url: str | None = Field(default=None, max_length=1000)
     channel_ids: list[BoundedInt] | None = None
+    # Admins may require two-factor authentication of an operator (who then enrols at the next login).
+    two_factor_required: bool | None = None
 
 
 LoginResponse.model_rebuild()

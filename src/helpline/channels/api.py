@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 
@@ -11,7 +12,15 @@ from helpline.channels.base import PayloadInvalid, WebhookRejected
 from helpline.channels.models import Channel
 from helpline.channels.reauth import recheck_credentials
 from helpline.channels.registry import build_adapter
-from helpline.channels.schemas import ChannelCreate, ChannelPublic, ChannelUpdate, ChannelWithSecrets
+from helpline.channels.schemas import (
+    ChannelCreate,
+    ChannelPublic,
+    ChannelUpdate,
+    ChannelWithSecrets,
+    DoctorCheck,
+    DoctorReport,
+)
+from helpline.compliance.doctor import META_KINDS, run_doctor, target_for
 from helpline.conversations.ingest import ingest_events
 from helpline.engagement.reply_limits import ChannelLimits, channel_limits
 from helpline.platform.api_contract import BoundedInt
@@ -87,6 +96,42 @@ async def get_limits(channel_id: BoundedInt, principal: CurrentPrincipal, runtim
         if channel is None or not principal.can_see_channel(channel.id):
             raise NotFound("no such channel")
         return channel_limits(channel.id, channel.kind, runtime.settings)
+
+
+@router.get("/{channel_id}/doctor", response_model=DoctorReport)
+async def doctor(channel_id: int, request: Request, principal: AdminPrincipal, runtime: RuntimeDep) -> DoctorReport:
+    """The Meta doctor's checklist for one WhatsApp, Messenger or Instagram channel (admins): the app-wide
+    checks (public HTTPS base URL, app secret, verify token, privacy policy, data-deletion callback, webhook
+    verification) and the channel's own against the Graph API (token valid and not expiring within 7 days,
+    permissions, webhook subscription), each `ok`, `warn` or `fail` with the fix in words.
+
+    The Graph API is asked live (`HELPLINE_META_GRAPH_URL`); the public pages are requested from this server
+    itself at their `HELPLINE_BASE_URL` paths — `helpline meta doctor` also fetches them over the network.
+    Other channel kinds get 422 `not_meta`.
+    """
+    async with runtime.db.reads() as session:
+        channel = await session.get(Channel, channel_id)
+        if channel is None:
+            raise NotFound("no such channel")
+    if channel.kind not in META_KINDS:
+        raise Invalid(
+            f"the Meta doctor checks WhatsApp, Messenger and Instagram channels; this one is {channel.kind}",
+            code="not_meta",
+        )
+    target = target_for(channel, runtime.box)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=request.app), timeout=15) as itself:
+        checks = await run_doctor(runtime.settings, [target], graph=runtime.http, app=itself)
+    items = [
+        DoctorCheck(id=c.id, title=c.name, status=c.status, message=c.detail, fix=c.fix if c.status != "ok" else "")
+        for c in checks
+    ]
+    return DoctorReport(
+        channel_id=channel.id,
+        checks=items,
+        passed=sum(c.status == "ok" for c in items),
+        warnings=sum(c.status == "warn" for c in items),
+        failed=sum(c.status == "fail" for c in items),
+    )
 
 
 @router.patch("/{channel_id}", response_model=ChannelWithSecrets)

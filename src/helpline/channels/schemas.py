@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -42,6 +42,25 @@ class ChannelPublic(BaseModel):
     member_ids: list[BoundedInt]
     inbound_url: str | None
     created_at: datetime
+
+
+class DoctorCheck(BaseModel):
+    id: str = Field(
+        description="stable: base_url, app_secret, verify_token, privacy_policy, data_deletion_callback, "
+        "webhook_verification, access_token, token_valid, permissions, webhook_subscription"
+    )
+    title: str
+    status: Literal["ok", "warn", "fail"]
+    message: str = Field(description="what was found")
+    fix: str = Field(description="what to do about it, in words; empty when ok")
+
+
+class DoctorReport(BaseModel):
+    channel_id: int
+    checks: list[DoctorCheck]
+    passed: int
+    warnings: int
+    failed: int
 
 
 class ChannelWithSecrets(ChannelPublic):

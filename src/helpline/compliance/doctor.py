@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from helpline.settings import Settings
+
+if TYPE_CHECKING:
+    from helpline.channels.models import Channel
+    from helpline.platform.crypto import SecretBox
 
 META_KINDS = ("whatsapp", "messenger", "instagram")
 
@@ -32,6 +37,20 @@ ASSET_KEYS = {
     "instagram": ("page_id", "instagram_account_id", "ig_account_id", "ig_user_id", "account_id"),
 }
 EXPIRY_WARNING_SECONDS = 7 * 86400
+# Stable ids for each check (the API's `id`; the names are the wording shown to people).
+CHECK_IDS = {
+    "HELPLINE_BASE_URL is public HTTPS": "base_url",
+    "HELPLINE_META_APP_SECRET is set": "app_secret",
+    "HELPLINE_META_VERIFY_TOKEN is set": "verify_token",
+    "Privacy policy is served": "privacy_policy",
+    "Data deletion callback is served": "data_deletion_callback",
+    "Webhook callback answers Meta's verification": "webhook_verification",
+    "Meta channels": "meta_channels",
+    "Access token": "access_token",
+    "Token is valid": "token_valid",
+    "Permissions granted": "permissions",
+    "Webhook subscription": "webhook_subscription",
+}
 
 
 @dataclass(frozen=True)
@@ -59,6 +78,10 @@ class Check:
     detail: str = ""
     fix: str = ""
     channel: str | None = None
+
+    @property
+    def id(self) -> str:
+        return CHECK_IDS.get(self.name) or re.sub(r"[^a-z0-9]+", "_", self.name.lower()).strip("_")
 
 
 def _ok(name: str, detail: str = "", channel: str | None = None) -> Check:
@@ -191,7 +214,11 @@ async def check_channel(settings: Settings, target: MetaTarget, graph: httpx.Asy
     # An app token (app_id|app_secret) can inspect any token; without the app id a token may inspect itself.
     inspector = f"{settings.meta_app_id}|{settings.meta_app_secret}" if settings.meta_app_id else token
     try:
-        response = await graph.get(f"{root}/debug_token", params={"input_token": token, "access_token": inspector})
+        # The inspecting token goes in the Authorization header, never in the URL (URLs reach logs and proxies);
+        # input_token is the parameter Graph's debug_token is defined by, and is redacted from every log line.
+        response = await graph.get(
+            f"{root}/debug_token", params={"input_token": token}, headers={"Authorization": f"Bearer {inspector}"}
+        )
         data = response.json().get("data") or {}
     except (httpx.HTTPError, ValueError) as exc:
         return [
@@ -313,7 +340,6 @@ async def load_targets(settings: Settings, channel_id: int | None = None) -> lis
     """Meta channels from the database (one, with --channel), credentials decrypted."""
     from sqlalchemy import select
 
-    from helpline.channels.actions import channel_config
     from helpline.channels.models import Channel
     from helpline.platform.crypto import SecretBox
     from helpline.platform.db import Database
@@ -328,8 +354,12 @@ async def load_targets(settings: Settings, channel_id: int | None = None) -> lis
             channels = (await session.execute(query)).scalars().all()
     finally:
         await database.dispose()
-    targets = []
-    for channel in channels:
-        config = channel_config(channel, box)
-        targets.append(MetaTarget(channel.id, channel.name, channel.kind, config.credentials, config.settings))
-    return targets
+    return [target_for(channel, box) for channel in channels]
+
+
+def target_for(channel: Channel, box: SecretBox) -> MetaTarget:
+    """A channel row as a doctor target, its credentials decrypted with `box`."""
+    from helpline.channels.actions import channel_config
+
+    config = channel_config(channel, box)
+    return MetaTarget(channel.id, channel.name, channel.kind, config.credentials, config.settings)

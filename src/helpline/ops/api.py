@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import select, text
@@ -13,6 +13,7 @@ from sqlalchemy import select, text
 from helpline import __version__
 from helpline.auth.dependencies import AdminPrincipal, RuntimeDep
 from helpline.conversations.ingest import RETRY_TOPIC
+from helpline.ops.access import check_metrics_access
 from helpline.platform import outbox
 from helpline.platform.api_contract import BoundedInt
 from helpline.platform.errors import NotFound
@@ -43,7 +44,8 @@ async def health(runtime: RuntimeDep, response: Response) -> dict[str, Any]:
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics(runtime: RuntimeDep) -> Response:
+async def metrics(request: Request, runtime: RuntimeDep) -> Response:
+    check_metrics_access(request, runtime.settings)
     async with runtime.db.reads() as session:
         stats = await outbox.stats(session)
     runtime.metrics.record_outbox(stats)

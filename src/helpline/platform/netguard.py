@@ -17,10 +17,44 @@ class UnsafeTarget(Invalid):
     code = "unsafe_target"
 
 
+# IPv6 prefixes whose last 32 bits are an IPv4 address a gateway forwards to: NAT64 well-known prefix
+# (RFC 6052) and local-use prefix (RFC 8215), and the deprecated IPv4-compatible form (RFC 4291 §2.5.5.1).
+_NAT64_PREFIXES = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address routes to: IPv4-mapped (::ffff:a.b.c.d), 6to4 (2002::/16, RFC 3056),
+    Teredo (2001::/32, RFC 4380: server and client), NAT64 (64:ff9b::/96, 64:ff9b:1::/48) and IPv4-compatible."""
+    found: list[ipaddress.IPv4Address] = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    last32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if any(ip in net for net in _NAT64_PREFIXES) or (ip in _IPV4_COMPATIBLE and int(ip) > 1):
+        found.append(last32)
+    return found
+
+
 def is_forbidden_address(address: str) -> bool:
+    """True for loopback, private, link-local, multicast, reserved, metadata and other non-global addresses, and
+    for IPv6 forms that embed one of those IPv4 addresses (they are refused like the address they embed)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = embedded_ipv4(ip)
+        if any(_forbidden(v4) for v4 in embedded):
+            return True
+        if embedded and ip.teredo is None:
+            # A translation of an IPv4 address is as safe as that address (the prefixes themselves are
+            # "reserved" in the IANA registry, which would refuse every NAT64 target otherwise).
+            return False
+    return _forbidden(ip)
+
+
+def _forbidden(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return (
         ip in _METADATA_ADDRESSES
         or ip.is_private

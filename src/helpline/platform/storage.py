@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from helpline.platform.errors import Invalid, TooLarge
+from helpline.platform.filetypes import check_declared_type
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,11 @@ class BlobStore:
             raise TooLarge(f"attachment is {size} bytes; the limit is {self.max_bytes}")
 
     def put(self, data: bytes, content_type: str) -> StoredBlob:
+        """Store `data`; raises Invalid for a refused type, TypeMismatch when the bytes contradict a declared image
+        or PDF type (platform/filetypes.py), TooLarge over the size limit."""
         self.check_type(content_type)
         self.check_size(len(data))
+        check_declared_type(data, content_type)
         digest = hashlib.sha256(data).hexdigest()
         key = f"{digest[:2]}/{digest[2:4]}/{digest}"
         path = self.root / key

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from helpline.platform.clock import utcnow
-from helpline.platform.db import Base, IdMixin
+from helpline.platform.db import Base, BigId, IdMixin
 
 
 class DeletionRequest(IdMixin, Base):
@@ -26,3 +26,27 @@ class DeletionRequest(IdMixin, Base):
     attachments_erased: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+
+
+class LegalHold(IdMixin, Base):
+    """Suspends retention (and erasure) for a contact or a conversation until it is released."""
+
+    __tablename__ = "privacy_legal_holds"
+
+    contact_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[str] = mapped_column(String(500))
+    created_by: Mapped[int | None] = mapped_column(BigId, ForeignKey("operators.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RetentionPolicy(IdMixin, Base):
+    """How long resolved conversations are kept: per channel, or globally (channel_id NULL)."""
+
+    __tablename__ = "privacy_retention_policies"
+
+    channel_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("channels.id", ondelete="CASCADE"), unique=True)
+    days: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,9 +22,29 @@ RESYNC = {"type": "resync", "reason": "missed events are no longer available; re
 
 @dataclass(eq=False)
 class Subscriber:
+    """One open socket. Its queue holds frames *with* their audience, so a frame queued before the operator lost
+    access is checked again, against the current principal, when it is sent (`deliverable`)."""
+
     principal: Principal
     queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(maxsize=2000))
     overflowed: bool = False
+    # Set when the session behind this socket ended: (close code, reason); the socket closes at once.
+    revoked: tuple[int, str] | None = None
+    revoked_event: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def revoke(self, code: int, reason: str) -> None:
+        """Close this socket with an application close code (4401 session ended, 4403 not allowed)."""
+        if self.revoked is None:
+            self.revoked = (code, reason)
+            self.revoked_event.set()
+
+    def deliverable(self, frame: dict[str, Any]) -> dict[str, Any] | None:
+        """What to send for a queued frame now: the client view, or None when access was lost meanwhile."""
+        if self.revoked is not None:
+            return None
+        if "audience" in frame and not self.may_see(frame):
+            return None
+        return client_view(frame)
 
     def may_see(self, frame: dict[str, Any]) -> bool:
         audience = frame.get("audience") or {}
@@ -55,7 +76,7 @@ class RealtimeHub:
         self.last_event_id = max(self.last_event_id, int(frame["id"]))
         for subscriber in list(self._subscribers):
             if subscriber.may_see(frame):
-                self._push(subscriber, client_view(frame))
+                self._push(subscriber, frame)
 
     def _push(self, subscriber: Subscriber, frame: dict[str, Any]) -> None:
         try:
@@ -81,7 +102,20 @@ class RealtimeHub:
             return
         for frame in list(self._buffer):
             if frame["id"] > last_event_id and subscriber.may_see(frame):
-                self._push(subscriber, client_view(frame))
+                self._push(subscriber, frame)
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.discard(subscriber)
+
+    @property
+    def subscribers(self) -> list[Subscriber]:
+        return list(self._subscribers)
+
+    def forget(self, predicate: Callable[[dict[str, Any]], bool]) -> int:
+        """Drop buffered frames matching `predicate` (erasure: they must not be replayed); returns how many."""
+        kept = [frame for frame in self._buffer if not predicate(frame)]
+        dropped = len(self._buffer) - len(kept)
+        if dropped:
+            self._buffer.clear()
+            self._buffer.extend(kept)
+        return dropped

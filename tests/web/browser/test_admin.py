@@ -185,3 +185,213 @@ def test_admin_pages_fit_a_phone(ui: OpenPage, world: World) -> None:
         page.wait_for_load_state("networkidle")
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px"
+
+
+def test_the_try_console_shows_a_match_and_steps_through_the_script(ui: OpenPage, world: World) -> None:
+    session = ui(world.admin, path="/admin/try")
+    page = session.page
+    console = page.get_by_role("region", name="Try it")
+    console.get_by_label("Customer message").fill("I had an accident with my car and want to open a claim")
+    console.get_by_role("button", name="Try", exact=True).click()
+    expect(console.get_by_text(re.compile(r'^Starts the script "'))).to_be_visible()
+    expect(console.get_by_role("img", name=re.compile(r"\d+% · (High|Medium|Low)")).first).to_be_visible()
+    expect(console.locator(".bubble-bot").first).not_to_be_empty()
+    # The returned state goes back with the next message: the script goes on.
+    console.get_by_label("Customer message").fill("no idea")
+    console.get_by_role("button", name="Try", exact=True).click()
+    expect(console.get_by_text(re.compile(r"asks again|goes on with|Completes|Hands over"))).to_be_visible()
+    console.get_by_role("button", name="Start over").click()
+    expect(console.get_by_role("button", name="Start over")).to_have_count(0)
+
+
+def test_the_docked_console_evaluates_the_unsaved_draft(ui: OpenPage, world: World) -> None:
+    scripts = world.server.ok(world.admin, "GET", "/scripts")
+    target = next(s for s in scripts if s["definition"]["languages"][0] == "en")
+    phrase = "my parrot ate the garden gnome"
+    session = ui(world.admin, path=f"/admin/scripts/{target['id']}")
+    page = session.page
+    for i in range(3):
+        page.get_by_label("Add example").fill(f"{phrase} {i}")
+        page.get_by_label("Add example").press("Enter")
+    console = page.get_by_role("complementary", name="Try it")
+    console.get_by_label("Customer message").fill(phrase)
+    console.get_by_role("button", name="Try", exact=True).click()
+    expect(console.get_by_text(f'Starts the script "{target["name"]}"')).to_be_visible()
+    expect(console.get_by_text("Matched your unsaved draft.")).to_be_visible()
+    # Still unsaved: the server's script did not change.
+    assert (
+        world.server.ok(world.admin, "GET", f"/scripts/{target['id']}")["current_version"] == target["current_version"]
+    )
+
+
+def test_a_channel_needing_reauthorisation_is_loud_and_fix_leads_to_the_token(ui: OpenPage, world: World) -> None:
+    from helpline.channels.actions import mark_needs_reauth
+
+    channel = world.server.ok(
+        world.admin,
+        "POST",
+        "/channels",
+        json={
+            "kind": "messenger",
+            "name": "Page to fix",
+            "settings": {"page_id": "4242"},
+            "credentials": {"access_token": "old-token-123"},
+        },
+    )
+    reason = f"Meta error 190: the session has expired {HOSTILE}"
+
+    async def expire() -> None:
+        async with world.server.runtime.db.transaction() as session:
+            await mark_needs_reauth(session, channel["id"], reason)
+
+    world.server.call(expire)
+    session = ui(world.admin, path="/admin/channels")
+    page = session.page
+    expect(page.get_by_role("alert").filter(has_text="needs re-authorisation")).to_be_visible()
+    row = page.get_by_role("row").filter(has_text="Page to fix")
+    expect(row.get_by_text("Needs re-authorisation")).to_be_visible()
+    expect(row.get_by_text(reason, exact=True)).to_be_visible()
+    row.get_by_role("link", name="Fix Page to fix", exact=True).click()
+    token = page.get_by_label("Access token")
+    expect(token).to_be_focused()
+    token.fill("new-token-456789")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("Saved.")).to_be_visible()
+    fixed = world.server.ok(world.admin, "GET", f"/channels/{channel['id']}")
+    assert fixed["status"] == "active" and fixed["status_reason"] is None
+
+
+def test_a_failed_load_says_so_and_try_again_recovers(ui: OpenPage, world: World) -> None:
+    session = ui(world.admin, path=None)
+    page = session.page
+    page.route("**/api/v1/scripts", lambda route: route.abort())
+    session.goto("/admin/scripts")
+    alert = page.get_by_role("alert").filter(has_text="Couldn't load the scripts")
+    expect(alert).to_contain_text("the server didn't answer")
+    page.unroute("**/api/v1/scripts")
+    alert.get_by_role("button", name="Try again").click()
+    expect(page.get_by_role("table")).to_be_visible()
+    expect(page.get_by_role("alert").filter(has_text="Couldn't load")).to_have_count(0)
+
+
+def test_audit_filters_live_in_the_url_and_an_empty_result_says_why(ui: OpenPage, world: World) -> None:
+    session = ui(world.admin, path="/admin/audit?target_type=operator")
+    page = session.page
+    expect(page.get_by_label("Target type")).to_have_value("operator")
+    expect(page.get_by_role("row").filter(has_text="Operator created").first).to_be_visible()
+    action = page.get_by_label("Action")
+    action.fill("no.such_action")
+    action.press("Enter")
+    expect(page).to_have_url(re.compile(r"action=no\.such_action"))
+    expect(page.get_by_text("No entries match these filters")).to_be_visible()
+    page.get_by_role("link", name="Clear filters").first.click()
+    expect(page).to_have_url(re.compile(r"/admin/audit$"))
+    expect(page.get_by_role("row").nth(1)).to_be_visible()
+
+
+def test_saving_a_script_lists_step_problems_then_versions_restore(ui: OpenPage, world: World) -> None:
+    created = world.server.ok(
+        world.admin,
+        "POST",
+        "/scripts",
+        json={
+            "key": "browser_versions",
+            "name": "Versioned",
+            "examples": ["versioned one", "versioned two"],
+            "languages": ["en"],
+            "steps": [{"key": "first", "question": "Original question?"}],
+        },
+    )
+    session = ui(world.admin, path=f"/admin/scripts/{created['id']}")
+    page = session.page
+    page.get_by_role("button", name="Add step").click()
+    page.get_by_role("button", name="Save as new version").click()
+    summary = page.get_by_role("alert").filter(has_text="Fix 1 problem")
+    expect(summary).to_be_focused()
+    summary.get_by_role("link", name="Step 2: write the question.").click()
+    question = page.get_by_label("Question")
+    expect(question).to_be_focused()
+    expect(question).to_have_attribute("aria-invalid", "true")
+    question.fill("Second question?")
+    page.get_by_role("button", name="Save as new version").click()
+    expect(page.get_by_text("Saved as version 2.")).to_be_visible()
+    versions = page.get_by_role("region", name="Versions")
+    versions.get_by_role("listitem").filter(has_text="Version 1").get_by_role("button", name="Restore").click()
+    expect(page.get_by_text("Version 1 was restored into the editor")).to_be_visible()
+    expect(page.get_by_role("list", name="Steps").get_by_role("listitem")).to_have_count(1)
+    page.get_by_role("button", name="Save as new version").click()
+    expect(page.get_by_text("Saved as version 3.")).to_be_visible()
+    saved = world.server.ok(world.admin, "GET", f"/scripts/{created['id']}")
+    assert saved["current_version"] == 3
+    assert [s["question"] for s in saved["definition"]["steps"]] == ["Original question?"]
+
+
+def _png(width: int, height: int) -> bytes:
+    import struct
+    import zlib
+
+    raw = b"".join(b"\x00" + b"\x24\x57\xd6" * width for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def test_a_logo_is_checked_previewed_on_light_and_dark_then_uploaded(ui: OpenPage, world: World) -> None:
+    profile = world.server.ok(world.admin, "POST", "/profiles", json={"name": HOSTILE})
+    session = ui(world.admin, path=f"/admin/profiles/profile-{profile['id']}")
+    page = session.page
+    expect(page.get_by_role("heading", name=HOSTILE, exact=True)).to_be_visible()
+    logo = page.get_by_label("Logo", exact=True)
+    logo.set_input_files({"name": "logo.svg", "mimeType": "image/svg+xml", "buffer": b"<svg onload='alert(1)'/>"})
+    expect(page.get_by_text("Choose a PNG, JPEG or WebP image", exact=False)).to_be_visible()
+    expect(logo).to_have_attribute("aria-invalid", "true")
+    upload = page.get_by_role("button", name="Upload logo")
+    expect(upload).to_be_disabled()
+    logo.set_input_files({"name": "logo.png", "mimeType": "image/png", "buffer": _png(200, 100)})
+    expect(page.get_by_text("It is 200\u00d7100 px", exact=False)).to_be_visible()
+    expect(page.get_by_role("img", name="Preview on light")).to_be_visible()
+    expect(page.get_by_role("img", name="Preview on dark")).to_be_visible()
+    upload.click()
+    expect(page.get_by_text("Logo saved.")).to_be_visible()
+    saved = world.server.ok(world.admin, "GET", f"/profiles/{profile['id']}")
+    assert saved["logo_url"]
+    expect(page.locator(f"img[src='{saved['logo_url']}']").first).to_be_visible()
+
+
+def test_deactivating_an_operator_can_be_undone(ui: OpenPage, world: World) -> None:
+    person = world.server.ok(
+        world.admin,
+        "POST",
+        "/operators",
+        json={"email": "leaving@example.com", "name": "Lea Leaving", "password": "long-enough-1", "role": "agent"},
+    )
+    session = ui(world.admin, path=f"/admin/operators/{person['id']}")
+    page = session.page
+    page.get_by_role("button", name="Deactivate").click()
+    row = page.get_by_role("row").filter(has_text="Lea Leaving")
+    expect(row.get_by_text("Deactivated")).to_be_visible()
+    assert world.server.ok(world.admin, "GET", f"/operators/{person['id']}")["active"] is False
+    page.get_by_role("status").filter(has_text="Lea Leaving is deactivated").get_by_role("button", name="Undo").click()
+    expect(row.get_by_text("Active", exact=True)).to_be_visible()
+    assert world.server.ok(world.admin, "GET", f"/operators/{person['id']}")["active"] is True
+
+
+def test_the_meta_check_lists_each_result_with_its_fix(ui: OpenPage, world: World) -> None:
+    session = ui(world.admin, path=f"/admin/channels/{world.channels['whatsapp']}")
+    page = session.page
+    check = page.get_by_role("region", name="Check")
+    check.get_by_role("button", name="Run the check").click()
+    results = check.get_by_role("listitem")
+    expect(results.first).to_be_visible()
+    report = world.server.ok(world.admin, "GET", f"/channels/{world.channels['whatsapp']}/doctor")
+    expect(results).to_have_count(len(report["checks"]))
+    for item in report["checks"]:
+        row = results.filter(has_text=item["title"])
+        status = {"ok": "Passed", "warn": "Warning", "fail": "Failed"}[item["status"]]
+        expect(row.get_by_role("img", name=status)).to_be_visible()
+        if item["status"] != "ok":
+            expect(row.get_by_text(item["fix"], exact=False)).to_be_visible()
+    expect(check.get_by_role("button", name="Check again")).to_be_visible()

@@ -31,6 +31,14 @@ from helpline.sandbox.meta.webhooks import WebhookSender
 
 WINDOW = timedelta(hours=24)
 HUMAN_AGENT_WINDOW = timedelta(days=7)
+# Stand-in files whose first bytes are those of their type (Helpline checks declared types against the bytes).
+SAMPLE_MEDIA = {
+    "image": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00sandbox image\xff\xd9",
+    "document": b"%PDF-1.4\n% sandbox document\n%%EOF\n",
+    "audio": b"OggS\x00\x02" + b"\x00" * 20 + b"sandbox audio",
+    "video": b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom sandbox video",
+    "sticker": b"RIFF\x24\x00\x00\x00WEBPVP8 \x18\x00\x00\x00sandbox sticker",
+}
 MEDIA_URL_TTL = 300  # the lookaside URL lasts 5 minutes (provider-contracts §2.3)
 
 WHATSAPP_SCOPES = ["whatsapp_business_messaging", "whatsapp_business_management", "business_management"]
@@ -343,7 +351,7 @@ class MetaSandbox:
                 "video": "video/mp4",
                 "sticker": "image/webp",
             }[kind]
-            media_id = self.add_media(b"sandbox " + kind.encode(), mime).id
+            media_id = self.add_media(SAMPLE_MEDIA[kind], mime).id
         message_id = payloads.wamid()
         message = {
             "from": wa_id,

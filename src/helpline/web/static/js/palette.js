@@ -4,7 +4,8 @@
 import { get } from './api.js';
 import { keyLabel, register, registered, run } from './commands.js';
 import { avatar, h, replace } from './dom.js';
-import { t } from './i18n.js';
+import { currentLocale, LOCALES, setLocale, t } from './i18n.js';
+import { prefs, save } from './prefs.js';
 import { navigate } from './router.js';
 import { channelIcon } from './views/channels.js';
 
@@ -204,6 +205,16 @@ export function installPalette(ctx) {
       palette: false, run: () => palette.open() }),
     register({ id: 'app.inbox', keys: [], group: general, label: () => t('shell.inbox'), run: () => navigate('/') }),
     register({ id: 'app.preferences', keys: [], group: general, label: () => t('shell.preferences'), run: () => navigate('/preferences') }),
+    // Switching language relabels the screen in place: selection, scroll and drafts stay.
+    ...LOCALES.map((code) => register({ id: `app.language.${code}`, keys: [], group: general,
+      label: () => t('commands.language', { language: t(`languages.${code}`) }), when: () => currentLocale() !== code,
+      run: async () => {
+        await setLocale(code);
+        save({ locale: code }).catch(() => {});
+      } })),
+    ...['light', 'dark', 'system'].map((theme) => register({ id: `app.theme.${theme}`, keys: [], group: general,
+      label: () => t(`commands.theme_${theme}`), when: () => (prefs.theme || 'system') !== theme,
+      run: () => save({ theme }).catch(() => {}) })),
   ];
   return () => {
     off.forEach((fn) => fn());

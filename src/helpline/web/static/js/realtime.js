@@ -120,7 +120,13 @@ export class Realtime extends EventTarget {
   }
 
   reconnectNow() {
-    if (this.stopped || (this.socket && this.socket.readyState <= 1)) return;
+    if (this.stopped) return;
+    if (this.socket && this.socket.readyState === 1) {
+      // The socket outlived a short offline spell: nothing was missed.
+      this.setState('open');
+      return;
+    }
+    if (this.socket && this.socket.readyState === 0) return;
     clearTimeout(this.retryTimer);
     this.delay = MIN_DELAY;
     this.connect();

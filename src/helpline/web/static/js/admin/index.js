@@ -45,6 +45,8 @@ export function mount(ctx, outlet, route) {
     const id = (where.params.section || '').split('/')[0] || (visible[0] && visible[0].id);
     replace(menu, h('ul', {}, visible.map((s) => h('li', {}, h('a', { href: `/admin/${s.id}`, class: ['nav-link', s.id === id && 'active'],
       'aria-current': s.id === id ? 'page' : null }, icon(s.icon), h('span', {}, t(`admin.sections.${s.id}`)))))));
+    const active = menu.querySelector('.active');
+    if (active && menu.scrollWidth > menu.clientWidth) menu.scrollLeft = Math.max(0, active.offsetLeft - 16);
     const section = visible.find((s) => s.id === id);
     if (!section) {
       if (current) current.unmount();

@@ -97,16 +97,22 @@ export function mount(ctx, el, route) {
     const status = h('p', { class: 'hint', id: 'logo-status', 'aria-live': 'polite' });
     const input = h('input', { type: 'file', accept: LOGO_TYPES.join(',') });
     const wrap = field({ id: 'logo-file', label: t('admin.profiles.logo'), control: input, hint: t('admin.profiles.logo_hint', { size: bytes(LOGO_MAX), min: LOGO_MIN_SIDE }) });
-    const shown = form.preview || form.logo_url;
-    const previews = h('div', { class: 'logo-previews' },
-      ['light', 'dark'].map((tone) => h('div', { class: ['logo-preview', tone], title: t(`admin.profiles.on_${tone}`) },
+    const previews = h('div', { class: 'logo-previews' });
+    const paintPreviews = () => {
+      const shown = form.preview || form.logo_url;
+      replace(previews, ['light', 'dark'].map((tone) => h('div', { class: ['logo-preview', tone], title: t(`admin.profiles.on_${tone}`) },
         shown ? h('img', { src: shown, alt: t(`admin.profiles.on_${tone}`) }) : icon('image', { label: t('admin.profiles.no_logo') }))));
+    };
+    paintPreviews();
     const upload = h('button', { type: 'button', class: 'button', disabled: !form.file }, icon('upload'), t('admin.profiles.upload'));
     input.addEventListener('change', async () => {
       const file = input.files && input.files[0];
       form.file = null;
+      form.preview = null;
+      upload.disabled = true;
       wrap.setError(null);
       wrap.setNote(null);
+      paintPreviews();
       if (!file) return;
       if (!LOGO_TYPES.includes(file.type)) { wrap.setError(t('admin.profiles.logo_type')); return; }
       if (file.size > LOGO_MAX) { wrap.setError(t('admin.profiles.logo_size', { size: bytes(LOGO_MAX) })); return; }
@@ -118,11 +124,9 @@ export function mount(ctx, el, route) {
       const notes = [];
       if (size.width !== size.height) notes.push(t('admin.profiles.logo_square', { width: size.width, height: size.height }));
       if (Math.min(size.width, size.height) < LOGO_MIN_SIDE) notes.push(t('admin.profiles.logo_small', { min: LOGO_MIN_SIDE }));
-      paint();
-      const again = region.querySelector('#logo-file');
-      const wrapAgain = again && again.closest('.field');
-      if (wrapAgain && notes.length) wrapAgain.setNote(notes.join(' '));
-      if (again) again.focus();
+      wrap.setNote(notes.join(' ') || null);
+      paintPreviews();
+      upload.disabled = false;
     });
     upload.addEventListener('click', async () => {
       if (!form.file) return;

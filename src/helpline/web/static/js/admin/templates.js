@@ -35,6 +35,8 @@ export function mount(ctx, el, route) {
     try {
       const answer = await post(`/channels/${channelId}/templates/sync`);
       ctx.shell.toast(t('admin.templates.synced', { count: answer.templates }));
+      button.disabled = false;
+      label.textContent = t('admin.templates.sync');
       showTemplates();
     } catch (err) {
       button.disabled = false;
@@ -83,8 +85,8 @@ export function mount(ctx, el, route) {
         h('caption', { class: 'sr-only' }, t('admin.sections.templates')),
         h('thead', {}, h('tr', {}, ['name', 'language', 'category', 'status', 'updated'].map((c) => h('th', { scope: 'col' }, t(`admin.templates.cols.${c}`))))),
         h('tbody', {}, shown.map((tp) => h('tr', { class: ['REJECTED', 'PAUSED'].includes(tp.status) ? 'row-bad' : null },
-          h('td', { 'data-label': t('admin.templates.cols.name') }, h('strong', { class: 'mono' }, tp.name),
-            tp.preview && tp.preview.body ? h('p', { class: 'hint' }, tp.preview.body.length > 140 ? `${tp.preview.body.slice(0, 140)}…` : tp.preview.body) : null),
+          h('td', { 'data-label': t('admin.templates.cols.name') }, h('div', {}, h('strong', { class: 'mono' }, tp.name),
+            tp.preview && tp.preview.body ? h('p', { class: 'hint' }, tp.preview.body.length > 140 ? `${tp.preview.body.slice(0, 140)}…` : tp.preview.body) : null)),
           h('td', { 'data-label': t('admin.templates.cols.language') }, h('span', { class: 'mono' }, tp.language)),
           h('td', { 'data-label': t('admin.templates.cols.category') }, tOr(`admin.templates.category.${String(tp.category).toUpperCase()}`, tp.category)),
           h('td', { 'data-label': t('admin.templates.cols.status') }, h('div', { class: 'status-cell' }, statusChip(tp.status),

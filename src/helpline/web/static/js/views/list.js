@@ -3,7 +3,7 @@
 
 import { ApiError, get } from '../api.js';
 import { h, icon, replace } from '../dom.js';
-import { compareKeys, effective, matches, sortKey, toApi } from '../filters.js';
+import { canonical, compareKeys, effective, matches, sortKey, toApi } from '../filters.js';
 import { onTick } from '../format.js';
 import { t } from '../i18n.js';
 import { navigate } from '../router.js';
@@ -13,6 +13,10 @@ import { ROW_HEIGHT as ROW, renderRow, skeletonRows } from './row.js';
 const OVERSCAN = 10;
 const PAGE = 50;
 const SKELETON_AFTER = 150;
+
+// The list as the operator left it (filters, loaded ids, cursor, scroll), so coming back from another screen
+// lands on the same rows instead of the top (ui-guide §2: list scroll and selection survive every navigation).
+let snapshot = null;
 
 export class ConversationList {
   constructor(ctx, el, state, { onOpenFilters } = {}) {
@@ -90,6 +94,40 @@ export class ConversationList {
     this.index = new Map(ids.map((id, i) => [id, i]));
   }
 
+  /** Back from another screen with the same filters: the rows and scroll as they were, then a quiet resync. */
+  restore() {
+    const key = canonical(this.state.filters);
+    if (!snapshot || snapshot.key !== key || !snapshot.ids.every((id) => this.ctx.store.conversations.has(id))) return false;
+    this.setIds(snapshot.ids);
+    this.cursor = snapshot.cursor;
+    this.done = snapshot.done;
+    this.chips.render();
+    this.paint();
+    this.viewport.scrollTop = snapshot.scrollTop;
+    this.paint();
+    performance.mark('helpline:list-ready');
+    this.catchUp();
+    return true;
+  }
+
+  /** What changed while the list was away: new or moved rows wait behind the pill; nothing jumps. */
+  async catchUp() {
+    const generation = this.generation;
+    try {
+      const page = await get('/conversations', { ...toApi(this.state.filters), limit: PAGE });
+      if (generation !== this.generation) return;
+      this.ctx.store.putConversations(page.items);
+      for (const item of page.items) {
+        if (!this.index.has(item.id) || this.wouldMove(item.id)) this.pending.add(item.id);
+      }
+      this.epoch += 1;
+      this.showPill();
+      this.paint();
+    } catch {
+      /* the restored rows stay; the next frame or resync brings the rest */
+    }
+  }
+
   /** A new filter set: start over from the first page (scroll to the top). */
   async reload() {
     this.generation += 1;
@@ -118,6 +156,7 @@ export class ConversationList {
       this.setIds(page.items.map((item) => item.id));
       this.cursor = page.next_cursor;
       this.done = !page.next_cursor;
+      this.viewport.scrollTop = Math.min(this.viewport.scrollTop, Math.max(0, this.ids.length * ROW - this.viewport.clientHeight));
       this.pending.clear();
       this.stale.clear();
       this.pill.hidden = true;
@@ -431,6 +470,14 @@ export class ConversationList {
   /** Apply the counted updates (pill, `.`): new rows come in and moved rows take their place in the sort. */
   applyPending({ focusList = false } = {}) {
     if (!this.pending.size && !this.stale.size) return;
+    if (this.state.filters.q) {
+      // A text search cannot be evaluated here: ask the server for the first page again.
+      this.pending.clear();
+      this.pill.hidden = true;
+      if (focusList) { this.viewport.scrollTop = 0; this.focus(); }
+      this.resync();
+      return;
+    }
     const store = this.ctx.store.conversations;
     const sort = this.sort;
     const keep = this.ids.filter((id) => !this.stale.has(id) || id === this.state.selectedId);
@@ -464,6 +511,8 @@ export class ConversationList {
   }
 
   destroy() {
+    snapshot = this.ids.length ? { key: canonical(this.state.filters), ids: this.ids.filter((id) => !this.stale.has(id)),
+      cursor: this.cursor, done: this.done, scrollTop: this.viewport.scrollTop } : null;
     this.ctx.store.removeEventListener('conversation', this.onConversation);
     this.ctx.realtime.removeEventListener('resync', this.onResync);
     this.resizer.disconnect();

@@ -5,7 +5,7 @@
 import { ApiError, get } from '../api.js';
 import { h, icon, replace } from '../dom.js';
 import { activeSavedView, KINDS, PRESETS, STATUSES, WINDOWS, savedViewFilters, toSearch } from '../filters.js';
-import { number } from '../format.js';
+import { duration, number, onTick } from '../format.js';
 import { t } from '../i18n.js';
 import { prefs, save } from '../prefs.js';
 import { navigate } from '../router.js';
@@ -48,12 +48,14 @@ export class Sidebar {
     this.build();
     loadOptions().then(() => this.build());
     this.refreshCounts();
+    this.untick = onTick(() => this.paintCounts());
   }
 
   // --- counts ---------------------------------------------------------------------------------------------
 
   async refreshCounts() {
-    if (this.countsMissing) return;
+    // The first socket hello arrives right after the first load: one request answers both.
+    if (this.countsMissing || Date.now() - this.lastCount < 1000) return;
     this.lastCount = Date.now();
     try {
       const data = await get('/conversations/counts');
@@ -82,6 +84,11 @@ export class Sidebar {
   }
 
   paintCounts() {
+    const oldest = this.countsData && this.countsData.oldest_waiting_since;
+    for (const node of this.el.querySelectorAll('[data-oldest]')) {
+      node.textContent = oldest ? t('inbox.oldest_wait', { wait: duration(Date.now() - Date.parse(oldest)) }) : '';
+      node.hidden = !oldest;
+    }
     for (const node of this.el.querySelectorAll('[data-count-for]')) {
       const value = this.counts ? this.counts[node.dataset.countFor] : undefined;
       node.textContent = value === undefined ? '' : value > 999 ? '999+' : number(value);
@@ -150,7 +157,8 @@ export class Sidebar {
         href: this.href(preset.id === 'all' ? {} : { view: preset.id }), class: ['preset', on && 'active'],
         'aria-current': on ? 'page' : null, 'aria-keyshortcuts': String(index + 1), title: `${name} (${index + 1})`,
         dataset: { name }, onclick: () => this.close(),
-      }, icon(preset.icon), h('span', { class: 'preset-name' }, name),
+      }, icon(preset.icon), h('span', { class: 'preset-name' }, name,
+        preset.id === 'waiting' ? h('span', { class: 'oldest-wait', dataset: { oldest: 'true' }, hidden: true }) : null),
       h('span', { class: 'count', dataset: { countFor: preset.id }, hidden: true })));
     });
     const saved = (prefs.saved_views || []).map((view, index) => {
@@ -285,6 +293,7 @@ export class Sidebar {
 
   destroy() {
     clearTimeout(this.countTimer);
+    this.untick();
     this.ctx.store.removeEventListener('conversation', this.onConversation);
     this.ctx.realtime.removeEventListener('resync', this.onResync);
     this.ctx.realtime.removeEventListener('hello', this.onResync);
