@@ -85,3 +85,16 @@ async def test_a_repeated_realtime_frame_keeps_its_event_key(runtime: Runtime) -
     await publish(Job(id=41, payload=job.payload, attempt=2, last_attempt=False))  # a worker crashed in between
     assert [f["event_key"] for f in seen] == ["outbox-41", "outbox-41"]
     assert seen[0]["id"] != seen[1]["id"]  # the replay sequence still moves on
+
+
+async def test_outbox_ids_are_never_reused_after_rows_are_settled(runtime: Runtime) -> None:
+    """The id names the event (webhook delivery dedupe, realtime event_key): SQLite must not hand it out twice."""
+    [first] = await add_rows(runtime, 1)
+    worker = OutboxWorker(runtime.db, {"test.topic": _done})
+    assert await worker.run_once() == 1 and await row(runtime, first) is None
+    [second] = await add_rows(runtime, 1)
+    assert second > first
+
+
+async def _done(job: Job) -> None:
+    return None

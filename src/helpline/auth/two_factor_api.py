@@ -32,6 +32,7 @@ from helpline.auth.two_factor import (
     turn_off,
     verify_challenge,
 )
+from helpline.platform.api_contract import BoundedInt
 from helpline.platform.clock import utcnow
 from helpline.platform.errors import Conflict, Invalid, NotFound, Unauthorized
 from helpline.runtime import Runtime
@@ -191,7 +192,9 @@ async def disable(
 
 
 @router.delete("/operators/{operator_id}/two-factor", status_code=204, tags=["operators"])
-async def admin_reset(operator_id: int, request: Request, principal: AdminPrincipal, runtime: RuntimeDep) -> Response:
+async def admin_reset(
+    operator_id: BoundedInt, request: Request, principal: AdminPrincipal, runtime: RuntimeDep
+) -> Response:
     """An admin turns an operator's 2FA off (a lost device) and ends that operator's sessions; if 2FA is
     required, the operator enrols again at the next login."""
     async with runtime.db.transaction() as session:

@@ -99,7 +99,9 @@ async def get_limits(channel_id: BoundedInt, principal: CurrentPrincipal, runtim
 
 
 @router.get("/{channel_id}/doctor", response_model=DoctorReport)
-async def doctor(channel_id: int, request: Request, principal: AdminPrincipal, runtime: RuntimeDep) -> DoctorReport:
+async def doctor(
+    channel_id: BoundedInt, request: Request, principal: AdminPrincipal, runtime: RuntimeDep
+) -> DoctorReport:
     """The Meta doctor's checklist for one WhatsApp, Messenger or Instagram channel (admins): the app-wide
     checks (public HTTPS base URL, app secret, verify token, privacy policy, data-deletion callback, webhook
     verification) and the channel's own against the Graph API (token valid and not expiring within 7 days,

@@ -103,7 +103,7 @@ async def list_identities(
 
 
 @router.get("/{contact_id}/notes", response_model=list[NotePublic])
-async def list_notes(contact_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> list[NotePublic]:
+async def list_notes(contact_id: BoundedInt, principal: CurrentPrincipal, runtime: RuntimeDep) -> list[NotePublic]:
     """Operators' notes on the contact, newest first (at most 500); 404 unless I may see the contact."""
     async with runtime.db.reads() as session:
         await _get_visible(session, principal, contact_id)
@@ -111,7 +111,9 @@ async def list_notes(contact_id: int, principal: CurrentPrincipal, runtime: Runt
 
 
 @router.post("/{contact_id}/notes", response_model=NotePublic, status_code=201)
-async def add_note(contact_id: int, body: NoteCreate, principal: CurrentPrincipal, runtime: RuntimeDep) -> NotePublic:
+async def add_note(
+    contact_id: BoundedInt, body: NoteCreate, principal: CurrentPrincipal, runtime: RuntimeDep
+) -> NotePublic:
     """A private note (1 to 5000 characters, not blank), signed by me."""
     async with runtime.db.transaction() as session:
         await _get_visible(session, principal, contact_id)
@@ -119,7 +121,9 @@ async def add_note(contact_id: int, body: NoteCreate, principal: CurrentPrincipa
 
 
 @router.delete("/{contact_id}/notes/{note_id}", status_code=204)
-async def delete_note(contact_id: int, note_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> Response:
+async def delete_note(
+    contact_id: BoundedInt, note_id: BoundedInt, principal: CurrentPrincipal, runtime: RuntimeDep
+) -> Response:
     """The note's author or an admin (403 otherwise); 404 for a contact I may not see or a note not its own."""
     async with runtime.db.transaction() as session:
         await _get_visible(session, principal, contact_id)

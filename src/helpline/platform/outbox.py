@@ -20,7 +20,9 @@ DEAD = "dead"
 
 class OutboxRow(Base):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_claim", "status", "available_at"),)
+    # AUTOINCREMENT: SQLite must never reuse an id, since the id names the event (webhook deliveries,
+    # realtime event keys); see migration 0006_outbox_ids.
+    __table_args__ = (Index("ix_outbox_claim", "status", "available_at"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     topic: Mapped[str] = mapped_column(String(64))
