@@ -278,7 +278,7 @@ def test_audit_filters_live_in_the_url_and_an_empty_result_says_why(ui: OpenPage
     session = ui(world.admin, path="/admin/audit?target_type=operator")
     page = session.page
     expect(page.get_by_label("Target type")).to_have_value("operator")
-    expect(page.get_by_role("row").filter(has_text="operator.created").first).to_be_visible()
+    expect(page.get_by_role("row").filter(has_text="Operator created").first).to_be_visible()
     action = page.get_by_label("Action")
     action.fill("no.such_action")
     action.press("Enter")
