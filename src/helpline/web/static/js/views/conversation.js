@@ -84,7 +84,8 @@ export class ConversationPane {
     this.onFocusComposer = (event) => {
       if (this.loaded && this.composer.focus()) event.preventDefault();
     };
-    this.onTogglePanel = (event) => this.togglePanel(event.detail ? event.detail.hidden : undefined);
+    // `]` (registered by the inbox) toggles; the pane owns the state, so the event's own guess is not used.
+    this.onTogglePanel = () => { if (this.loaded) this.togglePanel(); };
     ctx.store.addEventListener('message', this.onMessage);
     ctx.store.addEventListener('conversation', this.onConversation);
     ctx.store.addEventListener('frame', this.onFrame);
@@ -180,7 +181,7 @@ export class ConversationPane {
     const c = this.conversation();
     if (!c) return;
     this.identities = list;
-    const match = list.find((i) => i.kind === c.channel.kind) || list[0];
+    const match = list.find((i) => String(i.kind).split(':')[0] === c.channel.kind) || list[0];
     const identity = match ? formatIdentity(match) : null;
     if (identity !== this.identity) {
       this.identity = identity;
@@ -358,7 +359,7 @@ function shapeOf(c) {
 /** "+55 11 9…" for phones, "@handle"-like ids as given, e-mail addresses as given. */
 export function formatIdentity(identity) {
   const id = String(identity.provider_id || '');
-  if (identity.kind === 'whatsapp' && /^\+?\d{8,15}$/u.test(id)) return id.startsWith('+') ? id : `+${id}`;
+  if (String(identity.kind).startsWith('whatsapp') && /^\+?\d{8,15}$/u.test(id)) return id.startsWith('+') ? id : `+${id}`;
   return id;
 }
 
