@@ -139,10 +139,7 @@ export class ConversationPane {
       this.timeline.show(id, page);
       this.composer.attach(conversation);
       this.el.removeAttribute('aria-busy');
-      requestAnimationFrame(() => {
-        performance.measure('helpline:open', 'helpline:open-start');
-        this.timeline.feed.scrollTop = this.timeline.feed.scrollHeight;
-      });
+      requestAnimationFrame(() => performance.measure('helpline:open', 'helpline:open-start'));
       this.tab = null;
       this.selectTab(conversation.handler === 'bot' || (this.escalated(conversation) && !conversation.assignee) ? 'bot' : 'contact', { focus: false });
       if (!this.identities) this.loadIdentities(conversation.contact.id, id);
