@@ -29,7 +29,7 @@ export class Timeline {
   constructor(host) {
     this.host = host;
     this.ctx = host.ctx;
-    this.feed = h('div', { class: 'timeline', role: 'feed', 'aria-busy': 'false', tabindex: '-1',
+    this.feed = h('div', { class: 'timeline', role: 'feed', 'aria-busy': 'false', tabindex: '0',
       'aria-label': t('timeline.label'), onscroll: () => this.onScroll(), onkeydown: (e) => this.onKey(e) });
     this.pill = h('button', { type: 'button', class: 'new-pill', hidden: true, onclick: () => this.toBottom(true) });
     this.live = h('div', { class: 'sr-only', 'aria-live': 'polite', 'aria-atomic': 'true' });
