@@ -14,7 +14,7 @@ from helpline.channels.actions import create_channel
 from helpline.channels.schemas import ChannelCreate
 from helpline.conversations.models import Conversation
 from helpline.runtime import Runtime
-from helpline.sandbox.scenarios import FLOWS, CustomerPool, conversation
+from helpline.sandbox.scenarios import FLOWS, CustomerPool, SimulatedCustomer, conversation
 from helpline.sandbox.simulator import ApiChannelSimulator
 from tests.conftest import drain
 
@@ -41,7 +41,8 @@ async def test_simulated_customers_follow_the_seeded_scripts(client: httpx.Async
             actor_id=None,
             allow_private=True,
         )
-    pool = CustomerPool(rng=random.Random(7), max_active=3)
+    # The workers are drained after each message, so nobody needs to wait for an answer here.
+    pool = CustomerPool(rng=random.Random(7), max_active=3, min_gap=0)
     simulator = ApiChannelSimulator(
         inbound_url=f"/api/v1/channels/{channel.id}/inbound", secret=reveal["secret"], http=client, pool=pool
     )
@@ -51,7 +52,7 @@ async def test_simulated_customers_follow_the_seeded_scripts(client: httpx.Async
         if pool.started >= CUSTOMERS:
             pool.max_active = 0  # no newcomers: let the ones talking finish
         response = await simulator.send_one()
-        assert response.status_code == 200, response.text
+        assert response is not None and response.status_code == 200, response
         messages += 1
         await drain(runtime)
     plans.update(plan for plan in pool.plans)
@@ -93,3 +94,15 @@ def test_every_flow_step_answer_is_accepted_and_every_wrong_one_refused() -> Non
     rng = random.Random(3)
     kinds = Counter(conversation(rng, "en")[0] for _ in range(2000))
     assert 0.55 < kinds["complete"] / 2000 < 0.65 and 0.07 < kinds["person"] / 2000 < 0.13
+
+
+def test_a_customer_waits_before_writing_again() -> None:
+    now = [10.0]
+    pool = CustomerPool(rng=random.Random(1), max_active=1, min_gap=3.0, clock=lambda: now[0])
+    ana = SimulatedCustomer("k", "Ana Souza", "pt", "complete", "order-status-pt", ["Onde está meu pedido?", "48213"])
+    pool.active.append(ana)
+    assert pool.next_message() == (ana, "Onde está meu pedido?")
+    assert pool.next_message() is None  # Ana waits for the bot; no room for anyone else
+    now[0] = 13.0
+    assert pool.next_message() == (ana, "48213")
+    assert pool.active == []

@@ -10,6 +10,8 @@ escalations, and live traffic.
 from __future__ import annotations
 
 import random
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 # (opener variants, one list of accepted answers per step, a wrong first answer per step or None)
@@ -110,6 +112,7 @@ class SimulatedCustomer:
     script: str | None
     pending: list[str]
     sent: int = 0
+    last_at: float = float("-inf")  # when they last wrote (the pool's clock)
 
 
 def _weighted(rng: random.Random, weights: dict[str, float]) -> str:
@@ -142,12 +145,14 @@ def conversation(rng: random.Random, language: str) -> tuple[str, str | None, li
 class CustomerPool:
     """Picks who writes next: a new customer, or the next message of one already talking.
 
-    Each call sends one message, so a customer's consecutive messages are at least one tick apart and the
-    bot has answered the previous one by then.
+    A customer writes again only `min_gap` seconds after their previous message, as people wait for the answer
+    (the bot handles one conversation's messages in the order it sees them).
     """
 
     rng: random.Random = field(default_factory=random.Random)
     max_active: int = 5
+    min_gap: float = 3.0
+    clock: Callable[[], float] = time.monotonic
     active: list[SimulatedCustomer] = field(default_factory=list)
     started: int = 0
     plans: list[str] = field(default_factory=list)  # each customer's plan, in order of arrival
@@ -169,14 +174,21 @@ class CustomerPool:
         self.plans.append(plan)
         return customer
 
-    def next_message(self) -> tuple[SimulatedCustomer, str]:
-        """The customer who writes now and their text; a customer with nothing left to say leaves."""
-        if not self.active or (len(self.active) < self.max_active and self.rng.random() < 0.35):
+    def next_message(self) -> tuple[SimulatedCustomer, str] | None:
+        """The customer who writes now and their text, or None when everyone talking is still waiting and no
+        newcomer fits; a customer with nothing left to say leaves."""
+        now = self.clock()
+        ready = [c for c in self.active if now - c.last_at >= self.min_gap]
+        room = len(self.active) < self.max_active
+        if room and (not ready or self.rng.random() < 0.35):
             customer = self.new_customer()
+        elif ready:
+            customer = self.rng.choice(ready)
         else:
-            customer = self.rng.choice(self.active)
+            return None
         text = customer.pending.pop(0)
         customer.sent += 1
+        customer.last_at = now
         if not customer.pending:
             self.active.remove(customer)
         return customer, text

@@ -32,10 +32,14 @@ class ApiChannelSimulator:
         if self.pool is None:
             self.pool = CustomerPool(rng=self.rng)
 
-    async def send_one(self) -> httpx.Response:
-        """The next message of the pool (a new customer's opener, or someone's next answer), signed and posted."""
+    async def send_one(self) -> httpx.Response | None:
+        """The next message of the pool (a new customer's opener, or someone's next answer), signed and posted;
+        None when nobody writes this time."""
         assert self.pool is not None
-        customer, text = self.pool.next_message()
+        picked = self.pool.next_message()
+        if picked is None:
+            return None
+        customer, text = picked
         body = json.dumps(
             {
                 "contact": {"id": f"sim-{customer.key}", "name": customer.name},
@@ -57,7 +61,7 @@ class ApiChannelSimulator:
             await asyncio.sleep(self.rng.uniform(0.5, 1.5) * self.interval_seconds)
             try:
                 response = await self.send_one()
-                if response.status_code >= 300:
+                if response is not None and response.status_code >= 300:
                     log.warning("simulator message refused: %s %s", response.status_code, response.text[:200])
             except httpx.HTTPError as exc:
                 log.warning("simulator could not reach Helpline: %s", exc)

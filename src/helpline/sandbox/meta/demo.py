@@ -114,7 +114,10 @@ async def customers(
     where: dict[str, tuple[str, str]] = {}  # customer key → (asset, provider user id)
     while True:
         await asyncio.sleep(rng.uniform(0.5, 1.5) * interval)
-        customer, text = pool.next_message()
+        picked = pool.next_message()
+        if picked is None:
+            continue
+        customer, text = picked
         if customer.key not in where:
             kind, asset = rng.choice(assets)
             user = f"55119{rng.randrange(10**7, 10**8)}" if kind == "whatsapp" else str(rng.randrange(10**15, 10**16))
