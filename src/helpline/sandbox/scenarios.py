@@ -97,8 +97,8 @@ NAMES = {
     "fr": (("Chloé", "Louis"), ("Martin", "Bernard")),
 }
 # Who writes (by language) and what they do; tuned so most conversations end completed by the bot.
-LANGUAGE_WEIGHTS = {"pt": 0.5, "en": 0.42, "es": 0.04, "it": 0.02, "fr": 0.02}
-PLAN_WEIGHTS = {"complete": 0.6, "correct": 0.2, "person": 0.1, "question": 0.1}
+LANGUAGE_WEIGHTS = {"pt": 0.52, "en": 0.44, "es": 0.02, "it": 0.01, "fr": 0.01}
+PLAN_WEIGHTS = {"complete": 0.62, "correct": 0.2, "person": 0.08, "question": 0.1}
 
 
 @dataclass
