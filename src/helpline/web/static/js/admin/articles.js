@@ -119,6 +119,7 @@ function editorPage(ctx, el, articleId) {
     const languages = [...new Set([...BOT_LANGUAGES, draft.language])];
     const form = h('form', { class: 'admin-form', novalidate: true, onsubmit: save, 'aria-label': t('admin.articles.editor_label') },
       summary,
+      readOnly ? h('p', { class: 'banner info' }, icon('lock'), h('span', {}, t('admin.admin_only_note'))) : null,
       field({ id: 'ar-title', label: t('admin.articles.fields.title'), hint: t('admin.articles.hints.title'),
         control: h('input', { type: 'text', value: draft.title, maxlength: 300, disabled: readOnly, oninput: (e) => { draft.title = e.target.value; changed(); } }) }),
       field({ id: 'ar-answer', label: t('admin.articles.fields.answer'), hint: t('admin.articles.hints.answer'),

@@ -111,7 +111,10 @@ function checksOf(answer) {
   return [];
 }
 
-/** The per-channel Meta doctor (GET /channels/{id}/doctor): ok / warn / fail with the fix for each. */
+/**
+ * The per-channel Meta doctor (GET /channels/{id}/doctor → {checks: [{id, title, status, message, fix}]}):
+ * ok / warn / fail with the fix for each.
+ */
 export function doctorPanel(channel) {
   const region = h('div', { class: 'doctor', 'aria-live': 'polite' });
   const run = async () => {
@@ -128,12 +131,12 @@ export function doctorPanel(channel) {
             : counts.warn ? t('admin.channels.doctor.warned', { count: counts.warn }) : t('admin.channels.doctor.passed')),
         h('ul', { class: 'checklist' }, checks.map((c) => h('li', { class: `check-${c.status}` },
           icon(CHECK_ICON[c.status] || 'info', { label: tOr(`admin.channels.doctor.status.${c.status}`, c.status) }),
-          h('div', {}, h('p', { class: 'check-name' }, c.name),
-            c.detail && h('p', { class: 'check-detail' }, c.detail),
+          h('div', {}, h('p', { class: 'check-name' }, c.title || c.name || c.id),
+            (c.message || c.detail) && h('p', { class: 'check-detail' }, c.message || c.detail),
             c.fix && c.status !== 'ok' && h('p', { class: 'check-fix' }, h('strong', {}, t('admin.channels.doctor.fix')), ' ', c.fix))))),
         h('button', { type: 'button', class: 'button small', onclick: run }, icon('refresh-cw'), t('admin.channels.doctor.again')));
     } catch (err) {
-      if (err instanceof ApiError && (err.status === 404 || err.status === 405) && err.code !== 'not_found_channel') {
+      if (err instanceof ApiError && (err.status === 404 || err.status === 405)) {
         replace(region, h('div', { class: 'callout' }, icon('info'),
           h('span', {}, t('admin.channels.doctor.unavailable', { command: `helpline meta doctor --channel ${channel.id}` }))),
         h('button', { type: 'button', class: 'button small', onclick: run }, icon('refresh-cw'), t('common.retry')));
@@ -144,14 +147,18 @@ export function doctorPanel(channel) {
       region.removeAttribute('aria-busy');
     }
   };
-  return { el: region, run };
+  /** Not run yet: what it does and a button (the channel page asks Meta only when the admin wants to). */
+  const idle = () => replace(region, h('p', { class: 'hint' }, t('admin.wizard.check_lead')),
+    h('button', { type: 'button', class: 'button', onclick: run }, icon('play'), t('admin.channels.doctor.run')));
+  return { el: region, run, idle };
 }
 
 /** Channel membership as checkboxes (agents and supervisors; admins see every channel anyway). */
-export function membersPicker(operators, selected, { onChange } = {}) {
+export function membersPicker(operators, selected, { onChange, bare = false } = {}) {
   const people = byName(operators.filter((o) => o.role !== 'admin'));
   if (!people.length) return h('p', { class: 'muted' }, t('admin.channels.members.none'));
-  return h('fieldset', { class: 'members' }, h('legend', {}, t('admin.channels.members.legend')),
+  // `bare`: inside a fieldset of the caller's (the channel page), so no second border and legend.
+  return h(bare ? 'div' : 'fieldset', { class: 'members' }, bare ? null : h('legend', {}, t('admin.channels.members.legend')),
     h('p', { class: 'hint' }, t('admin.channels.members.hint')),
     h('div', { class: 'check-grid' }, people.map((o) => checkbox({
       id: uid('member'), checked: selected.has(o.id),

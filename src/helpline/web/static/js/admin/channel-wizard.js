@@ -67,8 +67,15 @@ export function mountWizard(ctx, el, step0) {
   function frame(body, form) {
     const index = STEPS.indexOf(step);
     replace(el, h('section', { class: 'page admin-page wizard' },
-      pageHead(draft.channel ? t('admin.wizard.title_named', { name: draft.channel.name }) : t('admin.wizard.title'),
-        { back: { href: '/admin/channels', label: t('admin.sections.channels') } }),
+      pageHead(draft.channel ? t('admin.wizard.title_named', { name: draft.channel.name }) : t('admin.wizard.title'), {
+        back: { href: '/admin/channels', label: t('admin.sections.channels') },
+        // A draft survives leaving the wizard; this starts another channel (one already created stays).
+        actions: draft.kind ? [h('button', { type: 'button', class: 'button ghost', onclick: () => {
+          sessionStorage.removeItem(KEY);
+          draft = fresh();
+          if (step === 'kind') render(); else go('kind');
+        } }, icon('rotate-ccw'), t('admin.wizard.start_over'))] : [],
+      }),
       progress(),
       h('h2', { class: 'wizard-step-title', id: 'wizard-step-title', tabindex: '-1' },
         t('admin.wizard.step_of', { step: index + 1, total: STEPS.length, name: t(`admin.wizard.steps.${step}`) })),

@@ -144,7 +144,7 @@ function channelPage(ctx, el, id, route) {
           channel.status !== 'needs_reauth' ? field({ id: 'channel-status', label: t('admin.channels.fields.status'), control: statusSelect,
             hint: t('admin.channels.hints.status') }) : null),
         h('fieldset', { id: 'connection' }, h('legend', {}, t('admin.wizard.steps.credentials')), connection.el),
-        h('fieldset', {}, h('legend', {}, t('admin.wizard.steps.members')), membersPicker(operators, members)),
+        h('fieldset', {}, h('legend', {}, t('admin.channels.members.legend')), membersPicker(operators, members, { bare: true })),
         h('div', { class: 'form-actions' }, save, status)),
       h('section', { class: 'panel', 'aria-labelledby': 'channel-webhook' }, h('h2', { id: 'channel-webhook' }, t('admin.wizard.steps.webhook')),
         webhookSetup(channel),
@@ -155,7 +155,7 @@ function channelPage(ctx, el, id, route) {
       h('section', { class: 'panel danger-zone', 'aria-labelledby': 'channel-danger' }, h('h2', { id: 'channel-danger' }, t('admin.channels.danger')),
         h('p', { class: 'hint' }, t('admin.channels.delete_hint')),
         h('button', { type: 'button', class: 'button danger', onclick: remove }, icon('trash-2'), t('admin.channels.delete'))));
-    if (doctor) doctor.run();
+    if (doctor) doctor.idle();
     if (route.query.get('fix') && channel.status === 'needs_reauth') {
       const token = region.querySelector('#connection input[type=password]');
       if (token) { token.focus(); token.scrollIntoView({ block: 'center' }); }

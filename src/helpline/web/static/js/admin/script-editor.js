@@ -297,6 +297,7 @@ export function mountScriptEditor(ctx, el, scriptId) {
 
     const form = h('form', { class: 'admin-form script-form', novalidate: true, onsubmit: save, 'aria-label': t('admin.scripts.editor_label') },
       summary,
+      readOnly ? h('p', { class: 'banner info' }, icon('lock'), h('span', {}, t('admin.admin_only_note'))) : null,
       restoredNote ? h('div', { class: 'banner info', role: 'status' }, icon('history'), h('span', {}, t('admin.scripts.restored_banner', { n: restoredNote }))) : null,
       secret ? secretsPanel({ end_action_secret: secret }, { onStored: () => { secret = null; paint(); } }) : null,
       h('fieldset', {}, h('legend', {}, t('admin.scripts.basics')),
@@ -333,7 +334,11 @@ export function mountScriptEditor(ctx, el, scriptId) {
       h('div', { class: 'editor-layout' }, h('div', {}, form, versionsBlock()), h('aside', { class: 'try-dock', 'aria-label': t('admin.try.title') }, tryBox.el))));
     scroller.scrollTop = top;
     if (focusId) { const target = el.querySelector(`#${focusId}`); if (target) target.focus(); }
-    if (focusSel) { const target = el.querySelector(focusSel); if (target) target.focus(); }
+    if (focusSel) {
+      const target = el.querySelector(focusSel);
+      if (target && !target.disabled) target.focus();
+      else { const pick = el.querySelector('.step-item.selected .step-pick'); if (pick) pick.focus(); }
+    }
   }
 
   async function start() {

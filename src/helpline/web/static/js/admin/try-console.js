@@ -150,7 +150,7 @@ export function tryConsole({ draft = () => ({}), compact = false, note = null } 
           state.turns.length ? h('button', { type: 'button', class: 'button', onclick: reset }, icon('rotate-ccw'), t('admin.try.reset')) : null)),
       result);
     if (state.error) {
-      const missing = state.error instanceof ApiError && (state.error.status === 404 || state.error.status === 405) && state.error.code !== 'not_found_script';
+      const missing = state.error instanceof ApiError && (state.error.status === 404 || state.error.status === 405);
       replace(result, h('div', { class: 'error-box', role: 'alert' },
         missing ? t('admin.try.unavailable') : t('admin.try.failed', { reason: errorText(state.error) })));
     } else if (state.answer) {
