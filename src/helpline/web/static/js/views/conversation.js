@@ -194,6 +194,10 @@ export class ConversationPane {
     if (!c) return;
     const name = c.contact.name || t('contact.unnamed');
     const mine = c.assignee && c.assignee.id === this.ctx.me.id;
+    // Re-rendering must not drop keyboard focus: remember which control had it and give it back.
+    const focused = this.header.contains(document.activeElement) ? document.activeElement : null;
+    const focusKey = focused ? (focused.id ? `#${focused.id}` : focused.dataset.action ? `[data-action="${focused.dataset.action}"]`
+      : focused.classList.contains('panel-toggle') ? '.panel-toggle' : '.conversation-actions .button') : null;
     replace(this.header,
       h('a', { class: 'icon-button back', href: `/${location.search}`, 'aria-label': t('conversation.back') }, icon('arrow-left')),
       avatar(name, `c${c.contact.id}`),
@@ -215,6 +219,11 @@ export class ConversationPane {
         c.event ? h('span', { class: 'chip' }, icon('calendar'), h('span', {}, c.event.name)) : null,
         c.priority && c.priority !== 'none' ? h('span', { class: `chip priority-${c.priority}` }, icon('flag'), h('span', {}, t(`priority.${c.priority}`))) : null,
         c.tags.length ? h('span', { class: 'chip' }, icon('tag'), h('span', {}, c.tags.join(', '))) : null));
+    if (focusKey !== null) {
+      const again = this.header.querySelector(focusKey) || this.header.querySelector('.conversation-actions .button')
+        || document.getElementById('conversation-title');
+      if (again) again.focus();
+    }
   }
 
   selectTab(tab, { focus = true } = {}) {

@@ -198,8 +198,11 @@ export function eventText(m, env) {
     case 'took_over': return t('event.took_over', { operator: who });
     case 'handed_back': return t('event.handed_back', { operator: who });
     case 'assigned': {
-      const to = c.assignee && c.assignee.name ? (env.me && c.assignee.id === env.me.id ? t('author.you') : String(c.assignee.name)) : '?';
-      return actor ? t('event.assigned_by', { assignee: to, operator: actor }) : t('event.assigned', { assignee: to });
+      const toMe = env.me && c.assignee && c.assignee.id === env.me.id;
+      const self = c.actor && c.assignee && c.actor.id === c.assignee.id;
+      if (toMe) return actor && !self ? t('event.assigned_me_by', { operator: actor }) : t('event.assigned_me');
+      const to = c.assignee && c.assignee.name ? String(c.assignee.name) : '?';
+      return actor && !self ? t('event.assigned_by', { assignee: to, operator: actor }) : t('event.assigned', { assignee: to });
     }
     case 'unassigned': return t('event.unassigned', { operator: who });
     case 'resolved': return t('event.resolved', { operator: who });
@@ -252,15 +255,14 @@ export function renderMessage(m, env) {
   return h('article', {
     class: ['message', `from-${m.author_kind}`, m.direction, env.header ? 'run-start' : 'run-cont', failed && 'failed',
       m.operator && env.me && m.operator.id === env.me.id && 'mine'],
-    tabindex: '-1', id, 'aria-labelledby': `${id}-who`, 'aria-describedby': tick ? `${id}-tick` : null,
+    tabindex: '-1', id, 'aria-label': t('message.label', { author, time: full(created) }), 'aria-describedby': tick ? `${id}-tick` : null,
     dataset: { id: String(m.id) },
   },
   h('div', { class: ['message-meta', !env.header && 'sr-only'], id: `${id}-who` },
     m.author_kind === 'bot' ? icon('bot') : null,
     h('span', { class: 'message-author' }, author),
     m.author_kind === 'contact' && env.identity ? h('span', { class: 'identity' }, env.identity) : null,
-    caption ? h('span', { class: 'bot-caption' }, caption) : null,
-    h('span', { class: 'sr-only' }, full(created))),
+    caption ? h('span', { class: 'bot-caption' }, caption) : null),
   quoteOf(m, env),
   bodyOf(m, env),
   reactionsOf(m),

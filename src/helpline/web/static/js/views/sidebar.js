@@ -54,7 +54,8 @@ export class Sidebar {
   // --- counts ---------------------------------------------------------------------------------------------
 
   async refreshCounts() {
-    if (this.countsMissing) return;
+    // The first socket hello arrives right after the first load: one request answers both.
+    if (this.countsMissing || Date.now() - this.lastCount < 1000) return;
     this.lastCount = Date.now();
     try {
       const data = await get('/conversations/counts');

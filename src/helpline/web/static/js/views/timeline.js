@@ -5,11 +5,16 @@
 import { ApiError, get, post } from '../api.js';
 import { h, icon, replace, safeHref } from '../dom.js';
 import { dayKey, dayLabel, time } from '../format.js';
-import { t } from '../i18n.js';
+import { currentLocale, t } from '../i18n.js';
 import { authorName, renderMessage, sameRun } from './message.js';
 import { windowOf } from './window.js';
 
 export const PAGE = 50;
+
+/** "Mon, 9 Mar" in the operator's language, for sentences such as "Snoozed until Mon, 9 Mar 09:00". */
+function shortDay(iso) {
+  return new Intl.DateTimeFormat(currentLocale(), { weekday: 'short', day: 'numeric', month: 'short' }).format(new Date(iso));
+}
 const MAX_DOM = 300;
 const FOLLOW_PX = 80;
 
@@ -24,7 +29,7 @@ export class Timeline {
   constructor(host) {
     this.host = host;
     this.ctx = host.ctx;
-    this.feed = h('div', { class: 'timeline', role: 'feed', 'aria-busy': 'false', tabindex: '-1',
+    this.feed = h('div', { class: 'timeline', role: 'feed', 'aria-busy': 'false', tabindex: '0',
       'aria-label': t('timeline.label'), onscroll: () => this.onScroll(), onkeydown: (e) => this.onKey(e) });
     this.pill = h('button', { type: 'button', class: 'new-pill', hidden: true, onclick: () => this.toBottom(true) });
     this.live = h('div', { class: 'sr-only', 'aria-live': 'polite', 'aria-atomic': 'true' });
@@ -71,7 +76,7 @@ export class Timeline {
       jump: (id) => this.jump(id),
       openImage: (a) => this.openImage(a),
       channelName: c ? t(`kinds.${c.channel.kind}`) : '',
-      when: (iso) => `${dayLabel(iso)} ${time(iso)}`,
+      when: (iso) => `${shortDay(iso)} ${time(iso)}`,
       escalation: (bot && bot.escalation) || (c && c.escalation) || null,
       identity: this.host.identity ? this.host.identity() : null,
       ...this.host.env(),
