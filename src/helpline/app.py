@@ -37,6 +37,7 @@ from helpline.platform.middleware import BodyLimitMiddleware, MetricsMiddleware
 from helpline.platform.migrate import upgrade_async
 from helpline.platform.proxies import TrustedProxyMiddleware
 from helpline.privacy.api import router as privacy_router
+from helpline.privacy.staff_api import router as privacy_staff_router
 from helpline.profiles.api import router as profiles_router
 from helpline.realtime import access as realtime_access
 from helpline.realtime.api import router as realtime_router
@@ -141,6 +142,7 @@ def create_app(
     app.include_router(realtime_router)
     app.include_router(web_router)
     app.include_router(privacy_router)
+    app.include_router(privacy_staff_router)
     apidocs_pages.install(app)
     apidocs_openapi.install(app)
     if settings.demo:
