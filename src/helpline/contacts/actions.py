@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline.audit.actions import record
 from helpline.channels.base import InboundContact
-from helpline.contacts.models import Contact, ContactIdentity
+from helpline.contacts.models import Contact, ContactIdentity, ContactNote
 from helpline.contacts.schemas import ContactUpdate
 from helpline.conversations.models import Conversation
 from helpline.platform.errors import Invalid, NotFound
@@ -61,7 +61,8 @@ async def update_contact(session: AsyncSession, contact_id: int, data: ContactUp
 
 
 async def merge_contacts(session: AsyncSession, *, keep_id: int, merge_id: int, actor_id: int) -> Contact:
-    """Move identities and conversations of `merge_id` onto `keep_id`; the merged contact stays as a tombstone."""
+    """Move identities, conversations and notes of `merge_id` onto `keep_id`; the merged contact stays as a
+    tombstone."""
     if keep_id == merge_id:
         raise Invalid("a contact cannot be merged into itself")
     keep = await session.get(Contact, keep_id)
@@ -74,6 +75,8 @@ async def merge_contacts(session: AsyncSession, *, keep_id: int, merge_id: int, 
     moved_conversations = await session.execute(
         update(Conversation).where(Conversation.contact_id == merge.id).values(contact_id=keep.id)
     )
+    # Operators' notes follow the customer they were written about.
+    await session.execute(update(ContactNote).where(ContactNote.contact_id == merge.id).values(contact_id=keep.id))
     for field in ("email", "phone", "avatar_url"):
         if getattr(keep, field) is None and getattr(merge, field):
             setattr(keep, field, getattr(merge, field))

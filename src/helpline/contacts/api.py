@@ -1,17 +1,25 @@
-"""Routes: contacts — read and correct them, list identities, merge two explicitly (supervisors)."""
+"""Routes: contacts — read and correct them, list identities, notes, merge two explicitly (supervisors)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from sqlalchemy import exists, func, or_, select
 
 from helpline.auth.dependencies import CurrentPrincipal, RuntimeDep, SupervisorPrincipal
 from helpline.auth.permissions import Principal
-from helpline.contacts import actions
+from helpline.contacts import actions, notes
 from helpline.contacts.models import Contact, ContactIdentity
-from helpline.contacts.schemas import ContactPage, ContactPublic, ContactUpdate, IdentityPublic, MergeRequest
+from helpline.contacts.schemas import (
+    ContactPage,
+    ContactPublic,
+    ContactUpdate,
+    IdentityPublic,
+    MergeRequest,
+    NoteCreate,
+    NotePublic,
+)
 from helpline.conversations.models import Conversation
 from helpline.platform.errors import Invalid, NotFound
 
@@ -89,6 +97,31 @@ async def list_identities(contact_id: int, principal: CurrentPrincipal, runtime:
             )
         ).scalars()
         return [IdentityPublic.model_validate(i) for i in rows]
+
+
+@router.get("/{contact_id}/notes", response_model=list[NotePublic])
+async def list_notes(contact_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> list[NotePublic]:
+    """Operators' notes on the contact, newest first (at most 500); 404 unless I may see the contact."""
+    async with runtime.db.reads() as session:
+        await _get_visible(session, principal, contact_id)
+        return await notes.list_notes(session, contact_id)
+
+
+@router.post("/{contact_id}/notes", response_model=NotePublic, status_code=201)
+async def add_note(contact_id: int, body: NoteCreate, principal: CurrentPrincipal, runtime: RuntimeDep) -> NotePublic:
+    """A private note (1 to 5000 characters, not blank), signed by me."""
+    async with runtime.db.transaction() as session:
+        await _get_visible(session, principal, contact_id)
+        return await notes.add_note(session, contact_id, body.text, principal=principal)
+
+
+@router.delete("/{contact_id}/notes/{note_id}", status_code=204)
+async def delete_note(contact_id: int, note_id: int, principal: CurrentPrincipal, runtime: RuntimeDep) -> Response:
+    """The note's author or an admin (403 otherwise); 404 for a contact I may not see or a note not its own."""
+    async with runtime.db.transaction() as session:
+        await _get_visible(session, principal, contact_id)
+        await notes.delete_note(session, contact_id, note_id, principal=principal)
+    return Response(status_code=204)
 
 
 @router.post("/{contact_id}/merge", response_model=ContactPublic)

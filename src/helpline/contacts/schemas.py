@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from helpline.conversations.schemas import OperatorBrief
+
 
 class ContactPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -40,6 +42,18 @@ class IdentityPublic(BaseModel):
 
 class MergeRequest(BaseModel):
     merge_contact_id: int = Field(description="this contact is folded into the one in the URL")
+
+
+class NoteCreate(BaseModel):
+    text: str = Field(min_length=1, max_length=5000)
+
+
+class NotePublic(BaseModel):
+    id: int
+    contact_id: int
+    text: str
+    author: OperatorBrief | None = Field(description="null when the author's account was deleted")
+    created_at: datetime
 
 
 class ContactPage(BaseModel):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, and_, cast, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, cast, exists, false, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -220,7 +221,8 @@ def tag_clause(tag: str, dialect: str) -> ColumnElement[bool]:
     """Conversations carrying `tag` (tags are stored lower-cased); PostgreSQL uses the GIN index on
     tags::jsonb, SQLite looks inside the JSON array."""
     if dialect == "postgresql":
-        return cast(Conversation.tags, JSONB).contains([tag])
+        # The value as a JSON string cast in SQL (renders as a plain literal too, for EXPLAIN in bench/).
+        return cast(Conversation.tags, JSONB).contains(cast(literal(json.dumps([tag])), JSONB))
     items = func.json_each(Conversation.tags).table_valued("value")
     return exists().select_from(items).where(items.c.value == tag)
 
@@ -309,6 +311,24 @@ def _keyset(stmt: Select, sort: Sort, cursor: str | None) -> Select:  # type: ig
     return stmt.order_by(Conversation.waiting_since.asc().nulls_last(), Conversation.id.asc())
 
 
+def list_statement(
+    filters: ConversationFilters,
+    principal: Principal,
+    *,
+    sort: Sort,
+    cursor: str | None,
+    limit: int,
+    dialect: str,
+    now: datetime,
+) -> Select[Conversation, Contact, Channel, Profile, Event, Operator]:
+    """The SELECT of one page (limit + 1 rows, the extra one tells whether a next page exists)."""
+    stmt = _conversation_rows().where(
+        principal.channel_filter(Conversation.channel_id),
+        *filter_clauses(filters, principal, dialect=dialect, now=now),
+    )
+    return _keyset(stmt, sort, cursor).limit(limit + 1)
+
+
 async def list_conversations(
     session: AsyncSession,
     principal: Principal,
@@ -321,12 +341,9 @@ async def list_conversations(
     """One page of the conversations `principal` may see, matching `filters`, in `sort` order; `next_cursor`
     continues it (keyset: stable while rows change). Raises Invalid (422) for a bad cursor or assignee."""
     now = utcnow()
-    dialect = session.get_bind().dialect.name
-    stmt = _conversation_rows().where(
-        principal.channel_filter(Conversation.channel_id),
-        *filter_clauses(filters, principal, dialect=dialect, now=now),
+    stmt = list_statement(
+        filters, principal, sort=sort, cursor=cursor, limit=limit, dialect=session.get_bind().dialect.name, now=now
     )
-    stmt = _keyset(stmt, sort, cursor).limit(limit + 1)
     rows = (await session.execute(stmt)).all()
     items = [present_conversation(c, contact, ch, p, e, a, now=now) for c, contact, ch, p, e, a in rows[:limit]]
     next_cursor = None

@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline.attachments.models import Attachment
-from helpline.contacts.models import Contact, ContactIdentity
+from helpline.contacts.models import Contact, ContactIdentity, ContactNote
 from helpline.conversations.models import Conversation, Message
 
 # Identity kinds whose provider id is the app- or page-scoped id Meta's deletion callback names; the adapters
@@ -39,8 +39,8 @@ async def erase_contacts(session: AsyncSession, contact_ids: list[int]) -> Erasu
     """Anonymise in place: conversations stay (counts and reports still add up) but say nothing about the person.
 
     Removes the contact's name, e-mail, phone, avatar and attributes, its identities (so the provider id is gone
-    too), the text/content of every message in its conversations (both directions: replies quote the customer),
-    and those messages' attachments."""
+    too), operators' notes on it, the text/content of every message in its conversations (both directions:
+    replies quote the customer), and those messages' attachments."""
     result = ErasureResult()
     if not contact_ids:
         return result
@@ -71,6 +71,8 @@ async def erase_contacts(session: AsyncSession, contact_ids: list[int]) -> Erasu
         .values(last_message_preview=None, bot_state={})
     )
     await session.execute(delete(ContactIdentity).where(ContactIdentity.contact_id.in_(contact_ids)))
+    # Operators' notes are about the person: they go too.
+    await session.execute(delete(ContactNote).where(ContactNote.contact_id.in_(contact_ids)))
     anonymised = await session.execute(
         update(Contact)
         .where(Contact.id.in_(contact_ids))

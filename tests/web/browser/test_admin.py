@@ -278,7 +278,7 @@ def test_audit_filters_live_in_the_url_and_an_empty_result_says_why(ui: OpenPage
     session = ui(world.admin, path="/admin/audit?target_type=operator")
     page = session.page
     expect(page.get_by_label("Target type")).to_have_value("operator")
-    expect(page.get_by_role("row").filter(has_text="operator.created").first).to_be_visible()
+    expect(page.get_by_role("row").filter(has_text="Operator created").first).to_be_visible()
     action = page.get_by_label("Action")
     action.fill("no.such_action")
     action.press("Enter")
@@ -324,3 +324,56 @@ def test_saving_a_script_lists_step_problems_then_versions_restore(ui: OpenPage,
     saved = world.server.ok(world.admin, "GET", f"/scripts/{created['id']}")
     assert saved["current_version"] == 3
     assert [s["question"] for s in saved["definition"]["steps"]] == ["Original question?"]
+
+
+def _png(width: int, height: int) -> bytes:
+    import struct
+    import zlib
+
+    raw = b"".join(b"\x00" + b"\x24\x57\xd6" * width for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def test_a_logo_is_checked_previewed_on_light_and_dark_then_uploaded(ui: OpenPage, world: World) -> None:
+    profile = world.server.ok(world.admin, "POST", "/profiles", json={"name": HOSTILE})
+    session = ui(world.admin, path=f"/admin/profiles/profile-{profile['id']}")
+    page = session.page
+    expect(page.get_by_role("heading", name=HOSTILE, exact=True)).to_be_visible()
+    logo = page.get_by_label("Logo", exact=True)
+    logo.set_input_files({"name": "logo.svg", "mimeType": "image/svg+xml", "buffer": b"<svg onload='alert(1)'/>"})
+    expect(page.get_by_text("Choose a PNG, JPEG or WebP image", exact=False)).to_be_visible()
+    expect(logo).to_have_attribute("aria-invalid", "true")
+    upload = page.get_by_role("button", name="Upload logo")
+    expect(upload).to_be_disabled()
+    logo.set_input_files({"name": "logo.png", "mimeType": "image/png", "buffer": _png(200, 100)})
+    expect(page.get_by_text("It is 200\u00d7100 px", exact=False)).to_be_visible()
+    expect(page.get_by_role("img", name="Preview on light")).to_be_visible()
+    expect(page.get_by_role("img", name="Preview on dark")).to_be_visible()
+    upload.click()
+    expect(page.get_by_text("Logo saved.")).to_be_visible()
+    saved = world.server.ok(world.admin, "GET", f"/profiles/{profile['id']}")
+    assert saved["logo_url"]
+    expect(page.locator(f"img[src='{saved['logo_url']}']").first).to_be_visible()
+
+
+def test_deactivating_an_operator_can_be_undone(ui: OpenPage, world: World) -> None:
+    person = world.server.ok(
+        world.admin,
+        "POST",
+        "/operators",
+        json={"email": "leaving@example.com", "name": "Lea Leaving", "password": "long-enough-1", "role": "agent"},
+    )
+    session = ui(world.admin, path=f"/admin/operators/{person['id']}")
+    page = session.page
+    page.get_by_role("button", name="Deactivate").click()
+    row = page.get_by_role("row").filter(has_text="Lea Leaving")
+    expect(row.get_by_text("Deactivated")).to_be_visible()
+    assert world.server.ok(world.admin, "GET", f"/operators/{person['id']}")["active"] is False
+    page.get_by_role("status").filter(has_text="Lea Leaving is deactivated").get_by_role("button", name="Undo").click()
+    expect(row.get_by_text("Active", exact=True)).to_be_visible()
+    assert world.server.ok(world.admin, "GET", f"/operators/{person['id']}")["active"] is True

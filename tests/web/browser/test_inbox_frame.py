@@ -233,3 +233,37 @@ def test_ten_thousand_conversations_keep_the_dom_small(ui: OpenPage, world: Worl
         name,
     ), name
     assert page.evaluate("performance.getEntriesByName('helpline:list-scroll').length") > 0
+
+
+NOTIFICATION_SPY = """
+window.__notifications = [];
+const RealNotification = window.Notification;
+window.Notification = class extends RealNotification {
+  constructor(title, options) { super(title, options); window.__notifications.push([title, options && options.tag]); }
+};
+Object.defineProperty(window.Notification, 'permission', { get: () => 'granted' });
+"""
+
+
+def test_a_hand_off_notifies_once_and_is_announced(ui: OpenPage, world: World, cast: dict[str, Any]) -> None:
+    supervisor = world.operators["supervisor"]
+    preferences = world.server.ok(supervisor, "GET", "/auth/me/preferences")
+    world.server.ok(supervisor, "PUT", "/auth/me/preferences", json={**preferences, "notifications": True})
+    session = ui(supervisor, path=None)
+    session.context.grant_permissions(["notifications"], origin=session.base_url)
+    session.context.add_init_script(NOTIFICATION_SPY)
+    page = session.goto("/")
+    expect(row(page, "Noah Davis")).to_be_visible()
+    page.wait_for_function("() => document.documentElement.dataset.connection === 'open'")
+    page.mouse.move(1200, 600)  # the pointer rests on the conversation pane, not the list
+    conversation = world.customer_says("api", "Helena Costa", "Quero falar com um atendente, por favor")
+    world.server.until(
+        lambda: world.server.ok(supervisor, "GET", f"/conversations/{conversation['id']}")["waiting_since"],
+        what="the bot to hand Helena's conversation over",
+    )
+    page.wait_for_function("() => window.__notifications.length > 0")
+    assert page.evaluate("window.__notifications") == [
+        ["Helena Costa is waiting for a person", f"conversation-{conversation['id']}"]
+    ]
+    expect(page.get_by_text("New hand-off: Helena Costa, API")).to_be_attached()
+    expect(page).to_have_title(re.compile(r"^\(\d+\) Inbox · Helpline$"))

@@ -10,6 +10,7 @@ import { navigate } from './router.js';
 import { isLeader } from './tabs.js';
 
 const QUIET = 10000; // one notification / sound per 10 s at most
+const HANDOFF_FRESH = 120000; // a hand-off first seen in a frame counts as new for 2 min
 const ASKED_KEY = 'helpline.notify-asked';
 
 let audio = null;
@@ -62,7 +63,7 @@ export class Notifier {
     this.lastNoise = 0;
     this.burst = [];
     this.burstTimer = null;
-    this.notified = new Map(); // conversation id → waiting_since already announced
+    this.notified = new Map(); // conversation id → {key, at} of the hand-off already announced
     this.needsMe = new Set();
     this.baseTitle = document.title;
     this.onChange = (event) => this.changed(event.detail);
@@ -107,15 +108,22 @@ export class Notifier {
 
   frame(frame) {
     if (frame.type !== 'conversation.escalated') return;
+    // The conversation.updated frame that follows usually carries the new state; act now only if it came first.
     const c = this.ctx.store.conversations.get(frame.conversation_id);
-    if (c) this.handoff(c, frame.id);
+    if (c && c.waiting_since) this.handoff(c);
   }
 
   changed({ conversation: c, previous }) {
     this.track(c);
     this.updateTitle();
     const mineNow = c.assignee && c.assignee.id === this.me.id;
-    if (c.waiting_since && (!c.assignee || mineNow) && (!previous || !previous.waiting_since)) this.handoff(c);
+    // A hand-off is the bot escalating (a new escalation, or the bot giving way to a waiting customer), not a
+    // customer writing again in a conversation people already handle; one we only now see must be recent.
+    const recent = (iso) => iso && Date.now() - Date.parse(iso) < HANDOFF_FRESH;
+    const escalated = c.escalation && (previous ? !previous.escalation || previous.escalation.at !== c.escalation.at
+      : recent(c.escalation.at));
+    const gaveWay = previous && previous.handler === 'bot' && c.handler === 'human' && c.waiting_since && !previous.waiting_since;
+    if ((escalated || gaveWay) && c.waiting_since && (!c.assignee || mineNow)) this.handoff(c);
     const wasMine = previous && previous.assignee && previous.assignee.id === this.me.id;
     if (previous && mineNow && !wasMine && !c.waiting_since) this.assigned(c);
   }
@@ -126,9 +134,10 @@ export class Notifier {
   }
 
   handoff(c) {
-    const key = c.waiting_since || 'escalated';
-    if (this.notified.get(c.id) === key) return;
-    this.notified.set(c.id, key);
+    const key = (c.escalation && c.escalation.at) || c.waiting_since;
+    const last = this.notified.get(c.id);
+    if (last && (last.key === key || Date.now() - last.at < 60000)) return;
+    this.notified.set(c.id, { key, at: Date.now() });
     if (c.assignee && c.assignee.id !== this.me.id) return;
     const name = c.contact.name || t('contact.unnamed');
     this.ctx.shell.announce(t('notify.handoff_announce', { name, channel: t(`kinds.${c.channel.kind}`) }));

@@ -85,7 +85,7 @@ export function mount(ctx, el, route) {
     const item = h('div', { class: 'audit-row', role: 'row', 'aria-rowindex': String(index + 2) },
       h('span', { role: 'cell' }, h('time', { datetime: entry.created_at, title: full(entry.created_at) }, relative(entry.created_at))),
       h('span', { role: 'cell', title: who }, who),
-      h('span', { role: 'cell', class: 'mono', title: entry.action }, tOr(`admin.audit.actions.${entry.action.replace('.', '_')}`, entry.action)),
+      h('span', { role: 'cell', title: entry.action }, tOr(`admin.audit.actions.${entry.action.replace(/\./g, '_')}`, entry.action)),
       h('span', { role: 'cell' }, link ? h('a', { href: link }, target) : target),
       h('span', { role: 'cell', title: details }, details));
     item.style.transform = `translateY(${index * rowHeight()}px)`;

@@ -151,10 +151,11 @@ export function doctorPanel(channel) {
 }
 
 /** Channel membership as checkboxes (agents and supervisors; admins see every channel anyway). */
-export function membersPicker(operators, selected, { onChange } = {}) {
+export function membersPicker(operators, selected, { onChange, bare = false } = {}) {
   const people = byName(operators.filter((o) => o.role !== 'admin'));
   if (!people.length) return h('p', { class: 'muted' }, t('admin.channels.members.none'));
-  return h('fieldset', { class: 'members' }, h('legend', {}, t('admin.channels.members.legend')),
+  // `bare`: inside a fieldset of the caller's (the channel page), so no second border and legend.
+  return h(bare ? 'div' : 'fieldset', { class: 'members' }, bare ? null : h('legend', {}, t('admin.channels.members.legend')),
     h('p', { class: 'hint' }, t('admin.channels.members.hint')),
     h('div', { class: 'check-grid' }, people.map((o) => checkbox({
       id: uid('member'), checked: selected.has(o.id),

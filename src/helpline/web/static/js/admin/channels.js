@@ -144,7 +144,7 @@ function channelPage(ctx, el, id, route) {
           channel.status !== 'needs_reauth' ? field({ id: 'channel-status', label: t('admin.channels.fields.status'), control: statusSelect,
             hint: t('admin.channels.hints.status') }) : null),
         h('fieldset', { id: 'connection' }, h('legend', {}, t('admin.wizard.steps.credentials')), connection.el),
-        h('fieldset', {}, h('legend', {}, t('admin.wizard.steps.members')), membersPicker(operators, members)),
+        h('fieldset', {}, h('legend', {}, t('admin.channels.members.legend')), membersPicker(operators, members, { bare: true })),
         h('div', { class: 'form-actions' }, save, status)),
       h('section', { class: 'panel', 'aria-labelledby': 'channel-webhook' }, h('h2', { id: 'channel-webhook' }, t('admin.wizard.steps.webhook')),
         webhookSetup(channel),

@@ -35,8 +35,8 @@ function listPage(ctx, el) {
           const d = s.definition;
           const few = d.examples.length < MIN_EXAMPLES;
           return h('tr', { class: s.active ? null : 'inactive' },
-            h('td', { 'data-label': t('admin.scripts.cols.name') }, h('a', { class: 'name-link', href: `/admin/scripts/${s.id}` }, icon('scroll-text'), h('span', {}, s.name)),
-              d.demand ? h('p', { class: 'hint' }, d.demand) : null),
+            h('td', { 'data-label': t('admin.scripts.cols.name') }, h('div', {}, h('a', { class: 'name-link', href: `/admin/scripts/${s.id}` }, icon('scroll-text'), h('span', {}, s.name)),
+              d.demand ? h('p', { class: 'hint' }, d.demand) : null)),
             h('td', { 'data-label': t('admin.scripts.cols.languages') }, d.languages.map((code) => tOr(`admin.bot_languages.${code}`, code)).join(', ')),
             h('td', { class: 'num', 'data-label': t('admin.scripts.cols.steps') }, String(d.steps.length)),
             h('td', { class: 'num', 'data-label': t('admin.scripts.cols.examples') }, few
