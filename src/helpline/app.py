@@ -17,6 +17,7 @@ from helpline import __version__
 from helpline.apidocs import openapi as apidocs_openapi
 from helpline.apidocs import pages as apidocs_pages
 from helpline.attachments.api import router as attachments_router
+from helpline.audit.actions import AuditOriginMiddleware
 from helpline.audit.api import router as audit_router
 from helpline.auth.api import operators as operators_router
 from helpline.auth.api import router as auth_router
@@ -159,6 +160,7 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=runtime.metrics)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.base_url.startswith("https://"))
+    app.add_middleware(AuditOriginMiddleware)
     # Outermost: every layer below (metrics, limits, audit) sees the real client address.
     app.add_middleware(TrustedProxyMiddleware, trusted=settings.trusted_proxies)
     return app
