@@ -377,3 +377,21 @@ def test_deactivating_an_operator_can_be_undone(ui: OpenPage, world: World) -> N
     page.get_by_role("status").filter(has_text="Lea Leaving is deactivated").get_by_role("button", name="Undo").click()
     expect(row.get_by_text("Active", exact=True)).to_be_visible()
     assert world.server.ok(world.admin, "GET", f"/operators/{person['id']}")["active"] is True
+
+
+def test_the_meta_check_lists_each_result_with_its_fix(ui: OpenPage, world: World) -> None:
+    session = ui(world.admin, path=f"/admin/channels/{world.channels['whatsapp']}")
+    page = session.page
+    check = page.get_by_role("region", name="Check")
+    check.get_by_role("button", name="Run the check").click()
+    results = check.get_by_role("listitem")
+    expect(results.first).to_be_visible()
+    report = world.server.ok(world.admin, "GET", f"/channels/{world.channels['whatsapp']}/doctor")
+    expect(results).to_have_count(len(report["checks"]))
+    for item in report["checks"]:
+        row = results.filter(has_text=item["title"])
+        status = {"ok": "Passed", "warn": "Warning", "fail": "Failed"}[item["status"]]
+        expect(row.get_by_role("img", name=status)).to_be_visible()
+        if item["status"] != "ok":
+            expect(row.get_by_text(item["fix"], exact=False)).to_be_visible()
+    expect(check.get_by_role("button", name="Check again")).to_be_visible()

@@ -267,3 +267,18 @@ def test_a_hand_off_notifies_once_and_is_announced(ui: OpenPage, world: World, c
     ]
     expect(page.get_by_text("New hand-off: Helena Costa, API")).to_be_attached()
     expect(page).to_have_title(re.compile(r"^\(\d+\) Inbox · Helpline$"))
+
+
+def test_the_list_is_resized_by_keyboard_between_its_limits(ui: OpenPage, world: World, cast: dict[str, Any]) -> None:
+    page = ui(world.admin, viewport={"width": 1440, "height": 900}).page
+    handle = page.get_by_role("separator", name="Resize the conversation list")
+    expect(handle).to_have_attribute("aria-valuenow", "360")
+    handle.focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    expect(handle).to_have_attribute("aria-valuenow", "392")
+    assert page.locator(".list-pane").bounding_box()["width"] == 392  # type: ignore[index]
+    page.keyboard.press("End")
+    expect(handle).to_have_attribute("aria-valuenow", "480")
+    page.keyboard.press("Home")
+    expect(handle).to_have_attribute("aria-valuenow", "320")

@@ -147,7 +147,10 @@ export function doctorPanel(channel) {
       region.removeAttribute('aria-busy');
     }
   };
-  return { el: region, run };
+  /** Not run yet: what it does and a button (the channel page asks Meta only when the admin wants to). */
+  const idle = () => replace(region, h('p', { class: 'hint' }, t('admin.wizard.check_lead')),
+    h('button', { type: 'button', class: 'button', onclick: run }, icon('play'), t('admin.channels.doctor.run')));
+  return { el: region, run, idle };
 }
 
 /** Channel membership as checkboxes (agents and supervisors; admins see every channel anyway). */

@@ -155,7 +155,7 @@ function channelPage(ctx, el, id, route) {
       h('section', { class: 'panel danger-zone', 'aria-labelledby': 'channel-danger' }, h('h2', { id: 'channel-danger' }, t('admin.channels.danger')),
         h('p', { class: 'hint' }, t('admin.channels.delete_hint')),
         h('button', { type: 'button', class: 'button danger', onclick: remove }, icon('trash-2'), t('admin.channels.delete'))));
-    if (doctor) doctor.run();
+    if (doctor) doctor.idle();
     if (route.query.get('fix') && channel.status === 'needs_reauth') {
       const token = region.querySelector('#connection input[type=password]');
       if (token) { token.focus(); token.scrollIntoView({ block: 'center' }); }

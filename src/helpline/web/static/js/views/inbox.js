@@ -24,6 +24,8 @@ export function mount(ctx, outlet, route) {
   const sidebar = new Sidebar(ctx, sidebarEl, state);
   const list = new ConversationList(ctx, listEl, state, { onOpenFilters: (opener) => sidebar.toggle(opener) });
   listEl.prepend(h('h2', { class: 'sr-only', id: 'list-title' }, t('inbox.list_label')));
+  const resizer = listResizer(layout);
+  listEl.append(resizer);
   const pane = new ConversationPane(ctx, conversationEl, state);
 
   const phone = () => window.matchMedia('(max-width: 767px)').matches;
@@ -50,6 +52,7 @@ export function mount(ctx, outlet, route) {
       sidebar.build();
       list.relabel();
       listEl.querySelector('#list-title').textContent = t('inbox.list_label');
+      resizer.setAttribute('aria-label', t('inbox.resize_list'));
       pane.relabel();
       return;
     }
@@ -160,4 +163,47 @@ export function mount(ctx, outlet, route) {
       pane.destroy();
     },
   };
+}
+
+const WIDTH_KEY = 'helpline.list-width';
+const MIN_WIDTH = 320;
+const MAX_WIDTH = 480;
+
+/** The list's width on wide screens (≥ 1440 px): drag or arrow keys, 320–480 px, remembered in this browser. */
+function listResizer(layout) {
+  let width = 360;
+  try { width = Number(localStorage.getItem(WIDTH_KEY)) || 360; } catch { /* private mode */ }
+  const handle = h('div', { class: 'list-resizer', role: 'separator', tabindex: '0', 'aria-orientation': 'vertical',
+    'aria-label': t('inbox.resize_list'), 'aria-valuemin': String(MIN_WIDTH), 'aria-valuemax': String(MAX_WIDTH) });
+  const set = (value, store = true) => {
+    width = Math.round(Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, value)));
+    layout.style.setProperty('--list-width', `${width}px`);
+    handle.setAttribute('aria-valuenow', String(width));
+    if (store) {
+      try { localStorage.setItem(WIDTH_KEY, String(width)); } catch { /* private mode */ }
+    }
+  };
+  set(width, false);
+  handle.addEventListener('keydown', (event) => {
+    const step = { ArrowLeft: -16, ArrowRight: 16, Home: -Infinity, End: Infinity }[event.key];
+    if (step === undefined) return;
+    event.preventDefault();
+    event.stopPropagation();
+    set(Number.isFinite(step) ? width + step : step < 0 ? MIN_WIDTH : MAX_WIDTH);
+  });
+  handle.addEventListener('pointerdown', (event) => {
+    event.preventDefault();
+    handle.setPointerCapture(event.pointerId);
+    const startX = event.clientX;
+    const startWidth = width;
+    const move = (e) => set(startWidth + e.clientX - startX, false);
+    const up = () => {
+      handle.removeEventListener('pointermove', move);
+      handle.removeEventListener('pointerup', up);
+      set(width);
+    };
+    handle.addEventListener('pointermove', move);
+    handle.addEventListener('pointerup', up);
+  });
+  return handle;
 }
