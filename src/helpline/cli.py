@@ -508,3 +508,12 @@ def scripts_export(fmt: str) -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _register_privacy() -> None:
+    from helpline.privacy.cli import privacy
+
+    main.add_command(privacy)
+
+
+_register_privacy()
