@@ -33,6 +33,13 @@ PRELOAD = (
     "js/views/channels.js",
     "js/views/conversation.js",
     "js/views/composer.js",
+    "js/tabs.js",
+    "js/palette.js",
+    "js/notify.js",
+    "js/views/row.js",
+    "js/views/chips.js",
+    "js/views/options.js",
+    "js/views/picker.js",
 )
 
 _TYPES = {".js": "text/javascript", ".css": "text/css", ".json": "application/json", ".svg": "image/svg+xml"}

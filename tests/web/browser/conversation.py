@@ -13,7 +13,7 @@ def open_conversation(page: Page, name: str) -> Locator:
     """Click `name`'s row; returns the main region once the conversation's heading shows."""
     row(page, name).click()
     main = page.get_by_role("main")
-    expect(main.get_by_role("heading", name=name, exact=True)).to_be_visible()
+    expect(main.get_by_role("heading", level=2, name=name, exact=True)).to_be_visible()
     return main
 
 
@@ -27,4 +27,4 @@ def bubble(page: Page, text: str) -> Locator:
 
 
 def bot_bubbles(page: Page) -> Locator:
-    return timeline(page).get_by_role("article", name=re.compile(r"^Bot,"))
+    return timeline(page).get_by_role("article", name=re.compile(r"^Bot\b"))

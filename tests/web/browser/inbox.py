@@ -9,13 +9,13 @@ from playwright.sync_api import Locator, Page, expect
 UPDATES_PILL = re.compile(r"updated — show")
 
 
-def conversation_list(page: Page) -> Locator:
-    return page.get_by_role("listbox", name="Conversations")
+def conversation_list(page: Page, label: str = "Conversations") -> Locator:
+    return page.get_by_role("listbox", name=label)
 
 
-def row(page: Page, name: str) -> Locator:
-    """The list row whose accessible name starts with the contact's name."""
-    return conversation_list(page).get_by_role("option", name=re.compile(rf"^{re.escape(name)},"))
+def row(page: Page, name: str, *, label: str = "Conversations") -> Locator:
+    """The list row whose accessible name starts with the contact's name (`label`: the list's, per language)."""
+    return conversation_list(page, label).get_by_role("option", name=re.compile(rf"^{re.escape(name)},"))
 
 
 def wait_connected(page: Page) -> None:

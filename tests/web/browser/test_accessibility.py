@@ -58,7 +58,9 @@ def channel_wizard(session: Session, world: World) -> None:
 
 def try_console(session: Session, world: World) -> None:
     session.goto("/admin/try")
-    expect(session.page.get_by_role("button", name="Try")).to_be_visible()
+    session.page.get_by_label("Customer message").fill("Hi, I need to file a claim for my car")
+    session.page.get_by_role("button", name="Try").click()
+    expect(session.page.get_by_text("The bot would send")).to_be_visible()
 
 
 SCREENS: dict[str, tuple[Callable[[Session, World], None], bool]] = {

@@ -240,7 +240,7 @@ def test_messages_and_events_render_customer_strings_literally_with_states_in_wo
     assert result["failureActions"] == ["Edit", "Send as template"]
     assert result["readTick"] == "Read"
     assert result["caption"] == "Seguro auto · step 2 of 5"
-    assert result["event"] == f"Assigned to You by {hostile}"
+    assert result["event"] == f"Assigned to you by {hostile}"
     assert "Order — open it on the phone." in result["unknown"]
 
 
@@ -320,3 +320,64 @@ def test_catalogue_sentences_for_timeline_events_exist_in_both_languages() -> No
             "escalated",
         ):
             assert events[name], (locale, name)
+
+
+def test_new_messages_follow_only_near_the_bottom_else_a_pill_counts_them(page: Page) -> None:
+    result = run(
+        page,
+        """
+        const { Store } = await m('/js/store.js');
+        const { Timeline } = await m('/js/views/timeline.js');
+        const store = new Store();
+        const start = Date.parse('2026-03-01T08:00:00Z');
+        const message = (i) => ({ id: i, conversation_id: 1, direction: 'inbound', author_kind: 'contact',
+          operator: null,
+          text: `line ${i}\\nsecond line`, content_type: 'text', content: {}, attachments: [], reply_to_id: null,
+          delivery_state: 'received', created_at: new Date(start + i * 600000).toISOString() });
+        for (let i = 1; i <= 40; i += 1) store.messagesOf(1).set(i, message(i));
+        const conversation = { id: 1, contact: { name: 'Ana' }, channel: { kind: 'whatsapp', name: 'WA' }, window: null,
+          unread_count: 0 };
+        const timeline = new Timeline({ ctx: { store, me: { id: 1 }, shell: { toast() {} } },
+          conversation: () => conversation, env: () => ({}) });
+        timeline.el.style.height = '300px';
+        timeline.feed.style.height = '300px';
+        timeline.feed.style.overflowY = 'auto';
+        document.body.append(timeline.el);
+        timeline.show(1, { next_cursor: null });
+        store.addEventListener('message', (event) => timeline.onMessage(event.detail));
+        const gap = () => timeline.feed.scrollHeight - timeline.feed.scrollTop - timeline.feed.clientHeight;
+        store.putMessage(message(41));
+        const followed = gap();
+        const pillAtBottom = timeline.pill.hidden;
+        timeline.feed.scrollTop = 0;
+        const before = timeline.feed.scrollTop;
+        store.putMessage(message(42));
+        store.putMessage(message(43));
+        return { followed, pillAtBottom, pill: timeline.pill.hidden ? null : timeline.pill.textContent,
+          kept: timeline.feed.scrollTop === before,
+          last: [...timeline.feed.querySelectorAll('article')].pop().dataset.id };
+        """,
+    )
+    assert result["followed"] < 80 and result["pillAtBottom"] is True
+    assert result["pill"] == "2 new messages"
+    assert result["kept"] is True
+    assert result["last"] == "43"
+
+
+def test_an_older_copy_of_a_conversation_never_replaces_a_newer_one(page: Page) -> None:
+    result = run(
+        page,
+        """
+        const { Store } = await m('/js/store.js');
+        const store = new Store();
+        const seen = [];
+        store.addEventListener('conversation', (event) => seen.push(event.detail.tags.join(',')));
+        store.putConversation({ id: 1, tags: ['vip'], last_activity_at: '2026-03-05T12:00:01.5Z' });
+        store.putConversation({ id: 1, tags: [], last_activity_at: '2026-03-05T12:00:00Z' });
+        store.putConversations([{ id: 1, tags: ['old'], last_activity_at: '2026-03-05T11:00:00Z' }]);
+        const kept = store.conversations.get(1).tags.join(',');
+        store.putConversation({ id: 1, tags: ['vip', 'new'], last_activity_at: '2026-03-05T12:00:01.5Z' });
+        return { seen, kept, now: store.conversations.get(1).tags.join(',') };
+        """,
+    )
+    assert result == {"seen": ["vip", "vip,new"], "kept": "vip", "now": "vip,new"}

@@ -24,7 +24,8 @@ export class Shell {
     this.assertive = h('div', { class: 'sr-only', role: 'alert' });
     this.toasts = h('div', { class: 'toasts', role: 'region', 'aria-label': t('shell.notifications') });
     this.dialog = h('dialog', { class: 'dialog', 'aria-labelledby': 'session-ended-title' });
-    replace(root, h('a', { class: 'skip-link', href: '#main' }, t('shell.skip')), this.banner, this.connection,
+    this.skip = h('a', { class: 'skip-link', href: '#main' });
+    replace(root, this.skip, this.banner, this.connection,
       this.outlet, this.polite, this.assertive, this.toasts, this.dialog);
     this.render();
     this.lastState = 'connecting';
@@ -34,6 +35,9 @@ export class Shell {
   }
 
   render() {
+    // Also on a language switch: the words outside the banner follow it too.
+    this.skip.textContent = t('shell.skip');
+    this.toasts.setAttribute('aria-label', t('shell.notifications'));
     const canAdmin = ADMIN_ROLES.has(this.me.role);
     const link = (name, href, label, iconName) => h('a', {
       href, class: ['nav-link', this.active === name && 'active'], 'aria-current': this.active === name ? 'page' : null,

@@ -81,7 +81,8 @@ export function tryConsole({ draft = () => ({}), compact = false, note = null } 
       state.answer = answer;
       state.turns.push({ text, answer });
       state.botState = answer && answer.state && ['script', 'clarifying'].includes(answer.state.mode) ? answer.state : null;
-      state.text = '';
+      // Stepping through a script: the box is for the next answer; otherwise keep the text to tweak it.
+      if (state.botState) state.text = '';
     } catch (err) {
       state.error = err;
     } finally {
@@ -100,13 +101,14 @@ export function tryConsole({ draft = () => ({}), compact = false, note = null } 
     paint();
   }
 
-  function renderAnswer(answer) {
+  function renderAnswer(answer, text) {
     const match = answer.match;
     const alternatives = (answer.alternatives || []).slice(0, 3);
     const replies = answer.replies || [];
     const answers = Object.entries(answer.answers || {});
     const progress = answer.progress;
     return [
+      h('div', {}, h('p', { class: 'bubble-caption' }, icon('user'), t('admin.try.customer_wrote')), h('div', { class: 'bubble-customer' }, text)),
       h('p', { class: 'try-match' }, outcomeLine(answer)),
       match && typeof match.confidence === 'number' ? confidenceBar(match.script_name || match.script_key, match.confidence) : null,
       match && match.draft ? h('p', { class: 'try-note' }, icon('pencil'), ' ', t('admin.try.draft_match')) : null,
@@ -154,7 +156,7 @@ export function tryConsole({ draft = () => ({}), compact = false, note = null } 
       replace(result, h('div', { class: 'error-box', role: 'alert' },
         missing ? t('admin.try.unavailable') : t('admin.try.failed', { reason: errorText(state.error) })));
     } else if (state.answer) {
-      replace(result, renderAnswer(state.answer),
+      replace(result, renderAnswer(state.answer, state.turns[state.turns.length - 1].text),
         state.botState ? h('p', { class: 'callout' }, icon('info'), h('span', {}, t('admin.try.continuing'))) : null,
         state.turns.length > 1 ? h('details', { class: 'try-history' }, h('summary', {}, t('admin.try.history', { count: state.turns.length - 1 })),
           h('ol', {}, state.turns.slice(0, -1).map((turn) => h('li', {}, h('strong', {}, turn.text), ' → ', outcomeLine(turn.answer))))) : null);

@@ -231,7 +231,10 @@ export class Actions {
       this.setUndo(t('actions.resolved_done'), () => this.change({ status: wasStatus },
         () => post(`/conversations/${id}/reopen`, {}), 'actions.reopen_failed'));
       // Resolve and next: the list opens the next row and keeps focus (its `j` command).
-      if (typeof commands.run === 'function') commands.run('inbox.next');
+      if (typeof commands.run === 'function' && commands.run('inbox.next')) {
+        const list = document.querySelector('[role="listbox"]');
+        if (list) list.focus();
+      }
     }
   }
 

@@ -129,8 +129,8 @@ export class Composer {
       },
     });
     this.counter = h('span', { class: 'char-count', id: 'composer-count', 'aria-live': 'polite' });
-    this.fileInput = h('input', { type: 'file', id: 'composer-files', multiple: true, class: 'sr-only', tabindex: '-1',
-      'aria-label': t('composer.attach'),
+    // Hidden (out of the accessibility tree): the paperclip button opens it.
+    this.fileInput = h('input', { type: 'file', id: 'composer-files', multiple: true, hidden: true, tabindex: '-1',
       onchange: (event) => { this.addFiles([...event.target.files]); event.target.value = ''; } });
     this.fileList = h('ul', { class: 'file-chips', 'aria-label': t('composer.files') });
     this.collisionEl = h('p', { class: 'collision', role: 'status', hidden: true });

@@ -1,12 +1,15 @@
 // The Contact tab of the side panel: name, identities on every channel, the contact's other conversations,
 // the conversation's tags, notes, and merge (supervisors, with a confirmation). Loaded when the tab shows.
 
-import { ApiError, get, post } from '../api.js';
+import { ApiError, del, get, post } from '../api.js';
 import { h, icon, replace } from '../dom.js';
 import { full, relative } from '../format.js';
-import { t } from '../i18n.js';
+import { has, t } from '../i18n.js';
 import { navigate } from '../router.js';
 import { channelIcon } from './channels.js';
+
+/** "messenger:3" (kind and page) → "messenger". */
+const kindOf = (kind) => String(kind || '').split(':')[0];
 
 export class ContactPanel {
   /** host = {ctx, conversation(), editTags(anchor), onIdentities(list)} */
@@ -65,7 +68,8 @@ export class ContactPanel {
     const list = result.value || [];
     return h('section', { class: 'panel-card' }, h('h3', {}, icon('contact'), h('span', {}, t('contact_panel.identities'))),
       result.error ? h('p', { class: 'form-error' }, t('contact_panel.part_failed')) : list.length
-        ? h('ul', { class: 'identities' }, list.map((i) => h('li', {}, channelIcon(i.kind), h('span', { class: 'muted' }, t('contact_panel.identity_kind', { kind: i.kind })),
+        ? h('ul', { class: 'identities' }, list.map((i) => h('li', {}, channelIcon(kindOf(i.kind)),
+        h('span', { class: 'muted' }, t('contact_panel.identity_kind', { kind: has(`kinds.${kindOf(i.kind)}`) ? t(`kinds.${kindOf(i.kind)}`) : i.kind })),
         h('span', { class: 'identity-id' }, i.provider_id))))
         : h('p', { class: 'muted' }, t('contact_panel.no_identities')));
   }
@@ -100,9 +104,15 @@ export class ContactPanel {
     const error = h('p', { class: 'form-error', id: 'note-error' });
     return h('section', { class: 'panel-card' }, h('h3', {}, icon('file-text'), h('span', {}, t('contact_panel.notes'))),
       result.error ? h('p', { class: 'form-error' }, t('contact_panel.part_failed')) : null,
-      h('ul', { class: 'notes' }, list.map((n) => h('li', { class: 'note' }, h('p', { class: 'note-text' }, String(n.text)),
-        h('p', { class: 'muted small' }, t('contact_panel.note_by', { operator: (n.operator && n.operator.name) || n.operator_name || t('author.operator'),
-          when: relative(n.created_at) }))))),
+      h('ul', { class: 'notes' }, list.map((n) => {
+        const author = n.author || n.operator;
+        const mine = author && author.id === this.ctx.me.id;
+        return h('li', { class: 'note' }, h('p', { class: 'note-text' }, String(n.text)),
+          h('p', { class: 'muted small note-foot' }, h('span', {}, t('contact_panel.note_by', {
+            operator: mine ? t('author.you') : (author && author.name) || t('author.operator'), when: relative(n.created_at) })),
+          mine || this.ctx.me.role === 'admin' ? h('button', { type: 'button', class: 'icon-button small',
+            'aria-label': t('contact_panel.delete_note'), title: t('contact_panel.delete_note'), onclick: () => this.deleteNote(n) }, icon('trash-2')) : null));
+      })),
       h('form', { class: 'note-form', onsubmit: async (event) => {
         event.preventDefault();
         const value = text.value.trim();
@@ -114,6 +124,15 @@ export class ContactPanel {
           error.textContent = t('contact_panel.note_failed', { reason: err.message });
         }
       } }, text, error, h('button', { type: 'submit', class: 'button small' }, icon('plus'), h('span', {}, t('contact_panel.add_note')))));
+  }
+
+  async deleteNote(note) {
+    try {
+      await del(`/contacts/${this.contactId}/notes/${note.id}`);
+      this.load(this.contactId, { force: true });
+    } catch (err) {
+      this.ctx.shell.toast(t('contact_panel.note_delete_failed', { reason: err.message }), { kind: 'error' });
+    }
   }
 
   merge(contact) {

@@ -84,7 +84,8 @@ export class ConversationPane {
     this.onFocusComposer = (event) => {
       if (this.loaded && this.composer.focus()) event.preventDefault();
     };
-    this.onTogglePanel = (event) => this.togglePanel(event.detail ? event.detail.hidden : undefined);
+    // `]` (registered by the inbox) toggles; the pane owns the state, so the event's own guess is not used.
+    this.onTogglePanel = () => { if (this.loaded) this.togglePanel(); };
     ctx.store.addEventListener('message', this.onMessage);
     ctx.store.addEventListener('conversation', this.onConversation);
     ctx.store.addEventListener('frame', this.onFrame);
@@ -138,10 +139,7 @@ export class ConversationPane {
       this.timeline.show(id, page);
       this.composer.attach(conversation);
       this.el.removeAttribute('aria-busy');
-      requestAnimationFrame(() => {
-        performance.measure('helpline:open', 'helpline:open-start');
-        this.timeline.feed.scrollTop = this.timeline.feed.scrollHeight;
-      });
+      requestAnimationFrame(() => performance.measure('helpline:open', 'helpline:open-start'));
       this.tab = null;
       this.selectTab(conversation.handler === 'bot' || (this.escalated(conversation) && !conversation.assignee) ? 'bot' : 'contact', { focus: false });
       if (!this.identities) this.loadIdentities(conversation.contact.id, id);
@@ -180,7 +178,7 @@ export class ConversationPane {
     const c = this.conversation();
     if (!c) return;
     this.identities = list;
-    const match = list.find((i) => i.kind === c.channel.kind) || list[0];
+    const match = list.find((i) => String(i.kind).split(':')[0] === c.channel.kind) || list[0];
     const identity = match ? formatIdentity(match) : null;
     if (identity !== this.identity) {
       this.identity = identity;
@@ -194,6 +192,10 @@ export class ConversationPane {
     if (!c) return;
     const name = c.contact.name || t('contact.unnamed');
     const mine = c.assignee && c.assignee.id === this.ctx.me.id;
+    // Re-rendering must not drop keyboard focus: remember which control had it and give it back.
+    const focused = this.header.contains(document.activeElement) ? document.activeElement : null;
+    const focusKey = focused ? (focused.id ? `#${focused.id}` : focused.dataset.action ? `[data-action="${focused.dataset.action}"]`
+      : focused.classList.contains('panel-toggle') ? '.panel-toggle' : '.conversation-actions .button') : null;
     replace(this.header,
       h('a', { class: 'icon-button back', href: `/${location.search}`, 'aria-label': t('conversation.back') }, icon('arrow-left')),
       avatar(name, `c${c.contact.id}`),
@@ -215,6 +217,11 @@ export class ConversationPane {
         c.event ? h('span', { class: 'chip' }, icon('calendar'), h('span', {}, c.event.name)) : null,
         c.priority && c.priority !== 'none' ? h('span', { class: `chip priority-${c.priority}` }, icon('flag'), h('span', {}, t(`priority.${c.priority}`))) : null,
         c.tags.length ? h('span', { class: 'chip' }, icon('tag'), h('span', {}, c.tags.join(', '))) : null));
+    if (focusKey !== null) {
+      const again = this.header.querySelector(focusKey) || this.header.querySelector('.conversation-actions .button')
+        || document.getElementById('conversation-title');
+      if (again) again.focus();
+    }
   }
 
   selectTab(tab, { focus = true } = {}) {
@@ -349,7 +356,7 @@ function shapeOf(c) {
 /** "+55 11 9…" for phones, "@handle"-like ids as given, e-mail addresses as given. */
 export function formatIdentity(identity) {
   const id = String(identity.provider_id || '');
-  if (identity.kind === 'whatsapp' && /^\+?\d{8,15}$/u.test(id)) return id.startsWith('+') ? id : `+${id}`;
+  if (String(identity.kind).startsWith('whatsapp') && /^\+?\d{8,15}$/u.test(id)) return id.startsWith('+') ? id : `+${id}`;
   return id;
 }
 

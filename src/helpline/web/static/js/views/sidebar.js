@@ -54,7 +54,8 @@ export class Sidebar {
   // --- counts ---------------------------------------------------------------------------------------------
 
   async refreshCounts() {
-    if (this.countsMissing) return;
+    // The first socket hello arrives right after the first load: one request answers both.
+    if (this.countsMissing || Date.now() - this.lastCount < 1000) return;
     this.lastCount = Date.now();
     try {
       const data = await get('/conversations/counts');
@@ -271,6 +272,8 @@ export class Sidebar {
     const focusedId = this.el.contains(document.activeElement) ? document.activeElement.id : null;
     this.el.setAttribute('aria-label', t('inbox.sidebar'));
     replace(this.el,
+      h('div', { class: 'sidebar-drawer-head' }, h('h2', {}, t('inbox.sidebar')),
+        h('button', { type: 'button', class: 'icon-button', 'aria-label': t('common.close'), onclick: () => this.close() }, icon('x'))),
       h('div', { class: 'views-panel' },
         h('h2', { class: 'sidebar-title' }, t('inbox.views')),
         this.viewLinks(),

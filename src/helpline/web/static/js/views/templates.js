@@ -122,16 +122,23 @@ export class TemplatePicker {
   /** The list view: search and language tabs stay put while typing; only the list below them redraws. */
   renderList() {
     this.selected = null;
+    this.active = 0;
+    // A combobox over a listbox (ui-guide §4: pickers focus their first field; arrows move, Enter picks).
     this.search = h('input', { type: 'search', id: 'template-search', value: this.query, 'aria-label': t('templates.search'),
-      placeholder: t('templates.search'), autocomplete: 'off', 'aria-controls': 'template-results',
-      oninput: (event) => { this.query = event.target.value; this.drawList(); },
+      placeholder: t('templates.search'), autocomplete: 'off', role: 'combobox', 'aria-expanded': 'true',
+      'aria-controls': 'template-results', 'aria-autocomplete': 'list',
+      oninput: (event) => { this.query = event.target.value; this.active = 0; this.drawList(); },
       onkeydown: (event) => {
-        if (event.key === 'Enter') { event.preventDefault(); if (this.shown[0]) this.choose(this.shown[0]); }
+        if (event.key === 'Enter') { event.preventDefault(); if (this.shown[this.active]) this.choose(this.shown[this.active]); }
         if (event.key === 'Escape') { event.preventDefault(); event.stopPropagation(); this.close(); }
-        if (event.key === 'ArrowDown') { event.preventDefault(); const first = this.el.querySelector('.template-option'); if (first) first.focus(); }
+        if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+          event.preventDefault();
+          this.active = Math.max(0, Math.min(this.shown.length - 1, this.active + (event.key === 'ArrowDown' ? 1 : -1)));
+          this.markActive();
+        }
       } });
     this.tabsEl = h('div', { class: 'lang-tabs', role: 'group', 'aria-label': t('templates.languages') });
-    this.resultsEl = h('div', { id: 'template-results', 'aria-live': 'polite' });
+    this.resultsEl = h('div', { class: 'template-results' });
     const all = this.templates || [];
     const unavailable = all.filter((tpl) => String(tpl.status).toUpperCase() !== 'APPROVED');
     const blocked = unavailable.length ? h('details', { class: 'unavailable' },
@@ -167,15 +174,31 @@ export class TemplatePicker {
       'aria-pressed': lang === this.lang ? 'true' : 'false', onclick: () => { this.lang = lang; this.drawList(); } },
     t('templates.lang_tab', { language: lang, count: approved.filter((tpl) => tpl.language === lang && matches(tpl)).length }))) : null);
     this.tabsEl.hidden = langs.length < 2;
-    replace(this.resultsEl, this.shown.length ? h('ul', { class: 'template-list', 'aria-label': t('templates.approved') }, this.shown.map((tpl) => h('li', {},
-      h('button', { type: 'button', class: 'template-option', onclick: () => this.choose(tpl), onkeydown: (event) => this.listKey(event) },
-        h('span', { class: 'template-name' }, tpl.name),
-        h('span', { class: 'cat-badge' }, String(tpl.category || '').toLowerCase()),
-        h('span', { class: 'template-body muted' }, body(tpl)))))) : h('div', { class: 'empty muted' },
+    this.active = Math.min(this.active, Math.max(0, this.shown.length - 1));
+    replace(this.resultsEl, this.shown.length ? h('ul', { class: 'template-list', role: 'listbox', id: 'template-results',
+      'aria-label': t('templates.approved') }, this.shown.map((tpl, i) => h('li', {
+      role: 'option', id: `template-option-${i}`, class: 'template-option', 'aria-selected': i === this.active ? 'true' : 'false',
+      onpointerdown: (event) => event.preventDefault(), onclick: () => this.choose(tpl),
+    },
+    h('span', { class: 'template-name' }, tpl.name),
+    h('span', { class: 'cat-badge' }, String(tpl.category || '').toLowerCase()),
+    h('span', { class: 'template-body muted' }, body(tpl))))) : h('div', { class: 'empty muted', id: 'template-results' },
       h('p', {}, all.length ? t('templates.none_match') : t('templates.none')),
       all.length ? null : h('p', {}, this.lastSync(all)),
       !all.length && this.ctx.me.role === 'admin' ? h('button', { type: 'button', class: 'button small', onclick: () => this.sync() },
         icon('refresh-cw'), h('span', {}, t('templates.sync'))) : null));
+    this.markActive();
+  }
+
+  markActive() {
+    const options = [...this.el.querySelectorAll('.template-option')];
+    options.forEach((option, i) => option.setAttribute('aria-selected', i === this.active ? 'true' : 'false'));
+    if (options[this.active]) {
+      this.search.setAttribute('aria-activedescendant', options[this.active].id);
+      options[this.active].scrollIntoView({ block: 'nearest' });
+    } else {
+      this.search.removeAttribute('aria-activedescendant');
+    }
   }
 
   back() {
@@ -196,15 +219,6 @@ export class TemplatePicker {
     } catch (err) {
       this.ctx.shell.toast(t('templates.sync_failed', { reason: err.message }), { kind: 'error' });
     }
-  }
-
-  listKey(event) {
-    if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') return;
-    event.preventDefault();
-    const options = [...this.el.querySelectorAll('.template-option')];
-    const i = options.indexOf(event.currentTarget) + (event.key === 'ArrowDown' ? 1 : -1);
-    if (i < 0) this.el.querySelector('#template-search').focus();
-    else if (options[i]) options[i].focus();
   }
 
   choose(template) {

@@ -5,11 +5,16 @@
 import { ApiError, get, post } from '../api.js';
 import { h, icon, replace, safeHref } from '../dom.js';
 import { dayKey, dayLabel, time } from '../format.js';
-import { t } from '../i18n.js';
+import { currentLocale, t } from '../i18n.js';
 import { authorName, renderMessage, sameRun } from './message.js';
 import { windowOf } from './window.js';
 
 export const PAGE = 50;
+
+/** "Mon, 9 Mar" in the operator's language, for sentences such as "Snoozed until Mon, 9 Mar 09:00". */
+function shortDay(iso) {
+  return new Intl.DateTimeFormat(currentLocale(), { weekday: 'short', day: 'numeric', month: 'short' }).format(new Date(iso));
+}
 const MAX_DOM = 300;
 const FOLLOW_PX = 80;
 
@@ -24,7 +29,7 @@ export class Timeline {
   constructor(host) {
     this.host = host;
     this.ctx = host.ctx;
-    this.feed = h('div', { class: 'timeline', role: 'feed', 'aria-busy': 'false', tabindex: '-1',
+    this.feed = h('div', { class: 'timeline', role: 'feed', 'aria-busy': 'false', tabindex: '0',
       'aria-label': t('timeline.label'), onscroll: () => this.onScroll(), onkeydown: (e) => this.onKey(e) });
     this.pill = h('button', { type: 'button', class: 'new-pill', hidden: true, onclick: () => this.toBottom(true) });
     this.live = h('div', { class: 'sr-only', 'aria-live': 'polite', 'aria-atomic': 'true' });
@@ -38,12 +43,16 @@ export class Timeline {
     this.pendingAnnounce = [];
     this.lastAnnounce = 0;
     this.nodes = new Map();
+    this.positions = new Map();
+    this.newFrom = null;
   }
 
   conversation() { return this.host.conversation(); }
 
   /** Show the first page (newest 50) and pin to the bottom. */
   show(id, page) {
+    // Each conversation remembers where the reader was (the article at the top of the viewport).
+    if (this.id && this.id !== id && this.nodes.size) this.positions.set(this.id, this.nearBottom() ? null : this.anchorId());
     this.id = id;
     this.cursor = page.next_cursor;
     this.unseen = 0;
@@ -51,9 +60,23 @@ export class Timeline {
     this.sync();
     this.end = this.items.length;
     this.start = Math.max(0, this.end - PAGE);
+    this.newFrom = this.firstUnread();
     this.render();
-    this.feed.scrollTop = this.feed.scrollHeight;
+    const remembered = this.positions.get(id);
+    const target = (remembered && this.nodes.get(String(remembered))) || (this.newFrom && this.feed.querySelector('.new-divider'));
+    if (target) this.feed.scrollTop += target.getBoundingClientRect().top - this.feed.getBoundingClientRect().top - 8;
+    else this.feed.scrollTop = this.feed.scrollHeight;
     this.scheduleRead();
+  }
+
+  /** The first unread customer message (the last `unread_count` inbound ones), for the "New" divider. */
+  firstUnread() {
+    const c = this.conversation();
+    const count = c ? c.unread_count : 0;
+    if (!count) return null;
+    const inbound = this.items.filter((m) => m.direction === 'inbound');
+    const first = inbound[Math.max(0, inbound.length - count)];
+    return first ? first.id : null;
   }
 
   /** Re-read the sorted messages of this conversation from the store. */
@@ -71,7 +94,7 @@ export class Timeline {
       jump: (id) => this.jump(id),
       openImage: (a) => this.openImage(a),
       channelName: c ? t(`kinds.${c.channel.kind}`) : '',
-      when: (iso) => `${dayLabel(iso)} ${time(iso)}`,
+      when: (iso) => `${shortDay(iso)} ${time(iso)}`,
       escalation: (bot && bot.escalation) || (c && c.escalation) || null,
       identity: this.host.identity ? this.host.identity() : null,
       ...this.host.env(),
@@ -103,6 +126,7 @@ export class Timeline {
         out.push(h('div', { class: 'day-separator', 'aria-hidden': 'true' },
           h('span', {}, dayLabel(m.created_at))));
       }
+      if (m.id === this.newFrom) out.push(h('div', { class: 'new-divider', 'aria-hidden': 'true' }, h('span', {}, t('timeline.new_divider'))));
       const prev = i > 0 ? this.items[i - 1] : null;
       const node = renderMessage(m, { ...env, header: !(prev && key === dayKey(prev.created_at) && sameRun(prev, m)) });
       this.nodes.set(String(m.id), node);
