@@ -6,7 +6,7 @@ HOST   := 127.0.0.1
 PORT   := 8000
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test check lint format types lock bench clean
+.PHONY: run test check lint format types lock bench bench-ui screenshots clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Helpline needs Python 3.11+") if sys.version_info < (3, 11) else None'
@@ -48,6 +48,14 @@ lock: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.ingest
+
+## The web app's performance budgets in Chromium (ui-guide §10); figures go in bench/RESULTS.md.
+bench-ui: $(STAMP)
+	$(BIN)/python -m bench.ui
+
+## Rewrite the README's screenshots (docs/screenshots/) from the browser tests' demo story.
+screenshots: $(STAMP)
+	HELPLINE_SCREENSHOTS=1 $(BIN)/pytest -q tests/web/browser/test_screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -146,7 +146,7 @@ async def main(conversations: int, runs: int, seed: int, verbose: bool) -> None:
                 await conversation_counts(session, principal)
 
             median, worst = await _time(runs, count)
-        print(f"{'counts (all presets + channels)':32} {median:9.1f} {worst:9.1f}")
+        print(f"{'counts (presets, channels, assignees)':32} {median:9.1f} {worst:9.1f}")
         await db.dispose()
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -20,6 +20,7 @@ from helpline import __version__
 from helpline.apidocs import openapi as apidocs_openapi
 from helpline.apidocs import pages as apidocs_pages
 from helpline.attachments.api import router as attachments_router
+from helpline.audit.actions import AuditOriginMiddleware
 from helpline.audit.api import router as audit_router
 from helpline.auth.api import operators as operators_router
 from helpline.auth.api import router as auth_router
@@ -43,6 +44,7 @@ from helpline.platform.middleware import BodyLimitMiddleware, MetricsMiddleware
 from helpline.platform.migrate import upgrade_async
 from helpline.platform.proxies import TrustedProxyMiddleware
 from helpline.privacy.api import router as privacy_router
+from helpline.privacy.staff_api import router as privacy_staff_router
 from helpline.profiles.api import router as profiles_router
 from helpline.realtime import access as realtime_access
 from helpline.realtime.api import router as realtime_router
@@ -221,6 +223,7 @@ def create_app(
     app.include_router(realtime_router, responses=ERROR_RESPONSES)
     app.include_router(web_router, responses=ERROR_RESPONSES)
     app.include_router(privacy_router, responses=ERROR_RESPONSES)
+    app.include_router(privacy_staff_router, responses=ERROR_RESPONSES, dependencies=[Depends(reject_unknown_query)])
     apidocs_pages.install(app)
     apidocs_openapi.install(app)
     if settings.demo:
@@ -238,6 +241,7 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=runtime.metrics)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.base_url.startswith("https://"))
+    app.add_middleware(AuditOriginMiddleware)
     # Outermost: every layer below (metrics, limits, audit) sees the real client address.
     app.add_middleware(TrustedProxyMiddleware, trusted=settings.trusted_proxies)
     return app

@@ -100,12 +100,8 @@ def serve(host: str, port: int, demo: bool | None, run_workers: bool | None) -> 
     from helpline.platform.listener import PortInUse, browser_host, listen
     from helpline.platform.migrate import upgrade
 
-    overrides: dict[str, Any] = {"demo": demo, "run_workers": run_workers}
-    if demo:
-        # The demo's simulated systems live on this machine.
-        overrides["allow_private_targets"] = True
-    settings = _settings(**overrides)
     try:
+        # First of all, so that a busy port leaves nothing behind (no data folder, key, database or admin).
         sock = listen(host, port)
     except PortInUse as exc:
         other = exc.suggestion or port + 1
@@ -115,6 +111,11 @@ def serve(host: str, port: int, demo: bool | None, run_workers: bool | None) -> 
         ) from None
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    overrides: dict[str, Any] = {"demo": demo, "run_workers": run_workers}
+    if demo:
+        # The demo's simulated systems live on this machine.
+        overrides["allow_private_targets"] = True
+    settings = _settings(**overrides)
     web_url = f"http://{browser_host(host)}:{port}"
     if settings.base_url == Settings.model_fields["base_url"].default and port != 8000:
         settings.base_url = web_url
@@ -507,3 +508,12 @@ def scripts_export(fmt: str) -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _register_privacy() -> None:
+    from helpline.privacy.cli import privacy
+
+    main.add_command(privacy)
+
+
+_register_privacy()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 
 from helpline.attachments.actions import FETCH_TOPIC
 from helpline.attachments.handlers import make_fetch_handler
@@ -19,6 +20,8 @@ from helpline.delivery.handlers import make_delivery_handler
 from helpline.platform import outbox
 from helpline.platform.clock import utcnow
 from helpline.platform.worker import Handler, OutboxWorker
+from helpline.privacy.actions import remove_blobs
+from helpline.privacy.retention import run_retention
 from helpline.realtime.frames import TOPIC as REALTIME_TOPIC
 from helpline.realtime.handlers import make_publish_handler
 from helpline.routing.handlers import make_routing_handler
@@ -63,10 +66,12 @@ def build_worker(runtime: Runtime, front_line: FrontLine | None = None) -> Outbo
 
 async def periodic_chores(runtime: Runtime, interval: float = 15.0) -> None:
     """Wake snoozed conversations and refresh outbox gauges; safe to run in every process."""
+    retention_at: datetime | None = None
     while True:
         try:
             async with runtime.db.transaction() as session:
                 await wake_snoozed(session, utcnow())
+            retention_at = await retention_chore(runtime, retention_at)
             async with runtime.db.sessions() as session:
                 stats = await outbox.stats(session)
             runtime.metrics.record_outbox(stats)
@@ -75,6 +80,20 @@ async def periodic_chores(runtime: Runtime, interval: float = 15.0) -> None:
         except Exception:
             log.exception("periodic chores failed")
         await asyncio.sleep(interval)
+
+
+async def retention_chore(runtime: Runtime, last: datetime | None) -> datetime | None:
+    """Purge conversations past their retention period when HELPLINE_RETENTION_INTERVAL_SECONDS passed since
+    `last`; returns when it last ran."""
+    now = utcnow()
+    if last is not None and (now - last).total_seconds() < runtime.settings.retention_interval_seconds:
+        return last
+    async with runtime.db.transaction() as session:
+        report = await run_retention(session, now, dry_run=False)
+    remove_blobs(runtime.blobs, report.purged.orphaned_blobs)
+    if report.conversation_ids:
+        log.info("retention purged %d conversations", len(report.conversation_ids))
+    return now
 
 
 def start_workers(runtime: Runtime, front_line: FrontLine | None = None) -> OutboxWorker:

@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     metrics_allow: list[str] = []
     # How often open sockets are re-checked against their session (logout, deactivation, role or channel change).
     realtime_recheck_seconds: float = Field(default=0.5, gt=0, le=5)
+    # How often the workers apply the retention periods (docs/record-of-processing.md).
+    retention_interval_seconds: float = Field(default=3600.0, gt=0)
 
     # Realtime
     realtime_buffer_size: int = Field(default=10_000, ge=100)

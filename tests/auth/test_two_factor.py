@@ -198,3 +198,15 @@ async def test_logins_and_two_factor_changes_are_audited_with_origin(client: htt
     assert all(e["ip"] == "127.0.0.1" for e in entries if e["action"].startswith("auth."))
     # Agents cannot read the audit log.
     assert (await client.get("/api/v1/audit", headers=world.agent.headers)).status_code == 403
+
+
+async def test_forged_challenges_cannot_lock_an_operator_out(
+    client: httpx.AsyncClient, world: World, runtime: Runtime
+) -> None:
+    secret, _ = await enrol(client, world.agent.headers)
+    for _ in range(runtime.settings.login_max_failures + 3):
+        forged = await client.post(SECOND, json={"challenge": f"{world.agent.id}.9999999999.00", "code": "000000"})
+        assert forged.status_code == 401
+    details = await challenge_for(client, world.agent.email)
+    ok = await client.post(SECOND, json={"challenge": details["challenge"], "code": code_at(secret, 1)})
+    assert ok.status_code == 200, ok.text

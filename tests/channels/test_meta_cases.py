@@ -311,7 +311,9 @@ async def test_unsend_of_a_message_with_files_deletes_them_from_disk(
     payload["entry"][0]["messaging"][0]["message"]["attachments"] = [
         {"type": "image", "payload": {"url": "https://cdn.example.test/card-photo.png"}}
     ]
-    peer.default = httpx.Response(200, headers={"Content-Type": "image/png"}, content=b"\x89PNG card photo")
+    peer.default = httpx.Response(
+        200, headers={"Content-Type": "image/png"}, content=b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR card photo"
+    )
     assert (await post_webhook(client, payload)).status_code == 200
     await drain(runtime)
     async with runtime.db.reads() as session:
@@ -354,7 +356,7 @@ async def test_messenger_file_name_is_decoded_once_and_offered_on_download(
     client: httpx.AsyncClient, runtime: Runtime, peer: Peer
 ) -> None:
     world = await meta_world(runtime, client, "messenger", page_id=CASE_PAGE_ID)
-    peer.default = httpx.Response(200, headers={"Content-Type": "application/pdf"}, content=b"%PDF-1.4 invoice")
+    peer.default = httpx.Response(200, headers={"Content-Type": "application/pdf"}, content=b"%PDF-1.4\n%invoice\n")
     assert (await post_webhook(client, case_bytes("messenger-file-percent-encoded-name"))).status_code == 200
     await drain(runtime)
     conversation = await only_conversation(client, world)

@@ -47,13 +47,17 @@ async def _deliver(runtime: Runtime, message_id: int) -> Message:
     raise AssertionError("the reply was never settled")
 
 
+# Real leading bytes: uploads are checked against their declared type.
+CONTENT = {"audio/ogg": b"OggS\x00\x02" + bytes(40), "application/pdf": b"%PDF-1.4\n%receipt\n"}
+
+
 async def _reply_with_file(
     client: httpx.AsyncClient, headers: dict[str, str], conversation_id: int, name: str, kind: str
 ) -> int:
     response = await client.post(
         f"/api/v1/conversations/{conversation_id}/messages",
         data={"text": "Segue o comprovante"},
-        files={"files": (name, b"file bytes", kind)},
+        files={"files": (name, CONTENT[kind], kind)},
         headers=headers,
     )
     assert response.status_code == 201, response.text

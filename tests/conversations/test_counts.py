@@ -81,6 +81,8 @@ async def test_counts_per_preset_and_channel_for_each_role(
         "resolved": 1,
     }
     assert mine["channels"] == [{"channel_id": line.id, "waiting": 1, "bot": 1, "closing_soon": 0}]
+    mine_row = {"operator_id": world.agent.id, "name": "Agent", "open": 2, "waiting": 1}
+    assert mine["operators"] == [mine_row]
     waiting_since = (await client.get(f"{API}/{waiting_mine}", headers=agent)).json()["waiting_since"]
     assert mine["oldest_waiting_since"] == waiting_since
 
@@ -95,6 +97,7 @@ async def test_counts_per_preset_and_channel_for_each_role(
         "resolved": 1,
     }
     assert admin["oldest_waiting_since"] == "2026-01-01T08:00:00Z"
+    assert admin["operators"] == [mine_row]
     by_channel = {c["channel_id"]: c for c in admin["channels"]}
     assert by_channel[other.id] == {"channel_id": other.id, "waiting": 1, "bot": 0, "closing_soon": 0}
     closing_channel = (await client.get(f"{API}/{closing}", headers=world.admin.headers)).json()["channel"]["id"]
@@ -103,6 +106,7 @@ async def test_counts_per_preset_and_channel_for_each_role(
     outsider = await counts(client, world.outsider)
     assert outsider["presets"]["all"] == 1 and outsider["presets"]["waiting"] == 1
     assert [c["channel_id"] for c in outsider["channels"]] == [other.id]
+    assert outsider["operators"] == []  # the agent's conversations are on a channel the outsider cannot see
 
     # Each preset's list query lists exactly as many conversations as its count says.
     for persona, data in ((world.agent, mine), (world.admin, admin), (world.outsider, outsider)):
@@ -131,5 +135,24 @@ async def test_counts_of_an_agent_without_channels_are_zero(
     assert response.status_code == 200, response.text
     data = response.json()
     assert set(data["presets"].values()) == {0}
-    assert (data["channels"], data["oldest_waiting_since"]) == ([], None)
+    assert (data["channels"], data["operators"], data["oldest_waiting_since"]) == ([], [], None)
     assert (await client.get(f"{API}/counts")).status_code == 401
+
+
+async def test_counts_per_assignee_follow_status_and_waits(
+    client: httpx.AsyncClient, world: World, runtime: Runtime, line: Line
+) -> None:
+    admin = world.admin.headers
+    first = await say(client, runtime, line, contact_id="a", text="help", message_id="1")
+    second = await say(client, runtime, line, contact_id="b", text="help", message_id="2")
+    third = await say(client, runtime, line, contact_id="c", text="help", message_id="3")
+    for conversation_id, operator in ((first, world.agent), (second, world.agent), (third, world.supervisor)):
+        body = {"operator_id": operator.id}
+        assert (await client.post(f"{API}/{conversation_id}/assign", json=body, headers=admin)).status_code == 200
+    assert (await client.post(f"{API}/{second}/resolve", headers=admin)).status_code == 200
+    assert (await client.post(f"{API}/{third}/messages", json={"text": "hi"}, headers=admin)).status_code == 201
+
+    assert (await counts(client, world.admin))["operators"] == [
+        {"operator_id": world.agent.id, "name": "Agent", "open": 1, "waiting": 1},
+        {"operator_id": world.supervisor.id, "name": "Supervisor", "open": 1, "waiting": 0},
+    ]

@@ -25,6 +25,9 @@ from tests.privacy.conftest import META_APP_SECRET
 
 PSID = "6543210987654321"
 
+# The first bytes of a JFIF file: a declared image type is checked against the bytes.
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01"
+
 
 def payload(user_id: str = PSID, **extra: Any) -> dict[str, Any]:
     return {
@@ -40,7 +43,7 @@ async def seed_person(
     runtime: Runtime, provider_id: str, name: str, data: bytes, kind: str = "messenger"
 ) -> tuple[int, int]:
     """A contact with a Messenger identity, a conversation, an inbound and an outbound message, a stored file."""
-    blob = runtime.blobs.put(data, "image/jpeg")
+    blob = runtime.blobs.put(JPEG + data, "image/jpeg")
     async with runtime.db.transaction() as session:
         channel, _ = await create_channel(
             session,
@@ -107,7 +110,7 @@ async def test_valid_request_erases_that_person_only(runtime: Runtime, client: h
     other, other_conversation = await seed_person(runtime, "1111", "João Pereira", b"joao's car", "messenger:3")
     # The same id under a WhatsApp identity is not Meta's app-scoped user: left alone.
     await seed_person(runtime, PSID, "Not Ana", b"other", kind="whatsapp")
-    blob_path = runtime.blobs.path(runtime.blobs.put(b"ana's car", "image/jpeg").storage_key)
+    blob_path = runtime.blobs.path(runtime.blobs.put(JPEG + b"ana's car", "image/jpeg").storage_key)
 
     response = await client.post(
         "/meta/data-deletion", data={"signed_request": make_signed_request(payload(), META_APP_SECRET)}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from helpline.audit.models import AuditEntry
 
@@ -29,6 +31,28 @@ class Origin:
 
 NO_ORIGIN = Origin()
 
+# The origin of the request being served, so that every audit entry a request writes carries it, whichever
+# action writes it; workers and the CLI have none.
+_request_origin: ContextVar[Origin] = ContextVar("audit_request_origin", default=NO_ORIGIN)
+
+
+class AuditOriginMiddleware:
+    """Remember each HTTP/websocket request's client address and user agent for `record` (pure ASGI, so the
+    context variable is visible to the endpoint). Installed inside TrustedProxyMiddleware."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        token = _request_origin.set(Origin.of(HTTPConnection(scope)))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _request_origin.reset(token)
+
 
 def record(
     session: AsyncSession,
@@ -40,7 +64,10 @@ def record(
     details: dict[str, Any] | None = None,
     origin: Origin = NO_ORIGIN,
 ) -> None:
-    """Add an audit entry (actor, action, target, details, client address and user agent; the time is set)."""
+    """Add an audit entry (actor, action, target, details, client address and user agent; the time is set).
+    Without an explicit `origin`, the origin of the request being served is used."""
+    if origin is NO_ORIGIN:
+        origin = _request_origin.get()
     session.add(
         AuditEntry(
             operator_id=operator_id,

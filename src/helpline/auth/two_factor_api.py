@@ -87,8 +87,10 @@ async def login_second_step(
     enrolling, the code confirms the new authenticator and the answer carries the recovery codes, once.
     Wrong codes are throttled per operator (429 with Retry-After)."""
     origin = Origin.of(request)
-    claimed = parse_challenge(body.challenge)
-    key = f"2fa:{claimed.operator_id}"
+    # The challenge is checked before a guess is counted, or anyone could lock an operator out by naming them.
+    async with runtime.db.reads() as session:
+        operator = await _challenged_operator(session, runtime, body.challenge)
+    key = f"2fa:{operator.id}"
     await claim_attempt(runtime.db, key, _code_throttle(runtime))
     async with runtime.db.sessions() as session:
         operator = await _challenged_operator(session, runtime, body.challenge)

@@ -152,7 +152,9 @@ async def update_channel(
         target_id=channel.id,
         details={
             "fields": sorted(k for k in changes if k != "credentials")
-            + (["credentials"] if "credentials" in changes else [])
+            + (["credentials"] if "credentials" in changes else []),
+            # Membership changes are access changes: name who may now see the channel.
+            **({"member_ids": sorted(changes["member_ids"])} if changes.get("member_ids") is not None else {}),
         },
     )
     return channel, reveal

@@ -86,8 +86,8 @@ async def list_conversations(
 
 @router.get("/counts", response_model=ConversationCounts)
 async def conversation_counts(principal: CurrentPrincipal, runtime: RuntimeDep) -> ConversationCounts:
-    """Counts per preset view (with each preset's list query), per channel, and the oldest wait for a human,
-    over the conversations this operator may see. One grouped query: cheap to call after frames."""
+    """Counts per preset view (with each preset's list query), per channel, per assignee, and the oldest wait
+    for a human, over the conversations this operator may see. Two grouped queries: cheap to call after frames."""
     async with runtime.db.reads() as session:
         return await counts.conversation_counts(session, principal)
 

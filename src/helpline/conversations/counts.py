@@ -1,4 +1,4 @@
-"""Sidebar counts: conversations per preset view and per channel, and the oldest wait for a human.
+"""Sidebar counts: conversations per preset view, per channel and per assignee, and the oldest wait for a human.
 
 Each preset is a `ConversationFilters` value, so its count and its list (`GET /conversations?<query>`) come
 from the same WHERE clauses. One grouped query over the conversations the operator may see; PostgreSQL
@@ -13,11 +13,12 @@ from urllib.parse import urlencode
 from sqlalchemy import ColumnElement, and_, case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from helpline.auth.models import Operator
 from helpline.auth.permissions import Principal
 from helpline.channels.models import Channel
 from helpline.conversations.models import Conversation, Status
 from helpline.conversations.queries import ConversationFilters, filter_clauses
-from helpline.conversations.schemas import ChannelCounts, ConversationCounts
+from helpline.conversations.schemas import ChannelCounts, ConversationCounts, OperatorCounts
 from helpline.conversations.waiting import ACTIVE_STATUSES, waiting_clause
 from helpline.platform.clock import utcnow
 
@@ -56,8 +57,8 @@ def _count(clause: ColumnElement[bool]) -> ColumnElement[int]:
 
 
 async def conversation_counts(session: AsyncSession, principal: Principal) -> ConversationCounts:
-    """Counts of what `principal` may see: per preset, per channel (waiting, bot, closing_soon) and the
-    oldest `waiting_since` among the conversations waiting for a human."""
+    """Counts of what `principal` may see: per preset, per channel (waiting, bot, closing_soon), per assignee
+    (open, waiting) and the oldest `waiting_since` among the conversations waiting for a human."""
     now = utcnow()
     dialect = session.get_bind().dialect.name
     preset_clauses = {
@@ -74,6 +75,19 @@ async def conversation_counts(session: AsyncSession, principal: Principal) -> Co
         .order_by(Conversation.channel_id)
     )
     rows = (await session.execute(stmt)).mappings().all()
+    assigned = (
+        select(
+            Conversation.assignee_id,
+            Operator.name,
+            func.count().label("open"),
+            _count(waiting_clause()).label("waiting"),
+        )
+        .join(Operator, Operator.id == Conversation.assignee_id)
+        .where(principal.channel_filter(Conversation.channel_id), Conversation.status.in_(ACTIVE_STATUSES))
+        .group_by(Conversation.assignee_id, Operator.name)
+        .order_by(Operator.name, Conversation.assignee_id)
+    )
+    per_operator = (await session.execute(assigned)).all()
     totals = {key: sum(int(row[key]) for row in rows) for key in PRESETS}
     waits: list[datetime] = [row["oldest"] for row in rows if row["oldest"] is not None]
     return ConversationCounts(
@@ -81,6 +95,10 @@ async def conversation_counts(session: AsyncSession, principal: Principal) -> Co
         preset_queries={key: preset_query(key) for key in PRESETS},
         channels=[
             ChannelCounts(channel_id=row["channel_id"], **{key: int(row[key]) for key in PER_CHANNEL}) for row in rows
+        ],
+        operators=[
+            OperatorCounts(operator_id=operator_id, name=name, open=int(open_), waiting=int(waiting))
+            for operator_id, name, open_, waiting in per_operator
         ],
         oldest_waiting_since=_as_utc(min(waits)) if waits else None,
     )

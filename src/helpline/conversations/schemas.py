@@ -103,6 +103,13 @@ class ChannelCounts(BaseModel):
     closing_soon: int = Field(description="reply window closing (open or pending)")
 
 
+class OperatorCounts(BaseModel):
+    operator_id: int
+    name: str
+    open: int = Field(description="assigned to this operator, open or pending")
+    waiting: int = Field(description="assigned to this operator and waiting for a human")
+
+
 class ConversationCounts(BaseModel):
     """Sidebar and Team-page numbers, restricted to what the operator may see."""
 
@@ -113,6 +120,9 @@ class ConversationCounts(BaseModel):
         description="the GET /conversations query string listing each preset's conversations"
     )
     channels: list[ChannelCounts] = Field(description="channels with at least one visible conversation")
+    operators: list[OperatorCounts] = Field(
+        default=[], description="operators with at least one visible open or pending conversation assigned"
+    )
     oldest_waiting_since: datetime | None = Field(description="the longest current wait for a human began then")
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from helpline.auth.permissions import Principal
+from helpline.realtime.forget import FORGET, forget_ids, references
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,11 @@ class RealtimeHub:
         return len(self._subscribers)
 
     def on_frame(self, frame: dict[str, Any]) -> None:
+        if frame.get("type") == FORGET:
+            # An erasure: drop what this process would replay about the person; the control frame goes nowhere.
+            ids = forget_ids(frame)
+            self.forget(lambda buffered: references(buffered, ids))
+            return
         self._buffer.append(frame)
         self.last_event_id = max(self.last_event_id, int(frame["id"]))
         for subscriber in list(self._subscribers):

@@ -1,4 +1,4 @@
-"""A customer simulator: simulated people write to a generic API channel over real, signed HTTP."""
+"""A customer simulator: the people of sandbox/scenarios.py write to a generic API channel over signed HTTP."""
 
 from __future__ import annotations
 
@@ -12,73 +12,9 @@ from dataclasses import dataclass, field
 import httpx
 
 from helpline.platform.crypto import sign_header
+from helpline.sandbox.scenarios import CustomerPool
 
 log = logging.getLogger(__name__)
-
-PEOPLE = [
-    ("Ana Souza", "pt"),
-    ("João Pereira", "pt"),
-    ("Maria Oliveira", "pt"),
-    ("Lucas Lima", "pt"),
-    ("Emma Wilson", "en"),
-    ("Liam Carter", "en"),
-    ("Olivia Brown", "en"),
-    ("Noah Davis", "en"),
-    ("Sofía García", "es"),
-    ("Mateo López", "es"),
-    ("Giulia Rossi", "it"),
-    ("Chloé Martin", "fr"),
-]
-
-OPENERS = {
-    "pt": [
-        "Olá, preciso abrir um sinistro do meu carro",
-        "Bom dia! Qual o status do meu pedido 48213?",
-        "Quero cancelar minha apólice",
-        "Vocês abrem no sábado?",
-        "Gostaria de agendar uma vistoria",
-    ],
-    "en": [
-        "Hi, I need to file a claim for my car",
-        "Where is my order #48213?",
-        "I want to cancel my policy",
-        "What are your opening hours on Saturday?",
-        "Can I book an appointment for next week?",
-    ],
-    "es": [
-        "Hola, quiero reportar un siniestro",
-        "¿Dónde está mi pedido 48213?",
-        "Quiero hablar con una persona",
-    ],
-    "it": ["Buongiorno, vorrei aprire un sinistro", "Vorrei parlare con un operatore"],
-    "fr": ["Bonjour, je voudrais déclarer un sinistre", "Je veux parler à un conseiller"],
-}
-
-FOLLOW_UPS = {
-    "pt": [
-        "Minha apólice é AUT-2291-7",
-        "Foi ontem à noite, 12 de maio",
-        "Obrigado!",
-        "Alguém pode me ajudar?",
-    ],
-    "en": [
-        "My policy number is AUT-2291-7",
-        "It happened yesterday evening, 12 May",
-        "Thanks!",
-        "Anyone there?",
-    ],
-    "es": ["Mi póliza es AUT-2291-7", "¡Gracias!"],
-    "it": ["La mia polizza è AUT-2291-7", "Grazie!"],
-    "fr": ["Mon numéro de contrat est AUT-2291-7", "Merci !"],
-}
-
-
-@dataclass
-class Customer:
-    contact_id: str
-    name: str
-    language: str
-    sent: int = 0
 
 
 @dataclass
@@ -89,28 +25,25 @@ class ApiChannelSimulator:
     secret: str
     http: httpx.AsyncClient
     interval_seconds: float = 8.0
-    customers: list[Customer] = field(default_factory=list)
     rng: random.Random = field(default_factory=random.Random)
+    pool: CustomerPool | None = None
 
-    def _pick(self) -> tuple[Customer, str]:
-        if not self.customers or (len(self.customers) < len(PEOPLE) and self.rng.random() < 0.4):
-            name, language = PEOPLE[len(self.customers)]
-            customer = Customer(contact_id=f"sim-{uuid.uuid4().hex[:8]}", name=name, language=language)
-            self.customers.append(customer)
-            return customer, self.rng.choice(OPENERS[language])
-        customer = self.rng.choice(self.customers)
-        return customer, self.rng.choice(FOLLOW_UPS[customer.language])
+    def __post_init__(self) -> None:
+        if self.pool is None:
+            self.pool = CustomerPool(rng=self.rng)
 
-    async def send_one(self) -> httpx.Response:
-        customer, text = self._pick()
-        customer.sent += 1
+    async def send_one(self) -> httpx.Response | None:
+        """The next message of the pool (a new customer's opener, or someone's next answer), signed and posted;
+        None when nobody writes this time."""
+        assert self.pool is not None
+        picked = self.pool.next_message()
+        if picked is None:
+            return None
+        customer, text = picked
         body = json.dumps(
             {
-                "contact": {"id": customer.contact_id, "name": customer.name},
-                "message": {
-                    "id": f"{customer.contact_id}-{customer.sent}-{uuid.uuid4().hex[:6]}",
-                    "text": text,
-                },
+                "contact": {"id": f"sim-{customer.key}", "name": customer.name},
+                "message": {"id": f"sim-{customer.key}-{customer.sent}-{uuid.uuid4().hex[:6]}", "text": text},
             },
             ensure_ascii=False,
         ).encode()
@@ -128,7 +61,7 @@ class ApiChannelSimulator:
             await asyncio.sleep(self.rng.uniform(0.5, 1.5) * self.interval_seconds)
             try:
                 response = await self.send_one()
-                if response.status_code >= 300:
+                if response is not None and response.status_code >= 300:
                     log.warning("simulator message refused: %s %s", response.status_code, response.text[:200])
             except httpx.HTTPError as exc:
                 log.warning("simulator could not reach Helpline: %s", exc)

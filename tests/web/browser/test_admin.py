@@ -395,3 +395,22 @@ def test_the_meta_check_lists_each_result_with_its_fix(ui: OpenPage, world: Worl
         if item["status"] != "ok":
             expect(row.get_by_text(item["fix"], exact=False)).to_be_visible()
     expect(check.get_by_role("button", name="Check again")).to_be_visible()
+
+
+def test_an_event_is_created_with_its_dates_checked_in_order(ui: OpenPage, world: World) -> None:
+    session = ui(world.admin, path="/admin/profiles/new-event")
+    page = session.page
+    drawer = page.get_by_role("region", name="New event")
+    drawer.get_by_label("Name", exact=True).fill("Boat Show <2027>")
+    drawer.get_by_label("Starts on").fill("2027-03-10")
+    drawer.get_by_label("Ends on").fill("2027-03-01")
+    drawer.get_by_role("button", name="Create").click()
+    expect(drawer.get_by_role("alert").filter(has_text="Fix 1 problem")).to_be_visible()
+    expect(drawer.get_by_label("Ends on")).to_have_attribute("aria-invalid", "true")
+    drawer.get_by_label("Ends on").fill("2027-03-14")
+    drawer.get_by_role("button", name="Create").click()
+    expect(page).to_have_url(re.compile(r"/admin/profiles/event-\d+$"))
+    row = page.get_by_role("row").filter(has_text="Boat Show <2027>")
+    expect(row).to_contain_text("2027")
+    event = next(e for e in world.server.ok(world.admin, "GET", "/events") if e["name"] == "Boat Show <2027>")
+    assert (event["starts_on"], event["ends_on"]) == ("2027-03-10", "2027-03-14")

@@ -362,3 +362,22 @@ def test_new_messages_follow_only_near_the_bottom_else_a_pill_counts_them(page: 
     assert result["pill"] == "2 new messages"
     assert result["kept"] is True
     assert result["last"] == "43"
+
+
+def test_an_older_copy_of_a_conversation_never_replaces_a_newer_one(page: Page) -> None:
+    result = run(
+        page,
+        """
+        const { Store } = await m('/js/store.js');
+        const store = new Store();
+        const seen = [];
+        store.addEventListener('conversation', (event) => seen.push(event.detail.tags.join(',')));
+        store.putConversation({ id: 1, tags: ['vip'], last_activity_at: '2026-03-05T12:00:01.5Z' });
+        store.putConversation({ id: 1, tags: [], last_activity_at: '2026-03-05T12:00:00Z' });
+        store.putConversations([{ id: 1, tags: ['old'], last_activity_at: '2026-03-05T11:00:00Z' }]);
+        const kept = store.conversations.get(1).tags.join(',');
+        store.putConversation({ id: 1, tags: ['vip', 'new'], last_activity_at: '2026-03-05T12:00:01.5Z' });
+        return { seen, kept, now: store.conversations.get(1).tags.join(',') };
+        """,
+    )
+    assert result == {"seen": ["vip", "vip,new"], "kept": "vip", "now": "vip,new"}

@@ -102,3 +102,19 @@ def test_the_websocket_drops_and_the_page_catches_up(ui: OpenPage, world: World,
     expect(page.get_by_role("status").filter(has_text="Back online")).to_be_visible()
     assert sockets and "last_event_id=" in sockets[-1], sockets
     assert page.evaluate("() => performance.getEntriesByType('navigation').length") == 1, "never reloaded"
+
+
+def test_a_short_offline_spell_that_the_socket_survives_ends_back_online(
+    ui: OpenPage, world: World, cast: dict[str, Any]
+) -> None:
+    session = ui(world.admin)
+    page = session.page
+    expect(row(page, "Ana Souza")).to_be_visible()
+    wait_connected(page)
+    session.context.set_offline(True)  # Chromium keeps an open WebSocket through offline emulation
+    expect(page.get_by_role("status").filter(has_text="Offline")).to_be_visible()
+    session.context.set_offline(False)
+    wait_connected(page)
+    expect(page.get_by_role("status").filter(has_text="Back online")).to_be_visible()
+    world.customer_says("whatsapp", "Mateo López", "Quiero hablar con una persona", wait=False)
+    reveal(page, "Mateo López")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -99,10 +100,11 @@ def test_an_agent_never_sees_another_channels_conversation(
     reveal(page, "Lucas Lima", count=1)  # if the pill holds it back, it counts Lucas alone
     expect(page.get_by_text(hidden_text)).to_have_count(0)
     expect(listbox.locator(f"#row-{hidden['id']}")).to_have_count(0)
-    received = "\n".join(frames)
-    assert "Lucas Lima" in received or "Lucas Lima".encode("unicode_escape").decode() in received
-    assert f'"id": {hidden["id"]},' not in received.replace('"id":', '"id": ')
+    # Over the socket too: the frames (decoded, so escapes do not hide anything) name Lucas and never the other one.
+    received = json.dumps([json.loads(f) for f in frames], ensure_ascii=False)
+    assert "Lucas Lima" in received
     assert "conseiller" not in received and hidden["contact"]["name"] not in received
+    assert '"messenger"' not in received, "no frame about a Messenger conversation reached the agent"
 
     # By URL: the Messenger conversation's page says it is not there, and shows nothing of it.
     session.goto(f"/conversations/{cast['chloe']['id']}")

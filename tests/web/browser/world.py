@@ -100,6 +100,15 @@ class World:
 
         return self.server.until(find, what=f"the message {text!r} to arrive on {kind}")
 
+    def bot_answered(self, conversation_id: int) -> None:
+        """Wait until the newest message of the conversation is the bot's, handed to the provider."""
+
+        def done() -> bool:
+            newest = max(self.messages(conversation_id), key=lambda m: (m["created_at"], m["id"]))
+            return newest["author_kind"] == "bot" and newest.get("delivery_state") in ("sent", "delivered", "read")
+
+        self.server.until(done, what=f"the bot's answer in conversation {conversation_id}")
+
     def messages(self, conversation_id: int) -> list[dict[str, Any]]:
         page = self.server.ok(self.admin, "GET", f"/conversations/{conversation_id}/messages", params={"limit": 200})
         return list(page["items"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from typing import Any
 
 from sqlalchemy import select
@@ -13,7 +12,7 @@ from helpline.platform.errors import HelplineError
 from helpline.runtime import Runtime
 from helpline.sandbox.meta.core import MetaSandbox
 from helpline.sandbox.meta.standalone import ASSETS, SANDBOX_APP_SECRET, populate
-from helpline.sandbox.simulator import FOLLOW_UPS, OPENERS, PEOPLE
+from helpline.sandbox.scenarios import CustomerPool
 from helpline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -106,23 +105,26 @@ async def seed_channels(runtime: Runtime, profile_id: int | None, event_id: int 
     return ready
 
 
-async def customers(sandbox: MetaSandbox, assets: list[tuple[str, str]], interval: float) -> None:
-    """Simulated people write on WhatsApp, Messenger and Instagram through signed webhooks."""
-    rng = random.Random()
-    people: list[tuple[str, str, str, str]] = []  # (asset, user id, name, language)
+async def customers(
+    sandbox: MetaSandbox, assets: list[tuple[str, str]], interval: float, pool: CustomerPool | None = None
+) -> None:
+    """Simulated people (sandbox/scenarios.py) write on WhatsApp, Messenger and Instagram through signed webhooks."""
+    pool = pool or CustomerPool()
+    rng = pool.rng
+    where: dict[str, tuple[str, str]] = {}  # customer key → (asset, provider user id)
     while True:
         await asyncio.sleep(rng.uniform(0.5, 1.5) * interval)
-        if not people or (len(people) < len(PEOPLE) and rng.random() < 0.4):
+        picked = pool.next_message()
+        if picked is None:
+            continue
+        customer, text = picked
+        if customer.key not in where:
             kind, asset = rng.choice(assets)
-            name, language = PEOPLE[len(people)]
             user = f"55119{rng.randrange(10**7, 10**8)}" if kind == "whatsapp" else str(rng.randrange(10**15, 10**16))
-            people.append((asset, user, name, language))
-            text = rng.choice(OPENERS[language])
-        else:
-            asset, user, name, language = rng.choice(people)
-            text = rng.choice(FOLLOW_UPS[language])
+            where[customer.key] = (asset, user)
+        asset, user = where[customer.key] if customer.pending else where.pop(customer.key)
         try:
-            await sandbox.customer_says(asset, user, text, name=name)
+            await sandbox.customer_says(asset, user, text, name=customer.name)
         except Exception as exc:
             log.warning("demo: Meta sandbox customer could not write: %s", exc)
 

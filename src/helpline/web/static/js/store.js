@@ -1,6 +1,12 @@
 // The client's copy of what the server said: objects keyed by id; a frame replaces its object (idempotent).
 // Views subscribe to changes; they never patch the DOM from a frame directly.
 
+/** Every change bumps `last_activity_at`; a copy older than the one held must not replace it. */
+function older(incoming, held) {
+  if (!held || !incoming.last_activity_at || !held.last_activity_at) return false;
+  return Date.parse(incoming.last_activity_at) < Date.parse(held.last_activity_at);
+}
+
 export class Store extends EventTarget {
   constructor() {
     super();
@@ -16,6 +22,7 @@ export class Store extends EventTarget {
    * ({conversation, previous}) for whoever compares, e.g. notifications. */
   putConversation(conversation) {
     const previous = this.conversations.get(conversation.id) || null;
+    if (older(conversation, previous)) return; // a page or frame computed before a change we already hold
     this.conversations.set(conversation.id, conversation);
     this.emit('conversation', conversation);
     this.emit('conversation-change', { conversation, previous });
@@ -23,7 +30,9 @@ export class Store extends EventTarget {
 
   /** A page of conversations from the API (not a change): 'conversations' (detail = the list). */
   putConversations(list) {
-    for (const conversation of list) this.conversations.set(conversation.id, conversation);
+    for (const conversation of list) {
+      if (!older(conversation, this.conversations.get(conversation.id))) this.conversations.set(conversation.id, conversation);
+    }
     this.emit('conversations', list);
   }
 

@@ -11,7 +11,9 @@ import { reasonText } from './message.js';
 
 /** Confidence in words: High ≥ 80 % · Medium ≥ 50 % · Low. */
 export function confidenceWord(value) {
-  return value >= 0.8 ? t('bot.high') : value >= 0.5 ? t('bot.medium') : t('bot.low');
+  // Judged on the shown percent, so "80 %" never reads "Medium".
+  const percent = Math.round(value * 100);
+  return percent >= 80 ? t('bot.high') : percent >= 50 ? t('bot.medium') : t('bot.low');
 }
 
 function humanKey(key) {

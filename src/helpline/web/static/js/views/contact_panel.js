@@ -4,9 +4,12 @@
 import { ApiError, del, get, post } from '../api.js';
 import { h, icon, replace } from '../dom.js';
 import { full, relative } from '../format.js';
-import { t } from '../i18n.js';
+import { has, t } from '../i18n.js';
 import { navigate } from '../router.js';
 import { channelIcon } from './channels.js';
+
+/** "messenger:3" (kind and page) → "messenger". */
+const kindOf = (kind) => String(kind || '').split(':')[0];
 
 export class ContactPanel {
   /** host = {ctx, conversation(), editTags(anchor), onIdentities(list)} */
@@ -65,7 +68,8 @@ export class ContactPanel {
     const list = result.value || [];
     return h('section', { class: 'panel-card' }, h('h3', {}, icon('contact'), h('span', {}, t('contact_panel.identities'))),
       result.error ? h('p', { class: 'form-error' }, t('contact_panel.part_failed')) : list.length
-        ? h('ul', { class: 'identities' }, list.map((i) => h('li', {}, channelIcon(i.kind), h('span', { class: 'muted' }, t('contact_panel.identity_kind', { kind: i.kind })),
+        ? h('ul', { class: 'identities' }, list.map((i) => h('li', {}, channelIcon(kindOf(i.kind)),
+        h('span', { class: 'muted' }, t('contact_panel.identity_kind', { kind: has(`kinds.${kindOf(i.kind)}`) ? t(`kinds.${kindOf(i.kind)}`) : i.kind })),
         h('span', { class: 'identity-id' }, i.provider_id))))
         : h('p', { class: 'muted' }, t('contact_panel.no_identities')));
   }

@@ -84,7 +84,8 @@ export class ConversationPane {
     this.onFocusComposer = (event) => {
       if (this.loaded && this.composer.focus()) event.preventDefault();
     };
-    this.onTogglePanel = (event) => this.togglePanel(event.detail ? event.detail.hidden : undefined);
+    // `]` (registered by the inbox) toggles; the pane owns the state, so the event's own guess is not used.
+    this.onTogglePanel = () => { if (this.loaded) this.togglePanel(); };
     ctx.store.addEventListener('message', this.onMessage);
     ctx.store.addEventListener('conversation', this.onConversation);
     ctx.store.addEventListener('frame', this.onFrame);
@@ -138,10 +139,7 @@ export class ConversationPane {
       this.timeline.show(id, page);
       this.composer.attach(conversation);
       this.el.removeAttribute('aria-busy');
-      requestAnimationFrame(() => {
-        performance.measure('helpline:open', 'helpline:open-start');
-        this.timeline.feed.scrollTop = this.timeline.feed.scrollHeight;
-      });
+      requestAnimationFrame(() => performance.measure('helpline:open', 'helpline:open-start'));
       this.tab = null;
       this.selectTab(conversation.handler === 'bot' || (this.escalated(conversation) && !conversation.assignee) ? 'bot' : 'contact', { focus: false });
       if (!this.identities) this.loadIdentities(conversation.contact.id, id);
@@ -180,7 +178,7 @@ export class ConversationPane {
     const c = this.conversation();
     if (!c) return;
     this.identities = list;
-    const match = list.find((i) => i.kind === c.channel.kind) || list[0];
+    const match = list.find((i) => String(i.kind).split(':')[0] === c.channel.kind) || list[0];
     const identity = match ? formatIdentity(match) : null;
     if (identity !== this.identity) {
       this.identity = identity;
@@ -358,7 +356,7 @@ function shapeOf(c) {
 /** "+55 11 9…" for phones, "@handle"-like ids as given, e-mail addresses as given. */
 export function formatIdentity(identity) {
   const id = String(identity.provider_id || '');
-  if (identity.kind === 'whatsapp' && /^\+?\d{8,15}$/u.test(id)) return id.startsWith('+') ? id : `+${id}`;
+  if (String(identity.kind).startsWith('whatsapp') && /^\+?\d{8,15}$/u.test(id)) return id.startsWith('+') ? id : `+${id}`;
   return id;
 }
 

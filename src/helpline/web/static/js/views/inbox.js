@@ -105,8 +105,8 @@ export function mount(ctx, outlet, route) {
 
   const group = () => t('commands.group_inbox');
   const unregister = [
-    register({ id: 'inbox.next', keys: ['j'], group, label: () => t('commands.next'), run: () => list.step(1) }),
-    register({ id: 'inbox.previous', keys: ['k'], group, label: () => t('commands.previous'), run: () => list.step(-1) }),
+    register({ id: 'inbox.next', keys: ['j'], hint: ['arrowdown'], group, label: () => t('commands.next'), run: () => list.step(1) }),
+    register({ id: 'inbox.previous', keys: ['k'], hint: ['arrowup'], group, label: () => t('commands.previous'), run: () => list.step(-1) }),
     register({ id: 'inbox.enter', keys: [], hint: ['Enter'], group, label: () => t('commands.enter'), run: enterConversation }),
     register({ id: 'inbox.escape', keys: ['escape'], inEditable: true, group, label: () => t('commands.escape'),
       run: (event) => {

@@ -233,10 +233,9 @@ const EVENT_ICONS = { took_over: 'hand', handed_back: 'bot', assigned: 'user-che
 export function renderMessage(m, env) {
   const created = m.created_at;
   const stamp = h('time', { datetime: created, title: full(created), tabindex: '-1' }, time(created));
-  if (m.content_type === 'event' || (m.author_kind === 'system' && m.content && m.content.bot && m.content.bot.kind === 'handoff')) {
-    const escalated = m.content_type === 'event' ? m.content.event === 'escalated' : true;
-    const text = m.content_type === 'event' ? eventText(m, env)
-      : t('event.escalated', { reason: reasonText(m.content.bot.reason) });
+  if (m.content_type === 'event') {
+    const escalated = m.content.event === 'escalated';
+    const text = eventText(m, env);
     const card = escalated && env.escalation ? h('details', { class: 'escalation-details' },
       h('summary', {}, t('escalation_card.summary_toggle')),
       env.escalation.detail ? h('p', {}, t('escalation_card.detail', { detail: String(env.escalation.detail) })) : null,
@@ -245,15 +244,15 @@ export function renderMessage(m, env) {
       'aria-label': `${text}, ${full(created)}`, dataset: { id: String(m.id) } },
     h('p', { class: 'event-line' }, icon(EVENT_ICONS[m.content && m.content.event] || (escalated ? 'triangle-alert' : 'info')),
       h('span', {}, text), stamp),
-    m.content_type !== 'event' && m.text ? h('p', { class: 'muted event-note' }, m.text) : null, card);
+    card);
   }
   const author = authorName(m, env.conversation, env.me);
-  const tick = m.direction === 'outbound' && m.author_kind !== 'system' ? tickOf(m) : null;
+  const tick = m.direction === 'outbound' ? tickOf(m) : null;
   const failed = tick && tick.state === 'failed';
   const caption = m.author_kind === 'bot' ? botCaption(m.content && m.content.bot) : null;
   const id = `msg-${m.id}`;
   return h('article', {
-    class: ['message', `from-${m.author_kind}`, m.direction, env.header ? 'run-start' : 'run-cont', failed && 'failed',
+    class: ['message', m.author_kind === 'system' ? 'from-notice' : `from-${m.author_kind}`, m.direction, env.header ? 'run-start' : 'run-cont', failed && 'failed',
       m.operator && env.me && m.operator.id === env.me.id && 'mine'],
     tabindex: '-1', id, 'aria-label': t('message.label', { author, time: full(created) }), 'aria-describedby': tick ? `${id}-tick` : null,
     dataset: { id: String(m.id) },
@@ -261,7 +260,7 @@ export function renderMessage(m, env) {
   h('div', { class: ['message-meta', !env.header && 'sr-only'], id: `${id}-who` },
     m.author_kind === 'bot' ? icon('bot') : null,
     h('span', { class: 'message-author' }, author),
-    m.author_kind === 'contact' && env.identity ? h('span', { class: 'identity' }, env.identity) : null,
+    m.author_kind === 'contact' && env.identity && env.identity !== author ? h('span', { class: 'identity' }, env.identity) : null,
     caption ? h('span', { class: 'bot-caption' }, caption) : null),
   quoteOf(m, env),
   bodyOf(m, env),

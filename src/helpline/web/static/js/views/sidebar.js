@@ -272,6 +272,8 @@ export class Sidebar {
     const focusedId = this.el.contains(document.activeElement) ? document.activeElement.id : null;
     this.el.setAttribute('aria-label', t('inbox.sidebar'));
     replace(this.el,
+      h('div', { class: 'sidebar-drawer-head' }, h('h2', {}, t('inbox.sidebar')),
+        h('button', { type: 'button', class: 'icon-button', 'aria-label': t('common.close'), onclick: () => this.close() }, icon('x'))),
       h('div', { class: 'views-panel' },
         h('h2', { class: 'sidebar-title' }, t('inbox.views')),
         this.viewLinks(),

@@ -43,12 +43,16 @@ export class Timeline {
     this.pendingAnnounce = [];
     this.lastAnnounce = 0;
     this.nodes = new Map();
+    this.positions = new Map();
+    this.newFrom = null;
   }
 
   conversation() { return this.host.conversation(); }
 
   /** Show the first page (newest 50) and pin to the bottom. */
   show(id, page) {
+    // Each conversation remembers where the reader was (the article at the top of the viewport).
+    if (this.id && this.id !== id && this.nodes.size) this.positions.set(this.id, this.nearBottom() ? null : this.anchorId());
     this.id = id;
     this.cursor = page.next_cursor;
     this.unseen = 0;
@@ -56,9 +60,23 @@ export class Timeline {
     this.sync();
     this.end = this.items.length;
     this.start = Math.max(0, this.end - PAGE);
+    this.newFrom = this.firstUnread();
     this.render();
-    this.feed.scrollTop = this.feed.scrollHeight;
+    const remembered = this.positions.get(id);
+    const target = (remembered && this.nodes.get(String(remembered))) || (this.newFrom && this.feed.querySelector('.new-divider'));
+    if (target) this.feed.scrollTop += target.getBoundingClientRect().top - this.feed.getBoundingClientRect().top - 8;
+    else this.feed.scrollTop = this.feed.scrollHeight;
     this.scheduleRead();
+  }
+
+  /** The first unread customer message (the last `unread_count` inbound ones), for the "New" divider. */
+  firstUnread() {
+    const c = this.conversation();
+    const count = c ? c.unread_count : 0;
+    if (!count) return null;
+    const inbound = this.items.filter((m) => m.direction === 'inbound');
+    const first = inbound[Math.max(0, inbound.length - count)];
+    return first ? first.id : null;
   }
 
   /** Re-read the sorted messages of this conversation from the store. */
@@ -108,6 +126,7 @@ export class Timeline {
         out.push(h('div', { class: 'day-separator', 'aria-hidden': 'true' },
           h('span', {}, dayLabel(m.created_at))));
       }
+      if (m.id === this.newFrom) out.push(h('div', { class: 'new-divider', 'aria-hidden': 'true' }, h('span', {}, t('timeline.new_divider'))));
       const prev = i > 0 ? this.items[i - 1] : null;
       const node = renderMessage(m, { ...env, header: !(prev && key === dayKey(prev.created_at) && sameRun(prev, m)) });
       this.nodes.set(String(m.id), node);

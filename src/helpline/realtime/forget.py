@@ -1,0 +1,63 @@
+"""Forgetting frames: after an erasure, frames about the erased person leave every process's replay buffer.
+
+The erasure writes one `privacy.forget` frame (ids only, no personal data) through the outbox; the worker
+publishes it like any frame, so every API process's hub receives it, drops the buffered frames that reference
+those ids, and neither buffers nor relays the control frame itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+FORGET = "privacy.forget"
+
+# A key holding an id of one kind, and a key whose object (or list of objects) has an "id" of one kind.
+ID_KEYS = {
+    "contact_id": "contact",
+    "conversation_id": "conversation",
+    "message_id": "message",
+    "reply_to_id": "message",
+    "attachment_id": "attachment",
+}
+OBJECT_KEYS = {
+    "contact": "contact",
+    "conversation": "conversation",
+    "message": "message",
+    "messages": "message",
+    "attachment": "attachment",
+    "attachments": "attachment",
+}
+
+Ids = Mapping[str, set[int]]
+
+
+def _is_id(value: Any, kind: str, ids: Ids) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value in ids.get(kind, set())
+
+
+def references(value: Any, ids: Ids, kind: str | None = None) -> bool:
+    """True when a JSON-like value names one of `ids` ({"contact"|"conversation"|"message"|"attachment": {…}})
+    through an id key ("conversation_id": 7) or an object's "id" under a named key ("message": {"id": 9})."""
+    if isinstance(value, Mapping):
+        if kind is not None and _is_id(value.get("id"), kind, ids):
+            return True
+        for key, item in value.items():
+            if key in ID_KEYS and _is_id(item, ID_KEYS[key], ids):
+                return True
+            if isinstance(item, Mapping | list) and references(item, ids, OBJECT_KEYS.get(str(key))):
+                return True
+        return False
+    if isinstance(value, list):
+        return any(references(item, ids, kind) for item in value)
+    return False
+
+
+def forget_frame(ids: Ids) -> dict[str, Any]:
+    """The control frame an erasure publishes (audience: nobody; the hubs act on it and drop it)."""
+    return {"type": FORGET, "audience": {"operator_id": 0}, "forget": {k: sorted(v) for k, v in ids.items()}}
+
+
+def forget_ids(frame: Mapping[str, Any]) -> dict[str, set[int]]:
+    raw = frame.get("forget") or {}
+    return {str(kind): {int(i) for i in values} for kind, values in raw.items()}
