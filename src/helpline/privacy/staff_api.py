@@ -13,6 +13,7 @@ from helpline.auth.dependencies import AdminPrincipal, RuntimeDep, SupervisorPri
 from helpline.channels.models import Channel
 from helpline.contacts.models import Contact
 from helpline.conversations.models import Conversation
+from helpline.platform.api_contract import BoundedInt
 from helpline.platform.clock import utcnow
 from helpline.platform.errors import NotFound
 from helpline.privacy.actions import remove_blobs
@@ -38,8 +39,8 @@ class ErasureResult(BaseModel):
 class HoldCreate(BaseModel):
     """Exactly one of contact_id / conversation_id."""
 
-    contact_id: int | None = None
-    conversation_id: int | None = None
+    contact_id: BoundedInt | None = None
+    conversation_id: BoundedInt | None = None
     reason: str = Field(min_length=1, max_length=500)
 
     @model_validator(mode="after")
@@ -63,7 +64,7 @@ class HoldPublic(BaseModel):
 class RetentionSetting(BaseModel):
     """`channel_id` null = the global period; `days` null = no period (keep)."""
 
-    channel_id: int | None = None
+    channel_id: BoundedInt | None = None
     days: int | None = Field(default=None, ge=1, le=36500)
 
 
@@ -92,7 +93,7 @@ async def _finish_erasure(runtime: Runtime, keys: list[str]) -> None:
     responses={200: {"content": {"application/zip": {}}, "description": "export.json + files/"}},
 )
 async def export_contact(
-    contact_id: int, request: Request, principal: SupervisorPrincipal, runtime: RuntimeDep
+    contact_id: BoundedInt, request: Request, principal: SupervisorPrincipal, runtime: RuntimeDep
 ) -> Response:
     """Everything held about the contact (Art. 15/20), as a ZIP: export.json and files/. Supervisors and admins;
     audited."""
@@ -120,7 +121,7 @@ async def export_contact(
 
 @router.post("/api/v1/contacts/{contact_id}/erase", response_model=ErasureResult)
 async def erase(
-    contact_id: int, request: Request, principal: SupervisorPrincipal, runtime: RuntimeDep
+    contact_id: BoundedInt, request: Request, principal: SupervisorPrincipal, runtime: RuntimeDep
 ) -> ErasureResult:
     """Erase the contact and every copy of its data (Art. 17); afterwards it and its conversations answer 404.
     409 `legal_hold` while a hold covers it. Supervisors and admins; the audit entry is pseudonymous."""
@@ -174,7 +175,9 @@ async def create_hold(
 
 
 @router.delete("/api/v1/privacy/holds/{hold_id}", status_code=204)
-async def release_hold(hold_id: int, request: Request, principal: SupervisorPrincipal, runtime: RuntimeDep) -> Response:
+async def release_hold(
+    hold_id: BoundedInt, request: Request, principal: SupervisorPrincipal, runtime: RuntimeDep
+) -> Response:
     async with runtime.db.transaction() as session:
         hold = await session.get(LegalHold, hold_id)
         if hold is None:
