@@ -169,3 +169,15 @@ async def test_null_for_a_required_operator_field_is_422(client: httpx.AsyncClie
     )
     assert response.status_code == 422, response.text
     assert response.json()["error"]["code"] == "null_not_allowed"
+
+
+async def test_the_bot_console_returns_a_state_it_accepts_again(client: httpx.AsyncClient, world: World) -> None:
+    """Found by the fuzz run: a state sent back at the low-confidence bound came back past it, a 500."""
+    state = {"mode": "idle", "answers": {}, "attempts": 0, "lang": "", "low_confidence": 1000, "step": 0}
+    body = {"message": "0", "language": "aa", "state": state}
+    response = await client.post("/api/v1/bot/try", json=body, headers=world.admin.headers)
+    assert response.status_code == 200, response.text
+    again = await client.post(
+        "/api/v1/bot/try", json={**body, "state": response.json()["state"]}, headers=world.admin.headers
+    )
+    assert again.status_code == 200, again.text

@@ -196,5 +196,9 @@ async def try_message(
         progress=outcome.progress,
         answers=dict(outcome.state.get("answers") or {}),
         method=snapshot.method,
-        state=TryState.model_validate(outcome.state),
+        # The counter may step past the request bound (a state sent back at the limit): the returned state
+        # must stay one the console accepts again, never a 500.
+        state=TryState.model_validate(
+            {**outcome.state, "low_confidence": min(int(outcome.state.get("low_confidence") or 0), 1000)}
+        ),
     )
