@@ -102,6 +102,7 @@ def test_schemathesis_finds_no_server_error(tmp_path: Path, db_url: str) -> None
                 *("--exclude-path", "/api/v1/auth/logout", "--seed", "20261130"),
             ],
             env=env,
+            cwd=tmp_path,  # its .schemathesis cache stays out of the repository
             capture_output=True,
             text=True,
             timeout=MAX_SECONDS + 240,
