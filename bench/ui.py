@@ -31,13 +31,13 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import urlparse
 
-from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from tests.web.browser.conftest import CHROMIUM_ARGS, DESKTOP
+from tests.web.browser.inbox import fake_conversation_pages
 from tests.web.browser.server import LiveServer, running
 from tests.web.browser.world import World, build_world, populate
 
@@ -220,45 +220,8 @@ def frame_to_row(page: Page, world: World, n: int) -> dict[str, Any]:
     return {"frame_row_ms": max(durations)}
 
 
-def fake_conversation(i: int, now: datetime) -> dict[str, Any]:
-    at = (now - timedelta(minutes=i)).isoformat()
-    return {
-        "id": 500_000 + i,
-        "status": "open",
-        "handler": "human",
-        "priority": "urgent" if i % 17 == 0 else "none",
-        "tags": [],
-        "contact": {"id": 900_000 + i, "name": f"Customer {i}"},
-        "channel": {"id": 1, "kind": ("whatsapp", "messenger", "instagram", "api")[i % 4], "name": "Channel"},
-        "profile": None,
-        "event": {"id": 1, "name": "Auto Show 2026", "logo_url": None} if i % 2 else None,
-        "assignee": None,
-        "last_message": {"preview": f"Message {i}", "author_kind": "contact", "author_name": None, "at": at},
-        "unread_count": i % 3,
-        "window": {"state": "open", "expires_at": (now + timedelta(hours=5)).isoformat(), "human_expires_at": None},
-        "snoozed_until": None,
-        "last_inbound_at": at,
-        "last_activity_at": at,
-        "created_at": at,
-        "waiting_since": at if i % 4 == 0 else None,
-        "escalation": {"reason": "customer_request", "detail": None, "at": at} if i % 8 == 0 else None,
-    }
-
-
 def scroll_ten_thousand(page: Page, world: World) -> dict[str, Any]:
-    now = datetime.now(UTC)
-
-    def pages(route: Route) -> None:
-        query = parse_qs(urlparse(route.request.url).query)
-        start = int(query.get("cursor", ["0"])[0])
-        limit = int(query.get("limit", ["50"])[0])
-        items = [fake_conversation(i, now) for i in range(start, min(SCROLL_ROWS, start + limit))]
-        following = str(start + limit) if start + limit < SCROLL_ROWS else None
-        route.fulfill(
-            status=200, content_type="application/json", body=json.dumps({"items": items, "next_cursor": following})
-        )
-
-    page.route("**/api/v1/conversations?*", pages)
+    page.route("**/api/v1/conversations?*", fake_conversation_pages(SCROLL_ROWS))
     page.goto("/")
     page.get_by_role("option").first.wait_for()
     # Load every page first (the cursor API, 50 at a time), then measure a wheel pass from top to bottom.

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlparse
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, Route, expect
 
 UPDATES_PILL = re.compile(r"updated — show")
 
@@ -64,3 +69,47 @@ def pick(page: Page, label: str, choice: str) -> None:
 def shown_ids(page: Page) -> set[int]:
     rows = conversation_list(page).get_by_role("option")
     return {int(i) for i in rows.evaluate_all("rows => rows.map((r) => r.dataset.id)")}
+
+
+def fake_conversation(i: int, now: datetime) -> dict[str, Any]:
+    """Conversation number `i` as `GET /conversations` returns it: varied kinds, chips and waits."""
+    at = (now - timedelta(minutes=i)).isoformat()
+    return {
+        "id": 500_000 + i,
+        "status": "open",
+        "handler": "human",
+        "priority": "urgent" if i % 17 == 0 else "none",
+        "tags": [],
+        "contact": {"id": 900_000 + i, "name": f"Customer {i}"},
+        "channel": {"id": 1, "kind": ("whatsapp", "messenger", "instagram", "api")[i % 4], "name": "Channel"},
+        "profile": None,
+        "event": {"id": 1, "name": "Auto Show 2026", "logo_url": None} if i % 2 else None,
+        "assignee": None,
+        "last_message": {"preview": f"Message {i}", "author_kind": "contact", "author_name": None, "at": at},
+        "unread_count": i % 3,
+        "window": {"state": "open", "expires_at": (now + timedelta(hours=5)).isoformat(), "human_expires_at": None},
+        "snoozed_until": None,
+        "last_inbound_at": at,
+        "last_activity_at": at,
+        "created_at": at,
+        "waiting_since": at if i % 4 == 0 else None,
+        "escalation": {"reason": "customer_request", "detail": None, "at": at} if i % 8 == 0 else None,
+    }
+
+
+def fake_conversation_pages(total: int) -> Callable[[Route], None]:
+    """A route handler answering `GET /conversations?cursor=&limit=` with `total` fake conversations in pages,
+    so the list can be driven far past what a seeded database holds."""
+    now = datetime.now(UTC)
+
+    def pages(route: Route) -> None:
+        query = parse_qs(urlparse(route.request.url).query)
+        start = int(query.get("cursor", ["0"])[0])
+        limit = int(query.get("limit", ["50"])[0])
+        items = [fake_conversation(i, now) for i in range(start, min(total, start + limit))]
+        following = str(start + limit) if start + limit < total else None
+        route.fulfill(
+            status=200, content_type="application/json", body=json.dumps({"items": items, "next_cursor": following})
+        )
+
+    return pages

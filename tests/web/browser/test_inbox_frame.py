@@ -3,17 +3,14 @@ palette and the shortcut sheet, the windowed list at 10,000 conversations, langu
 
 from __future__ import annotations
 
-import json
 import re
-from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
-from playwright.sync_api import Route, expect
+from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
 from tests.web.browser.conftest import OpenPage
-from tests.web.browser.inbox import conversation_list, row
+from tests.web.browser.inbox import conversation_list, fake_conversation_pages, row
 from tests.web.browser.server import Operator
 from tests.web.browser.world import World
 
@@ -165,48 +162,11 @@ def test_an_agent_without_channels_is_told_whom_to_ask(ui: OpenPage, world: Worl
     ).to_be_visible()
 
 
-def _fake_conversation(i: int, now: datetime) -> dict[str, Any]:
-    at = (now - timedelta(minutes=i)).isoformat()
-    return {
-        "id": 500_000 + i,
-        "status": "open",
-        "handler": "human",
-        "priority": "urgent" if i % 17 == 0 else "none",
-        "tags": [],
-        "contact": {"id": 900_000 + i, "name": f"Customer {i}"},
-        "channel": {"id": 1, "kind": ("whatsapp", "messenger", "instagram", "api")[i % 4], "name": "Channel"},
-        "profile": None,
-        "event": {"id": 1, "name": "Auto Show 2026", "logo_url": None} if i % 2 else None,
-        "assignee": None,
-        "last_message": {"preview": f"Message {i}", "author_kind": "contact", "author_name": None, "at": at},
-        "unread_count": i % 3,
-        "window": {"state": "open", "expires_at": (now + timedelta(hours=5)).isoformat(), "human_expires_at": None},
-        "snoozed_until": None,
-        "last_inbound_at": at,
-        "last_activity_at": at,
-        "created_at": at,
-        "waiting_since": at if i % 4 == 0 else None,
-        "escalation": {"reason": "customer_request", "detail": None, "at": at} if i % 8 == 0 else None,
-    }
-
-
 def test_ten_thousand_conversations_keep_the_dom_small(ui: OpenPage, world: World) -> None:
     total = 10_000
-    now = datetime.now(UTC)
-
-    def pages(route: Route) -> None:
-        query = parse_qs(urlparse(route.request.url).query)
-        start = int(query.get("cursor", ["0"])[0])
-        limit = int(query.get("limit", ["50"])[0])
-        items = [_fake_conversation(i, now) for i in range(start, min(total, start + limit))]
-        following = str(start + limit) if start + limit < total else None
-        route.fulfill(
-            status=200, content_type="application/json", body=json.dumps({"items": items, "next_cursor": following})
-        )
-
     session = ui(world.admin, path=None)
     page = session.page
-    page.route(re.compile(r".*/api/v1/conversations\?.*"), pages)
+    page.route(re.compile(r".*/api/v1/conversations\?.*"), fake_conversation_pages(total))
     session.goto("/")
     listbox = conversation_list(page)
     expect(row(page, "Customer 0")).to_be_visible()
