@@ -78,8 +78,8 @@ def _pick_offered(ctx: Context, outcome: Outcome) -> bool:
     return True
 
 
-def _candidates(ctx: Context) -> tuple[list[dict[str, Any]], bool]:
-    matcher = ctx.snapshot.matcher_for(ctx.state.get("lang"))
+def _candidates(ctx: Context, lang: str) -> tuple[list[dict[str, Any]], bool]:
+    matcher = ctx.snapshot.matcher_for(lang)
     if matcher is None:
         return [], True
     ranked = matcher.rank(ctx.text, 3)
@@ -96,7 +96,7 @@ async def _match(ctx: Context, outcome: Outcome) -> None:
     state = outcome.state
     lang = str(state["lang"])
     s = ctx.settings
-    candidates, out_of_scope = _candidates(ctx)
+    candidates, out_of_scope = _candidates(ctx, lang)
     state["candidates"] = candidates
     outcome.log.append(
         ("matched", {"candidates": candidates, "out_of_scope": out_of_scope, "method": ctx.snapshot.method})
