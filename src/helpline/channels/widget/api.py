@@ -126,6 +126,7 @@ def public_config(channel: Channel, widget: WidgetSettings) -> dict[str, Any]:
         "position": widget.position,
         "locale": widget.locale,
         "pre_chat_form": widget.pre_chat_form,
+        "bot": widget.bot_enabled,
         "max_message_chars": widget.max_message_chars,
         "max_upload_bytes": widget.max_upload_bytes,
         "upload_types": UPLOAD_TYPES,
