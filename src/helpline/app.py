@@ -29,6 +29,7 @@ from helpline.bot.api import router as bot_router
 from helpline.bot.interface import FrontLine
 from helpline.channels.api import router as channels_router
 from helpline.channels.meta.api import router as meta_webhooks_router
+from helpline.channels.widget.routes import router as widget_router
 from helpline.contacts.api import router as contacts_router
 from helpline.conversations.api import router as conversations_router
 from helpline.engagement.api import router as templates_router
@@ -219,6 +220,7 @@ def create_app(
             router, prefix="/api/v1", responses=ERROR_RESPONSES, dependencies=[Depends(reject_unknown_query)]
         )
     app.include_router(meta_webhooks_router, responses=ERROR_RESPONSES)
+    app.include_router(widget_router, responses=ERROR_RESPONSES, dependencies=[Depends(reject_unknown_query)])
     app.include_router(ops_router, responses=ERROR_RESPONSES, dependencies=[Depends(reject_unknown_query)])
     app.include_router(realtime_router, responses=ERROR_RESPONSES)
     app.include_router(web_router, responses=ERROR_RESPONSES)

@@ -9,6 +9,7 @@ from helpline.channels.generic.adapter import GenericApiAdapter
 from helpline.channels.instagram.adapter import InstagramAdapter
 from helpline.channels.messenger.adapter import MessengerAdapter
 from helpline.channels.whatsapp.adapter import WhatsAppAdapter
+from helpline.channels.widget.adapter import WidgetAdapter
 from helpline.platform.errors import Invalid
 
 ADAPTERS: dict[str, type[ChannelAdapter]] = {
@@ -16,6 +17,7 @@ ADAPTERS: dict[str, type[ChannelAdapter]] = {
     WhatsAppAdapter.kind: WhatsAppAdapter,  # type: ignore[dict-item]
     MessengerAdapter.kind: MessengerAdapter,  # type: ignore[dict-item]
     InstagramAdapter.kind: InstagramAdapter,  # type: ignore[dict-item]
+    WidgetAdapter.kind: WidgetAdapter,  # type: ignore[dict-item]
 }
 
 
