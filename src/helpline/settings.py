@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     login_ip_limit: str = "30/minute;300/hour"
     # Flood limits (docs/security.md, "Rate limits"), same notation; "" turns one off. Shared through Redis when
     # configured. Signed inbound requests per channel (over it: 429 + Retry-After, the provider retries):
-    inbound_channel_limit: str = "100/second;3000/minute"
+    inbound_channel_limit: str = "3000/minute"
     # Customer messages per contact handed to the bot (over it: stored and shown, the bot does not answer):
     inbound_contact_limit: str = "20/minute;200/hour"
     # Bot replies per contact (over it: the bot hands the conversation to a person — stops bot loops):
