@@ -104,7 +104,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HelplineError)
     async def domain_error(_: Request, exc: HelplineError) -> JSONResponse:
         response = _error(exc.status_code, exc.code, exc.message, exc.details)
-        if exc.status_code == 429 and "retry_after" in exc.details:
+        if exc.status_code in (429, 503) and "retry_after" in exc.details:
             response.headers["Retry-After"] = str(exc.details["retry_after"])
         return response
 
