@@ -145,6 +145,8 @@ class RateLimits:
             )
         strategy = MovingWindowRateLimiter(storage)
         warnings = _Warnings()
+        self._strategy, self._counter, self._warnings = strategy, counter, warnings
+        self._configured: dict[tuple[str, str], RateLimit] = {}
 
         def named(name: str, limit: str) -> RateLimit:
             return RateLimit(name, limit, strategy, counter, warnings)
@@ -153,6 +155,16 @@ class RateLimits:
         self.inbound_channel = named("inbound-channel", inbound_channel)
         self.inbound_contact = named("inbound-contact", inbound_contact)
         self.bot_reply = named("bot-reply", bot_reply)
+
+    def configured(self, name: str, limit: str) -> RateLimit:
+        """A limit whose windows are configured elsewhere (e.g. per channel, in its settings) on the same storage;
+        one object per (name, windows). Keys are the caller's: name them so two channels never share one."""
+        found = self._configured.get((name, limit))
+        if found is None:
+            found = self._configured[(name, limit)] = RateLimit(
+                name, limit, self._strategy, self._counter, self._warnings
+            )
+        return found
 
     async def close(self) -> None:
         if self._pool is not None:
