@@ -44,7 +44,7 @@ async def test_a_channel_over_its_inbound_limit_gets_429_and_other_channels_are_
         assert accepted.status_code == 200, accepted.text
     refused = await post_inbound(client, world.channel_id, world.channel_secret, message_id="m-3")
     assert refused.status_code == 429
-    assert refused.json()["error"]["code"] == "rate_limited"
+    assert refused.json()["error"]["code"] == "too_many_requests"
     retry_after = int(refused.headers["Retry-After"])
     assert 1 <= retry_after <= 60
     assert refused.json()["error"]["details"]["retry_after"] == retry_after

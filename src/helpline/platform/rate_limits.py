@@ -12,6 +12,7 @@ The limits (docs/security.md, "Rate limits"):
   people as usual but the bot does not answer them (a flood or a loop from one contact costs no bot work).
 - `bot_reply`      — bot replies per contact; over it the bot hands the conversation to a person (stops
   bot loops with auto-responders).
+- `limit(name, rate)` — limits whose rate is data, such as each widget's per-session and per-address rates.
 """
 
 from __future__ import annotations
@@ -41,9 +42,8 @@ def parse_limit(value: str) -> list[RateLimitItem]:
 
 
 class RateLimited(TooManyRequests):
-    """Over a rate limit: 429, `details.retry_after` in whole seconds (≥ 1) becomes the `Retry-After` header."""
-
-    code = "rate_limited"
+    """Over a rate limit: 429 `too_many_requests`; `details.retry_after` in whole seconds (≥ 1) becomes the
+    `Retry-After` header."""
 
     def __init__(self, message: str, retry_after: float) -> None:
         wait = max(1, math.ceil(retry_after))
@@ -145,26 +145,24 @@ class RateLimits:
             )
         strategy = MovingWindowRateLimiter(storage)
         warnings = _Warnings()
-        self._strategy, self._counter, self._warnings = strategy, counter, warnings
-        self._configured: dict[tuple[str, str], RateLimit] = {}
 
         def named(name: str, limit: str) -> RateLimit:
             return RateLimit(name, limit, strategy, counter, warnings)
 
+        self._strategy, self._counter, self._warnings = strategy, counter, warnings
+        self._data_limits: dict[tuple[str, str], RateLimit] = {}
         self.login_address = named("login-failures", login_address)
         self.inbound_channel = named("inbound-channel", inbound_channel)
         self.inbound_contact = named("inbound-contact", inbound_contact)
         self.bot_reply = named("bot-reply", bot_reply)
 
-    def configured(self, name: str, limit: str) -> RateLimit:
-        """A limit whose windows are configured elsewhere (e.g. per channel, in its settings) on the same storage;
-        one object per (name, windows). Keys are the caller's: name them so two channels never share one."""
-        found = self._configured.get((name, limit))
-        if found is None:
-            found = self._configured[(name, limit)] = RateLimit(
-                name, limit, self._strategy, self._counter, self._warnings
-            )
-        return found
+    def limit(self, name: str, rate: str) -> RateLimit:
+        """A limit whose rate is data (e.g. one widget's settings), on the same storage; built once per
+        (name, rate). Raises ValueError for a rate not in the `limits` notation."""
+        key = (name, rate)
+        if key not in self._data_limits:
+            self._data_limits[key] = RateLimit(name, rate, self._strategy, self._counter, self._warnings)
+        return self._data_limits[key]
 
     async def close(self) -> None:
         if self._pool is not None:

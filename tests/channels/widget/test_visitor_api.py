@@ -166,7 +166,7 @@ async def test_flood_gets_429_with_retry_after_per_session_and_per_address(
     assert flood.status_code == 429
     assert int(flood.headers["retry-after"]) >= 1
     assert flood.headers["access-control-allow-origin"] == SHOP  # the widget can read the wait
-    assert flood.json()["error"]["code"] == "rate_limited"
+    assert flood.json()["error"]["code"] == "too_many_requests"
     # The same address with fresh sessions runs into the per-address window of 8: the start and 3 messages
     # used 4 (the refused message stopped at the session's window, before counting for the address).
     statuses = []

@@ -74,9 +74,9 @@ def _exception_handler(request: Request, exc: Exception) -> Any:
 router = APIRouter(prefix="/widget", tags=["widget"], route_class=WidgetRoute)
 
 
-async def _limit(runtime: Runtime, name: str, rate: str, key: str) -> None:
-    """Count one visitor action against a widget's own windows (429 with Retry-After when they are full)."""
-    await runtime.rate_limits.configured(f"widget-{name}", rate).enforce(key, "too many requests from this chat")
+async def _limit(runtime: Runtime, rate: str, channel: Channel, scope: str, key: str) -> None:
+    """Count one visitor action against a widget's `rate` (429 with Retry-After over it; `platform/rate_limits`)."""
+    await runtime.rate_limits.limit("widget", rate).enforce(f"{channel.id}:{scope}:{key}", "too many requests")
 
 
 def _address(request: Request) -> str:
@@ -122,7 +122,6 @@ def public_config(channel: Channel, widget: WidgetSettings) -> dict[str, Any]:
         "position": widget.position,
         "locale": widget.locale,
         "pre_chat_form": widget.pre_chat_form,
-        "bot": widget.bot_enabled,
         "max_message_chars": widget.max_message_chars,
         "max_upload_bytes": widget.max_upload_bytes,
         "upload_types": UPLOAD_TYPES,
@@ -197,7 +196,7 @@ async def start_session(
     """Start a visitor session. With `user_id` and a valid `user_hash` the session writes as that user (history
     follows them across devices); a missing or wrong hash gives an anonymous session, never the user's history."""
     channel, widget = await _widget(request, runtime, channel_id)
-    await _limit(runtime, "address", widget.address_rate, f"{channel.id}:{_address(request)}")
+    await _limit(runtime, widget.address_rate, channel, "address", _address(request))
     text = _text(widget, body.message)
     if widget.pre_chat_form == "required" and not (body.name and body.email):
         raise Invalid("this chat asks for your name and e-mail first", code="pre_chat_required")
@@ -236,7 +235,7 @@ async def session_history(
     """This session's messages, oldest first (100 at most; `has_more` and `before=` page back), and who handles
     the conversation now (`bot`, `human`, or null before the first message)."""
     channel, widget, visitor = await _visitor(request, runtime, channel_id, session_id)
-    await _limit(runtime, "address", widget.address_rate, f"{channel.id}:{_address(request)}")
+    await _limit(runtime, widget.address_rate, channel, "address", _address(request))
     async with runtime.db.reads() as session:
         messages, has_more, latest = await history(session, visitor, _url_signer(runtime), before=before)
     return {
@@ -269,8 +268,8 @@ async def send_message(
 async def _count_message(
     request: Request, runtime: Runtime, widget: WidgetSettings, channel: Channel, visitor: VisitorSession
 ) -> None:
-    await _limit(runtime, "session", widget.session_rate, f"{channel.id}:{visitor.session_id}")
-    await _limit(runtime, "address", widget.address_rate, f"{channel.id}:{_address(request)}")
+    await _limit(runtime, widget.session_rate, channel, "session", visitor.session_id)
+    await _limit(runtime, widget.address_rate, channel, "address", _address(request))
 
 
 @router.post("/{channel_id}/sessions/{session_id}/attachments", status_code=201)

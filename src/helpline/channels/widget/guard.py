@@ -1,7 +1,7 @@
-"""Who may use a widget: the page's origin, checked for CORS and for the socket's Origin.
+"""Who may use a widget: the page's origin (CORS and the socket's Origin) and how often (per session, per address).
 
 CORS is answered here, per widget, because each widget has its own allowed origins (a global CORS middleware
-knows one list). How often is counted in platform/rate_limits.py (per session and per address, see api.py).
+knows one list). The per-session and per-address rate limits are `platform/rate_limits.RateLimits.limit`.
 """
 
 from __future__ import annotations
