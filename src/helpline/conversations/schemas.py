@@ -48,7 +48,7 @@ class EscalationPublic(BaseModel):
 
     reason: str = Field(
         description="customer_request, keyword, frustration, low_confidence, failed_answers, technical_error, "
-        "tag_rule or window_closed"
+        "tag_rule, window_closed or reply_limit"
     )
     detail: str | None = Field(description="e.g. the keyword or the tags that matched")
     at: datetime | None

@@ -21,7 +21,7 @@ from helpline.auth.dependencies import RuntimeDep, bearer_token
 from helpline.channels.base import InboundAttachment, InboundMessage
 from helpline.channels.models import Channel
 from helpline.channels.widget.adapter import visitor_message
-from helpline.channels.widget.guard import VisitorLimiter, check_origin, cors_headers, preflight_headers
+from helpline.channels.widget.guard import check_origin, cors_headers, preflight_headers
 from helpline.channels.widget.identity import BadToken, SessionSigner, VisitorSession, new_session_id, verified_user
 from helpline.channels.widget.sessions import history, message_views, widget_channel
 from helpline.channels.widget.settings import WidgetSettings
@@ -74,13 +74,9 @@ def _exception_handler(request: Request, exc: Exception) -> Any:
 router = APIRouter(prefix="/widget", tags=["widget"], route_class=WidgetRoute)
 
 
-def limiter(request: Request, runtime: Runtime) -> VisitorLimiter:
-    """One limiter per app (its memory store is the process's; with Redis every process shares the counts)."""
-    found: VisitorLimiter | None = getattr(request.app.state, "widget_limiter", None)
-    if found is None:
-        found = VisitorLimiter(redis_url=runtime.settings.redis_url, prefix=runtime.settings.redis_prefix)
-        request.app.state.widget_limiter = found
-    return found
+async def _limit(runtime: Runtime, rate: str, channel: Channel, scope: str, key: str) -> None:
+    """Count one visitor action against a widget's `rate` (429 with Retry-After over it; `platform/rate_limits`)."""
+    await runtime.rate_limits.limit("widget", rate).enforce(f"{channel.id}:{scope}:{key}", "too many requests")
 
 
 def _address(request: Request) -> str:
@@ -200,7 +196,7 @@ async def start_session(
     """Start a visitor session. With `user_id` and a valid `user_hash` the session writes as that user (history
     follows them across devices); a missing or wrong hash gives an anonymous session, never the user's history."""
     channel, widget = await _widget(request, runtime, channel_id)
-    await limiter(request, runtime).hit(widget.address_rate, str(channel.id), "address", _address(request))
+    await _limit(runtime, widget.address_rate, channel, "address", _address(request))
     text = _text(widget, body.message)
     if widget.pre_chat_form == "required" and not (body.name and body.email):
         raise Invalid("this chat asks for your name and e-mail first", code="pre_chat_required")
@@ -239,7 +235,7 @@ async def session_history(
     """This session's messages, oldest first (100 at most; `has_more` and `before=` page back), and who handles
     the conversation now (`bot`, `human`, or null before the first message)."""
     channel, widget, visitor = await _visitor(request, runtime, channel_id, session_id)
-    await limiter(request, runtime).hit(widget.address_rate, str(channel.id), "address", _address(request))
+    await _limit(runtime, widget.address_rate, channel, "address", _address(request))
     async with runtime.db.reads() as session:
         messages, has_more, latest = await history(session, visitor, _url_signer(runtime), before=before)
     return {
@@ -272,9 +268,8 @@ async def send_message(
 async def _count_message(
     request: Request, runtime: Runtime, widget: WidgetSettings, channel: Channel, visitor: VisitorSession
 ) -> None:
-    limits = limiter(request, runtime)
-    await limits.hit(widget.session_rate, str(channel.id), "session", visitor.session_id)
-    await limits.hit(widget.address_rate, str(channel.id), "address", _address(request))
+    await _limit(runtime, widget.session_rate, channel, "session", visitor.session_id)
+    await _limit(runtime, widget.address_rate, channel, "address", _address(request))
 
 
 @router.post("/{channel_id}/sessions/{session_id}/attachments", status_code=201)

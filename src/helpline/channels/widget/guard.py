@@ -1,25 +1,14 @@
 """Who may use a widget: the page's origin (CORS and the socket's Origin) and how often (per session, per address).
 
 CORS is answered here, per widget, because each widget has its own allowed origins (a global CORS middleware
-knows one list). Rate limits use the `limits` library's moving windows, in Redis when configured (every API
-process shares them) or in memory.
+knows one list). The per-session and per-address rate limits are `platform/rate_limits.RateLimits.limit`.
 """
 
 from __future__ import annotations
 
-import logging
-import math
-import time
-
-from limits import RateLimitItem, parse_many
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
-
 from helpline.channels.widget.settings import WidgetSettings, normalize_origin
-from helpline.platform.errors import Forbidden, TooManyRequests
+from helpline.platform.errors import Forbidden
 from helpline.settings import Settings
-
-log = logging.getLogger(__name__)
 
 ALLOWED_METHODS = "GET, POST, OPTIONS"
 ALLOWED_HEADERS = "Authorization, Content-Type"
@@ -59,35 +48,3 @@ def preflight_headers(origin: str) -> dict[str, str]:
         "Access-Control-Allow-Headers": ALLOWED_HEADERS,
         "Access-Control-Max-Age": PREFLIGHT_MAX_AGE,
     }
-
-
-class VisitorLimiter:
-    """Moving-window limits on what visitors do, keyed by widget and session or client address."""
-
-    def __init__(self, *, redis_url: str = "", prefix: str = "helpline") -> None:
-        storage: Storage = (
-            RedisStorage(f"async+{redis_url}", implementation="redispy", key_prefix=f"{prefix}:widget-limits")
-            if redis_url
-            else MemoryStorage()
-        )
-        self.strategy = MovingWindowRateLimiter(storage)
-        self._parsed: dict[str, list[RateLimitItem]] = {}
-
-    def _items(self, rate: str) -> list[RateLimitItem]:
-        if rate not in self._parsed:
-            self._parsed[rate] = parse_many(rate)
-        return self._parsed[rate]
-
-    async def hit(self, rate: str, *key: str) -> None:
-        """Count one action; raise TooManyRequests (429, details.retry_after in whole seconds, RFC 6585 §4) when a
-        window is used up. An unreachable limit store lets the action through rather than failing the visitor."""
-        try:
-            for item in self._items(rate):
-                if not await self.strategy.hit(item, "widget", *key):
-                    stats = await self.strategy.get_window_stats(item, "widget", *key)
-                    wait = max(1, math.ceil(stats.reset_time - time.time()))
-                    raise TooManyRequests(f"too many requests; try again in {wait} s", details={"retry_after": wait})
-        except TooManyRequests:
-            raise
-        except Exception as exc:
-            log.warning("widget rate-limit store unavailable (%s); request let through", type(exc).__name__)
