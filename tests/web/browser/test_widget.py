@@ -205,3 +205,45 @@ def test_portuguese_phone_layout_and_a_foreign_site_gets_nothing(ui: OpenPage, w
     expect(foreign.page.get_by_role("button", name="Open chat")).to_have_count(0)
     # The browser blocked the answer (a 403 without CORS headers): the script never learned anything.
     assert [u for u in failed if u.endswith(f"/api/v1/widget/{other}/config")]
+
+
+def test_the_admin_wizard_connects_a_website_chat_and_shows_the_embed_snippet(
+    ui: OpenPage, world: World, site: Site
+) -> None:
+    session = ui(world.admin, path="/admin/channels/new/kind")
+    page = session.page
+    page.get_by_role("radio", name=re.compile(r"^Website chat\b")).check()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Name", exact=True).fill("Shop chat")
+    page.get_by_role("button", name="Next").click()
+    origins = page.get_by_label("Websites allowed to show the chat")
+    origins.fill("https://shop.example.com/checkout")
+    page.get_by_role("button", name="Create channel").click()
+    expect(page.get_by_text("Enter origins like https://www.example.com", exact=False).first).to_be_visible()
+    origins.fill(f"{site.origin}, https://shop.example.com")
+    page.get_by_label("Theme colour").fill("#aa3300")
+    page.get_by_label("Language").select_option("pt")
+    page.get_by_role("button", name="Create channel").click()
+
+    expect(page.get_by_role("heading", name=re.compile("Step 4 of 6"))).to_be_visible()
+    secret = page.get_by_role("textbox", name="Identity verification secret")
+    expect(secret).to_have_value(re.compile(r".{16,}"))
+    snippet = page.get_by_role("textbox", name="Embed code")
+    expect(snippet).to_have_value(
+        re.compile(rf'^<script src="{re.escape(world.server.base_url)}/widget.js" data-channel="\d+" async></script>$')
+    )
+    channel_id = int(re.search(r'data-channel="(\d+)"', snippet.input_value()).group(1))  # type: ignore[union-attr]
+    channel = world.server.ok(world.admin, "GET", f"/channels/{channel_id}")
+    assert channel["kind"] == "widget"
+    assert channel["settings"]["allowed_origins"] == sorted([site.origin, "https://shop.example.com"])
+    assert channel["settings"]["theme_color"] == "#aa3300" and channel["settings"]["locale"] == "pt"
+    assert "identity_secret" not in channel["settings"]
+    page.get_by_label("I have stored it").check()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("button", name="Finish").click()
+    expect(page).to_have_url(re.compile(rf"/admin/channels/{channel_id}$"))
+    # The channel page shows the origins as typed and the snippet again.
+    expect(page.get_by_label("Websites allowed to show the chat")).to_have_value(
+        ", ".join(sorted([site.origin, "https://shop.example.com"]))
+    )
+    expect(page.get_by_role("textbox", name="Embed code")).to_have_value(re.compile(rf'data-channel="{channel_id}"'))
