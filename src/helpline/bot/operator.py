@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline.audit.actions import record
@@ -108,6 +108,13 @@ async def choose_script(
     runner.start(outcome, entry, lang=str(state.get("lang") or "en"), how="operator")
     state["rev"] = int(state.get("rev", 0)) + 1
     state.pop("escalation", None)
+    # The script starts now: what the customer wrote before (to a person) is not an answer to its questions.
+    latest = await session.execute(
+        select(func.max(Message.id)).where(
+            Message.conversation_id == conversation.id, Message.direction == Direction.inbound.value
+        )
+    )
+    state["last_message_id"] = max(int(state.get("last_message_id", 0)), int(latest.scalar_one() or 0))
     conversation.handler = Handler.bot.value
     conversation.status = Status.pending.value
     conversation.last_activity_at = utcnow()
