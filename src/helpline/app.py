@@ -232,8 +232,10 @@ def create_app(
         from helpline.sandbox.api_customer import router as sandbox_router
         from helpline.sandbox.meta import demo as meta_demo
         from helpline.sandbox.meta.app import create_sandbox_app
+        from helpline.sandbox.widget_site import router as widget_site_router
 
         app.include_router(sandbox_router)
+        app.include_router(widget_site_router)
         # The fake Meta Graph API lives inside the demo server; Helpline's Graph calls are pointed at it.
         meta_demo.prepare_settings(settings)
         app.state.meta_sandbox = meta_demo.build_sandbox(settings)

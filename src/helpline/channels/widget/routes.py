@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from helpline.channels.widget import api, live
+from helpline.channels.widget import api, live, script
 
 router = APIRouter()
 router.include_router(api.router, prefix="/api/v1")
 router.include_router(live.router)
+router.include_router(script.router)

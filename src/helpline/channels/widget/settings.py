@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Literal
 from urllib.parse import urlsplit
 
-from limits import parse_many
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
 from helpline.channels.limits import MB
+from helpline.platform.rate_limits import parse_limit
 
 DEFAULT_SESSION_RATE = "20/minute;300/hour"
 DEFAULT_ADDRESS_RATE = "60/minute;1000/hour"
@@ -69,7 +69,7 @@ class WidgetSettings(BaseModel):
     @classmethod
     def _rate(cls, value: str) -> str:
         try:
-            parse_many(value)
+            parse_limit(value)
         except ValueError:
             raise ValueError(f"{value!r} is not a rate like '20/minute;300/hour'") from None
         return value
