@@ -151,6 +151,10 @@ class MessagePublic(BaseModel):
     error_reason: str | None
     provider_message_id: str | None
     provider_timestamp: datetime | None
+    occurred_at: datetime = Field(
+        description="the message's place in the timeline: the provider's time for what a provider reports "
+        "(capped at when Helpline stored it), Helpline's time for what Helpline writes"
+    )
     reply_to_id: int | None
     client_id: str | None = Field(default=None, description="the id the sending client chose, echoed back")
     created_at: datetime
