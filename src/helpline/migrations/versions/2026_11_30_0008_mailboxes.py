@@ -1,7 +1,7 @@
 """mailbox cursors (UIDVALIDITY + last UID) and mailbox leases for the email channel's IMAP reader
 
-Revision ID: 0007_mailboxes
-Revises: 0006_outbox_ids
+Revision ID: 0008_mailboxes
+Revises: 0007_message_occurred_at
 Create Date: 2026-11-30 04:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import helpline.platform.db
 
-revision: str = "0007_mailboxes"
-down_revision: str | Sequence[str] | None = "0006_outbox_ids"
+revision: str = "0008_mailboxes"
+down_revision: str | Sequence[str] | None = "0007_message_occurred_at"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
