@@ -11,6 +11,7 @@ from helpline.channels.actions import create_channel
 from helpline.channels.models import Channel
 from helpline.channels.schemas import ChannelCreate
 from helpline.runtime import Runtime
+from tests.channels.email.dovecot import Dovecot, start_dovecot
 from tests.channels.email.smtp_server import SmtpServer, running_smtp
 
 MAILBOX = "support@helpline.test"
@@ -59,3 +60,8 @@ async def make_email_channel(
             allow_private=True,
         )
     return channel
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    yield from start_dovecot()

@@ -76,17 +76,19 @@ class SmtpServer:
     host: str
     port: int
     mailroom: Mailroom
+    users: dict[str, str]
 
 
 def running_smtp(users: dict[str, str] | None = None) -> Iterator[SmtpServer]:
     mailroom = Mailroom()
+    users = {} if users is None else users
     port = free_port()
     kwargs: dict[str, Any] = {"data_size_limit": 64 * 1024 * 1024}
-    if users is not None:
+    if users:
         kwargs.update(authenticator=authenticator(users), auth_require_tls=False)
     controller = Controller(mailroom, hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
     try:
-        yield SmtpServer("127.0.0.1", port, mailroom)
+        yield SmtpServer("127.0.0.1", port, mailroom, users)
     finally:
         controller.stop()

@@ -7,7 +7,7 @@ each raw mail to `events_from_mail`, which is pure like every adapter's parser.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -93,12 +93,23 @@ class EmailAdapter:
     def username(self) -> str:
         return self.credentials.username or self.settings.from_address
 
-    async def sasl_xoauth2(self) -> str | None:
-        """The XOAUTH2 response for IMAP/SMTP when the channel uses OAuth 2.0, else None."""
+    async def oauth_access_token(self) -> str | None:
+        """A valid OAuth 2.0 access token when the channel uses OAuth, else None (raises DeliveryError)."""
         if self.settings.auth != "oauth2":
             return None
-        token = await oauth.access_token(self.http, self.config.id, self.settings, self.credentials)
-        return oauth.xoauth2(self.username, token)
+        return await oauth.access_token(self.http, self.config.id, self.settings, self.credentials)
+
+    async def sasl_xoauth2(self) -> str | None:
+        """The XOAUTH2 response for SMTP when the channel uses OAuth 2.0, else None."""
+        token = await self.oauth_access_token()
+        return oauth.xoauth2(self.username, token) if token is not None else None
+
+    @classmethod
+    def receiver(cls) -> Callable[[Any, int], Coroutine[Any, Any, None]]:
+        """What the workers run per active email channel: the mailbox reader (channels/email/poller.py)."""
+        from helpline.channels.email.poller import read_mailbox_forever  # the poller needs the database layer
+
+        return read_mailbox_forever
 
     def events_from_mail(self, raw: bytes, *, received_at: datetime | None = None) -> list[InboundEvent]:
         """One mail → [InboundMessage], or [DeliveryStatusChanged] for a delivery report about our mail."""
