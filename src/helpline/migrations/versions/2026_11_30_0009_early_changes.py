@@ -3,8 +3,8 @@
 Meta delivers webhooks in no guaranteed order: a customer's unsend (or edit) can come before the message.
 It is kept here, and the message is stored already withdrawn (or edited) when it arrives.
 
-Revision ID: 0008_early_changes
-Revises: 0007_message_occurred_at
+Revision ID: 0009_early_changes
+Revises: 0008_mailboxes
 Create Date: 2026-11-30 04:10:00
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 import helpline.platform.db
 
-revision: str = "0008_early_changes"
-down_revision: str | Sequence[str] | None = "0007_message_occurred_at"
+revision: str = "0009_early_changes"
+down_revision: str | Sequence[str] | None = "0008_mailboxes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
