@@ -158,7 +158,7 @@ def banner(settings: Settings, web_url: str, created: tuple[str, str] | None) ->
         lines.append("  demo: simulated customers start writing in a few seconds")
         lines.append(f"  demo website with the chat widget: {web_url}sandbox/widget-site")
         if settings.demo_mail:
-            lines.append("  demo mailbox: a customer e-mails atendimento@segurozinho.example (local SMTP + Dovecot IMAP)")
+            lines.append("  demo mailbox: a customer e-mails atendimento@segurozinho.example (local SMTP + IMAP)")
     return [*lines, ""]
 
 
