@@ -142,7 +142,7 @@ async def try_message(
             snapshot=snapshot,
             running=running,
             llm=front_line.llm,
-            today=front_line.today,
+            today=front_line.local_date(None, None),
         ),
         where="the try-it console",
     )
