@@ -12,6 +12,7 @@ from helpline.bot.end_action import make_end_action_handler
 from helpline.bot.interface import FrontLine
 from helpline.bot.pipeline import END_ACTION_TOPIC, front_line_for
 from helpline.channels.meta.api import reparse_part
+from helpline.channels.receivers import supervise_receivers
 from helpline.conversations.actions import DELIVERY_TOPIC, ROUTING_TOPIC
 from helpline.conversations.early_status import EARLY_STATUS_TOPIC, make_early_status_handler
 from helpline.conversations.handling import wake_snoozed
@@ -100,4 +101,6 @@ def start_workers(runtime: Runtime, front_line: FrontLine | None = None) -> Outb
     worker = build_worker(runtime, front_line)
     runtime.spawn(worker.run(), "outbox-worker")
     runtime.spawn(periodic_chores(runtime), "periodic-chores")
+    # Mailboxes and other channels that must be read: one reader per channel across processes (a lease).
+    runtime.spawn(supervise_receivers(runtime), "channel-receivers")
     return worker

@@ -4,6 +4,7 @@ from helpline.attachments.models import Attachment
 from helpline.audit.models import AuditEntry
 from helpline.auth.models import AuthSession, LoginThrottle, Operator, RecoveryCode
 from helpline.bot.models import Article, BotInteraction, Script, ScriptVersion
+from helpline.channels.email.models import MailboxCursor, MailboxLease
 from helpline.channels.models import Channel, ChannelMember
 from helpline.contacts.models import Contact, ContactIdentity, ContactNote
 from helpline.conversations.models import Conversation, Message
@@ -32,6 +33,8 @@ __all__ = [
     "Event",
     "LegalHold",
     "LoginThrottle",
+    "MailboxCursor",
+    "MailboxLease",
     "Message",
     "MessageTemplate",
     "Operator",

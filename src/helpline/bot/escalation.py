@@ -21,6 +21,7 @@ WINDOW_CLOSED = "window_closed"
 # reached with a completed script's answers.
 CASE = "case"
 END_ACTION_FAILED = "end_action_failed"
+REPLY_LIMIT = "reply_limit"  # the bot answered this contact too often (HELPLINE_BOT_REPLY_LIMIT)
 
 # Who the customer wants, and the verbs or frames around it. Matching a "want" word near a "person" word
 # catches the many phrasings ("can I talk to someone real", "quero falar com um atendente") without a

@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from helpline.bot import runs
 from helpline.bot.engine import Engine, MatcherFactory, ScriptEntry
-from helpline.bot.escalation import TECHNICAL_ERROR, WINDOW_CLOSED, Trigger
+from helpline.bot.escalation import REPLY_LIMIT, TECHNICAL_ERROR, WINDOW_CLOSED, Trigger
 from helpline.bot.flow import Context, decide
 from helpline.bot.handoff import escalate, log_interaction, rule_summary
 from helpline.bot.llm import Llm
@@ -42,6 +42,7 @@ from helpline.engagement.reply_limits import ReplyRefused
 from helpline.engagement.windows import ReplyNotAllowed
 from helpline.platform.clock import utcnow
 from helpline.platform.outbox import enqueue
+from helpline.platform.rate_limits import RateLimited
 from helpline.realtime.frames import emit_frame
 from helpline.runtime import Runtime
 
@@ -203,6 +204,10 @@ class BotFrontLine:
                 await runs.sync(
                     session, conversation_id, current, state, outcome.log, escalated=outcome.escalate is not None
                 )
+                if outcome.replies:
+                    await self.runtime.rate_limits.bot_reply.enforce(
+                        str(conversation.contact_id), "the bot replied too often to this contact", len(outcome.replies)
+                    )
                 for reply in outcome.replies:
                     sent = await send_reply(
                         session,
@@ -248,6 +253,13 @@ class BotFrontLine:
             # The provider's window is closed and the bot may not use HUMAN_AGENT: hand over silently so a
             # person can answer with a template.
             await self._silent_handoff(conversation_id, message_id, outcome, summary)
+            return True
+        except RateLimited as exc:
+            # Over HELPLINE_BOT_REPLY_LIMIT: most likely a loop with an auto-responder. A person takes over.
+            log.warning("bot reply limit reached in conversation %s; handed to a person", conversation_id)
+            await self._silent_handoff(
+                conversation_id, message_id, outcome, summary, forced=Trigger(REPLY_LIMIT, exc.message)
+            )
             return True
         except ReplyRefused as exc:
             # The bot's answer does not fit this channel (e.g. an article longer than Instagram takes): a person

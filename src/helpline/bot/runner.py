@@ -80,7 +80,17 @@ def _ask(outcome: Outcome, entry: ScriptEntry, index: int, kind: str, prefix: st
     outcome.replies.append(
         Reply(
             f"{prefix}\n{body}" if prefix else body,
-            {"bot": {"kind": kind, "script": script_ref(entry), "step": step.key, "progress": prog}, **prog},
+            {
+                "bot": {
+                    "kind": kind,
+                    "script": script_ref(entry),
+                    "step": step.key,
+                    "progress": prog,
+                    # Channels that can offer buttons (the website widget's quick replies) read them here.
+                    "choices": list(step.choices) if step.type == "choice" else [],
+                },
+                **prog,
+            },
         )
     )
     outcome.progress = {"script": script_ref(entry), **prog}

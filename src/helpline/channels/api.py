@@ -189,7 +189,10 @@ async def delete_channel(channel_id: BoundedInt, principal: AdminPrincipal, runt
 
 @router.post(
     "/{channel_id}/inbound",
-    responses={401: {"description": "bad or missing X-Helpline-Signature; nothing stored"}},
+    responses={
+        401: {"description": "bad or missing X-Helpline-Signature; nothing stored"},
+        429: {"description": "over HELPLINE_INBOUND_CHANNEL_LIMIT; nothing stored, retry after Retry-After"},
+    },
 )
 async def inbound(channel_id: BoundedInt, request: Request, runtime: RuntimeDep) -> dict[str, object]:
     """A customer message from the system behind a generic API channel, signed with the channel secret."""
@@ -206,6 +209,8 @@ async def inbound(channel_id: BoundedInt, request: Request, runtime: RuntimeDep)
         raise Unauthorized(str(exc), code="bad_signature") from None
     if channel.status == "disabled":
         raise Conflict("this channel is disabled", code="channel_disabled")
+    # Counted only once signed: a stranger's flood must not use up the channel's allowance.
+    await runtime.rate_limits.inbound_channel.enforce(str(channel.id), "this channel sent too many messages")
     try:
         events = adapter.parse_webhook(body)
     except PayloadInvalid as exc:

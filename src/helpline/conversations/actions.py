@@ -83,21 +83,78 @@ class InboundOutcome:
     attachments: list[Attachment] = field(default_factory=list)
 
 
-async def _open_conversation(session: AsyncSession, channel: Channel, contact_id: int) -> tuple[Conversation, bool]:
-    """The contact's current conversation on this channel; a new one after the last was resolved."""
-    current = (
-        await session.execute(
-            select(Conversation)
-            .where(
-                Conversation.channel_id == channel.id,
-                Conversation.contact_id == contact_id,
-                Conversation.status != Status.resolved.value,
+async def _threaded_conversation(
+    session: AsyncSession, channel: Channel, contact_id: int, inbound: InboundMessage
+) -> Conversation | None:
+    """The open conversation this message answers: by the provider ids it refers to (most specific first),
+    then by the conversation id it names — that one only when it is the same contact's, on this channel."""
+    if inbound.thread_refs:
+        rows = (
+            await session.execute(
+                select(Message.provider_message_id, Message.conversation_id).where(
+                    Message.channel_id == channel.id, Message.provider_message_id.in_(inbound.thread_refs[:50])
+                )
             )
-            .order_by(Conversation.id.desc())
-            .limit(1)
-            .with_for_update()
-        )
-    ).scalar_one_or_none()
+        ).all()
+        found = {str(ref): conversation_id for ref, conversation_id in rows}
+        for ref in inbound.thread_refs:
+            if ref in found:
+                conversation = await lock_conversation(session, found[ref])
+                if conversation.status != Status.resolved.value:
+                    return conversation
+                break
+    if inbound.conversation_ref is not None:
+        named = (
+            await session.execute(
+                select(Conversation)
+                .where(
+                    Conversation.id == inbound.conversation_ref,
+                    Conversation.channel_id == channel.id,
+                    Conversation.contact_id == contact_id,
+                    Conversation.status != Status.resolved.value,
+                )
+                .with_for_update()
+            )
+        ).scalar_one_or_none()
+        if named is not None:
+            return named
+    return None
+
+
+async def _conversation_for(
+    session: AsyncSession, channel: Channel, contact_id: int, inbound: InboundMessage
+) -> tuple[Conversation, bool]:
+    """Where an inbound message goes: the thread it answers, else the contact's open conversation — or a new
+    one for a message that starts a thread (unless the channel's `continue_open_conversation` is set)."""
+    threaded = await _threaded_conversation(session, channel, contact_id, inbound)
+    if threaded is not None:
+        return threaded, False
+    fresh = inbound.starts_thread and not (channel.settings or {}).get("continue_open_conversation", False)
+    return await _open_conversation(session, channel, contact_id, fresh=fresh)
+
+
+async def _open_conversation(
+    session: AsyncSession, channel: Channel, contact_id: int, *, fresh: bool = False
+) -> tuple[Conversation, bool]:
+    """The contact's current conversation on this channel; a new one after the last was resolved, or always
+    when `fresh`."""
+    current = (
+        None
+        if fresh
+        else (
+            await session.execute(
+                select(Conversation)
+                .where(
+                    Conversation.channel_id == channel.id,
+                    Conversation.contact_id == contact_id,
+                    Conversation.status != Status.resolved.value,
+                )
+                .order_by(Conversation.id.desc())
+                .limit(1)
+                .with_for_update()
+            )
+        ).scalar_one_or_none()
+    )
     if current is not None:
         return current, False
     bot_first = bool((channel.settings or {}).get("bot_enabled", False))
@@ -180,7 +237,7 @@ async def receive_inbound(
 
     identity_kind = adapter_class(channel.kind).identity_kind(channel.id)
     contact, _ = await contact_for_identity(session, identity_kind, inbound.contact)
-    conversation, created = await _open_conversation(session, channel, contact.id)
+    conversation, created = await _conversation_for(session, channel, contact.id, inbound)
     _apply_referral(channel, conversation, inbound.referral_id, created=created)
     if inbound.echo and (own := await claim_own_echo(session, conversation.id, inbound)) is not None:
         return InboundOutcome(message=own, conversation=conversation, duplicate=True)
@@ -251,7 +308,9 @@ async def receive_inbound(
 
     await conversation_changed(session, conversation, created=created, channel=channel)
     await message_changed(session, message, created=True, attachments=attachments)
-    enqueue(session, ROUTING_TOPIC, {"conversation_id": conversation.id, "message_id": message.id})
+    if not inbound.automated:
+        # Answering an auto-reply, a list or a delivery notice automatically starts mail loops (RFC 3834).
+        enqueue(session, ROUTING_TOPIC, {"conversation_id": conversation.id, "message_id": message.id})
     return InboundOutcome(message=message, conversation=conversation, duplicate=False, attachments=attachments)
 
 

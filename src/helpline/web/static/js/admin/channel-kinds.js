@@ -4,7 +4,7 @@
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 
-export const KIND_ORDER = ['whatsapp', 'messenger', 'instagram', 'api'];
+export const KIND_ORDER = ['whatsapp', 'messenger', 'instagram', 'api', 'widget'];
 export const META_KINDS = new Set(['whatsapp', 'messenger', 'instagram']);
 
 const DIGITS = /^\d{1,32}$/;
@@ -37,8 +37,24 @@ function urlCheck(value) {
   }
 }
 
+/** A comma- or space-separated list of web origins (scheme://host[:port], nothing after). */
+export function originsCheck(value) {
+  const items = splitList(value);
+  return items.every((item) => /^https?:\/\/[^/\s?#]+$/i.test(item.replace(/\/$/, ''))) ? null : t('admin.channels.errors.origins');
+}
+
+export function splitList(value) {
+  return String(value || '').split(/[\s,]+/).map((item) => item.trim()).filter(Boolean);
+}
+
+function colorCheck(value) {
+  if (!value) return null;
+  return /^#[0-9a-f]{6}$/i.test(value) ? null : t('admin.channels.errors.color');
+}
+
 // Each field: key, in ('settings' | 'credentials'), required, secret, check(value) → error text, where (key),
-// hint key, phoneNote (warn on blur when it looks like a phone number).
+// hint key, phoneNote (warn on blur when it looks like a phone number), list (sent as an array of the
+// comma-separated values), options (a choice among fixed values; labels `admin.channels.choices.<key>.<value>`).
 export const KINDS = {
   whatsapp: {
     fields: [
@@ -77,6 +93,21 @@ export const KINDS = {
     ],
     toggles: [{ key: 'bot_enabled', default: true }],
   },
+  widget: {
+    fields: [
+      { key: 'allowed_origins', in: 'settings', required: true, list: true, check: originsCheck, hint: 'allowed_origins', type: 'text' },
+      { key: 'title', in: 'settings', required: false, hint: 'title' },
+      { key: 'greeting', in: 'settings', required: false, hint: 'greeting' },
+      { key: 'theme_color', in: 'settings', required: false, check: colorCheck, hint: 'theme_color' },
+      { key: 'avatar_url', in: 'settings', required: false, check: urlCheck, hint: 'avatar_url', type: 'url' },
+      { key: 'position', in: 'settings', required: false, options: ['right', 'left'] },
+      { key: 'locale', in: 'settings', required: false, options: ['auto', 'en', 'pt'] },
+      { key: 'pre_chat_form', in: 'settings', required: false, options: ['optional', 'required', 'off'] },
+      { key: 'email_channel_id', in: 'settings', required: false, check: digitsCheck, hint: 'email_channel_id', inputmode: 'numeric' },
+      { key: 'identity_secret', in: 'credentials', required: false, secret: true, hint: 'identity_secret', minLength: 16 },
+    ],
+    toggles: [{ key: 'bot_enabled', default: true }],
+  },
 };
 
 /** The webhook fields each Meta product must subscribe to (provider-contracts §5). */
@@ -109,7 +140,7 @@ export function payload(kind, values, { keepStored = false, baseSettings = {} } 
   for (const item of spec.fields) {
     const value = String(values[item.key] ?? '').trim();
     if (item.in === 'settings') {
-      if (value) settings[item.key] = value;
+      if (value) settings[item.key] = item.list ? splitList(value) : value;
       else delete settings[item.key];
     } else if (value) {
       credentials[item.key] = value;

@@ -1,7 +1,7 @@
 """bot script runs: the answers each run of a script collected, one row per run
 
-Revision ID: 0007_script_runs
-Revises: 0006_outbox_ids
+Revision ID: 0009_script_runs
+Revises: 0008_mailboxes
 Create Date: 2026-11-30 04:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import helpline.platform.db
 
-revision: str = "0007_script_runs"
-down_revision: str | Sequence[str] | None = "0006_outbox_ids"
+revision: str = "0009_script_runs"
+down_revision: str | Sequence[str] | None = "0008_mailboxes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
