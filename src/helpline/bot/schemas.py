@@ -287,7 +287,9 @@ class TryArticle(BaseModel):
 
 
 class TryReply(BaseModel):
-    kind: str = Field(description="question, retry, closing, clarify, article, fallback or handoff")
+    kind: str = Field(
+        description="question, retry, confirm, closing, clarify, article, small_talk, fallback or handoff"
+    )
     text: str
     quick_replies: list[str] = Field(description="answers the text offers (a choice step's or clarification's)")
 
@@ -298,7 +300,15 @@ class TryEscalation(BaseModel):
 
 
 TryAction = Literal[
-    "escalate", "start_script", "next_step", "retry_step", "complete_script", "clarify", "article", "fallback"
+    "escalate",
+    "start_script",
+    "next_step",
+    "retry_step",
+    "complete_script",
+    "clarify",
+    "article",
+    "small_talk",
+    "fallback",
 ]
 
 
