@@ -141,7 +141,7 @@ async def test_an_article_answer_and_a_fallback(
     answered = await try_it(client, world, message="what are your opening hours?", language="en")
     assert answered["action"] == "article"
     assert answered["article"]["id"] == article["id"] and answered["article"]["title"] == ARTICLE["title"]
-    assert answered["reply"]["text"] == ARTICLE["answer"]
+    assert answered["reply"]["text"] == f"{ARTICLE['title']}\n{ARTICLE['answer']}"
     unclear = await try_it(client, world, message="xyzzy plugh", language="en")
     assert unclear["action"] == "fallback" and unclear["match"] is None and unclear["article"] is None
 

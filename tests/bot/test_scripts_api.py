@@ -15,6 +15,7 @@ import yaml
 from fastapi import FastAPI
 
 from helpline.app import create_app
+from helpline.bot.engine import Engine
 from helpline.bot.pipeline import BotFrontLine, install_front_line
 from helpline.platform.crypto import verify_sha256_signature
 from helpline.runtime import Runtime
@@ -65,8 +66,34 @@ async def test_running_conversation_keeps_its_version(
     await client.put(f"/api/v1/scripts/{scripts['order']['id']}", json=changed, headers=world.admin.headers)
     assert await chat("12345") == ["Your order is on its way."]  # finished on version 1
     chat.contact_id = "second-customer"
-    await chat("where is my order")  # the retrain picks version 2 up in the background
-    assert await chat("777") in (["Version two says hi."], ["Your order is on its way."])
+    await chat("where is my order")  # the edit is trained before this message is matched
+    assert await chat("777") == ["Version two says hi."]
+
+
+async def test_an_imported_script_is_used_from_the_next_message_in_every_process(
+    chat: Chat, client: httpx.AsyncClient, world: World, runtime: Runtime, scripts: dict[str, Any]
+) -> None:
+    # Another worker process holds its own models: it learns of the import from the database, not from this one.
+    other = Engine(runtime.db, KeywordMatcher)
+    assert "refund" not in (await other.current()).scripts
+    assert await chat("I want my money back for the broken kettle") != ["Refunds take five days."]
+    refund = {
+        "key": "refund",
+        "name": "Refund",
+        "examples": ["I want my money back", "refund my purchase"],
+        "steps": [],
+        "closing_message": "Refunds take five days.",
+    }
+    report = await client.post("/api/v1/scripts/import", content=json.dumps([refund]), headers=world.admin.headers)
+    assert report.json()["created"] == ["refund"]
+    chat.contact_id, chat._seen = "next-customer", 0  # a new conversation: count its replies from the first
+    assert await chat("I want my money back for the broken kettle") == ["Refunds take five days."]
+    assert (await other.current()).scripts["refund"].version == 1
+    edited = {**refund, "closing_message": "Refunds take three days."}
+    listed = (await client.get("/api/v1/scripts", headers=world.admin.headers)).json()
+    refund_id = next(s["id"] for s in listed if s["key"] == "refund")
+    await client.put(f"/api/v1/scripts/{refund_id}", json=edited, headers=world.admin.headers)
+    assert (await other.current()).scripts["refund"].version == 2
 
 
 async def test_operator_chooses_a_script(

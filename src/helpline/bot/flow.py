@@ -144,8 +144,8 @@ def _start(ctx: Context, outcome: Outcome, entry: ScriptEntry, *, how: str, conf
     )
 
 
-def _candidates(ctx: Context) -> tuple[list[dict[str, Any]], bool]:
-    matcher = ctx.snapshot.matcher
+def _candidates(ctx: Context, lang: str) -> tuple[list[dict[str, Any]], bool]:
+    matcher = ctx.snapshot.matcher_for(lang)
     if matcher is None:
         return [], True
     ranked = matcher.rank(ctx.text, 3)
@@ -162,7 +162,7 @@ async def _match(ctx: Context, outcome: Outcome) -> None:
     state = outcome.state
     lang = str(state["lang"])
     s = ctx.settings
-    candidates, out_of_scope = _candidates(ctx)
+    candidates, out_of_scope = _candidates(ctx, lang)
     state["candidates"] = candidates
     outcome.log.append(
         ("matched", {"candidates": candidates, "out_of_scope": out_of_scope, "method": ctx.snapshot.method})
@@ -197,11 +197,13 @@ async def _match(ctx: Context, outcome: Outcome) -> None:
 async def _answer_from_knowledge(ctx: Context, outcome: Outcome) -> bool:
     """Answer from the best article when it is a confident match; with an LLM, a grounded short answer."""
     state = outcome.state
-    hits = ctx.snapshot.retriever.search(ctx.text, k=3, language=str(state["lang"]))
-    if not hits or hits[0].score < ctx.settings.bot_article_threshold:
+    retriever = ctx.snapshot.retriever
+    hits = retriever.search(ctx.text, k=3, language=str(state["lang"]))
+    if not hits or not retriever.answerable(hits[0], ctx.settings.bot_article_threshold):
         return False
     best = hits[0]
-    text, grounded = best.article.answer, False
+    # The title goes first so the customer can tell which question the bot thinks it is answering.
+    text, grounded = f"{best.article.title}\n{best.article.answer}", False
     if ctx.llm is not None:
         answer = await ctx.llm.grounded_answer(ctx.text, [h.article for h in hits])
         if answer.text is not None:

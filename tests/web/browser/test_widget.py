@@ -144,6 +144,8 @@ def test_visitor_talks_to_the_bot_asks_for_a_person_and_gets_a_live_reply(
     conversations = world.server.ok(world.admin, "GET", "/conversations", params={"channel_id": channel_id})
     conversation = conversations["items"][0]
     assert conversation["handler"] == "human" and conversation["contact"]["name"] == "Marta"
+    world.server.ok(world.admin, "POST", f"/conversations/{conversation['id']}/typing")
+    expect(page.get_by_text("Typing…")).to_be_visible()
     world.server.ok(
         world.admin,
         "POST",

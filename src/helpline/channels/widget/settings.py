@@ -54,6 +54,9 @@ class WidgetSettings(BaseModel):
     email_channel_id: int | None = Field(
         default=None, ge=1, description="an e-mail channel that carries later replies to visitors who left an address"
     )
+    email_after_minutes: int = Field(
+        default=5, ge=0, le=1440, description="an operator's reply still unread this long goes out by e-mail too"
+    )
     bot_enabled: bool = True
     max_message_chars: int = Field(default=5000, ge=1, le=20_000)
     max_upload_bytes: int = Field(default=10 * MB, ge=1024, le=25 * MB)

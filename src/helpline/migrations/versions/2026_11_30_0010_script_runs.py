@@ -1,7 +1,7 @@
 """bot script runs: the answers each run of a script collected, one row per run
 
-Revision ID: 0009_script_runs
-Revises: 0008_mailboxes
+Revision ID: 0010_script_runs
+Revises: 0009_early_changes
 Create Date: 2026-11-30 04:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import helpline.platform.db
 
-revision: str = "0009_script_runs"
-down_revision: str | Sequence[str] | None = "0008_mailboxes"
+revision: str = "0010_script_runs"
+down_revision: str | Sequence[str] | None = "0009_early_changes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
