@@ -121,6 +121,8 @@ class Settings(BaseSettings):
     # Demo
     demo: bool = False
     demo_interval_seconds: float = Field(default=8.0, gt=0)
+    # The demo's local mail server (aiosmtpd + a private Dovecot, else a simulated mailbox) and email channel.
+    demo_mail: bool = True
 
     log_level: str = "INFO"
 
