@@ -71,12 +71,15 @@ async def apply_deletion(
         return message
     attachments = list((await session.execute(select(Attachment).where(Attachment.message_id == message.id))).scalars())
     old_preview = message_preview(message.text, message.content, attachments)
+    # Every version the customer wrote may still sit in a waiting copy of the conversation's preview.
+    versions = [e.get("text") for e in (message.content or {}).get("edits") or [] if isinstance(e, dict)]
+    old_previews = {old_preview} | {message_preview(v, None, attachments) for v in versions if isinstance(v, str)}
     for attachment in attachments:
         await _erase_attachment(session, blobs, attachment)
     message.text = None
     message.content = _withdrawn(deletion.timestamp or utcnow())
     message.content_type = "deleted"
-    await _scrub_copies(session, message, old_preview)
+    await _scrub_copies(session, message, {p for p in old_previews if p})
     conversation = await session.get(Conversation, message.conversation_id)
     assert conversation is not None
     await message_changed(session, message, created=False, attachments=[])
@@ -168,7 +171,7 @@ def _data(payload: Any) -> dict[str, Any] | None:
     return _data(payload.get("payload"))
 
 
-def _scrubbed(payload: Any, message: Message, old_preview: str | None) -> Any | None:
+def _scrubbed(payload: Any, message: Message, old_previews: set[str]) -> Any | None:
     """`payload` without the withdrawn content, or None when it holds none of it. A copy of the message
     itself is dropped (None data); a conversation copy gets the deleted preview."""
     data = _data(payload)
@@ -177,12 +180,7 @@ def _scrubbed(payload: Any, message: Message, old_preview: str | None) -> Any | 
     if data.get("id") == message.id and data.get("conversation_id") == message.conversation_id:
         return {"drop": True}
     last = data.get("last_message")
-    if (
-        data.get("id") == message.conversation_id
-        and isinstance(last, dict)
-        and old_preview
-        and last.get("preview") == old_preview
-    ):
+    if data.get("id") == message.conversation_id and isinstance(last, dict) and last.get("preview") in old_previews:
         return _replace_data(payload, {**data, "last_message": {**last, "preview": DELETED_PREVIEW}})
     return None
 
@@ -193,7 +191,7 @@ def _replace_data(payload: dict[str, Any], data: dict[str, Any]) -> dict[str, An
     return {**payload, "payload": _replace_data(dict(payload["payload"]), data)}
 
 
-async def _scrub_copies(session: AsyncSession, message: Message, old_preview: str | None) -> None:
+async def _scrub_copies(session: AsyncSession, message: Message, old_previews: set[str]) -> None:
     """Remove waiting copies of the withdrawn content: outbox frames and events not yet sent (a copy of the
     message is dropped, a conversation's preview replaced) and outgoing webhook deliveries not yet delivered.
     The message.updated event that follows tells every receiver."""
@@ -204,7 +202,7 @@ async def _scrub_copies(session: AsyncSession, message: Message, old_preview: st
     ).scalars()
     stale: list[int] = []
     for row in rows:
-        scrubbed = _scrubbed(row.payload, message, old_preview)
+        scrubbed = _scrubbed(row.payload, message, old_previews)
         if scrubbed is None:
             continue
         if scrubbed.get("drop"):
@@ -215,7 +213,7 @@ async def _scrub_copies(session: AsyncSession, message: Message, old_preview: st
         await session.execute(delete(OutboxRow).where(OutboxRow.id.in_(stale)))
     deliveries = (await session.execute(select(WebhookDelivery).where(WebhookDelivery.status != "succeeded"))).scalars()
     for delivery in deliveries:
-        scrubbed = _scrubbed(delivery.payload, message, old_preview)
+        scrubbed = _scrubbed(delivery.payload, message, old_previews)
         if scrubbed is not None:
             delivery.payload = (
                 {"event": delivery.event, "data": {"id": message.id, "deleted": True}}

@@ -4,14 +4,17 @@ valid, and a revoked grant fails the send and flags the channel needs-reauth."""
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import parse_qs
 
 import httpx
 
 from helpline.channels.email import oauth
+from helpline.channels.email.poller import read_mailbox, read_mailbox_forever
 from helpline.channels.models import Channel
 from helpline.runtime import Runtime
 from tests.channels.email.conftest import MAILBOX, email_settings, make_email_channel
+from tests.channels.email.fake_imap import FakeImap
 from tests.channels.email.mails import customer_mail
 from tests.channels.email.smtp_server import SmtpServer
 from tests.channels.email.test_email_flow import conversations, messages, receive, reply
@@ -110,3 +113,46 @@ def test_xoauth2_initial_response_format() -> None:
         "dXNlcj1zb21ldXNlckBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5YTI5LnZGOWRmdDRxbVRjMk52"
         "YjNSbGNrQmhkSFJoZG1semRHRXVZMjl0Q2cBAQ=="
     )
+
+
+async def test_imap_reader_signs_in_by_xoauth2_and_keeps_a_rotated_refresh_token(
+    runtime: Runtime, smtp: SmtpServer, peer: Peer
+) -> None:
+    imap = FakeImap(token="imap-token", mails=[customer_mail("x1@example.com", "via OAuth")])
+    await imap.start()
+    try:
+        settings = {**oauth_settings(smtp), "imap_host": imap.host, "imap_port": imap.port, "use_idle": False}
+        channel = await make_email_channel(runtime, settings, credentials={"oauth_refresh_token": "refresh-old"})
+        oauth.forget(channel.id)
+        peer.script = [
+            httpx.Response(200, json={"access_token": "imap-token", "expires_in": 3600, "refresh_token": "refresh-new"})
+        ]
+        # The first session starts at the mailbox's end; a second mail then arrives.
+        await read_mailbox(runtime, channel.id, "r", once=True)
+        imap.mails.append(customer_mail("x2@example.com", "segunda via OAuth"))
+        await read_mailbox(runtime, channel.id, "r", once=True)
+        assert imap.logins == [MAILBOX, MAILBOX]
+        [conversation] = await conversations(runtime, channel.id)
+        assert [m.text for m in await messages(runtime, conversation.id)] == ["segunda via OAuth"]
+        async with runtime.db.reads() as session:
+            row = await session.get(Channel, channel.id)
+        assert row is not None and runtime.box.open(row.credentials)["oauth_refresh_token"] == "refresh-new"
+        assert len(peer.requests) == 1  # the access token was reused for the second session
+    finally:
+        await imap.stop()
+
+
+async def test_imap_refusing_the_token_flags_needs_reauth(runtime: Runtime, smtp: SmtpServer, peer: Peer) -> None:
+    imap = FakeImap(token="the-right-one")
+    await imap.start()
+    try:
+        settings = {**oauth_settings(smtp), "imap_host": imap.host, "imap_port": imap.port}
+        channel = await make_email_channel(runtime, settings, credentials={"oauth_refresh_token": "r"})
+        oauth.forget(channel.id)
+        peer.script = [httpx.Response(200, json={"access_token": "another", "expires_in": 3600})]
+        await asyncio.wait_for(read_mailbox_forever(runtime, channel.id), 30)
+        async with runtime.db.reads() as session:
+            row = await session.get(Channel, channel.id)
+        assert row is not None and row.status == "needs_reauth" and "AUTHENTICATIONFAILED" in str(row.status_reason)
+    finally:
+        await imap.stop()
