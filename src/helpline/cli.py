@@ -157,6 +157,8 @@ def banner(settings: Settings, web_url: str, created: tuple[str, str] | None) ->
     if settings.demo:
         lines.append("  demo: simulated customers start writing in a few seconds")
         lines.append(f"  demo website with the chat widget: {web_url}sandbox/widget-site")
+        if settings.demo_mail:
+            lines.append("  demo mailbox: a customer e-mails atendimento@segurozinho.example (local SMTP + IMAP)")
     return [*lines, ""]
 
 

@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     bot_escalation_keywords: list[str] = []
     bot_escalate_tags: list[str] = ["vip"]
     bot_phone_region: str = "US"
+    # The conversations' local time zone (IANA name), for "yesterday" / "ontem" in answers; a channel's
+    # settings.time_zone overrides it.
+    bot_time_zone: str = "UTC"
 
     # Optional LLM: any OpenAI-compatible chat endpoint
     llm_base_url: str = ""
@@ -118,6 +121,8 @@ class Settings(BaseSettings):
     # Demo
     demo: bool = False
     demo_interval_seconds: float = Field(default=8.0, gt=0)
+    # The demo's local mail server (aiosmtpd + a private Dovecot, else a simulated mailbox) and email channel.
+    demo_mail: bool = True
 
     log_level: str = "INFO"
 

@@ -7,7 +7,7 @@ from helpline.bot.models import Article, BotInteraction, Script, ScriptVersion
 from helpline.channels.email.models import MailboxCursor, MailboxLease
 from helpline.channels.models import Channel, ChannelMember
 from helpline.contacts.models import Contact, ContactIdentity, ContactNote
-from helpline.conversations.models import Conversation, Message
+from helpline.conversations.models import Conversation, EarlyChange, Message
 from helpline.engagement.models import MessageTemplate
 from helpline.platform.db import Base
 from helpline.platform.outbox import OutboxRow
@@ -30,6 +30,7 @@ __all__ = [
     "ContactNote",
     "Conversation",
     "DeletionRequest",
+    "EarlyChange",
     "Event",
     "LegalHold",
     "LoginThrottle",

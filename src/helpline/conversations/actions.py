@@ -22,6 +22,7 @@ from helpline.channels.models import Channel
 from helpline.channels.registry import adapter_class
 from helpline.contacts.actions import contact_for_identity
 from helpline.conversations import waiting
+from helpline.conversations.customer_changes import with_early_changes
 from helpline.conversations.events import conversation_changed, message_changed
 from helpline.conversations.models import (
     AuthorKind,
@@ -234,6 +235,8 @@ async def receive_inbound(
         conversation = await session.get(Conversation, existing.conversation_id)
         assert conversation is not None
         return InboundOutcome(message=existing, conversation=conversation, duplicate=True)
+    # An unsend or edit that came first: the message is stored as the customer left it.
+    inbound = await with_early_changes(session, channel.id, inbound)
 
     identity_kind = adapter_class(channel.kind).identity_kind(channel.id)
     contact, _ = await contact_for_identity(session, identity_kind, inbound.contact)
@@ -308,8 +311,9 @@ async def receive_inbound(
 
     await conversation_changed(session, conversation, created=created, channel=channel)
     await message_changed(session, message, created=True, attachments=attachments)
-    if not inbound.automated:
-        # Answering an auto-reply, a list or a delivery notice automatically starts mail loops (RFC 3834).
+    # Answering an auto-reply, a list or a delivery notice automatically starts mail loops (RFC 3834); a
+    # message withdrawn before it arrived leaves nothing to answer.
+    if not inbound.automated and message.content_type != "deleted":
         enqueue(session, ROUTING_TOPIC, {"conversation_id": conversation.id, "message_id": message.id})
     return InboundOutcome(message=message, conversation=conversation, duplicate=False, attachments=attachments)
 

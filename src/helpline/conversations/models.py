@@ -141,3 +141,17 @@ class Message(IdMixin, TimestampMixin, Base):
     # The message's place in the timeline; set once, when the row is inserted (see _occurred_at).
     occurred_at: Mapped[datetime] = mapped_column(default=_occurred_at)
     client_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class EarlyChange(IdMixin, TimestampMixin, Base):
+    """A customer's unsend or edit that arrived before the message it names (webhooks are not ordered): kept
+    so the message, when it comes, is stored already withdrawn or edited (conversations/customer_changes.py)."""
+
+    __tablename__ = "early_changes"
+    __table_args__ = (Index("ix_early_changes_target", "channel_id", "provider_message_id"),)
+
+    channel_id: Mapped[int] = mapped_column(BigId, ForeignKey("channels.id", ondelete="CASCADE"))
+    provider_message_id: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))  # deleted | edited
+    text: Mapped[str | None] = mapped_column(Text)  # the edited text
+    happened_at: Mapped[datetime]

@@ -250,3 +250,18 @@ async def _attachments(runtime: Runtime, message_id: int) -> list[Any]:
     async with runtime.db.reads() as session:
         rows = await session.execute(select(Attachment).where(Attachment.message_id == message_id))
         return list(rows.scalars())
+
+
+async def test_new_credentials_clear_needs_reauth_only_when_the_server_accepts_them(
+    client: httpx.AsyncClient, runtime: Runtime, world: World, dovecot: Dovecot, smtp: SmtpServer
+) -> None:
+    user = dovecot.add_user()
+    settings = email_settings(smtp, imap_host=dovecot.host, imap_port=dovecot.port, from_address=user)
+    channel = await make_email_channel(runtime, settings, credentials={"username": user, "password": "wrong"})
+    await asyncio.wait_for(read_mailbox_forever(runtime, channel.id), 30)
+    url = f"/api/v1/channels/{channel.id}"
+    response = await client.patch(url, json={"credentials": {"password": "still-wrong"}}, headers=world.admin.headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "needs_reauth"
+    response = await client.patch(url, json={"credentials": {"password": PASSWORD}}, headers=world.admin.headers)
+    assert response.status_code == 200 and response.json()["status"] == "active"

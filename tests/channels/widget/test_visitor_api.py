@@ -125,6 +125,29 @@ async def test_another_sessions_token_gets_404_and_never_its_history(
     assert await history(client, bob) == []
 
 
+async def test_session_routes_accept_only_the_sessions_own_visitor_token(
+    client: httpx.AsyncClient, world: World, widget: Widget
+) -> None:
+    alice = await start(client, widget.id)
+    await say(client, alice, "my secret address is 1 Main St", "a1")
+    # An operator's session is not a visitor's: it opens no session route of the visitor API.
+    for headers in ({"Origin": SHOP}, {**world.admin.headers, "Origin": SHOP}):
+        for method, suffix, body in (
+            ("GET", "/messages", None),
+            ("POST", "/messages", {"text": "hi", "client_id": "x2"}),
+        ):
+            response = await client.request(method, f"{alice.path}{suffix}", json=body, headers=headers)
+            assert response.status_code == 404, (method, suffix, response.status_code)
+            assert "1 Main St" not in response.text
+        upload = await client.post(
+            f"{alice.path}/attachments",
+            data={"client_id": "f1"},
+            files={"file": ("a.png", PNG, "image/png")},
+            headers=headers,
+        )
+        assert upload.status_code == 404, upload.text
+
+
 def user_hash(secret: str, user_id: str) -> str:
     return hmac.new(secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
 

@@ -76,6 +76,15 @@ async def test_replies_escalation_join_and_read_arrive_live(live: LiveApp, world
         assert read.status_code == 200
         await next_frame(ws, lambda f: f["type"] == "read")
 
+        # The operator types: the visitor sees it; someone without access to the channel gets 404.
+        typing = await live.client.post(f"/api/v1/conversations/{conversation_id}/typing", headers=world.agent.headers)
+        assert typing.status_code == 204
+        await next_frame(ws, lambda f: f["type"] == "typing")
+        outsider = await live.client.post(
+            f"/api/v1/conversations/{conversation_id}/typing", headers=world.outsider.headers
+        )
+        assert outsider.status_code == 404
+
         reply = await live.client.post(
             f"/api/v1/conversations/{conversation_id}/messages",
             json={"text": "Hi Ana, Bea here."},
@@ -122,3 +131,20 @@ async def test_a_socket_never_gets_another_visitors_frames(live: LiveApp, world:
         assert frame["message"]["text"] == "bob's words"
     finally:
         await bob_ws.close()
+
+
+async def test_the_visitors_typing_reaches_the_channels_operators(live: LiveApp, world: World) -> None:
+    widget = await make_widget(live.runtime, [world.agent.id])
+    visitor = await start(live.client, widget.id)
+    ws = await open_socket(live, visitor)
+    operator = await connect(live.ws_url, additional_headers=world.agent.headers, open_timeout=10)
+    try:
+        assert (await next_frame(operator))["type"] == "hello"
+        await say(live.client, visitor, "hello?", "h1")
+        own = await next_frame(ws, message_with("hello?"))
+        await ws.send(json.dumps({"type": "typing"}))
+        frame = await next_frame(operator, lambda f: f["type"] == "conversation.typing")
+        assert frame["data"] == {"conversation_id": own["message"]["conversation_id"], "who": "contact"}
+    finally:
+        await operator.close()
+        await ws.close()

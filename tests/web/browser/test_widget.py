@@ -95,6 +95,9 @@ def test_visitor_talks_to_the_bot_asks_for_a_person_and_gets_a_live_reply(
 ) -> None:
     channel_id = make_widget(world, site, bot_enabled=True)
     url = embed(site, "shop.html", world.server.base_url, channel_id)
+    # A fresh server builds the bot's matcher on its first question (seconds on a loaded machine): ask it once
+    # here, so the browser's waits below measure the widget and not that one-off start.
+    world.server.ok(world.admin, "POST", "/bot/try", json={"message": "I want to book an appointment"})
     session = ui(None, path=None)
     page = session.page
     page.goto(url)
@@ -144,6 +147,8 @@ def test_visitor_talks_to_the_bot_asks_for_a_person_and_gets_a_live_reply(
     conversations = world.server.ok(world.admin, "GET", "/conversations", params={"channel_id": channel_id})
     conversation = conversations["items"][0]
     assert conversation["handler"] == "human" and conversation["contact"]["name"] == "Marta"
+    world.server.ok(world.admin, "POST", f"/conversations/{conversation['id']}/typing")
+    expect(page.get_by_text("Typing…")).to_be_visible()
     world.server.ok(
         world.admin,
         "POST",

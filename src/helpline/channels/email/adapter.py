@@ -6,6 +6,7 @@ each raw mail to `events_from_mail`, which is pure like every adapter's parser.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ from helpline.channels.base import (
 )
 from helpline.channels.email import oauth
 from helpline.channels.email.compose import build_mail, message_id_for
+from helpline.channels.email.imap import ImapMailbox, MailboxLoginRefused
 from helpline.channels.email.parse import ParsedMail, parse_mail
 from helpline.channels.email.settings import EmailCredentials, EmailSettings
 from helpline.channels.email.smtp import send_mail
@@ -103,6 +105,29 @@ class EmailAdapter:
         """The XOAUTH2 response for SMTP when the channel uses OAuth 2.0, else None."""
         token = await self.oauth_access_token()
         return oauth.xoauth2(self.username, token) if token is not None else None
+
+    async def check_credentials(self) -> None:
+        """Sign in to the IMAP server (refreshing the OAuth token first) and out again: used to clear
+        needs-reauth after new credentials are saved (channels/reauth.py). Raises DeliveryError."""
+        token = await self.oauth_access_token()
+        box = ImapMailbox(
+            host=self.settings.imap_host,
+            port=self.settings.imap_port,
+            security=self.settings.imap_security,
+            mailbox=self.settings.mailbox,
+            username=self.username,
+            password=self.credentials.password if token is None else None,
+            access_token=token,
+        )
+        try:
+            await asyncio.to_thread(box.open)
+        except MailboxLoginRefused as exc:
+            reason = f"the IMAP server refused the login: {exc}"
+            raise DeliveryError(reason, retryable=False, needs_reauth=True) from exc
+        except Exception as exc:  # unreachable, TLS, folder missing…: not accepted either, say why
+            raise DeliveryError(f"the IMAP server could not be used: {exc}", retryable=True) from exc
+        finally:
+            await asyncio.to_thread(box.close)
 
     @classmethod
     def receiver(cls) -> Callable[[Any, int], Coroutine[Any, Any, None]]:

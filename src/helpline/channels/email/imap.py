@@ -69,6 +69,9 @@ class ImapMailbox:
                 else:
                     client.login(self.username, self.password or "")
             except LoginError as exc:
+                # RFC 5530: [UNAVAILABLE] is the server's own trouble (retry later), not a wrong credential.
+                if "UNAVAILABLE" in str(exc):
+                    raise ConnectionError(f"the IMAP server cannot log in now: {exc}") from exc
                 raise MailboxLoginRefused(str(exc)) from exc
             info = client.select_folder(self.mailbox, readonly=True)
         except BaseException:

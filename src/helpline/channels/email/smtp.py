@@ -46,6 +46,8 @@ async def send_mail(
     try:
         async with client:
             if xoauth2 is not None:
+                if client.last_ehlo_response is None:
+                    await client.ehlo()
                 reply = await client.execute_command(b"AUTH", b"XOAUTH2", xoauth2.encode())
                 if reply.code == 334:  # the server's error challenge; an empty line ends the exchange
                     reply = await client.execute_command(b"")

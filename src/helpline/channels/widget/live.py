@@ -32,6 +32,7 @@ from helpline.conversations.models import DeliveryState, Direction, Message
 from helpline.delivery.handlers import signed_attachment_url
 from helpline.platform.api_contract import BoundedInt
 from helpline.platform.errors import HelplineError
+from helpline.realtime.frames import TYPING_FRAME
 from helpline.realtime.hub import Subscriber
 from helpline.runtime import Runtime
 
@@ -42,8 +43,6 @@ PING_SECONDS = 25.0
 TYPING_EVERY = 2.0  # at most one typing frame to operators per socket in this many seconds
 BAD_ORIGIN = 4403
 BAD_SESSION = 4404
-# Operators see this frame type; its data names the conversation (web app: "the customer is typing").
-VISITOR_TYPING = "conversation.typing"
 _NOBODY = Principal(operator_id=0, role=Role.agent, channel_ids=frozenset())
 
 
@@ -60,8 +59,10 @@ class VisitorSubscriber(Subscriber):
 
     def may_see(self, frame: dict[str, Any]) -> bool:
         audience = frame.get("audience") or {}
-        if audience.get("channel_id") != self.channel_id or frame.get("type") == VISITOR_TYPING:
+        if audience.get("channel_id") != self.channel_id:
             return False
+        if frame.get("type") == TYPING_FRAME and (frame.get("data") or {}).get("who") != "operator":
+            return False  # the visitor's own typing, relayed to operators
         if frame.get("type") == "conversation.created":
             if self.contact_id is None:
                 self.unresolved = True
@@ -204,7 +205,7 @@ async def _serve(
                     conversation_id = max(subscriber.conversation_ids)
                     await runtime.broker.publish(
                         {
-                            "type": VISITOR_TYPING,
+                            "type": TYPING_FRAME,
                             "audience": {"channel_id": channel.id},
                             "conversation_id": conversation_id,
                             "data": {"conversation_id": conversation_id, "who": "contact"},

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from helpline.realtime.frames import TYPING_FRAME
+
 SHOWN_STATES = frozenset({"sent", "delivered", "read"})
 
 # Live frame types the visitor socket sends (docs/channels/widget.md).
@@ -17,6 +19,7 @@ MESSAGE = "message"
 ESCALATION = "escalation"
 JOINED = "joined"
 READ = "read"
+TYPING = "typing"
 
 
 def visible(data: Mapping[str, Any]) -> bool:
@@ -101,6 +104,8 @@ class FrameProjection:
         if kind in ("message.created", "message.updated"):
             view = message_view(data, self.attachment_url)
             return [{"type": MESSAGE, "message": view}] if view else []
+        if kind == TYPING_FRAME and data.get("who") == "operator":
+            return [{"type": TYPING, "conversation_id": frame.get("conversation_id")}]
         if kind == "conversation.escalated":
             return [{"type": ESCALATION, "conversation_id": frame.get("conversation_id")}]
         if kind in ("conversation.created", "conversation.updated") and "id" in data:

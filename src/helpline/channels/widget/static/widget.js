@@ -516,6 +516,8 @@ textarea { flex: 1; resize: none; border: 1px solid #c5cdd6; border-radius: 10px
       } else if (frame.type === 'joined' && frame.name) {
         this.handler = 'human';
         this.note(t('joined', { name: frame.name }));
+      } else if (frame.type === 'typing') {
+        this.showTyping(6000);
       } else if (frame.type === 'read') {
         this.markSeen();
       } else if (frame.type === 'resync') {
@@ -631,9 +633,13 @@ textarea { flex: 1; resize: none; border: 1px solid #c5cdd6; border-radius: 10px
 
     startBotTyping() {
       if (this.handler === 'human' || (this.handler === null && !this.config.bot)) return;
+      this.showTyping(BOT_TYPING_MS);
+    }
+
+    showTyping(ms) {
       this.typing.hidden = false;
       clearTimeout(this.botTimer);
-      this.botTimer = setTimeout(() => this.stopBotTyping(), BOT_TYPING_MS);
+      this.botTimer = setTimeout(() => this.stopBotTyping(), ms);
     }
 
     stopBotTyping() {

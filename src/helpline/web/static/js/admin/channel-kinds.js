@@ -4,7 +4,7 @@
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 
-export const KIND_ORDER = ['whatsapp', 'messenger', 'instagram', 'api', 'widget'];
+export const KIND_ORDER = ['whatsapp', 'messenger', 'instagram', 'email', 'api', 'widget'];
 export const META_KINDS = new Set(['whatsapp', 'messenger', 'instagram']);
 
 const DIGITS = /^\d{1,32}$/;
@@ -25,6 +25,11 @@ export function looksLikePhone(value) {
 function digitsCheck(value) {
   if (!value) return null;
   return DIGITS.test(value) ? null : t('admin.channels.errors.digits');
+}
+
+function emailCheck(value) {
+  if (!value) return null;
+  return /^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$/.test(value) ? null : t('admin.channels.errors.email');
 }
 
 function urlCheck(value) {
@@ -92,6 +97,32 @@ export const KINDS = {
       { key: 'secret', in: 'credentials', required: false, secret: true, hint: 'api_secret', minLength: 16 },
     ],
     toggles: [{ key: 'bot_enabled', default: true }],
+  },
+  // channels/email/settings.py: server, security and sign-in; secrets go to credentials.
+  email: {
+    fields: [
+      { key: 'from_address', in: 'settings', required: true, check: emailCheck, hint: 'from_address', type: 'email' },
+      { key: 'display_name', in: 'settings', required: false, hint: 'display_name' },
+      { key: 'imap_host', in: 'settings', required: true },
+      { key: 'imap_port', in: 'settings', required: false, check: digitsCheck, hint: 'imap_port', inputmode: 'numeric' },
+      { key: 'imap_security', in: 'settings', required: false, options: ['tls', 'starttls', 'none'] },
+      { key: 'mailbox', in: 'settings', required: false, hint: 'mailbox' },
+      { key: 'smtp_host', in: 'settings', required: true },
+      { key: 'smtp_port', in: 'settings', required: false, check: digitsCheck, hint: 'smtp_port', inputmode: 'numeric' },
+      { key: 'smtp_security', in: 'settings', required: false, options: ['starttls', 'tls', 'none'] },
+      { key: 'auth', in: 'settings', required: false, options: ['password', 'oauth2'] },
+      { key: 'username', in: 'credentials', required: false, hint: 'username' },
+      { key: 'password', in: 'credentials', required: false, secret: true, hint: 'email_password' },
+      { key: 'oauth_token_url', in: 'settings', required: false, check: urlCheck, hint: 'oauth_token_url', type: 'url' },
+      { key: 'oauth_client_id', in: 'settings', required: false },
+      { key: 'oauth_scope', in: 'settings', required: false, hint: 'oauth_scope' },
+      { key: 'oauth_client_secret', in: 'credentials', required: false, secret: true },
+      { key: 'oauth_refresh_token', in: 'credentials', required: false, secret: true },
+      { key: 'poll_interval_seconds', in: 'settings', required: false, check: digitsCheck, hint: 'poll_interval_seconds',
+        inputmode: 'numeric' },
+    ],
+    toggles: [{ key: 'use_idle', default: true }, { key: 'continue_open_conversation', default: false },
+      { key: 'bot_enabled', default: false }],
   },
   widget: {
     fields: [

@@ -99,6 +99,11 @@ export function webhookSetup(channel) {
         hint: t('admin.channels.webhook.widget_snippet_hint') }),
       h('p', { class: 'hint' }, t('admin.channels.webhook.widget_identity')));
   }
+  if (channel.kind === 'email') {
+    // A mailbox is read by the workers (IMAP IDLE or polling): nothing calls Helpline.
+    return h('div', { class: 'stack' },
+      h('p', {}, t('admin.channels.webhook.email_reading', { address: (channel.settings || {}).from_address || '' })));
+  }
   if (channel.kind === 'api') {
     return h('div', { class: 'stack' },
       copyValue({ id: uid('inbound'), label: t('admin.channels.webhook.inbound_url'), value: channel.inbound_url || '',
