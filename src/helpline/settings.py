@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     bot_escalation_keywords: list[str] = []
     bot_escalate_tags: list[str] = ["vip"]
     bot_phone_region: str = "US"
+    # The conversations' local time zone (IANA name), for "yesterday" / "ontem" in answers; a channel's
+    # settings.time_zone overrides it.
+    bot_time_zone: str = "UTC"
 
     # Optional LLM: any OpenAI-compatible chat endpoint
     llm_base_url: str = ""

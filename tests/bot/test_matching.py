@@ -56,7 +56,7 @@ async def test_clarification_accepts_the_script_name(chat: Chat, scripts: dict[s
 
 
 async def test_low_confidence_falls_back_then_escalates(chat: Chat, runtime: Runtime, scripts: dict[str, Any]) -> None:
-    [fallback] = await chat("hello there")
+    [fallback] = await chat("purple elephants dance")
     assert "other words" in fallback
     [notice] = await chat("blue green yellow")
     assert "team" in notice

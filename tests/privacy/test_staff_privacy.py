@@ -15,7 +15,7 @@ import httpx
 from click.testing import CliRunner, Result
 from sqlalchemy import select, text, update
 
-from helpline.bot.models import BotInteraction
+from helpline.bot.models import BotInteraction, ScriptRun
 from helpline.cli import main
 from helpline.conversations.models import Conversation, Status
 from helpline.jobs import retention_chore
@@ -90,6 +90,16 @@ async def person_with_everything(client: httpx.AsyncClient, world: World, runtim
     assert reply.status_code == 201, reply.text
     async with runtime.db.transaction() as session:
         session.add(BotInteraction(conversation_id=zelda["id"], kind="handoff", details={"summary": SUMMARY}))
+        session.add(
+            ScriptRun(
+                conversation_id=zelda["id"],
+                script_key="refund",
+                script_name="Refund",
+                script_version=1,
+                status="completed",
+                answers={"card": CARD},
+            )
+        )
     await drain(runtime)
     return zelda["contact"]["id"], zelda["id"]
 
@@ -154,6 +164,7 @@ async def test_export_holds_everything_about_the_person_and_no_one_else(
     assert [c["id"] for c in document["conversations"]] == [conversation_id]
     assert len(document["messages"]) == 3
     assert [b["details"]["summary"] for b in document["bot_interactions"]] == [SUMMARY]
+    assert [(r["script_key"], r["answers"]) for r in document["script_runs"]] == [("refund", {"card": CARD})]
     (attachment,) = document["attachments"]
     assert archive.read(attachment["file"]) == FILE_MARKER
     assert "Bob Bystander" not in json.dumps(document) and "opening hours" not in json.dumps(document)

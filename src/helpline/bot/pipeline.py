@@ -18,12 +18,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+import zoneinfo
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 
+from helpline.bot import runs
 from helpline.bot.engine import Engine, MatcherFactory, ScriptEntry
 from helpline.bot.escalation import REPLY_LIMIT, TECHNICAL_ERROR, WINDOW_CLOSED, Trigger
 from helpline.bot.flow import Context, decide
@@ -32,6 +34,7 @@ from helpline.bot.llm import Llm
 from helpline.bot.models import Script, ScriptVersion
 from helpline.bot.runner import Outcome
 from helpline.bot.schemas import ScriptDefinition
+from helpline.channels.models import Channel
 from helpline.conversations.actions import BOT, BotPaused, send_reply
 from helpline.conversations.models import Conversation, Direction, Handler, Message, Status
 from helpline.conversations.timeline import EVENT_CONTENT_TYPE, HANDED_BACK
@@ -59,6 +62,7 @@ class _Read:
     text: str
     tags: list[str]
     running: ScriptEntry | None
+    today: date
 
 
 class BotFrontLine:
@@ -78,9 +82,16 @@ class BotFrontLine:
         self._today = today
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 
-    @property
-    def today(self) -> date:
-        return self._today or utcnow().date()
+    def local_date(self, moment: datetime | None, zone: str | None) -> date:
+        """The conversation's local date at `moment` (when the customer wrote): relative dates in answers
+        ("ontem", "last Monday") are read against it, so a late job or a UTC server is never a day off."""
+        if self._today is not None:
+            return self._today
+        try:
+            tz = zoneinfo.ZoneInfo(zone or self.runtime.settings.bot_time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            tz = zoneinfo.ZoneInfo("UTC")
+        return (moment or utcnow()).astimezone(tz).date()
 
     async def on_inbound(self, conversation_id: int, message_id: int) -> None:
         """Handle every customer message of the conversation not handled yet, up to `message_id`, in id order."""
@@ -99,7 +110,7 @@ class BotFrontLine:
                         snapshot=await self.engine.current(),
                         running=read.running,
                         llm=self.llm,
-                        today=self.today,
+                        today=read.today,
                     ),
                     where=f"conversation {conversation_id}",
                 )
@@ -148,6 +159,9 @@ class BotFrontLine:
                 running = await load_entry(session, int(script["id"]), int(script["version"]))
             return _Read(
                 message_id=message.id,
+                today=self.local_date(
+                    message.provider_timestamp or message.created_at, await _zone(session, conversation)
+                ),
                 rev=int(state.get("rev", 0)),
                 state=state,
                 text=message.text or "",
@@ -187,6 +201,9 @@ class BotFrontLine:
                 if int(current.get("rev", 0)) != rev:
                     return False
                 state = {**outcome.state, "last_message_id": message_id, "rev": rev + 1}
+                await runs.sync(
+                    session, conversation_id, current, state, outcome.log, escalated=outcome.escalate is not None
+                )
                 if outcome.replies:
                     await self.runtime.rate_limits.bot_reply.enforce(
                         str(conversation.contact_id), "the bot replied too often to this contact", len(outcome.replies)
@@ -204,7 +221,8 @@ class BotFrontLine:
                 for kind, details in outcome.log:
                     log_interaction(session, conversation_id, kind, details, message_id)
                 if outcome.end_action is not None:
-                    enqueue(session, END_ACTION_TOPIC, {"conversation_id": conversation_id, **outcome.end_action})
+                    end_action = {**outcome.end_action, "run_id": state.get("run_id")}
+                    enqueue(session, END_ACTION_TOPIC, {"conversation_id": conversation_id, **end_action})
                 if outcome.progress is not None:
                     emit_frame(
                         session,
@@ -221,8 +239,9 @@ class BotFrontLine:
                         summary=summary,
                         state=state,
                         blobs=self.runtime.blobs,
-                        notify=True,
+                        notify=outcome.notify,
                         message_id=message_id,
+                        fields=outcome.fields,
                     )
                 else:
                     conversation.bot_state = state
@@ -299,6 +318,13 @@ async def _handed_back_at(session: Any, conversation_id: int) -> int:
         .limit(20)
     )
     return next((int(i) for i, content in rows.all() if (content or {}).get("event") == HANDED_BACK), 0)
+
+
+async def _zone(session: Any, conversation: Conversation) -> str | None:
+    """The channel's time zone setting, if it has one."""
+    channel = await session.get(Channel, conversation.channel_id)
+    zone = (channel.settings or {}).get("time_zone") if channel is not None else None
+    return str(zone) if zone else None
 
 
 async def _locked(session: Any, conversation_id: int) -> Conversation | None:
