@@ -180,14 +180,16 @@ async def test_reader_killed_mid_fetch_loses_nothing_and_duplicates_nothing(
 
 
 async def test_idle_push_delivers_without_waiting_for_the_poll(
-    runtime: Runtime, dovecot: Dovecot, smtp: SmtpServer
+    runtime: Runtime, dovecot: Dovecot, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # One IDLE may then last 200 s and the poll is an hour away: only the server's push can bring the mail.
+    monkeypatch.setattr(poller, "LEASE_SECONDS", 600.0)
     channel, user = await mailbox_channel(runtime, dovecot, smtp, poll_interval_seconds=3600)
     task = asyncio.create_task(read_mailbox(runtime, channel.id, "idler"))
     try:
-        await asyncio.sleep(1.0)  # the reader is in IDLE now
+        await asyncio.sleep(1.0)  # the reader is in IDLE now (or about to be: Dovecot reports what came before)
         dovecot.append(user, customer_mail("idle-1@example.com", "chegou na hora"))
-        for _ in range(100):
+        for _ in range(300):
             if await all_messages(runtime, channel.id):
                 break
             await asyncio.sleep(0.1)
