@@ -10,9 +10,14 @@ import httpx
 from helpline.platform.crypto import sign_header
 
 
-def signed_inbound(secret: str, payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+def signed_inbound(secret: str, payload: dict[str, Any], *, wait: bool = True) -> tuple[bytes, dict[str, str]]:
+    """Body and headers of a signed API-channel message. `wait`: ask for the stored message ids back
+    (`Prefer: return=representation`, ingested before the answer) instead of the accept-fast answer."""
     body = json.dumps(payload).encode()
-    return body, {"Content-Type": "application/json", "X-Helpline-Signature": sign_header(secret, body)}
+    headers = {"Content-Type": "application/json", "X-Helpline-Signature": sign_header(secret, body)}
+    if wait:
+        headers["Prefer"] = "return=representation"
+    return body, headers
 
 
 async def post_inbound(

@@ -83,21 +83,28 @@ class InboundOutcome:
     attachments: list[Attachment] = field(default_factory=list)
 
 
-async def _open_conversation(session: AsyncSession, channel: Channel, contact_id: int) -> tuple[Conversation, bool]:
-    """The contact's current conversation on this channel; a new one after the last was resolved."""
+async def _open_conversation(
+    session: AsyncSession, channel: Channel, contact_id: int, *, new_contact: bool = False
+) -> tuple[Conversation, bool]:
+    """The contact's current conversation on this channel; a new one after the last was resolved (or when
+    the contact was created in this transaction, which cannot have one yet: no query then)."""
     current = (
-        await session.execute(
-            select(Conversation)
-            .where(
-                Conversation.channel_id == channel.id,
-                Conversation.contact_id == contact_id,
-                Conversation.status != Status.resolved.value,
+        None
+        if new_contact
+        else (
+            await session.execute(
+                select(Conversation)
+                .where(
+                    Conversation.channel_id == channel.id,
+                    Conversation.contact_id == contact_id,
+                    Conversation.status != Status.resolved.value,
+                )
+                .order_by(Conversation.id.desc())
+                .limit(1)
+                .with_for_update()
             )
-            .order_by(Conversation.id.desc())
-            .limit(1)
-            .with_for_update()
-        )
-    ).scalar_one_or_none()
+        ).scalar_one_or_none()
+    )
     if current is not None:
         return current, False
     bot_first = bool((channel.settings or {}).get("bot_enabled", False))
@@ -160,27 +167,34 @@ async def receive_inbound(
     channel: Channel,
     inbound: InboundMessage,
     blobs: BlobStore,
+    known_new: bool = False,
 ) -> InboundOutcome:
     """Persist one customer message: contact, conversation, message, attachments and outbox rows.
 
     A provider id seen before returns the existing message (webhook retries are harmless); the unique
     (channel, provider id) constraint closes the race between two concurrent deliveries of the same id.
+    `known_new`: the caller looked the provider id up already in this transaction (a batch does it for
+    all its messages in one query) and found nothing, so the lookup is skipped.
     """
     existing = (
-        await session.execute(
-            select(Message).where(
-                Message.channel_id == channel.id, Message.provider_message_id == inbound.provider_message_id
+        None
+        if known_new
+        else (
+            await session.execute(
+                select(Message).where(
+                    Message.channel_id == channel.id, Message.provider_message_id == inbound.provider_message_id
+                )
             )
-        )
-    ).scalar_one_or_none()
+        ).scalar_one_or_none()
+    )
     if existing is not None:
         conversation = await session.get(Conversation, existing.conversation_id)
         assert conversation is not None
         return InboundOutcome(message=existing, conversation=conversation, duplicate=True)
 
     identity_kind = adapter_class(channel.kind).identity_kind(channel.id)
-    contact, _ = await contact_for_identity(session, identity_kind, inbound.contact)
-    conversation, created = await _open_conversation(session, channel, contact.id)
+    contact, new_contact = await contact_for_identity(session, identity_kind, inbound.contact)
+    conversation, created = await _open_conversation(session, channel, contact.id, new_contact=new_contact)
     _apply_referral(channel, conversation, inbound.referral_id, created=created)
     if inbound.echo and (own := await claim_own_echo(session, conversation.id, inbound)) is not None:
         return InboundOutcome(message=own, conversation=conversation, duplicate=True)
@@ -251,7 +265,10 @@ async def receive_inbound(
 
     await conversation_changed(session, conversation, created=created, channel=channel)
     await message_changed(session, message, created=True, attachments=attachments)
-    enqueue(session, ROUTING_TOPIC, {"conversation_id": conversation.id, "message_id": message.id})
+    if conversation.handler == Handler.bot.value:
+        # Only the bot has work to do; a human queue needs none (the frame above told the operators).
+        # The routing handler checks again, so a person who takes over meanwhile still wins.
+        enqueue(session, ROUTING_TOPIC, {"conversation_id": conversation.id, "message_id": message.id})
     return InboundOutcome(message=message, conversation=conversation, duplicate=False, attachments=attachments)
 
 

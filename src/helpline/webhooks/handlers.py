@@ -14,7 +14,7 @@ from helpline.platform.netguard import UnsafeTarget
 from helpline.platform.outbox import enqueue
 from helpline.platform.worker import Handler, Job, RetryLater
 from helpline.runtime import Runtime
-from helpline.webhooks.events import DELIVER_TOPIC
+from helpline.webhooks.events import DELIVER_TOPIC, FANOUT_TOPIC
 from helpline.webhooks.models import Webhook, WebhookDelivery
 
 SUBSCRIPTIONS_TTL_SECONDS = 2.0
@@ -48,6 +48,12 @@ def make_fanout_handler(runtime: Runtime) -> Handler:
     async def fanout(job: Job) -> None:
         event = str(job.payload["event"])
         if not await subscriptions.anyone_wants(event):
+            return
+        if job.part is not None:
+            # A part of a batch's bundle: a subscriber wants it, so it becomes a row of its own, whose id
+            # names the event for the deliveries (unique per webhook and source event).
+            async with runtime.db.transaction() as session:
+                enqueue(session, FANOUT_TOPIC, job.payload)
             return
         async with runtime.db.transaction() as session:
             hooks = [
