@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import httpx
 
 from helpline.platform.crypto import sign_header
+
+
+def outbox_payloads(rows: Iterable[Any], topic: str) -> list[dict[str, Any]]:
+    """The payloads of outbox rows of `topic`, a batch's bundle row (`{"bundle": [...]}`) expanded in order."""
+    payloads: list[dict[str, Any]] = []
+    for row in rows:
+        if row.topic == topic:
+            payloads.extend(row.payload.get("bundle", [row.payload]))
+    return payloads
 
 
 def signed_inbound(secret: str, payload: dict[str, Any], *, wait: bool = True) -> tuple[bytes, dict[str, str]]:
