@@ -28,10 +28,15 @@ MESSAGES = 60
 
 
 async def _created_frames(ws: ClientConnection, count: int) -> dict[str, dict[str, Any]]:
-    """The first `count` distinct message.created frames, by provider message id (repeats are counted)."""
+    """The first `count` distinct message.created frames of customer messages, by provider message id (the
+    channel's bot answers too: its replies are skipped)."""
     seen: dict[str, dict[str, Any]] = {}
+
+    def inbound(frame: dict[str, Any]) -> bool:
+        return bool(frame["type"] == "message.created" and frame["data"]["direction"] == "inbound")
+
     while len(seen) < count:
-        frame = await next_frame(ws, lambda f: f["type"] == "message.created", timeout=30)
+        frame = await next_frame(ws, inbound, timeout=30)
         pmid = frame["data"]["provider_message_id"]
         assert pmid not in seen or seen[pmid]["event_key"] == frame["event_key"], "one message, two events"
         seen[pmid] = frame
@@ -110,11 +115,12 @@ async def test_two_apis_and_two_workers_share_the_load(postgres_database: str, r
 
         conn = await asyncpg.connect(postgres_database.replace("postgresql+asyncpg://", "postgresql://", 1))
         try:
-            assert await conn.fetchval("SELECT count(*) FROM messages") == MESSAGES
+            inbound = "SELECT count(*) FROM messages WHERE direction = 'inbound'"
+            assert await conn.fetchval(inbound) == MESSAGES
             assert await conn.fetchval("SELECT count(*) FROM conversations") == 7
             assert await conn.fetchval("SELECT count(*) FROM outbox WHERE topic = 'ingest.raw'") == 0
-            unread = await conn.fetchval("SELECT sum(unread_count) FROM conversations")
-            assert unread == MESSAGES
+            # The channel's bot handled them: routing rows (bundled per batch) reached it, and it answered.
+            assert await conn.fetchval("SELECT count(*) FROM messages WHERE author_kind = 'bot'") >= 7
         finally:
             await conn.close()
     except BaseException:

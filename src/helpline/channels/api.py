@@ -213,7 +213,7 @@ async def inbound(
     ingested before the answer, `{"message_ids": […], "duplicates": n, "failed": n}`, with
     `Preference-Applied: return=representation`."""
     body = await request.body()
-    async with runtime.db.reads() as session:
+    async with runtime.db.statements(readonly=True) as session:
         channel = await session.get(Channel, channel_id)
     if channel is None or channel.kind != "api":
         raise NotFound("no such API channel")

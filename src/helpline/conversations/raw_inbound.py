@@ -74,7 +74,7 @@ async def accept_raw(runtime: Runtime, channel: Channel, body: bytes, *, keep_fo
 
     Returns the row id, or None when the same body for the same channel is already waiting. `keep_for`
     leases the new row to that caller (who ingests it at once, `ingest_now`) instead of waking a worker."""
-    async with runtime.db.transaction() as session:
+    async with runtime.db.statements() as session:
         row_id = await outbox.insert_once(
             session,
             RAW_TOPIC,

@@ -164,6 +164,10 @@ class Database:
         self.reads = async_sessionmaker(
             self.engine.execution_options(**{READONLY_OPTION: True}), expire_on_commit=False, autoflush=False
         )
+        # PostgreSQL only: every statement commits on its own, no BEGIN/COMMIT round trips (`statements`).
+        self._autocommit = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False, autoflush=False
+        )
 
     @property
     def is_postgres(self) -> bool:
@@ -174,6 +178,22 @@ class Database:
         """One unit of work: commits on success, rolls back on any error."""
         async with self.sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def statements(self, *, readonly: bool = False) -> AsyncIterator[AsyncSession]:
+        """For a hot path that sends one self-contained statement at a time (a lookup by key, one INSERT):
+        on PostgreSQL each statement commits by itself (AUTOCOMMIT: one round trip instead of three); on
+        SQLite a read session (`readonly`) or one write transaction. Never for several writes that must
+        commit together."""
+        if self.is_postgres:
+            async with self._autocommit() as session:
+                yield session
+        elif readonly:
+            async with self.reads() as session:
+                yield session
+        else:
+            async with self.transaction() as session:
+                yield session
 
     async def dispose(self) -> None:
         await self.engine.dispose()
