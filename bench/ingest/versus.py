@@ -83,7 +83,7 @@ async def run_wrk(url: str, path: str, requests_file: Path, args: argparse.Names
     wrk = shutil.which("wrk")
     if wrk is None:
         raise SystemExit("wrk is not installed (apt-get install -y wrk)")
-    command = [wrk, f"-t{args.threads}", f"-c{args.connections}", f"-d{duration}s", "--latency", "-s", str(LUA)]
+    command = [wrk, f"-t{args.threads}", f"-c{args.connections}", f"-d{duration}s", "--timeout", "30s", "-s", str(LUA)]
     command += [url, "--", str(requests_file), path, str(args.threads)]
     proc = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE, stderr=subprocess.STDOUT)
     out, _ = await proc.communicate()

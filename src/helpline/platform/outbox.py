@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Index, String, Text, delete, event, func, select, update
+from sqlalchemy import Index, String, Table, Text, delete, event, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -127,13 +127,13 @@ async def insert_once(
         values["locked_until"] = now + timedelta(seconds=lease_seconds)
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
+    # The table, not the mapped class: a plain Core INSERT, without the ORM's bulk-insert machinery.
+    table = cast(Table, OutboxRow.__table__)
     statement = (
-        insert_fn(OutboxRow)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(OutboxRow.id)
+        insert_fn(table).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
     )
-    return (await session.execute(statement)).scalar_one_or_none()
+    row_id: int | None = (await session.execute(statement)).scalar_one_or_none()
+    return row_id
 
 
 def _wake_listeners(_session: Any) -> None:
