@@ -213,3 +213,33 @@ async def test_statements_per_message_stay_within_the_budget(
     begins = 2 if runtime.db.engine.dialect.name == "sqlite" else 0  # the route's two transactions
     assert figures["existing_contact"]["total_statements"] <= 6 + begins + 0.5
     assert figures["new_contact"]["total_statements"] <= 8 + begins + 0.5
+
+
+async def test_webhook_events_of_a_batch_get_one_delivery_each_even_when_the_bundle_runs_again(
+    client: httpx.AsyncClient, world: World, runtime: Runtime
+) -> None:
+    made = await client.post(
+        "/api/v1/webhooks",
+        json={"url": "http://93.184.216.34/hooks/a", "events": ["message.created"]},
+        headers=world.admin.headers,
+    )
+    assert made.status_code == 201, made.text
+    for i in range(3):
+        await _accept(client, world, _payload(f"m-{i}", contact_id=f"c-{i}"))
+    from helpline.jobs import build_worker
+    from helpline.platform.worker import Job
+    from helpline.webhooks.handlers import make_fanout_handler
+    from helpline.webhooks.models import WebhookDelivery
+
+    assert await build_worker(runtime).run_once() == 3
+    [bundle] = [r for r in await _outbox(runtime) if r.topic == "webhooks.event"]
+    fanout = make_fanout_handler(runtime)
+    # A worker that dies after the deliveries were written but before the row was settled: it runs again.
+    for _ in range(2):
+        for index, part in enumerate(bundle.payload["bundle"]):
+            await fanout(Job(id=bundle.id, payload=part, attempt=1, last_attempt=False, part=index))
+    async with runtime.db.reads() as session:
+        deliveries = list((await session.execute(select(WebhookDelivery))).scalars())
+    assert sorted(d.payload["data"]["provider_message_id"] for d in deliveries) == ["m-0", "m-1", "m-2"]
+    assert len({d.source_event_id for d in deliveries}) == 3
+    assert all(d.source_event_id is not None and d.source_event_id < 0 for d in deliveries)

@@ -55,6 +55,7 @@ def remove_listener(listener: Any) -> None:
 
 
 BUNDLE_KEY = "outbox_bundle"
+MAX_BUNDLE_PARTS = 10_000
 
 
 def enqueue(session: AsyncSession, topic: str, payload: dict[str, Any], *, delay_seconds: float = 0) -> None:
@@ -87,8 +88,9 @@ def flush_bundles(session: AsyncSession) -> int:
     bundles: dict[str, list[dict[str, Any]]] = session.info.pop(BUNDLE_KEY, {})
     written = 0
     for topic, payloads in bundles.items():
-        if payloads:
-            enqueue(session, topic, {"bundle": payloads})
+        # A part's key is derived from (row id, part < MAX_BUNDLE_PARTS) (worker.Job.source_id).
+        for start in range(0, len(payloads), MAX_BUNDLE_PARTS):
+            enqueue(session, topic, {"bundle": payloads[start : start + MAX_BUNDLE_PARTS]})
             written += 1
     return written
 

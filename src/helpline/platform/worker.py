@@ -37,6 +37,12 @@ class Job:
         """A name for this side effect that is the same on every repeat and unique across rows and parts."""
         return f"outbox-{self.id}" if self.part is None else f"outbox-{self.id}.{self.part}"
 
+    @property
+    def source_id(self) -> int:
+        """The same as an integer (for unique keys): the row id, or for a part of a bundle a negative number,
+        -(row id * 10000 + part), which no row id equals (a bundle holds far fewer than 10000 parts)."""
+        return self.id if self.part is None else -(self.id * 10_000 + self.part)
+
 
 Handler = Callable[[Job], Awaitable[None]]
 # Gets every claimed row of its topic at once; returns, per row id, None (done) or the error (retry).

@@ -14,7 +14,7 @@ from helpline.platform.netguard import UnsafeTarget
 from helpline.platform.outbox import enqueue
 from helpline.platform.worker import Handler, Job, RetryLater
 from helpline.runtime import Runtime
-from helpline.webhooks.events import DELIVER_TOPIC, FANOUT_TOPIC
+from helpline.webhooks.events import DELIVER_TOPIC
 from helpline.webhooks.models import Webhook, WebhookDelivery
 
 SUBSCRIPTIONS_TTL_SECONDS = 2.0
@@ -49,12 +49,6 @@ def make_fanout_handler(runtime: Runtime) -> Handler:
         event = str(job.payload["event"])
         if not await subscriptions.anyone_wants(event):
             return
-        if job.part is not None:
-            # A part of a batch's bundle: a subscriber wants it, so it becomes a row of its own, whose id
-            # names the event for the deliveries (unique per webhook and source event).
-            async with runtime.db.transaction() as session:
-                enqueue(session, FANOUT_TOPIC, job.payload)
-            return
         async with runtime.db.transaction() as session:
             hooks = [
                 hook
@@ -67,7 +61,7 @@ def make_fanout_handler(runtime: Runtime) -> Handler:
             done = set(
                 (
                     await session.execute(
-                        select(WebhookDelivery.webhook_id).where(WebhookDelivery.source_event_id == job.id)
+                        select(WebhookDelivery.webhook_id).where(WebhookDelivery.source_event_id == job.source_id)
                     )
                 ).scalars()
             )
@@ -77,8 +71,9 @@ def make_fanout_handler(runtime: Runtime) -> Handler:
                 delivery = WebhookDelivery(
                     webhook_id=hook.id,
                     event=event,
-                    source_event_id=job.id,
-                    payload={"event": event, "source_event_id": job.id, "data": job.payload["data"]},
+                    # One delivery per (webhook, event), also for an event that is one part of a batch's bundle.
+                    source_event_id=job.source_id,
+                    payload={"event": event, "source_event_id": job.source_id, "data": job.payload["data"]},
                     status="pending",
                 )
                 session.add(delivery)

@@ -20,13 +20,17 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# SQLite rebuilds the table for these changes: it must keep AUTOINCREMENT (see 0006_outbox_ids).
+KEEP = {"sqlite_autoincrement": True}
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("outbox") as batch:
+    with op.batch_alter_table("outbox", table_kwargs=KEEP) as batch:
         batch.add_column(sa.Column("dedupe_key", sa.String(length=64), nullable=True))
         batch.create_unique_constraint(op.f("uq_outbox_dedupe_key"), ["dedupe_key"])
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("outbox") as batch:
+    with op.batch_alter_table("outbox", table_kwargs=KEEP) as batch:
         batch.drop_constraint(op.f("uq_outbox_dedupe_key"), type_="unique")
         batch.drop_column("dedupe_key")
