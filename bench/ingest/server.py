@@ -112,6 +112,9 @@ async def running_server(
             "HELPLINE_DATA_DIR": str(data_dir),
             "HELPLINE_SECRET_KEY": secrets.token_urlsafe(48),
             "HELPLINE_LOG_LEVEL": "WARNING",
+            # Capacity, not policy: the flood limits (docs/security.md) would answer the load with 429s.
+            "HELPLINE_INBOUND_CHANNEL_LIMIT": "",
+            "HELPLINE_INBOUND_CONTACT_LIMIT": "",
         }
         for key in ("HELPLINE_DATABASE_URL", "HELPLINE_REDIS_URL", "HELPLINE_REDIS_PREFIX", "HELPLINE_DEMO"):
             env.pop(key, None)

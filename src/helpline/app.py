@@ -29,6 +29,7 @@ from helpline.bot.api import router as bot_router
 from helpline.bot.interface import FrontLine
 from helpline.channels.api import router as channels_router
 from helpline.channels.meta.api import router as meta_webhooks_router
+from helpline.channels.widget.routes import router as widget_router
 from helpline.contacts.api import router as contacts_router
 from helpline.conversations.api import router as conversations_router
 from helpline.engagement.api import router as templates_router
@@ -103,7 +104,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HelplineError)
     async def domain_error(_: Request, exc: HelplineError) -> JSONResponse:
         response = _error(exc.status_code, exc.code, exc.message, exc.details)
-        if exc.status_code == 429 and "retry_after" in exc.details:
+        if exc.status_code in (429, 503) and "retry_after" in exc.details:
             response.headers["Retry-After"] = str(exc.details["retry_after"])
         return response
 
@@ -219,6 +220,7 @@ def create_app(
             router, prefix="/api/v1", responses=ERROR_RESPONSES, dependencies=[Depends(reject_unknown_query)]
         )
     app.include_router(meta_webhooks_router, responses=ERROR_RESPONSES)
+    app.include_router(widget_router, responses=ERROR_RESPONSES, dependencies=[Depends(reject_unknown_query)])
     app.include_router(ops_router, responses=ERROR_RESPONSES, dependencies=[Depends(reject_unknown_query)])
     app.include_router(realtime_router, responses=ERROR_RESPONSES)
     app.include_router(web_router, responses=ERROR_RESPONSES)
@@ -230,8 +232,10 @@ def create_app(
         from helpline.sandbox.api_customer import router as sandbox_router
         from helpline.sandbox.meta import demo as meta_demo
         from helpline.sandbox.meta.app import create_sandbox_app
+        from helpline.sandbox.widget_site import router as widget_site_router
 
         app.include_router(sandbox_router)
+        app.include_router(widget_site_router)
         # The fake Meta Graph API lives inside the demo server; Helpline's Graph calls are pointed at it.
         meta_demo.prepare_settings(settings)
         app.state.meta_sandbox = meta_demo.build_sandbox(settings)

@@ -156,6 +156,9 @@ def banner(settings: Settings, web_url: str, created: tuple[str, str] | None) ->
     lines += ["", f"  API documentation: {web_url}docs   database: {settings.database_url.split('@')[-1]}"]
     if settings.demo:
         lines.append("  demo: simulated customers start writing in a few seconds")
+        lines.append(f"  demo website with the chat widget: {web_url}sandbox/widget-site")
+        if settings.demo_mail:
+            lines.append("  demo mailbox: a customer e-mails atendimento@segurozinho.example (local SMTP + IMAP)")
     return [*lines, ""]
 
 

@@ -13,6 +13,8 @@ from helpline.bot.interface import FrontLine
 from helpline.bot.pipeline import END_ACTION_TOPIC, front_line_for
 from helpline.channels.api import channel_parser
 from helpline.channels.meta.api import reparse_part
+from helpline.channels.receivers import supervise_receivers
+from helpline.channels.widget.email_copy import send_email_copies
 from helpline.conversations.actions import DELIVERY_TOPIC, ROUTING_TOPIC
 from helpline.conversations.early_status import EARLY_STATUS_TOPIC, make_early_status_handler
 from helpline.conversations.handling import wake_snoozed
@@ -72,13 +74,15 @@ def build_worker(runtime: Runtime, front_line: FrontLine | None = None) -> Outbo
 
 
 async def periodic_chores(runtime: Runtime, interval: float = 15.0) -> None:
-    """Wake snoozed conversations and refresh outbox gauges; safe to run in every process."""
+    """Wake snoozed conversations, purge by retention, send the website chat's e-mail copies of unread replies,
+    refresh outbox gauges; safe to run in every process."""
     retention_at: datetime | None = None
     while True:
         try:
             async with runtime.db.transaction() as session:
                 await wake_snoozed(session, utcnow())
             retention_at = await retention_chore(runtime, retention_at)
+            await send_email_copies(runtime)
             async with runtime.db.sessions() as session:
                 stats = await outbox.stats(session)
             runtime.metrics.record_outbox(stats)
@@ -107,4 +111,6 @@ def start_workers(runtime: Runtime, front_line: FrontLine | None = None) -> Outb
     worker = build_worker(runtime, front_line)
     runtime.spawn(worker.run(), "outbox-worker")
     runtime.spawn(periodic_chores(runtime), "periodic-chores")
+    # Mailboxes and other channels that must be read: one reader per channel across processes (a lease).
+    runtime.spawn(supervise_receivers(runtime), "channel-receivers")
     return worker

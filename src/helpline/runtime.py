@@ -15,9 +15,11 @@ from helpline.platform.crypto import SecretBox, UrlSigner
 from helpline.platform.db import Database
 from helpline.platform.http import guarded_client
 from helpline.platform.metrics import Metrics
+from helpline.platform.rate_limits import RateLimits
 from helpline.platform.storage import BlobStore
 from helpline.realtime.brokers import Broker, InProcessBroker, RedisBroker
 from helpline.realtime.hub import RealtimeHub
+from helpline.realtime.tickets import TicketStore, ticket_store
 from helpline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,12 +37,24 @@ class Runtime:
     http: httpx.AsyncClient
     metrics: Metrics
     login_limiter: AddressLimiter
+    rate_limits: RateLimits
+    tickets: TicketStore
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
     def create(cls, settings: Settings, *, http: httpx.AsyncClient | None = None) -> Runtime:
         broker: Broker = (
             RedisBroker(settings.redis_url, settings.redis_prefix) if settings.redis_url else InProcessBroker()
+        )
+        metrics = Metrics()
+        rate_limits = RateLimits(
+            login_address=settings.login_ip_limit,
+            inbound_channel=settings.inbound_channel_limit,
+            inbound_contact=settings.inbound_contact_limit,
+            bot_reply=settings.bot_reply_limit,
+            redis_url=settings.redis_url,
+            prefix=settings.redis_prefix,
+            counter=metrics.rate_limited,
         )
         return cls(
             settings=settings,
@@ -56,10 +70,10 @@ class Runtime:
             hub=RealtimeHub(settings.realtime_buffer_size),
             http=http
             or guarded_client(allow_private=settings.allow_private_targets, timeout=settings.http_timeout_seconds),
-            metrics=Metrics(),
-            login_limiter=AddressLimiter(
-                settings.login_ip_limit, redis_url=settings.redis_url, prefix=settings.redis_prefix
-            ),
+            metrics=metrics,
+            login_limiter=AddressLimiter(rate_limits.login_address),
+            rate_limits=rate_limits,
+            tickets=ticket_store(settings.redis_url, settings.redis_prefix, settings.realtime_ticket_seconds),
         )
 
     async def start_realtime(self) -> None:
@@ -79,5 +93,7 @@ class Runtime:
                 log.debug("background task %s ended", task.get_name())
         self.tasks.clear()
         await self.broker.close()
+        await self.tickets.close()
+        await self.rate_limits.close()
         await self.http.aclose()
         await self.db.dispose()

@@ -66,6 +66,15 @@ class Settings(BaseSettings):
     login_lock_seconds: int = Field(default=60, ge=1)
     # Failed logins per client IP (password spraying), in the `limits` notation: "30/minute;300/hour".
     login_ip_limit: str = "30/minute;300/hour"
+    # Flood limits (docs/security.md, "Rate limits"), same notation; "" turns one off. Shared through Redis when
+    # configured. Signed inbound requests per channel (over it: 429 + Retry-After, the provider retries):
+    inbound_channel_limit: str = "3000/minute"
+    # Customer messages per contact handed to the bot (over it: stored and shown, the bot does not answer):
+    inbound_contact_limit: str = "20/minute;200/hour"
+    # Bot replies per contact (over it: the bot hands the conversation to a person — stops bot loops):
+    bot_reply_limit: str = "15/minute;100/hour"
+    # A realtime ticket (POST /api/v1/realtime/tickets) opens one socket within this many seconds.
+    realtime_ticket_seconds: int = Field(default=30, ge=1, le=300)
 
     # Security (docs/security.md)
     # Extra origins (scheme://host[:port]) whose pages may open the realtime socket; the base URL's always may.
@@ -91,6 +100,9 @@ class Settings(BaseSettings):
     bot_escalation_keywords: list[str] = []
     bot_escalate_tags: list[str] = ["vip"]
     bot_phone_region: str = "US"
+    # The conversations' local time zone (IANA name), for "yesterday" / "ontem" in answers; a channel's
+    # settings.time_zone overrides it.
+    bot_time_zone: str = "UTC"
 
     # Optional LLM: any OpenAI-compatible chat endpoint
     llm_base_url: str = ""
@@ -114,6 +126,8 @@ class Settings(BaseSettings):
     # Demo
     demo: bool = False
     demo_interval_seconds: float = Field(default=8.0, gt=0)
+    # The demo's local mail server (aiosmtpd + a private Dovecot, else a simulated mailbox) and email channel.
+    demo_mail: bool = True
 
     log_level: str = "INFO"
 
@@ -160,13 +174,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"{item!r} is not an origin like https://inbox.example.com")
         return [item.rstrip("/").lower() for item in value]
 
-    @field_validator("login_ip_limit")
+    @field_validator("login_ip_limit", "inbound_channel_limit", "inbound_contact_limit", "bot_reply_limit")
     @classmethod
     def _rate_limit(cls, value: str) -> str:
-        from limits import parse_many
+        from helpline.platform.rate_limits import parse_limit
 
         try:
-            parse_many(value)
+            parse_limit(value)
         except ValueError:
             raise ValueError(f"{value!r} is not a rate limit like '30/minute;300/hour'") from None
         return value

@@ -4,9 +4,10 @@ from helpline.attachments.models import Attachment
 from helpline.audit.models import AuditEntry
 from helpline.auth.models import AuthSession, LoginThrottle, Operator, RecoveryCode
 from helpline.bot.models import Article, BotInteraction, Script, ScriptVersion
+from helpline.channels.email.models import MailboxCursor, MailboxLease
 from helpline.channels.models import Channel, ChannelMember
 from helpline.contacts.models import Contact, ContactIdentity, ContactNote
-from helpline.conversations.models import Conversation, Message
+from helpline.conversations.models import Conversation, EarlyChange, Message
 from helpline.engagement.models import MessageTemplate
 from helpline.platform.db import Base
 from helpline.platform.outbox import OutboxRow
@@ -29,9 +30,12 @@ __all__ = [
     "ContactNote",
     "Conversation",
     "DeletionRequest",
+    "EarlyChange",
     "Event",
     "LegalHold",
     "LoginThrottle",
+    "MailboxCursor",
+    "MailboxLease",
     "Message",
     "MessageTemplate",
     "Operator",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from tests.conftest import World
+from tests.support import post_inbound
 
 UA = {"User-Agent": "audit-test/1.0"}
 
@@ -57,3 +58,43 @@ async def test_agents_cannot_read_and_nobody_can_change_the_audit_log(client: ht
         assert response.status_code == 405, method
         response = await client.request(method, "/api/v1/audit/1", headers=world.admin.headers)
         assert response.status_code in (404, 405), method
+
+
+async def test_logout_exports_erasures_holds_and_retention_carry_actor_ip_and_user_agent(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    sent = await post_inbound(client, world.channel_id, world.channel_secret, contact_id="ana-1", name="Ana Audit")
+    assert sent.status_code == 200, sent.text
+    (conversation,) = (await client.get("/api/v1/conversations", headers=world.admin.headers)).json()["items"]
+    contact_id = conversation["contact"]["id"]
+    admin, supervisor = {**world.admin.headers, **UA}, {**world.supervisor.headers, **UA}
+
+    assert (await client.get(f"/api/v1/contacts/{contact_id}/export", headers=supervisor)).status_code == 200
+    hold = await client.post(
+        "/api/v1/privacy/holds", json={"contact_id": contact_id, "reason": "dispute"}, headers=admin
+    )
+    assert hold.status_code == 201, hold.text
+    assert (await client.delete(f"/api/v1/privacy/holds/{hold.json()['id']}", headers=admin)).status_code == 204
+    assert (await client.put("/api/v1/privacy/retention", json={"days": 30}, headers=admin)).status_code == 200
+    run = await client.post("/api/v1/privacy/retention/run", json={"dry_run": True}, headers=admin)
+    assert run.status_code == 200, run.text
+    assert (await client.post(f"/api/v1/contacts/{contact_id}/erase", headers=supervisor)).status_code == 200
+    assert (await client.post("/api/v1/auth/logout", headers={**world.agent.headers, **UA})).status_code == 204
+
+    for action, actor in (
+        ("privacy.exported", world.supervisor.id),
+        ("privacy.hold_placed", world.admin.id),
+        ("privacy.hold_released", world.admin.id),
+        ("privacy.retention_changed", world.admin.id),
+        ("privacy.retention_run", world.admin.id),
+        ("privacy.erased", world.supervisor.id),
+        ("auth.logout", world.agent.id),
+    ):
+        (entry,) = [e for e in await entries(client, world, action) if e["user_agent"] == UA["User-Agent"]]
+        assert (entry["operator_id"], entry["ip"]) == (actor, "127.0.0.1"), action
+        assert entry["created_at"], action
+    # The export names its subject; the erasure only a keyed digest (Art. 17: the audit keeps no one).
+    (exported,) = await entries(client, world, "privacy.exported")
+    assert exported["target_id"] == contact_id
+    (erased,) = await entries(client, world, "privacy.erased")
+    assert erased["target_id"] is None and "Ana Audit" not in str(erased["details"])

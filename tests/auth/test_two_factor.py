@@ -210,3 +210,34 @@ async def test_forged_challenges_cannot_lock_an_operator_out(
     details = await challenge_for(client, world.agent.email)
     ok = await client.post(SECOND, json={"challenge": details["challenge"], "code": code_at(secret, 1)})
     assert ok.status_code == 200, ok.text
+
+
+async def test_every_two_factor_change_is_audited_with_actor_ip_and_user_agent(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    ua = {"User-Agent": "2fa-audit/1"}
+    agent = {**world.agent.headers, **ua}
+    secret, _ = await enrol(client, agent)
+    codes = await client.post(
+        "/api/v1/auth/two-factor/recovery-codes", json={"code": code_at(secret, 1)}, headers=agent
+    )
+    assert codes.status_code == 200, codes.text
+    off = await client.post("/api/v1/auth/two-factor/disable", json={"password": PASSWORD}, headers=agent)
+    assert off.status_code == 204
+    await enrol(client, world.supervisor.headers)
+    reset = await client.delete(
+        f"/api/v1/operators/{world.supervisor.id}/two-factor", headers={**world.admin.headers, **ua}
+    )
+    assert reset.status_code == 204
+    entries = (await client.get("/api/v1/audit?target_type=operator", headers=world.admin.headers)).json()
+    found = {
+        (e["action"], e["operator_id"], e["target_id"])
+        for e in entries
+        if e["user_agent"] == ua["User-Agent"] and e["ip"] == "127.0.0.1" and e["created_at"]
+    }
+    assert found >= {
+        ("auth.two_factor_enabled", world.agent.id, world.agent.id),
+        ("auth.recovery_codes_replaced", world.agent.id, world.agent.id),
+        ("auth.two_factor_disabled", world.agent.id, world.agent.id),
+        ("auth.two_factor_reset", world.admin.id, world.supervisor.id),
+    }

@@ -69,6 +69,7 @@ CLAIM = {
         {"key": "phone", "question": "Which phone number can we call?", "type": "phone", "region": "BR"},
     ],
     "closing_message": "Thank you, your claim is registered.",
+    "end": "case",
 }
 ORDER = {
     "key": "order",

@@ -141,7 +141,7 @@ async def test_an_article_answer_and_a_fallback(
     answered = await try_it(client, world, message="what are your opening hours?", language="en")
     assert answered["action"] == "article"
     assert answered["article"]["id"] == article["id"] and answered["article"]["title"] == ARTICLE["title"]
-    assert answered["reply"]["text"] == ARTICLE["answer"]
+    assert answered["reply"]["text"] == f"{ARTICLE['title']}\n{ARTICLE['answer']}"
     unclear = await try_it(client, world, message="xyzzy plugh", language="en")
     assert unclear["action"] == "fallback" and unclear["match"] is None and unclear["article"] is None
 
@@ -176,3 +176,18 @@ async def test_bad_requests_and_permissions(client: httpx.AsyncClient, world: Wo
     assert gone.status_code == 422 and "does not exist" in gone.json()["error"]["message"]
     empty = await client.post(TRY, json={"message": ""}, headers=world.supervisor.headers)
     assert empty.status_code == 422
+
+
+async def test_small_talk_offers_the_scripts_and_a_pick_starts_one(
+    client: httpx.AsyncClient, world: World, scripts: dict[str, Any]
+) -> None:
+    hello = await try_it(client, world, message="Good morning!")
+    assert hello["action"] == "small_talk" and hello["escalation"] is None
+    assert hello["reply"]["kind"] == "small_talk"
+    assert hello["reply"]["quick_replies"] == ["Insurance claim", "Order status", "Appointment booking"]
+    picked = await try_it(client, world, message="the first one", state=hello["state"])
+    assert picked["action"] == "start_script" and picked["match"]["script_key"] == "claim"
+    # The opening words fill what they already hold: the date is not asked.
+    filled = await try_it(client, world, message="I need to file an insurance claim, it was yesterday, POL-4321")
+    assert filled["answers"] == {"policy": "POL-4321", "date": "2026-11-22"}
+    assert filled["reply"]["text"] == "I can help you with Insurance claim.\nWhich phone number can we call?"

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from helpline.bot.extract import choice, date_value, email, extract, number, pattern, phone, yes_no
+from helpline.bot.extract import choice, date_value, email, extract, find_date, number, pattern, phone, yes_no
 from helpline.bot.schemas import StepDefinition
 
 TODAY = date(2026, 11, 23)
@@ -85,7 +85,7 @@ def test_numbers_emails_patterns() -> None:
     assert number("none") is None
     assert email("write to Ana.Silva@Example.com.br thanks") == "ana.silva@example.com.br"
     assert email("ana at example") is None
-    assert pattern("policy pol-2024 ok", r"POL-\d{4}") == "pol-2024"
+    assert pattern("policy pol-2024 ok", r"POL-\d{4}") == "POL-2024"
 
 
 def test_extract_dispatches_by_type() -> None:
@@ -99,3 +99,52 @@ def test_step_definitions_are_checked() -> None:
         StepDefinition(key="c", question="?", type="choice", choices=["only"])
     with pytest.raises(ValueError, match="bad pattern"):
         StepDefinition(key="p", question="?", type="pattern", pattern="(")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "sure"),
+    [
+        # TODAY is Monday 23 November 2026.
+        ("anteontem", date(2026, 11, 21), True),
+        ("bateram no meu carro anteontem à tarde", date(2026, 11, 21), True),
+        ("the day before yesterday", date(2026, 11, 21), True),
+        ("ontem", date(2026, 11, 22), True),
+        ("my car was stolen last night", date(2026, 11, 22), True),
+        ("last Monday", date(2026, 11, 16), True),
+        ("last friday", date(2026, 11, 20), True),
+        ("na segunda passada", date(2026, 11, 16), True),
+        ("el lunes pasado", date(2026, 11, 16), True),
+        ("next Tuesday", date(2026, 11, 24), True),
+        ("próxima sexta-feira", date(2026, 11, 27), True),
+        ("hace dos días", date(2026, 11, 21), True),
+        ("há 3 dias", date(2026, 11, 20), True),
+        ("it happened 2 days ago", date(2026, 11, 21), True),
+        ("a week ago", date(2026, 11, 16), True),
+        ("anteayer", date(2026, 11, 21), True),
+        ("05/06/2026", date(2026, 6, 5), False),  # 5 June or May 6: confirmed with the customer
+        ("on Friday", date(2026, 11, 27), False),
+        ("Next Tuesday, 14 July", date(2026, 7, 14), True),  # an explicit date wins over the weekday
+    ],
+)
+def test_relative_and_uncertain_dates(text: str, expected: date, sure: bool) -> None:
+    assert find_date(text, TODAY) == (expected, sure)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("POL 771203", "POL-771203"),
+        ("pol771203", "POL-771203"),
+        ("my policy is pol - 771203", "POL-771203"),
+        ("POL-771 203", "POL-771203"),
+        ("It's POL118356", "POL-118356"),
+        ("AUT-2291-7", None),
+    ],
+)
+def test_patterns_tolerate_spaces_and_case(text: str, expected: str | None) -> None:
+    assert pattern(text, r"POL-?\d{6}", "POL-123456") == expected
+
+
+def test_pattern_case_follows_the_pattern_without_an_example() -> None:
+    assert pattern("my ref is ab 1234", r"AB\d{4}") == "AB1234"
+    assert pattern("REF x-12", r"x-\d+") == "x-12"

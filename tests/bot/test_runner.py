@@ -46,9 +46,17 @@ async def test_script_collects_validated_answers_with_progress(
     assert closing.content["completed"] is True and closing.content["steps_done"] == 3
 
     bot = await _bot(client, world, chat.conversation_id)
-    assert bot["answers"] == {"policy": "pol-1234", "date": "2026-05-12", "phone": "+5511987654321"}
-    assert bot["mode"] == "done" and bot["script"]["key"] == "claim"
-    assert bot["progress"] == {"steps_done": 3, "steps_total": 3, "is_final_step": True}
+    # Written the way the pattern's letters are (upper case), whatever the customer typed.
+    assert bot["answers"] == {"policy": "POL-1234", "date": "2026-05-12", "phone": "+5511987654321"}
+    # The script ends with a case: the conversation is with a person now, the answers at the top of the card.
+    assert bot["handler"] == "human" and bot["mode"] == "paused" and bot["script"]["key"] == "claim"
+    assert bot["escalation"]["reason"] == "case"
+    assert [(f["key"], f["value"]) for f in bot["escalation"]["fields"]] == [
+        ("policy", "POL-1234"),
+        ("date", "2026-05-12"),
+        ("phone", "+5511987654321"),
+    ]
+    assert bot["escalation"]["fields"][0]["question"] == "What is your policy number?"
     assert bot["method"] == "test-keywords"
 
     log = await client.get(

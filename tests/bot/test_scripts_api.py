@@ -15,6 +15,7 @@ import yaml
 from fastapi import FastAPI
 
 from helpline.app import create_app
+from helpline.bot.engine import Engine
 from helpline.bot.pipeline import BotFrontLine, install_front_line
 from helpline.platform.crypto import verify_sha256_signature
 from helpline.runtime import Runtime
@@ -65,8 +66,34 @@ async def test_running_conversation_keeps_its_version(
     await client.put(f"/api/v1/scripts/{scripts['order']['id']}", json=changed, headers=world.admin.headers)
     assert await chat("12345") == ["Your order is on its way."]  # finished on version 1
     chat.contact_id = "second-customer"
-    await chat("where is my order")  # the retrain picks version 2 up in the background
-    assert await chat("777") in (["Version two says hi."], ["Your order is on its way."])
+    await chat("where is my order")  # the edit is trained before this message is matched
+    assert await chat("777") == ["Version two says hi."]
+
+
+async def test_an_imported_script_is_used_from_the_next_message_in_every_process(
+    chat: Chat, client: httpx.AsyncClient, world: World, runtime: Runtime, scripts: dict[str, Any]
+) -> None:
+    # Another worker process holds its own models: it learns of the import from the database, not from this one.
+    other = Engine(runtime.db, KeywordMatcher)
+    assert "refund" not in (await other.current()).scripts
+    assert await chat("I want my money back for the broken kettle") != ["Refunds take five days."]
+    refund = {
+        "key": "refund",
+        "name": "Refund",
+        "examples": ["I want my money back", "refund my purchase"],
+        "steps": [],
+        "closing_message": "Refunds take five days.",
+    }
+    report = await client.post("/api/v1/scripts/import", content=json.dumps([refund]), headers=world.admin.headers)
+    assert report.json()["created"] == ["refund"]
+    chat.contact_id, chat._seen = "next-customer", 0  # a new conversation: count its replies from the first
+    assert await chat("I want my money back for the broken kettle") == ["Refunds take five days."]
+    assert (await other.current()).scripts["refund"].version == 1
+    edited = {**refund, "closing_message": "Refunds take three days."}
+    listed = (await client.get("/api/v1/scripts", headers=world.admin.headers)).json()
+    refund_id = next(s["id"] for s in listed if s["key"] == "refund")
+    await client.put(f"/api/v1/scripts/{refund_id}", json=edited, headers=world.admin.headers)
+    assert (await other.current()).scripts["refund"].version == 2
 
 
 async def test_operator_chooses_a_script(
@@ -143,3 +170,64 @@ async def test_end_action_is_signed_and_retried(receiver_app: tuple[FastAPI, lis
     assert verify_sha256_signature(secret, body, second.headers["X-Helpline-Signature"])
     payload = json.loads(body)
     assert payload["answers"] == {"order_no": 12345} and payload["script"]["key"] == "order"
+
+
+@pytest.fixture
+async def refusing_app(tmp_path: Path, db_url: str) -> AsyncIterator[tuple[FastAPI, list[httpx.Request]]]:
+    """The app with an end-action receiver that refuses the answers (422: a permanent failure)."""
+    received: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return httpx.Response(422)
+
+    settings: Settings = make_settings(tmp_path, db_url)
+    application = create_app(settings, migrate=False, http=httpx.AsyncClient(transport=httpx.MockTransport(handle)))
+    async with application.router.lifespan_context(application):
+        yield application, received
+
+
+async def test_a_failed_end_action_is_visible_and_goes_to_a_person(
+    refusing_app: tuple[FastAPI, list[httpx.Request]],
+) -> None:
+    application, received = refusing_app
+    runtime: Runtime = application.state.runtime
+    install_front_line(runtime, BotFrontLine(runtime, matcher_factory=KeywordMatcher, today=TODAY))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://testserver") as c:
+        world = await make_world(runtime, c)
+        await create_script(c, world, {**ORDER, "end_action": {"url": "http://crm.example/hooks/orders"}})
+        line = await add_api_channel(c, world.admin, name="Bot line", member_ids=[world.agent.id], bot=True)
+        chat = Chat(c, runtime, line)
+        await chat("where is my order")
+        assert await chat("12345") == ["Your order is on its way."]
+        for _ in range(50):
+            await drain(runtime)
+            if received:
+                break
+            await asyncio.sleep(0.05)
+        await drain(runtime)
+        bot = (await c.get(f"/api/v1/conversations/{chat.conversation_id}/bot", headers=world.agent.headers)).json()
+    assert len(received) == 1 and json.loads(received[0].content)["run_id"] == bot["runs"][0]["id"]
+    assert bot["handler"] == "human" and bot["escalation"]["reason"] == "end_action_failed"
+    assert bot["escalation"]["detail"] == "HTTP 422"
+    assert bot["escalation"]["fields"] == [{"key": "order_no", "question": "order_no", "value": 12345}]
+    assert (bot["runs"][0]["status"], bot["runs"][0]["end"], bot["runs"][0]["end_status"]) == (
+        "completed",
+        "webhook",
+        "failed",
+    )
+
+
+async def test_a_closing_message_may_only_promise_what_the_end_does(client: httpx.AsyncClient, world: World) -> None:
+    promising = {**ORDER, "key": "promise", "closing_message": "Thanks, our team will call you tomorrow."}
+    refused = await client.post("/api/v1/scripts", json=promising, headers=world.admin.headers)
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "closing_promise"
+    assert "our team" in refused.json()["error"]["message"]
+    pt = {**promising, "closing_message": "Pronto, seu pedido foi registrado."}
+    assert (await client.post("/api/v1/scripts", json=pt, headers=world.admin.headers)).status_code == 422
+    # The same words are fine when the script does follow up: a case for a person.
+    assert (
+        await client.post("/api/v1/scripts", json={**promising, "end": "case"}, headers=world.admin.headers)
+    ).status_code == 201
+    no_url = {**ORDER, "key": "hook", "end": "webhook"}
+    assert (await client.post("/api/v1/scripts", json=no_url, headers=world.admin.headers)).status_code == 422

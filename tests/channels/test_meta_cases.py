@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,9 @@ import pytest
 from sqlalchemy import func, select
 
 from helpline.attachments.models import Attachment
-from helpline.conversations.customer_changes import DELETED_PREVIEW
-from helpline.conversations.models import Message
+from helpline.conversations.customer_changes import DELETED_PREVIEW, EARLY_CHANGE_DAYS
+from helpline.conversations.models import EarlyChange, Message
+from helpline.platform.clock import utcnow
 from helpline.platform.outbox import OutboxRow
 from helpline.runtime import Runtime
 from helpline.settings import Settings
@@ -347,6 +349,80 @@ async def test_instagram_edit_updates_the_text_and_keeps_the_earlier_version(
     assert message["text"] == "my order is 1243"
     assert [e["text"] for e in message["content"]["edits"]] == ["my order is 1234"]
     assert conversation["last_message"]["preview"] == "my order is 1243"
+
+
+async def _early_changes(runtime: Runtime) -> list[EarlyChange]:
+    async with runtime.db.reads() as session:
+        return list((await session.execute(select(EarlyChange))).scalars())
+
+
+@pytest.mark.parametrize("flag", [True, "true"])
+async def test_an_unsend_before_its_message_stores_the_message_withdrawn(
+    client: httpx.AsyncClient, runtime: Runtime, flag: object
+) -> None:
+    world = await meta_world(runtime, client, "instagram")
+    assert (await _unsend(client, flag)).status_code == 200
+    assert [c.kind for c in await _early_changes(runtime)] == ["deleted"]
+    message = case("instagram-message-then-unsend.1")
+    message["entry"][0]["messaging"][0]["message"]["attachments"] = [
+        {"type": "image", "payload": {"url": "https://cdn.example.test/card-photo.png"}}
+    ]
+    for _ in range(2):  # the message, and the provider's redelivery of it
+        assert (await post_webhook(client, message)).status_code == 200
+
+    conversation = await only_conversation(client, world)
+    assert conversation["last_message"]["preview"] == DELETED_PREVIEW
+    [stored] = await messages_of(client, world, conversation["id"])
+    assert (stored["text"], stored["content_type"], stored["attachments"]) == (None, "deleted", [])
+    assert stored["content"]["deleted"]["by"] == "contact"
+    async with runtime.db.reads() as session:
+        rows = list((await session.execute(select(OutboxRow))).scalars())
+        assert list((await session.execute(select(Attachment))).scalars()) == []
+    # Never stored, so no frame, webhook event or fetch carries it; nothing for the bot to answer.
+    assert "4111" not in json.dumps([r.payload for r in rows]) and "card-photo" not in json.dumps(
+        [r.payload for r in rows]
+    )
+    assert {r.topic for r in rows} == {"realtime.publish", "webhooks.event"}
+    assert await _early_changes(runtime) == []
+
+
+async def test_edits_before_their_message_are_applied_when_it_arrives(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    world = await meta_world(runtime, client, "instagram")
+    first = case("instagram-message-then-unsend.1")
+    first["entry"][0]["messaging"][0]["message"]["text"] = "my order is 1234"
+    sent_at = first["entry"][0]["messaging"][0]["timestamp"]
+    edit = case("instagram-message-then-unsend.2")
+    event = edit["entry"][0]["messaging"][0]
+    mid = event.pop("message")["mid"]
+    # Two edits, delivered newest first, both before the message.
+    for text, number in (("my order is 1342", 2), ("my order is 1243", 1)):
+        event["message_edit"] = {"mid": mid, "text": text, "num_edit": number}
+        event["timestamp"] = sent_at + number * 1000
+        assert (await post_webhook(client, edit)).status_code == 200
+    assert (await post_webhook(client, first)).status_code == 200
+
+    conversation = await only_conversation(client, world)
+    [message] = await messages_of(client, world, conversation["id"])
+    assert message["text"] == "my order is 1342"
+    assert [e["text"] for e in message["content"]["edits"]] == ["my order is 1234", "my order is 1243"]
+    assert conversation["last_message"]["preview"] == "my order is 1342"
+    assert await _early_changes(runtime) == []
+
+
+async def test_early_changes_whose_message_never_comes_are_dropped_after_a_week(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    await meta_world(runtime, client, "instagram")
+    assert (await _unsend(client, True)).status_code == 200
+    async with runtime.db.transaction() as session:
+        [kept] = list((await session.execute(select(EarlyChange))).scalars())
+        kept.created_at = utcnow() - timedelta(days=EARLY_CHANGE_DAYS, minutes=1)
+    other = case("instagram-message-then-unsend.2")
+    other["entry"][0]["messaging"][0]["message"]["mid"] = "another-mid"
+    assert (await post_webhook(client, other)).status_code == 200
+    assert [c.provider_message_id for c in await _early_changes(runtime)] == ["another-mid"]
 
 
 # ---------------------------------------------------------------- names decoded once, downloads

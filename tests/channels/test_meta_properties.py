@@ -11,6 +11,7 @@ import copy
 import itertools
 import json
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from helpline.conversations.models import Message
+from helpline.conversations.models import EarlyChange, Message
+from helpline.platform.outbox import OutboxRow
 from helpline.platform.sanitize import clean_text
 from helpline.runtime import Runtime
 from helpline.settings import Settings
@@ -168,3 +170,65 @@ async def test_any_json_in_an_event_never_fails_the_delivery_or_its_sibling(
         assert await stored(runtime, sibling) is not None
 
     await run_property(_mutated(kind), check)
+
+
+# ---------------------------------------------------------------- a message, its edits and its unsend in any order
+
+
+@st.composite
+def _deliveries(draw: st.DrawFn) -> tuple[list[str], bool]:
+    """The order Meta delivers a message (m), two edits (e1, e2) and maybe an unsend (u) in, one of them twice."""
+    names = ["m", "e1", "e2"] + (["u"] if draw(st.booleans()) else [])
+    order = list(draw(st.permutations(names)))
+    order.insert(draw(st.integers(0, len(order))), draw(st.sampled_from(names)))
+    return order, "u" in names
+
+
+async def test_a_message_its_edits_and_its_unsend_end_the_same_in_any_delivery_order(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    await meta_world(runtime, client, "instagram")
+
+    async def check(drawn: tuple[list[str], bool]) -> None:
+        order, unsent = drawn
+        n = next(_ids)
+        mid, words = f"order-mid-{n}", {"m": f"original {n}", "e1": f"first edit {n}", "e2": f"second edit {n}"}
+        sent = fresh(fixture("instagram", "text"), ago=timedelta(minutes=5))
+        base = sent["entry"][0]["messaging"][0]
+        base["sender"]["id"] = f"customer-{n}"
+        at = int(base["timestamp"])
+
+        def event(name: str) -> dict[str, Any]:
+            payload = copy.deepcopy(sent)
+            item = payload["entry"][0]["messaging"][0]
+            if name == "m":
+                item["message"] = {"mid": mid, "text": words["m"]}
+            elif name == "u":
+                item["message"] = {"mid": mid, "is_deleted": True}
+                item["timestamp"] = at + 3000
+            else:
+                item.pop("message")
+                item["message_edit"] = {"mid": mid, "text": words[name], "num_edit": int(name[1])}
+                item["timestamp"] = at + int(name[1]) * 1000
+            return payload
+
+        for name in order:
+            assert (await post_webhook(client, event(name))).status_code == 200
+        async with runtime.db.reads() as session:
+            [message] = list(
+                (await session.execute(select(Message).where(Message.provider_message_id == mid))).scalars()
+            )
+            early = list(
+                (await session.execute(select(EarlyChange).where(EarlyChange.provider_message_id == mid))).scalars()
+            )
+            copies = json.dumps([r.payload for r in (await session.execute(select(OutboxRow))).scalars()])
+        assert early == []
+        if unsent:
+            assert (message.text, message.content_type) == (None, "deleted"), order
+            # No copy waiting to go out still holds any version of what the customer withdrew.
+            assert not [w for w in words.values() if w in copies], order
+        else:
+            assert message.text == words["e2"], order
+            assert words["m"] in [e["text"] for e in message.content["edits"]], order
+
+    await run_property(_deliveries(), check)

@@ -291,6 +291,25 @@ async def test_bot_reply_on_a_bot_handled_conversation_is_sent(
     assert json.loads(peer.requests[0].content)["message"]["author"] == {"kind": "bot", "name": None}
 
 
+async def test_bot_menu_carries_its_quick_replies_to_the_callback(
+    client: httpx.AsyncClient, cb_world: World, runtime: Runtime, peer: Peer
+) -> None:
+    world = cb_world
+    conversation_id = await _conversation(client, world)
+    await client.post(f"/api/v1/conversations/{conversation_id}/handback", headers=world.agent.headers)
+    async with runtime.db.transaction() as session:
+        menu = await send_reply(
+            session,
+            conversation_id=conversation_id,
+            author=BOT,
+            text="I can help you with:\n1) Insurance claim\n2) Order status",
+            content={"quick_replies": ["Insurance claim", "Order status"]},
+            blobs=runtime.blobs,
+        )
+    assert (await settle(runtime, client, world, conversation_id, menu.id))["delivery_state"] == "sent"
+    assert json.loads(peer.requests[0].content)["message"]["quick_replies"] == ["Insurance claim", "Order status"]
+
+
 async def test_reply_with_a_file_carries_a_signed_download_url(
     client: httpx.AsyncClient, cb_world: World, runtime: Runtime, peer: Peer
 ) -> None:

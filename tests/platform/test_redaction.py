@@ -18,6 +18,7 @@ from tests.e2e.conftest import serve_app
 SESSION_TOKEN = "hl_S3ssionT0kenThatMustNeverBeLogged"
 VERIFY_TOKEN = "verify-T0ken-in-the-query"
 SIGNATURE = "deadbeefc0ffee0123456789"
+TICKET = "hlt_RealtimeTicketThatMustNeverBeLogged"
 
 
 @pytest.mark.parametrize(
@@ -29,6 +30,7 @@ SIGNATURE = "deadbeefc0ffee0123456789"
         ),
         ("GET /webhooks/meta?hub%2Everify_token=abc", "GET /webhooks/meta?hub%2Everify_token=[redacted]"),
         ("/api/v1/realtime?token=hl_x&last_event_id=5", "/api/v1/realtime?token=[redacted]&last_event_id=5"),
+        ("/api/v1/realtime?ticket=hlt_x&last_event_id=5", "/api/v1/realtime?ticket=[redacted]&last_event_id=5"),
         ("/a/1/public?expires=99&sig=abc HTTP/1.1", "/a/1/public?expires=99&sig=[redacted] HTTP/1.1"),
         (
             "https://g/debug_token?input_token=EAA&ACCESS_TOKEN=1|2",
@@ -78,6 +80,11 @@ async def test_secrets_in_urls_never_reach_a_log_line(tmp_path: Path, db_url: st
         access_logger.setLevel(logging.INFO)
         access_logger.addHandler(captured)
         access_logger.addHandler(access)
+        # The websocket handshake line ("WebSocket /api/v1/realtime?… [accepted]") goes to uvicorn.error.
+        # uvicorn's log config replaced the handlers the fixture set; add ours back.
+        handshake_logger = logging.getLogger("uvicorn.error")
+        handshake_logger.setLevel(logging.INFO)
+        handshake_logger.addHandler(captured)
         verify = await live.client.get(
             "/webhooks/meta",
             params={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "42"},
@@ -86,6 +93,8 @@ async def test_secrets_in_urls_never_reach_a_log_line(tmp_path: Path, db_url: st
         signed = await live.client.get(f"/api/v1/attachments/1/public?expires=1&sig={SIGNATURE}")
         assert signed.status_code == 403
         async with connect(f"{live.ws_url}?token={SESSION_TOKEN}", open_timeout=10) as ws:
+            await ws.wait_closed()
+        async with connect(f"{live.ws_url}?ticket={TICKET}&last_event_id=3", open_timeout=10) as ws:
             await ws.wait_closed()
         access_logger.removeHandler(access)
     # The HTTP client's own log line carries the full URL too.
@@ -98,7 +107,8 @@ async def test_secrets_in_urls_never_reach_a_log_line(tmp_path: Path, db_url: st
     assert any("/webhooks/meta?" in line for line in access.lines), access.lines
     assert "/webhooks/meta" in text and "debug_token" in text and "fetched" in text, text
     assert "[redacted]" in text
-    for secret in (SESSION_TOKEN, VERIFY_TOKEN, SIGNATURE):
+    assert any("ticket=[redacted]&last_event_id=3" in line for line in access.lines + captured.lines), text
+    for secret in (SESSION_TOKEN, VERIFY_TOKEN, SIGNATURE, TICKET):
         assert secret not in text, text
 
 

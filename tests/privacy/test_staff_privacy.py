@@ -15,9 +15,10 @@ import httpx
 from click.testing import CliRunner, Result
 from sqlalchemy import select, text, update
 
-from helpline.bot.models import BotInteraction
+from helpline.bot.models import BotInteraction, ScriptRun
 from helpline.cli import main
 from helpline.conversations.models import Conversation, Status
+from helpline.jobs import retention_chore
 from helpline.platform.clock import utcnow
 from helpline.privacy.retention import run_retention
 from helpline.runtime import Runtime
@@ -89,6 +90,16 @@ async def person_with_everything(client: httpx.AsyncClient, world: World, runtim
     assert reply.status_code == 201, reply.text
     async with runtime.db.transaction() as session:
         session.add(BotInteraction(conversation_id=zelda["id"], kind="handoff", details={"summary": SUMMARY}))
+        session.add(
+            ScriptRun(
+                conversation_id=zelda["id"],
+                script_key="refund",
+                script_name="Refund",
+                script_version=1,
+                status="completed",
+                answers={"card": CARD},
+            )
+        )
     await drain(runtime)
     return zelda["contact"]["id"], zelda["id"]
 
@@ -153,6 +164,7 @@ async def test_export_holds_everything_about_the_person_and_no_one_else(
     assert [c["id"] for c in document["conversations"]] == [conversation_id]
     assert len(document["messages"]) == 3
     assert [b["details"]["summary"] for b in document["bot_interactions"]] == [SUMMARY]
+    assert [(r["script_key"], r["answers"]) for r in document["script_runs"]] == [("refund", {"card": CARD})]
     (attachment,) = document["attachments"]
     assert archive.read(attachment["file"]) == FILE_MARKER
     assert "Bob Bystander" not in json.dumps(document) and "opening hours" not in json.dumps(document)
@@ -285,3 +297,28 @@ async def test_the_cli_exports_erases_and_runs_retention(
     assert dry.exit_code == 0 and json.loads(dry.output)["dry_run"] is True
     audit = (await client.get("/api/v1/audit?action=privacy.retention_run", headers=world.admin.headers)).json()
     assert audit[0]["details"]["via"] == "cli"
+
+
+async def test_the_workers_purge_on_their_interval_and_audit_it_as_the_system(
+    client: httpx.AsyncClient, world: World, runtime: Runtime
+) -> None:
+    _, zelda = await person_with_everything(client, world, runtime)
+    conversations = (await client.get("/api/v1/conversations", headers=world.admin.headers)).json()["items"]
+    (bob,) = [c["id"] for c in conversations if c["id"] != zelda]
+    await client.put("/api/v1/privacy/retention", json={"days": 30}, headers=world.admin.headers)
+    await _age(runtime, zelda, days=31)
+
+    ran_at = await retention_chore(runtime, None)
+    assert ran_at is not None
+    await drain(runtime)
+    assert (await client.get(f"/api/v1/conversations/{zelda}", headers=world.admin.headers)).status_code == 404
+    # Within HELPLINE_RETENTION_INTERVAL_SECONDS the next pass does nothing, even with something due…
+    await _age(runtime, bob, days=31)
+    assert await retention_chore(runtime, ran_at) == ran_at
+    assert (await client.get(f"/api/v1/conversations/{bob}", headers=world.admin.headers)).status_code == 200
+    # …and once the interval has passed it purges again.
+    interval = timedelta(seconds=runtime.settings.retention_interval_seconds + 1)
+    assert await retention_chore(runtime, ran_at - interval) != ran_at
+    assert (await client.get(f"/api/v1/conversations/{bob}", headers=world.admin.headers)).status_code == 404
+    runs = (await client.get("/api/v1/audit?action=privacy.retention_run", headers=world.admin.headers)).json()
+    assert [(r["operator_id"], r["details"]["conversations"]) for r in runs] == [(None, 1), (None, 1)]

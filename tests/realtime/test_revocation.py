@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import websockets
+from sqlalchemy import update
 from websockets.asyncio.client import ClientConnection, connect
 
-from helpline.auth.models import Role
+from helpline.auth.models import AuthSession, Role
 from helpline.auth.permissions import Principal
+from helpline.platform.clock import utcnow
 from helpline.realtime.access import ACCESS_CHANGED, apply
 from helpline.realtime.hub import Subscriber
 from tests.conftest import World, make_world
@@ -122,6 +125,47 @@ async def test_removal_from_a_channel_stops_that_channels_frames(live: LiveApp, 
         await ws.close()
 
 
+async def test_a_role_change_swaps_the_sockets_access(live: LiveApp, world: World) -> None:
+    # A supervisor sees every channel; demoted to an agent of no channel, the socket stays open but goes quiet.
+    ws = await socket_for(live, world.supervisor.token)
+    try:
+        channel_frame(live, world.channel_id, "before")
+        marker(live, world.supervisor.id)
+        assert [f["data"]["text"] for f in await frames_until_marker(ws)] == ["before"]
+        response = await live.client.patch(
+            f"/api/v1/operators/{world.supervisor.id}", json={"role": "agent"}, headers=world.admin.headers
+        )
+        assert response.status_code == 200, response.text
+        assert (await next_frame(ws, timeout=REVOCATION_BOUND + 0.5))["type"] == "resync"
+        channel_frame(live, world.channel_id, "after: card 4111 1111 1111 1111")
+        marker(live, world.supervisor.id)
+        assert await frames_until_marker(ws) == []
+    finally:
+        await ws.close()
+
+
+async def test_a_password_change_and_session_expiry_close_the_socket(live: LiveApp, world: World) -> None:
+    changed = await socket_for(live, world.agent.token)
+    response = await live.client.patch(
+        f"/api/v1/operators/{world.agent.id}",
+        json={"password": "a different long passphrase 42"},
+        headers=world.admin.headers,
+    )
+    assert response.status_code == 200, response.text
+    code, took = await closed_within(changed, REVOCATION_BOUND + 0.5)
+    assert (code, took < REVOCATION_BOUND) == (4401, True)
+
+    expiring = await socket_for(live, world.supervisor.token)
+    async with live.runtime.db.transaction() as session:
+        await session.execute(
+            update(AuthSession)
+            .where(AuthSession.operator_id == world.supervisor.id)
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+    code, took = await closed_within(expiring, REVOCATION_BOUND + 0.5)
+    assert (code, took < REVOCATION_BOUND) == (4401, True)
+
+
 def test_a_frame_queued_before_the_removal_is_not_sent_after_it() -> None:
     """Frames are checked against the current principal when sent, not only when queued."""
     before = Principal(operator_id=7, role=Role.agent, channel_ids=frozenset({10}), session_id=1)
@@ -157,3 +201,23 @@ async def test_the_base_url_origin_opens_the_socket(live: LiveApp, world: World)
         assert (await next_frame(ws))["type"] in ("hello", "marker")
     finally:
         await ws.close()
+
+
+async def test_a_cookie_socket_opens_from_our_origin_only(live: LiveApp, world: World) -> None:
+    """The cookie rides along from any page, so a cookie socket is exactly what a foreign origin would hijack."""
+    cookie = {"Cookie": f"helpline_session={world.agent.token}"}
+    async with connect(
+        live.ws_url,
+        additional_headers=cookie,
+        origin="https://evil.example",  # type: ignore[arg-type]
+        open_timeout=10,
+    ) as hijack:
+        assert (await closed_within(hijack, FRAME_TIMEOUT))[0] == 4403
+    async with connect(
+        live.ws_url,
+        additional_headers=cookie,
+        origin=live.base_url,  # type: ignore[arg-type]
+        open_timeout=10,
+    ) as ws:
+        hello = await next_frame(ws)
+        assert (hello["type"], hello["operator_id"]) == ("hello", world.agent.id)

@@ -8,20 +8,15 @@ row (INSERT … ON CONFLICT DO NOTHING). The attempt that reaches the limit sets
 the row. Each attempt past the limit doubles the lock, up to a day (OWASP Authentication Cheat Sheet).
 
 Per client address (password spraying: one address, many accounts): a moving window over failed logins, kept
-in Redis when configured (every API process shares it) or in memory.
+in Redis when configured (every API process shares it) or in memory (`platform/rate_limits.py`).
 """
 
 from __future__ import annotations
 
-import logging
 import math
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from limits import RateLimitItem, parse_many
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -31,8 +26,7 @@ from helpline.auth.models import LoginThrottle
 from helpline.platform.clock import utcnow
 from helpline.platform.db import Database
 from helpline.platform.errors import TooManyRequests
-
-log = logging.getLogger(__name__)
+from helpline.platform.rate_limits import RateLimit
 
 MAX_LOCK_SECONDS = 86400
 
@@ -74,37 +68,17 @@ async def clear(session: AsyncSession, key: str) -> None:
 
 
 class AddressLimiter:
-    """Failed logins per client address over moving windows ("30/minute;300/hour")."""
+    """Failed logins per client address over the moving windows of HELPLINE_LOGIN_IP_LIMIT."""
 
-    def __init__(self, limits: str, *, redis_url: str = "", prefix: str = "helpline") -> None:
-        self.items: list[RateLimitItem] = parse_many(limits)
-        storage: Storage = (
-            RedisStorage(f"async+{redis_url}", implementation="redispy", key_prefix=f"{prefix}:limits")
-            if redis_url
-            else MemoryStorage()
-        )
-        self.strategy = MovingWindowRateLimiter(storage)
+    def __init__(self, limit: RateLimit) -> None:
+        self.limit = limit
 
     async def check(self, address: str | None) -> None:
         """Raise TooManyRequests (429 with retry_after) when `address` used up a window. If the limit store is
         unreachable the check passes (the per-account throttle, in the database, still holds)."""
-        if not address:
-            return
-        try:
-            for item in self.items:
-                stats = await self.strategy.get_window_stats(item, "login-failures", address)
-                if stats.remaining <= 0:
-                    raise locked_error(stats.reset_time - time.time(), "failed logins from your address")
-        except TooManyRequests:
-            raise
-        except Exception as exc:
-            log.warning("login rate-limit store unavailable (%s); per-address limit skipped", type(exc).__name__)
+        if address and (wait := await self.limit.wait(address)) is not None:
+            raise locked_error(wait, "failed logins from your address")
 
     async def failed(self, address: str | None) -> None:
-        if not address:
-            return
-        try:
-            for item in self.items:
-                await self.strategy.hit(item, "login-failures", address)
-        except Exception as exc:
-            log.warning("login rate-limit store unavailable (%s); failure not counted", type(exc).__name__)
+        if address:
+            await self.limit.hit(address)

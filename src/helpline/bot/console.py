@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline.bot.engine import ScriptEntry, Snapshot
-from helpline.bot.escalation import TECHNICAL_ERROR, Trigger
+from helpline.bot.escalation import CASE, TECHNICAL_ERROR, Trigger
 from helpline.bot.flow import Context
 from helpline.bot.handoff import notice_text, pause, rule_summary
 from helpline.bot.models import Script
@@ -64,6 +64,8 @@ async def _running(session: AsyncSession, state: dict[str, Any], draft: ScriptEn
 
 def _quick_replies(content: dict[str, Any], entry: ScriptEntry | None) -> list[str]:
     bot = content.get("bot") or {}
+    if content.get("quick_replies"):
+        return [str(q) for q in content["quick_replies"]]
     if bot.get("kind") == "clarify":
         return [str(c["name"]) for c in bot.get("candidates") or []]
     if entry is not None and bot.get("kind") in ("question", "retry") and bot.get("step"):
@@ -79,8 +81,11 @@ def _action(outcome: Outcome) -> TryAction:
         ("script_completed", "complete_script"),
         ("answer_rejected", "retry_step"),
         ("answer_extracted", "next_step"),
+        ("answer_confirmed", "next_step"),
+        ("answer_corrected", "next_step"),
         ("clarify", "clarify"),
         ("article_used", "article"),
+        ("small_talk", "small_talk"),
     )
     for log_kind, action in actions:
         if log_kind in kinds:
@@ -142,7 +147,7 @@ async def try_message(
             snapshot=snapshot,
             running=running,
             llm=front_line.llm,
-            today=front_line.today,
+            today=front_line.local_date(None, None),
         ),
         where="the try-it console",
     )
@@ -155,7 +160,8 @@ async def try_message(
             # As the pipeline does when send_reply refuses a bot reply: nothing of it goes out, a person answers.
             replies, outcome.escalate = [], Trigger(TECHNICAL_ERROR, exc.message)
     if outcome.escalate is not None:
-        replies.append((notice_text(outcome.state), {"bot": {"kind": "handoff"}}))
+        if outcome.notify:  # a script ending in a case told the customer in its closing message
+            replies.append((notice_text(outcome.state), {"bot": {"kind": "handoff"}}))
         pause(outcome.state, outcome.escalate, rule_summary(outcome.state, outcome.escalate, [request.message]), None)
     entry = running or next(
         (s for s in snapshot.scripts.values() if s.key == (outcome.state.get("script") or {}).get("key")), None
@@ -173,7 +179,7 @@ async def try_message(
     match = _match(outcome, snapshot, draft, running is not None)
     candidates = matched["candidates"] if matched else []
     return TryResult(
-        action="escalate" if outcome.escalate else _action(outcome),
+        action="escalate" if outcome.escalate and outcome.escalate.reason != CASE else _action(outcome),
         match=match,
         alternatives=[
             TryAlternative(script_key=c["key"], script_name=c["name"], confidence=c["confidence"])

@@ -1,13 +1,23 @@
-"""A completed script's end action: POST the collected answers, signed like webhooks, retried from the outbox."""
+"""A completed script's end action: POST the collected answers, signed like webhooks, retried from the outbox.
+
+The outcome is visible: the script run records sent or failed, the interaction log says why, and when the
+company's system could not take the answers after the last retry (or refused them), the conversation goes to
+the human queue with the answers (reason end_action_failed) so a person does what the system did not."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpline.bot.handoff import log_interaction
-from helpline.bot.models import Script
+from helpline.bot.escalation import END_ACTION_FAILED, Trigger
+from helpline.bot.handoff import escalate, log_interaction, rule_summary
+from helpline.bot.models import Script, ScriptRun
+from helpline.conversations.models import Conversation, Status
+from helpline.conversations.models import Handler as ConversationHandler
 from helpline.platform.crypto import sign_header
 from helpline.platform.netguard import UnsafeTarget, check_target
 from helpline.platform.worker import Handler, Job, RetryLater
@@ -28,6 +38,7 @@ def make_end_action_handler(runtime: Runtime) -> Handler:
                 "event": "script.completed",
                 "conversation_id": conversation_id,
                 "script": {"id": payload["script_id"], "key": payload["script_key"], "version": payload["version"]},
+                "run_id": payload.get("run_id"),
                 "answers": payload["answers"],
             },
             separators=(",", ":"),
@@ -58,5 +69,41 @@ def make_end_action_handler(runtime: Runtime) -> Handler:
         async with runtime.db.transaction() as session:
             details = {"url": payload["url"], "status": code, "error": error, "attempt": job.attempt}
             log_interaction(session, conversation_id, "end_action" if error is None else "end_action_failed", details)
+            run = await session.get(ScriptRun, int(payload["run_id"])) if payload.get("run_id") else None
+            if run is not None:
+                run.end_status = "sent" if error is None else "failed"
+            if error is not None:
+                await _hand_over(runtime, session, conversation_id, payload, error)
 
     return run
+
+
+async def _hand_over(
+    runtime: Runtime, session: AsyncSession, conversation_id: int, payload: dict[str, Any], error: str
+) -> None:
+    """A person takes over what the company's system did not receive (the customer was already answered)."""
+    conversation = (
+        await session.execute(select(Conversation).where(Conversation.id == conversation_id).with_for_update())
+    ).scalar_one_or_none()
+    if (
+        conversation is None
+        or conversation.handler != ConversationHandler.bot.value
+        or conversation.status == Status.resolved.value
+    ):
+        return
+    state = dict(conversation.bot_state or {})
+    state["rev"] = int(state.get("rev", 0)) + 1
+    answers = payload.get("answers") or {}
+    fields = [{"key": k, "question": k, "value": v} for k, v in answers.items()]
+    trigger = Trigger(END_ACTION_FAILED, error)
+    await escalate(
+        session,
+        conversation,
+        trigger=trigger,
+        summary=rule_summary(state, trigger, []),
+        state=state,
+        blobs=runtime.blobs,
+        notify=False,
+        message_id=None,
+        fields=fields,
+    )

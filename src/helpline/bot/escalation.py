@@ -17,6 +17,11 @@ FAILED_ANSWERS = "failed_answers"
 TECHNICAL_ERROR = "technical_error"
 TAG_RULE = "tag_rule"
 WINDOW_CLOSED = "window_closed"
+# Not a failure: a script whose end is a case for a person completed, or the company's system could not be
+# reached with a completed script's answers.
+CASE = "case"
+END_ACTION_FAILED = "end_action_failed"
+REPLY_LIMIT = "reply_limit"  # the bot answered this contact too often (HELPLINE_BOT_REPLY_LIMIT)
 
 # Who the customer wants, and the verbs or frames around it. Matching a "want" word near a "person" word
 # catches the many phrasings ("can I talk to someone real", "quero falar com um atendente") without a

@@ -1,4 +1,11 @@
-"""Pull a step's answer out of natural text ("it's 12 May", "my number is +55 11 …", "the second one")."""
+"""Pull a step's answer out of natural text ("it's 12 May", "my number is +55 11 …", "the second one").
+
+Dates are own code, not a general date parser: the bot must find a date *inside* a chat sentence ("bateram no
+meu carro anteontem"), know whether the reading is certain (an ambiguous 05/06 is confirmed with the customer)
+and resolve it against the conversation's local date; a general parser searching free text (dateparser's
+search) also reads dates into ordinary words and reports no certainty. The vocabulary is closed and small:
+relative days, "N days ago", last/next weekday, month names and numeric forms in EN, PT, ES, FR and IT.
+"""
 
 from __future__ import annotations
 
@@ -62,11 +69,63 @@ for _month, _names in enumerate(
     for _name in _names.split():
         _MONTHS.setdefault(_name, _month)
 
+_RELATIVE_PHRASES = (
+    (r"day before yesterday|anteontem|antes de ontem|anteayer|antes de ayer|avant[- ]hier|l'?altro ieri|altroieri", -2),
+    (r"day after tomorrow|depois de amanha|pasado manana|apres[- ]demain|dopodomani", 2),
+    (r"last night|ontem a noite|ontem de noite|anoche|hier soir|ieri sera", -1),
+    (r"this morning|hoje de manha|hoje cedo|esta manana|ce matin|stamattina", 0),
+)
 _RELATIVE_DAYS = {
     "today": 0, "hoje": 0, "hoy": 0, "aujourd'hui": 0, "aujourdhui": 0, "oggi": 0,
     "tomorrow": 1, "amanha": 1, "manana": 1, "demain": 1, "domani": 1,
     "yesterday": -1, "ontem": -1, "ayer": -1, "hier": -1, "ieri": -1,
 }  # fmt: skip
+
+_WEEKDAYS: dict[str, int] = {}
+for _weekday, _names in enumerate(
+    (
+        "monday mon segunda segunda-feira lunes lundi lunedi",
+        "tuesday tue tues terca terca-feira martes mardi martedi",
+        "wednesday wed quarta quarta-feira miercoles mercredi mercoledi",
+        "thursday thu thurs quinta quinta-feira jueves jeudi giovedi",
+        "friday fri sexta sexta-feira viernes vendredi venerdi",
+        "saturday sat sabado samedi",
+        "sunday sun domingo dimanche domenica",
+    )
+):
+    for _name in _names.split():
+        _WEEKDAYS[_name] = _weekday
+_COUNTS = {
+    "a": 1, "an": 1, "one": 1, "um": 1, "uma": 1, "un": 1, "una": 1, "uno": 1, "une": 1,
+    "two": 2, "dois": 2, "duas": 2, "dos": 2, "deux": 2, "due": 2,
+    "three": 3, "tres": 3, "trois": 3, "tre": 3,
+    "four": 4, "quatro": 4, "cuatro": 4, "quatre": 4, "quattro": 4,
+    "five": 5, "cinco": 5, "cinq": 5, "cinque": 5,
+    "six": 6, "seis": 6, "sei": 6, "seven": 7, "sete": 7, "siete": 7, "sept": 7, "sette": 7,
+    "eight": 8, "oito": 8, "ocho": 8, "huit": 8, "otto": 8, "nine": 9, "nove": 9, "nueve": 9, "neuf": 9,
+    "ten": 10, "dez": 10, "diez": 10, "dix": 10, "dieci": 10,
+}  # fmt: skip
+_COUNT = r"(\d{1,3}|" + "|".join(sorted(_COUNTS, key=len, reverse=True)) + ")"
+_UNITS = {"day": 1, "days": 1, "dia": 1, "dias": 1, "jour": 1, "jours": 1, "giorno": 1, "giorni": 1,
+          "week": 7, "weeks": 7, "semana": 7, "semanas": 7, "semaine": 7, "semaines": 7, "settimana": 7,
+          "settimane": 7}  # fmt: skip
+_UNIT = "(" + "|".join(_UNITS) + ")"
+_AGO = (
+    re.compile(rf"\b{_COUNT} {_UNIT} (?:ago|atras)\b"),
+    re.compile(rf"\b(?:ha|faz|fazem|hace|il y a) {_COUNT} {_UNIT}\b"),
+    re.compile(rf"\b{_COUNT} {_UNIT} fa\b"),
+)
+_DAY_NAME = "(" + "|".join(sorted(_WEEKDAYS, key=len, reverse=True)) + ")"
+_LAST_WEEKDAY = (
+    re.compile(rf"\blast {_DAY_NAME}\b"),
+    re.compile(rf"\b{_DAY_NAME} (?:passad[ao]|pasad[ao]|dernier|derniere|scors[ao])\b"),
+    re.compile(rf"\b(?:ultim[ao]|el pasado) {_DAY_NAME}\b"),
+)
+_NEXT_WEEKDAY = (
+    re.compile(rf"\b(?:next|proxim[ao]|el proximo|la proxima) {_DAY_NAME}\b"),
+    re.compile(rf"\b{_DAY_NAME} (?:que vem|prochain|prochaine|prossim[ao]|que viene)\b"),
+)
+_BARE_WEEKDAY = re.compile(rf"\b(?:on |na |no |el |le |il |this |esta |este )?{_DAY_NAME}\b")
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)*")
@@ -138,28 +197,76 @@ def _year(raw: str | None, today: date) -> int:
     return value + 2000 if value < 100 else value
 
 
-def date_value(text: str, today: date) -> date | None:
-    """ISO, day-first numeric (month-first when the day cannot be a month), month names in five languages,
-    and today / tomorrow / yesterday."""
-    folded = fold(text)
-    for token in re.findall(r"[a-z']+", folded):
-        if token in _RELATIVE_DAYS:
-            return today + timedelta(days=_RELATIVE_DAYS[token])
+def _weekday_before(today: date, weekday: int) -> date:
+    return today - timedelta(days=(today.weekday() - weekday - 1) % 7 + 1)
+
+
+def _weekday_after(today: date, weekday: int) -> date:
+    return today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
+
+
+def _count(raw: str) -> int:
+    return int(raw) if raw.isdigit() else _COUNTS[raw]
+
+
+def _explicit_date(folded: str, today: date) -> tuple[date, bool] | None:
     if m := _ISO_DATE.search(folded):
-        return _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        found = _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        return (found, True) if found else None
     for m in _DAY_MONTH.finditer(folded):
         month = _MONTHS.get(m.group(2))
-        if month:
-            return _safe_date(_year(m.group(3), today), month, int(m.group(1)))
+        if month and (found := _safe_date(_year(m.group(3), today), month, int(m.group(1)))):
+            return found, True
     for m in _MONTH_DAY.finditer(folded):
         month = _MONTHS.get(m.group(1))
-        if month:
-            return _safe_date(_year(m.group(3), today), month, int(m.group(2)))
+        if month and (found := _safe_date(_year(m.group(3), today), month, int(m.group(2)))):
+            return found, True
     if m := _NUMERIC_DATE.search(folded):
         first, second = int(m.group(1)), int(m.group(2))
         day, month = (second, first) if second > 12 >= first else (first, second)
-        return _safe_date(_year(m.group(3), today), month, day)
+        found = _safe_date(_year(m.group(3), today), month, day)
+        # 05/06 reads as 5 June, but could be May 6: ask when both numbers could be the month.
+        return (found, first == second or first > 12 or second > 12) if found else None
     return None
+
+
+def _relative_date(folded: str, today: date) -> tuple[date, bool] | None:
+    for phrase, days in _RELATIVE_PHRASES:
+        if re.search(rf"\b(?:{phrase})\b", folded):
+            return today + timedelta(days=days), True
+    for pattern_ in _AGO:
+        if m := pattern_.search(folded):
+            return today - timedelta(days=_count(m.group(1)) * _UNITS[m.group(2)]), True
+    for pattern_ in _LAST_WEEKDAY:
+        if m := pattern_.search(folded):
+            return _weekday_before(today, _WEEKDAYS[m.group(1)]), True
+    for pattern_ in _NEXT_WEEKDAY:
+        if m := pattern_.search(folded):
+            return _weekday_after(today, _WEEKDAYS[m.group(1)]), True
+    for token in re.findall(r"[a-z']+", folded):
+        if token in _RELATIVE_DAYS:
+            return today + timedelta(days=_RELATIVE_DAYS[token]), True
+    if m := _BARE_WEEKDAY.search(folded):
+        # "on Monday": past or coming? The coming one is read, and the customer is asked to confirm.
+        return _weekday_after(today, _WEEKDAYS[m.group(1)]), False
+    return None
+
+
+def find_date(text: str, today: date) -> tuple[date, bool] | None:
+    """(the date in `text`, whether the reading is certain), or None. `today` is the conversation's local date.
+
+    Explicit dates first (ISO 2026-05-03; "12 May", "12 de maio", "May 12th, 2026"; numeric day-first 12/05 or
+    12.05.2026, month-first when the day cannot be a month), then relative ones: anteontem / day before
+    yesterday / anteayer, yesterday / ontem / ayer, last night, today, tomorrow, "3 days ago" / "há 3 dias" /
+    "hace dos días", "last Monday" / "segunda passada" / "el lunes pasado" (the latest before today), "next
+    Friday" / "próxima sexta" (the first after today). A bare weekday or an ambiguous numeric date is uncertain."""
+    folded = fold(text).replace("-feira", "")
+    return _explicit_date(folded, today) or _relative_date(folded, today)
+
+
+def date_value(text: str, today: date) -> date | None:
+    found = find_date(text, today)
+    return found[0] if found else None
 
 
 def email(text: str) -> str | None:
@@ -174,9 +281,47 @@ def phone(text: str, region: str) -> str | None:
     return None
 
 
-def pattern(text: str, regex: str) -> str | None:
-    match = re.search(regex, text, re.IGNORECASE)
-    return match.group(0) if match else None
+_ESCAPES_AND_CLASSES = re.compile(r"\\.|\[[^\]]*\]|\{[^}]*\}|\(\?[^)]*\)")
+_RUN = re.compile(r"[^\W\d_]+|\d+")
+
+
+def _spellings(text: str) -> list[str]:
+    """The text as written, then with letters and digits joined by a hyphen or by nothing, and digit groups
+    joined ("pol 771 203" → "pol-771203", "pol771203"): how customers type reference numbers."""
+    hyphen = re.sub(r"(?<=[^\W\d_])[\s.\-/]*(?=\d)", "-", text)
+    joined = re.sub(r"(?<=[^\W\d_])[\s.\-/]+(?=\d)", "", text)
+    variants = [text, hyphen, joined]
+    variants += [re.sub(r"(?<=\d)[ .](?=\d)", "", v) for v in variants]
+    return list(dict.fromkeys(variants))
+
+
+def canonical(value: str, regex: str, example: str | None) -> str:
+    """A pattern answer written the company's way: like `example` (same letters/digits runs: its separators and
+    letter case), else in the case of the pattern's own letters ("POL-?\\d{6}" → upper case)."""
+    if example:
+        runs, shape = _RUN.findall(value), _RUN.findall(example)
+        if len(runs) == len(shape) and all(r.isdigit() == e.isdigit() for r, e in zip(runs, shape, strict=True)):
+            separators = _RUN.split(example)
+            out = separators[0]
+            for run, model, after in zip(runs, shape, separators[1:], strict=True):
+                out += (run.upper() if model.isupper() else run.lower() if model.islower() else run) + after
+            if re.fullmatch(regex, out, re.IGNORECASE):
+                return out
+    letters = [c for c in _ESCAPES_AND_CLASSES.sub("", regex) if c.isalpha()]
+    if letters and all(c.isupper() for c in letters):
+        return value.upper()
+    if letters and all(c.islower() for c in letters):
+        return value.lower()
+    return value
+
+
+def pattern(text: str, regex: str, example: str | None = None) -> str | None:
+    """The first match of `regex` (any case) in the text or in its usual re-spacings, written canonically."""
+    for spelling in _spellings(text):
+        match = re.search(regex, spelling, re.IGNORECASE)
+        if match:
+            return canonical(match.group(0), regex, example)
+    return None
 
 
 def free_text(text: str) -> str | None:
@@ -202,5 +347,5 @@ def extract(step: StepDefinition, text: str, *, region: str, today: date) -> Any
     if step.type == "phone":
         return phone(text, step.region or region)
     if step.type == "pattern":
-        return pattern(text, step.pattern or "")
+        return pattern(text, step.pattern or "", step.example)
     return None

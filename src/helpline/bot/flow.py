@@ -1,5 +1,6 @@
-"""The bot's decision for one customer message: escalate, continue a script, clarify, start one, or answer
-from knowledge — computed without touching the database, so no lock is held while models or an LLM run."""
+"""The bot's decision for one customer message: escalate, continue a script, answer small talk, clarify, start
+one, or answer from knowledge — computed without touching the database, so no lock is held while models or an
+LLM run."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from helpline.bot import runner
+from helpline.bot import runner, smalltalk
 from helpline.bot.engine import ScriptEntry, Snapshot
 from helpline.bot.escalation import LOW_CONFIDENCE, Trigger, message_trigger, tag_trigger
 from helpline.bot.extract import choice
-from helpline.bot.language import detect_language, say
+from helpline.bot.language import detect_language, say, words
 from helpline.bot.llm import Llm
 from helpline.bot.runner import Outcome, Reply
 from helpline.settings import Settings
@@ -28,6 +29,12 @@ class Context:
     running: ScriptEntry | None
     llm: Llm | None
     today: date
+
+
+# How many of the customer's latest messages (before a script starts) its steps may take answers from.
+RECENT_KEPT = 3
+MENU_SIZE = 6
+MENU_PICK_WORDS = 3  # "2", "the second one", "Insurance claim"
 
 
 def _resumed(state: dict[str, Any]) -> dict[str, Any]:
@@ -51,6 +58,8 @@ async def decide(ctx: Context) -> Outcome:
         # Tell them in the language they just used ("quero falar com alguém" in an English script).
         state["lang"] = detect_language(ctx.text, default=str(state["lang"]))
         outcome.escalate = trigger
+        if state.get("mode") == "script" and ctx.running is not None:
+            outcome.fields = runner.fields(ctx.running, state)
         return outcome
     mode = state.get("mode", "idle")
     if mode == "script" and ctx.running is not None:
@@ -60,26 +69,83 @@ async def decide(ctx: Context) -> Outcome:
         return outcome
     if mode == "clarifying" and _pick_offered(ctx, outcome):
         return outcome
+    kind = smalltalk.classify(ctx.text)
+    if kind is not None:
+        _small_talk(ctx, outcome, kind)
+        return outcome
+    # What the customer says before a script starts may answer its steps ("my claim POL-482913").
+    state["recent"] = [*(state.get("recent") or []), ctx.text[:500]][-RECENT_KEPT:]
     await _match(ctx, outcome)
     return outcome
 
 
+def _menu(ctx: Context, lang: str) -> list[dict[str, Any]]:
+    """The scripts to offer after a greeting: those written for the conversation's language, in order."""
+    entries = [e for e in ctx.snapshot.scripts.values() if lang in e.definition.languages]
+    return [{"script_id": e.id, "key": e.key, "name": e.name} for e in entries[:MENU_SIZE]]
+
+
+def _small_talk(ctx: Context, outcome: Outcome, kind: str) -> None:
+    """Greetings, thanks, goodbyes, "are you a bot?", "hello?": answered, never unclear, never escalated.
+
+    After a greeting (or "hello?") the bot says what it can do: the scripts' names as a numbered list, which
+    also travel as `quick_replies` in the message content for channels that show buttons; a reply with the
+    number or the name starts that script."""
+    state = outcome.state
+    lang = detect_language(ctx.text, default=str(state["lang"])) if state.get("mode") != "script" else state["lang"]
+    state["lang"] = lang
+    outcome.log.append(("small_talk", {"kind": kind}))
+    content: dict[str, Any] = {"bot": {"kind": "small_talk", "intent": kind}}
+    text = say(lang, kind)
+    if kind in (smalltalk.GREETING, smalltalk.ANYONE_THERE):
+        menu = _menu(ctx, lang)
+        if menu:
+            options = "\n".join(f"{i}) {m['name']}" for i, m in enumerate(menu, start=1))
+            text = f"{text} {say(lang, 'offer')}\n{options}\n{say(lang, 'offer_hint')}"
+            content["quick_replies"] = [m["name"] for m in menu]
+            state.update(mode="clarifying", clarify=None, menu=menu)
+        else:
+            text = f"{text} {say(lang, 'ask_need')}"
+    outcome.replies.append(Reply(text, content))
+
+
 def _pick_offered(ctx: Context, outcome: Outcome) -> bool:
     """The customer answers the clarifying question: "1", "the first", or the script's name."""
-    offered = [c for c in outcome.state.get("clarify") or [] if c["key"] in ctx.snapshot.scripts]
+    state = outcome.state
+    offered = [c for c in state.get("clarify") or state.get("menu") or [] if c["key"] in ctx.snapshot.scripts]
     if not offered:
+        return False
+    if not state.get("clarify") and len(words(ctx.text)) > MENU_PICK_WORDS:
+        # After a greeting's menu, a sentence is a request in the customer's words, matched as usual
+        # ("quero marcar um horário" is not the "Horário de atendimento" entry).
         return False
     name = choice(ctx.text, [c["name"] for c in offered])
     if name is None:
         return False
     picked = next(c for c in offered if c["name"] == name)
     entry = ctx.snapshot.scripts[picked["key"]]
-    runner.start(outcome, entry, lang=str(outcome.state["lang"]), how="clarified", confidence=picked["confidence"])
+    _start(
+        ctx, outcome, entry, how="clarified" if state.get("clarify") else "menu", confidence=picked.get("confidence")
+    )
     return True
 
 
-def _candidates(ctx: Context) -> tuple[list[dict[str, Any]], bool]:
-    matcher = ctx.snapshot.matcher
+def _start(ctx: Context, outcome: Outcome, entry: ScriptEntry, *, how: str, confidence: float | None) -> None:
+    said = list(outcome.state.pop("recent", None) or [])
+    runner.start(
+        outcome,
+        entry,
+        lang=str(outcome.state["lang"]),
+        how=how,
+        confidence=confidence,
+        said=said,
+        region=ctx.settings.bot_phone_region,
+        today=ctx.today,
+    )
+
+
+def _candidates(ctx: Context, lang: str) -> tuple[list[dict[str, Any]], bool]:
+    matcher = ctx.snapshot.matcher_for(lang)
     if matcher is None:
         return [], True
     ranked = matcher.rank(ctx.text, 3)
@@ -96,7 +162,7 @@ async def _match(ctx: Context, outcome: Outcome) -> None:
     state = outcome.state
     lang = str(state["lang"])
     s = ctx.settings
-    candidates, out_of_scope = _candidates(ctx)
+    candidates, out_of_scope = _candidates(ctx, lang)
     state["candidates"] = candidates
     outcome.log.append(
         ("matched", {"candidates": candidates, "out_of_scope": out_of_scope, "method": ctx.snapshot.method})
@@ -104,11 +170,11 @@ async def _match(ctx: Context, outcome: Outcome) -> None:
     top = candidates[0] if candidates and not out_of_scope else None
     if top is not None and top["confidence"] >= s.bot_match_high:
         entry = ctx.snapshot.scripts[top["key"]]
-        runner.start(outcome, entry, lang=lang, how="matched", confidence=top["confidence"])
+        _start(ctx, outcome, entry, how="matched", confidence=top["confidence"])
         return
     if top is not None and top["confidence"] >= s.bot_match_low:
         offered = [c for c in candidates if c["confidence"] >= s.bot_match_low / 2][:3]
-        state.update(mode="clarifying", clarify=offered)
+        state.update(mode="clarifying", clarify=offered, menu=None)
         options = "\n".join(f"{i}) {c['name']}" for i, c in enumerate(offered, start=1))
         outcome.replies.append(
             Reply(
@@ -131,11 +197,13 @@ async def _match(ctx: Context, outcome: Outcome) -> None:
 async def _answer_from_knowledge(ctx: Context, outcome: Outcome) -> bool:
     """Answer from the best article when it is a confident match; with an LLM, a grounded short answer."""
     state = outcome.state
-    hits = ctx.snapshot.retriever.search(ctx.text, k=3, language=str(state["lang"]))
-    if not hits or hits[0].score < ctx.settings.bot_article_threshold:
+    retriever = ctx.snapshot.retriever
+    hits = retriever.search(ctx.text, k=3, language=str(state["lang"]))
+    if not hits or not retriever.answerable(hits[0], ctx.settings.bot_article_threshold):
         return False
     best = hits[0]
-    text, grounded = best.article.answer, False
+    # The title goes first so the customer can tell which question the bot thinks it is answering.
+    text, grounded = f"{best.article.title}\n{best.article.answer}", False
     if ctx.llm is not None:
         answer = await ctx.llm.grounded_answer(ctx.text, [h.article for h in hits])
         if answer.text is not None:
@@ -149,5 +217,5 @@ async def _answer_from_knowledge(ctx: Context, outcome: Outcome) -> bool:
     article = {"id": best.article.id, "title": best.article.title, "score": round(best.score, 4)}
     outcome.replies.append(Reply(text, {"bot": {"kind": "article", "article": article, "grounded": grounded}}))
     outcome.log.append(("article_used", {"article": article, "grounded": grounded}))
-    state.update(mode="idle", low_confidence=0)
+    state.update(mode="idle", low_confidence=0, recent=None)
     return True

@@ -35,14 +35,25 @@ def notice_text(state: dict[str, Any]) -> str:
     return say(str(state.get("lang") or "en"), "escalate")
 
 
-def pause(state: dict[str, Any], trigger: Trigger, summary: str, message_id: int | None) -> dict[str, Any]:
-    """Mark `state` paused by this hand-off (in place) and return the escalation record it now holds."""
+def pause(
+    state: dict[str, Any],
+    trigger: Trigger,
+    summary: str,
+    message_id: int | None,
+    fields: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Mark `state` paused by this hand-off (in place) and return the escalation record it now holds.
+
+    `fields` ([{"key", "question", "value"}], the script's answers in step order) is the structured case an
+    operator reads at the top of the conversation, with the script it came from."""
     escalation = {
         "reason": trigger.reason,
         "detail": trigger.detail,
         "summary": summary,
         "at": utcnow().isoformat(),
         "message_id": message_id,
+        "script": state.get("script") if fields is not None else None,
+        "fields": fields or [],
     }
     state.update(mode="paused", escalation=escalation)
     return escalation
@@ -53,7 +64,7 @@ def rule_summary(state: dict[str, Any], trigger: Trigger, last_texts: list[str])
     parts: list[str] = []
     script = state.get("script")
     if script and state.get("mode") in ("script", "done"):
-        parts.append(f"Script: {script.get('name')}.")
+        parts.append(f"Script: {script.get('name')}{' (completed)' if state.get('mode') == 'done' else ''}.")
     answers = state.get("answers") or {}
     if answers:
         parts.append("Collected: " + "; ".join(f"{k}={v}" for k, v in answers.items()) + ".")
@@ -73,6 +84,7 @@ async def escalate(
     blobs: BlobStore,
     notify: bool,
     message_id: int | None,
+    fields: list[dict[str, Any]] | None = None,
 ) -> Message | None:
     """The caller holds the conversation's row lock and has checked that the bot still handles it.
 
@@ -98,7 +110,7 @@ async def escalate(
     await record_event(
         session, conversation, ESCALATED_EVENT, actor_id=None, reason=trigger.reason, detail=trigger.detail or None
     )
-    escalation = pause(state, trigger, summary, message_id)
+    escalation = pause(state, trigger, summary, message_id, fields)
     conversation.bot_state = state
     log_interaction(session, conversation.id, "escalated", escalation, message_id)
     record(
@@ -117,6 +129,7 @@ async def escalate(
         "summary": summary,
         "script": state.get("script"),
         "answers": state.get("answers") or {},
+        "fields": escalation["fields"],
     }
     emit_frame(session, ESCALATED, data=data, channel_id=conversation.channel_id, conversation_id=conversation.id)
     emit_webhook_event(session, ESCALATED, data)

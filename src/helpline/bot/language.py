@@ -45,6 +45,21 @@ def detect_language(text: str, default: str = "en") -> str:
 
 _PHRASES: dict[str, dict[str, str]] = {
     "en": {
+        "greeting": "Hello! I am the virtual assistant.",
+        "offer": "I can help you with:",
+        "offer_hint": "Reply with the number or tell me in your own words what you need.",
+        "ask_need": "How can I help you today?",
+        "thanks": "You're welcome! Is there anything else I can help with?",
+        "goodbye": "Thank you for writing. Have a nice day!",
+        "are_you_a_bot": (
+            "I am the virtual assistant (a bot). I can take care of common requests right here, and if you "
+            "prefer a person, just say so and I will pass you to our team."
+        ),
+        "anyone_there": "Yes, I am here!",
+        "for_example": "For example: {example}",
+        "confirm": 'I understood {value} for "{question}" — is that right? (yes or no)',
+        "yes_or_no": "yes or no",
+        "case_created": "I have passed your request to our team with everything you told me.",
         "fallback": "Sorry, I did not quite understand. Could you tell me in other words what you need?",
         "clarify": "I can help with a few things. Which one do you mean?",
         "clarify_hint": "Reply with the number or the name.",
@@ -54,6 +69,21 @@ _PHRASES: dict[str, dict[str, str]] = {
         "article_source": "(from our help article: {title})",
     },
     "pt": {
+        "greeting": "Olá! Eu sou o assistente virtual.",
+        "offer": "Posso ajudar com:",
+        "offer_hint": "Responda com o número ou me diga com suas palavras o que precisa.",
+        "ask_need": "Como posso ajudar hoje?",
+        "thanks": "Por nada! Posso ajudar em mais alguma coisa?",
+        "goodbye": "Obrigado pelo contato. Tenha um ótimo dia!",
+        "are_you_a_bot": (
+            "Eu sou o assistente virtual (um robô). Resolvo os pedidos mais comuns por aqui e, se preferir "
+            "falar com uma pessoa, é só pedir que eu passo você para a nossa equipe."
+        ),
+        "anyone_there": "Sim, estou aqui!",
+        "for_example": "Por exemplo: {example}",
+        "confirm": 'Entendi {value} para "{question}" — está certo? (sim ou não)',
+        "yes_or_no": "sim ou não",
+        "case_created": "Passei seu pedido para a nossa equipe com tudo o que você me contou.",
         "fallback": "Desculpe, não entendi bem. Pode me dizer com outras palavras o que precisa?",
         "clarify": "Posso ajudar com algumas coisas. Qual delas você quer?",
         "clarify_hint": "Responda com o número ou o nome.",
@@ -63,6 +93,21 @@ _PHRASES: dict[str, dict[str, str]] = {
         "article_source": "(do nosso artigo de ajuda: {title})",
     },
     "es": {
+        "greeting": "¡Hola! Soy el asistente virtual.",
+        "offer": "Puedo ayudarle con:",
+        "offer_hint": "Responda con el número o dígame con sus palabras lo que necesita.",
+        "ask_need": "¿En qué puedo ayudarle hoy?",
+        "thanks": "¡De nada! ¿Puedo ayudarle con algo más?",
+        "goodbye": "Gracias por escribirnos. ¡Que tenga un buen día!",
+        "are_you_a_bot": (
+            "Soy el asistente virtual (un bot). Resuelvo aquí las solicitudes más comunes y, si prefiere "
+            "hablar con una persona, dígamelo y le paso con nuestro equipo."
+        ),
+        "anyone_there": "¡Sí, aquí estoy!",
+        "for_example": "Por ejemplo: {example}",
+        "confirm": 'Entendí {value} para "{question}", ¿es correcto? (sí o no)',
+        "yes_or_no": "sí o no",
+        "case_created": "He pasado su solicitud a nuestro equipo con todo lo que me ha contado.",
         "fallback": "Lo siento, no entendí bien. ¿Puede decirme con otras palabras lo que necesita?",
         "clarify": "Puedo ayudar con varias cosas. ¿Cuál quiere?",
         "clarify_hint": "Responda con el número o el nombre.",
@@ -72,6 +117,21 @@ _PHRASES: dict[str, dict[str, str]] = {
         "article_source": "(de nuestro artículo de ayuda: {title})",
     },
     "fr": {
+        "greeting": "Bonjour ! Je suis l'assistant virtuel.",
+        "offer": "Je peux vous aider pour :",
+        "offer_hint": "Répondez avec le numéro ou dites-moi avec vos mots ce dont vous avez besoin.",
+        "ask_need": "Comment puis-je vous aider ?",
+        "thanks": "Avec plaisir ! Puis-je vous aider pour autre chose ?",
+        "goodbye": "Merci de nous avoir écrit. Bonne journée !",
+        "are_you_a_bot": (
+            "Je suis l'assistant virtuel (un robot). Si vous préférez une personne, dites-le et je vous mets "
+            "en relation avec notre équipe."
+        ),
+        "anyone_there": "Oui, je suis là !",
+        "for_example": "Par exemple : {example}",
+        "confirm": "J'ai compris {value} pour « {question} » — est-ce correct ? (oui ou non)",
+        "yes_or_no": "oui ou non",
+        "case_created": "J'ai transmis votre demande à notre équipe avec tout ce que vous m'avez dit.",
         "fallback": "Désolé, je n'ai pas bien compris. Pouvez-vous reformuler votre demande ?",
         "clarify": "Je peux vous aider pour plusieurs choses. Laquelle ?",
         "clarify_hint": "Répondez avec le numéro ou le nom.",
@@ -81,6 +141,20 @@ _PHRASES: dict[str, dict[str, str]] = {
         "article_source": "(de notre article d'aide : {title})",
     },
     "it": {
+        "greeting": "Salve! Sono l'assistente virtuale.",
+        "offer": "Posso aiutarla con:",
+        "offer_hint": "Risponda con il numero o mi dica con parole sue di cosa ha bisogno.",
+        "ask_need": "Come posso aiutarla oggi?",
+        "thanks": "Prego! Posso aiutarla con qualcos'altro?",
+        "goodbye": "Grazie per averci scritto. Buona giornata!",
+        "are_you_a_bot": (
+            "Sono l'assistente virtuale (un bot). Se preferisce una persona, me lo dica e la passo al nostro team."
+        ),
+        "anyone_there": "Sì, sono qui!",
+        "for_example": "Per esempio: {example}",
+        "confirm": 'Ho capito {value} per "{question}" — è corretto? (sì o no)',
+        "yes_or_no": "sì o no",
+        "case_created": "Ho passato la sua richiesta al nostro team con tutto quello che mi ha detto.",
         "fallback": "Scusi, non ho capito bene. Può dirmi con altre parole di cosa ha bisogno?",
         "clarify": "Posso aiutarla con alcune cose. Quale intende?",
         "clarify_hint": "Risponda con il numero o il nome.",

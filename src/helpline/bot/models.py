@@ -1,7 +1,8 @@
-"""Tables of the front line: service scripts and their versions, knowledge articles, the interaction log."""
+"""Tables of the front line: scripts and their versions, knowledge articles, the interaction log, script runs."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
@@ -57,3 +58,25 @@ class BotInteraction(IdMixin, TimestampMixin, Base):
     message_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("messages.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(32))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ScriptRun(IdMixin, TimestampMixin, Base):
+    """One run of a script in a conversation and the answers it collected; a later script gets its own row.
+
+    `status`: running, completed, escalated (handed to a person before the end) or replaced (another script
+    started). `end` is the script's end (close, case, webhook); `end_status` the webhook's outcome (sent or
+    failed), null otherwise."""
+
+    __tablename__ = "bot_script_runs"
+    __table_args__ = (Index("ix_bot_script_runs_conversation", "conversation_id", "id"),)
+
+    conversation_id: Mapped[int] = mapped_column(BigId, ForeignKey("conversations.id", ondelete="CASCADE"))
+    script_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("bot_scripts.id", ondelete="SET NULL"))
+    script_key: Mapped[str] = mapped_column(String(100))
+    script_name: Mapped[str] = mapped_column(String(200))
+    script_version: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    end: Mapped[str] = mapped_column(String(16), default="close")
+    end_status: Mapped[str | None] = mapped_column(String(16))
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    finished_at: Mapped[datetime | None]

@@ -6,17 +6,24 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline.audit.actions import record
-from helpline.bot import runner
+from helpline.bot import runner, runs
 from helpline.bot.engine import Snapshot
 from helpline.bot.handoff import log_interaction
 from helpline.bot.models import BotInteraction, Script
 from helpline.bot.pipeline import BotFrontLine, load_entry
 from helpline.bot.runner import Outcome
-from helpline.bot.schemas import BotStatePublic, Candidate, InteractionPublic, Progress, Suggestion
+from helpline.bot.schemas import (
+    BotStatePublic,
+    Candidate,
+    InteractionPublic,
+    Progress,
+    ScriptRunPublic,
+    Suggestion,
+)
 from helpline.conversations.actions import BOT, send_reply
 from helpline.conversations.events import conversation_changed
 from helpline.conversations.models import Conversation, Direction, Handler, Message, Status
@@ -68,6 +75,7 @@ async def bot_state(session: AsyncSession, conversation: Conversation, snapshot:
         candidates=[Candidate.model_validate(c) for c in candidates],
         escalation=state.get("escalation"),
         method=snapshot.method,
+        runs=[ScriptRunPublic.model_validate(r) for r in await runs.conversation_runs(session, [conversation.id])],
     )
 
 
@@ -108,6 +116,14 @@ async def choose_script(
     runner.start(outcome, entry, lang=str(state.get("lang") or "en"), how="operator")
     state["rev"] = int(state.get("rev", 0)) + 1
     state.pop("escalation", None)
+    # The script starts now: what the customer wrote before (to a person) is not an answer to its questions.
+    latest = await session.execute(
+        select(func.max(Message.id)).where(
+            Message.conversation_id == conversation.id, Message.direction == Direction.inbound.value
+        )
+    )
+    state["last_message_id"] = max(int(state.get("last_message_id", 0)), int(latest.scalar_one() or 0))
+    await runs.sync(session, conversation.id, conversation.bot_state or {}, state, outcome.log, escalated=False)
     conversation.handler = Handler.bot.value
     conversation.status = Status.pending.value
     conversation.last_activity_at = utcnow()

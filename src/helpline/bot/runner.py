@@ -1,4 +1,9 @@
-"""The script runner: ask each step, take the answer, validate, re-ask, and close — as pure state changes."""
+"""The script runner: ask each step, take the answer, validate, re-ask, and close — as pure state changes.
+
+Steps already answered by what the customer wrote (bot/slots.py) are skipped, unsure readings are confirmed,
+and a script ends the way its definition says (`end`): close politely, create a case for a person (the
+conversation goes to the human queue with the answers), or call the company's system (the end-action
+webhook, bot/end_action.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +11,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from helpline.bot import slots, smalltalk
 from helpline.bot.engine import ScriptEntry
-from helpline.bot.escalation import FAILED_ANSWERS, Trigger
-from helpline.bot.extract import extract
+from helpline.bot.escalation import CASE, FAILED_ANSWERS, Trigger
+from helpline.bot.extract import extract, yes_no
 from helpline.bot.language import say
 from helpline.bot.llm import Llm
 from helpline.bot.schemas import ScriptDefinition, StepDefinition
@@ -30,6 +36,10 @@ class Outcome:
     escalate: Trigger | None = None
     end_action: dict[str, Any] | None = None
     progress: dict[str, Any] | None = None
+    # False when the customer was already told (a script ending in a case says so in its closing message).
+    notify: bool = True
+    # The collected answers with their questions, for the case summary an operator reads.
+    fields: list[dict[str, Any]] | None = None
 
 
 def script_ref(entry: ScriptEntry) -> dict[str, Any]:
@@ -52,6 +62,16 @@ def question_text(step: StepDefinition) -> str:
     return step.question
 
 
+def fields(entry: ScriptEntry, state: dict[str, Any]) -> list[dict[str, Any]]:
+    """[{"key", "question", "value"}] of the answers collected, in the script's step order."""
+    answers = state.get("answers") or {}
+    return [
+        {"key": s.key, "question": s.question, "value": answers[s.key]}
+        for s in entry.definition.steps
+        if s.key in answers
+    ]
+
+
 def _ask(outcome: Outcome, entry: ScriptEntry, index: int, kind: str, prefix: str = "") -> None:
     steps = entry.definition.steps
     step = steps[index]
@@ -60,7 +80,17 @@ def _ask(outcome: Outcome, entry: ScriptEntry, index: int, kind: str, prefix: st
     outcome.replies.append(
         Reply(
             f"{prefix}\n{body}" if prefix else body,
-            {"bot": {"kind": kind, "script": script_ref(entry), "step": step.key, "progress": prog}, **prog},
+            {
+                "bot": {
+                    "kind": kind,
+                    "script": script_ref(entry),
+                    "step": step.key,
+                    "progress": prog,
+                    # Channels that can offer buttons (the website widget's quick replies) read them here.
+                    "choices": list(step.choices) if step.type == "choice" else [],
+                },
+                **prog,
+            },
         )
     )
     outcome.progress = {"script": script_ref(entry), **prog}
@@ -69,40 +99,110 @@ def _ask(outcome: Outcome, entry: ScriptEntry, index: int, kind: str, prefix: st
 def _finish(outcome: Outcome, entry: ScriptEntry, prefix: str = "") -> None:
     definition = entry.definition
     state = outcome.state
+    end = definition.end_kind
     total = len(definition.steps)
     prog = {"steps_done": total, "steps_total": total, "is_final_step": True, "completed": True}
-    text = "\n".join(t for t in (prefix, definition.closing_message) if t)
+    closing = definition.closing_message or (say(str(state.get("lang", "en")), "case_created") if end == "case" else "")
+    text = "\n".join(t for t in (prefix, closing) if t)
     if text:
         outcome.replies.append(
-            Reply(text, {"bot": {"kind": "closing", "script": script_ref(entry), "progress": prog}, **prog})
+            Reply(text, {"bot": {"kind": "closing", "script": script_ref(entry), "progress": prog, "end": end}, **prog})
         )
     outcome.progress = {"script": script_ref(entry), **prog}
     state["mode"] = "done"
-    state.setdefault("completed", []).append({"script": script_ref(entry), "answers": dict(state.get("answers", {}))})
-    outcome.log.append(("script_completed", {"script": script_ref(entry), "answers": state.get("answers", {})}))
+    state.pop("confirming", None)
+    answers = dict(state.get("answers", {}))
+    # The latest completions, for the bot's own bookkeeping; every run's answers are kept in bot_script_runs.
+    state["completed"] = [*state.get("completed", []), {"script": script_ref(entry), "answers": answers}][-5:]
+    outcome.fields = fields(entry, state)
+    outcome.log.append(("script_completed", {"script": script_ref(entry), "answers": answers, "end": end}))
     if definition.end_action is not None:
         outcome.end_action = {
             "script_id": entry.id,
             "script_key": entry.key,
             "version": entry.version,
             "url": definition.end_action.url,
-            "answers": dict(state.get("answers", {})),
+            "answers": answers,
+            "run_id": state.get("run_id"),
         }
+    if end == "case":
+        # The closing message told the customer; the conversation joins the human queue with the answers.
+        outcome.escalate = Trigger(CASE, entry.name)
+        outcome.notify = False
 
 
-def start(outcome: Outcome, entry: ScriptEntry, *, lang: str, how: str, confidence: float | None = None) -> None:
-    """Begin `entry` at its first step (or close at once when it has none, e.g. opening hours)."""
+def start(
+    outcome: Outcome,
+    entry: ScriptEntry,
+    *,
+    lang: str,
+    how: str,
+    confidence: float | None = None,
+    said: list[str] | None = None,
+    region: str = "US",
+    today: date | None = None,
+) -> None:
+    """Begin `entry` at its first step not already answered by what the customer `said` (oldest first), or
+    close at once when it has no step left (e.g. opening hours)."""
     state = outcome.state
     state.update(
-        mode="script", script=script_ref(entry), step=0, attempts=0, answers={}, low_confidence=0, clarify=None
+        mode="script",
+        script=script_ref(entry),
+        step=0,
+        attempts=0,
+        answers={},
+        unsure={},
+        confirming=None,
+        low_confidence=0,
+        clarify=None,
+        menu=None,
     )
     state["lang"] = entry.definition.languages[0] if entry.definition.languages else lang
-    outcome.log.append(("script_started", {"script": script_ref(entry), "how": how, "confidence": confidence}))
-    intro = say(state["lang"], "start", name=entry.name)
-    if entry.definition.steps:
-        _ask(outcome, entry, 0, "question", prefix=intro)
-    else:
-        _finish(outcome, entry, prefix="")
+    outcome.log.append(
+        (
+            "script_started",
+            {"script": script_ref(entry), "how": how, "confidence": confidence, "end": entry.definition.end_kind},
+        )
+    )
+    if said and today is not None:
+        _prefill(outcome, entry, said, region=region, today=today)
+    # A script without questions (opening hours) just answers; one with questions introduces itself.
+    _advance(outcome, entry, prefix=say(state["lang"], "start", name=entry.name) if entry.definition.steps else "")
+
+
+def _prefill(
+    outcome: Outcome, entry: ScriptEntry, texts: list[str], *, region: str, today: date, skip: str | None = None
+) -> None:
+    for key, value, sure in slots.fill(entry.definition, outcome.state, texts, region=region, today=today, skip=skip):
+        outcome.log.append(("answer_prefilled", {"step": key, "value": value, "sure": sure}))
+
+
+def _advance(outcome: Outcome, entry: ScriptEntry, prefix: str = "") -> None:
+    """Ask the first step without an answer (confirming an unsure reading first), or finish."""
+    state = outcome.state
+    answers = state.get("answers") or {}
+    index = next((i for i, s in enumerate(entry.definition.steps) if s.key not in answers), None)
+    if index is None:
+        _finish(outcome, entry, prefix=prefix)
+        return
+    state["step"], state["attempts"] = index, 0
+    step = entry.definition.steps[index]
+    unsure = state.get("unsure") or {}
+    if step.key in unsure:
+        state["confirming"] = step.key
+        lang = str(state.get("lang", "en"))
+        question = say(lang, "confirm", value=slots.display(step, unsure[step.key], lang), question=step.question)
+        prog = progress(index, len(entry.definition.steps))
+        outcome.replies.append(
+            Reply(
+                f"{prefix}\n{question}" if prefix else question,
+                {"bot": {"kind": "confirm", "script": script_ref(entry), "step": step.key, "progress": prog}, **prog},
+            )
+        )
+        outcome.progress = {"script": script_ref(entry), **prog}
+        return
+    state["confirming"] = None
+    _ask(outcome, entry, index, "question", prefix=prefix)
 
 
 def current_step(definition: ScriptDefinition, state: dict[str, Any]) -> StepDefinition | None:
@@ -110,35 +210,82 @@ def current_step(definition: ScriptDefinition, state: dict[str, Any]) -> StepDef
     return definition.steps[index] if 0 <= index < len(definition.steps) else None
 
 
+def _confirmation(outcome: Outcome, entry: ScriptEntry, step: StepDefinition, text: str) -> bool:
+    """The customer's reply to "I understood X — is that right?"; True when settled here."""
+    state = outcome.state
+    value = (state.get("unsure") or {}).pop(step.key, None)
+    state["confirming"] = None
+    verdict = yes_no(text)
+    if verdict is True:
+        state.setdefault("answers", {})[step.key] = value
+        outcome.log.append(("answer_confirmed", {"step": step.key, "value": value}))
+        _advance(outcome, entry)
+        return True
+    if verdict is False:
+        outcome.log.append(("answer_corrected", {"step": step.key, "value": value}))
+        _ask(outcome, entry, int(state["step"]), "question")
+        return True
+    return False  # neither: read the reply as the answer itself ("no, it was the 6th of May" was handled above)
+
+
+def _small_talk(outcome: Outcome, entry: ScriptEntry, kind: str) -> None:
+    """Small talk in the middle of a script: answer it, then repeat the pending question (not an attempt)."""
+    state = outcome.state
+    lang = str(state.get("lang", "en"))
+    outcome.log.append(("small_talk", {"kind": kind, "during": entry.key}))
+    if kind == smalltalk.GOODBYE:
+        outcome.replies.append(Reply(say(lang, "goodbye"), {"bot": {"kind": "small_talk", "intent": kind}}))
+        return
+    prefix = say(lang, "greeting" if kind == smalltalk.GREETING else kind)
+    _ask(outcome, entry, int(state.get("step", 0)), "question", prefix=prefix)
+
+
+def _retry_prefix(step: StepDefinition, lang: str, region: str, today: date) -> str:
+    prefix = step.retry_message or say(lang, "retry")
+    if step.type in ("choice", "yes_no"):
+        return prefix if step.type == "choice" else f"{prefix} ({say(lang, 'yes_or_no')})"
+    example = slots.example_answer(step, lang, region, today)
+    if example and example not in prefix:
+        prefix = f"{prefix} {say(lang, 'for_example', example=example)}"
+    return prefix
+
+
 async def answer(outcome: Outcome, entry: ScriptEntry, text: str, *, llm: Llm | None, region: str, today: date) -> None:
     """Take the customer's reply to the current step: store it and move on, re-ask, or escalate."""
     state = outcome.state
-    steps = entry.definition.steps
     step = current_step(entry.definition, state)
     if step is None:
         _finish(outcome, entry)
         return
-    value = extract(step, text, region=region, today=today)
+    if state.get("confirming") == step.key and _confirmation(outcome, entry, step, text):
+        return
+    talk = smalltalk.classify(text)
+    if talk is not None and step.type in ("text", "choice", "number"):
+        _small_talk(outcome, entry, talk)  # "thanks" is not a description, nor "hello?" an order number
+        return
+    value = extract(step, text, region=step.region or region, today=today)
     source = "rules"
     if value is None and llm is not None:
         raw = await llm.extract(step, text)
         # The model's answer goes through the same validation as the customer's own words.
-        value = extract(step, raw, region=region, today=today) if raw else None
+        value = extract(step, raw, region=step.region or region, today=today) if raw else None
         source = "llm"
     lang = str(state.get("lang", "en"))
     if value is None:
+        if talk is not None:
+            _small_talk(outcome, entry, talk)
+            return
         state["attempts"] = int(state.get("attempts", 0)) + 1
         outcome.log.append(("answer_rejected", {"step": step.key, "attempt": state["attempts"], "text": text[:300]}))
         if state["attempts"] >= step.max_attempts:
             outcome.escalate = Trigger(FAILED_ANSWERS, step.key)
+            outcome.fields = fields(entry, state)
             return
-        _ask(outcome, entry, int(state["step"]), "retry", prefix=step.retry_message or say(lang, "retry"))
+        _ask(outcome, entry, int(state["step"]), "retry", prefix=_retry_prefix(step, lang, region, today))
         return
     state.setdefault("answers", {})[step.key] = value
-    state["attempts"] = 0
-    state["step"] = int(state["step"]) + 1
+    (state.get("unsure") or {}).pop(step.key, None)
     outcome.log.append(("answer_extracted", {"step": step.key, "value": value, "source": source}))
-    if state["step"] < len(steps):
-        _ask(outcome, entry, state["step"], "question")
-    else:
-        _finish(outcome, entry)
+    # The same message may already answer later steps ("POL-482913, it happened yesterday").
+    _prefill(outcome, entry, [text], region=region, today=today, skip=step.key)
+    _advance(outcome, entry)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from helpline.platform.api_contract import BoundedInt
 
+EndKind = Literal["close", "case", "webhook"]
 AnswerType = Literal["text", "yes_no", "choice", "number", "date", "email", "phone", "pattern"]
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_\-]{0,99}$"
 
@@ -25,6 +26,12 @@ class StepDefinition(BaseModel):
     choices: list[str] = Field(default_factory=list, max_length=30)
     pattern: str | None = Field(default=None, max_length=500, description="regular expression for type=pattern")
     retry_message: str | None = Field(default=None, max_length=2000, description="said before re-asking")
+    example: str | None = Field(
+        default=None,
+        max_length=200,
+        description="a valid answer, shown when an answer is re-asked; for type=pattern it must match and sets "
+        "how answers are written (POL-123456: 'pol 771203' is stored as POL-771203)",
+    )
     max_attempts: BoundedInt = Field(default=3, ge=1, le=10)
     region: str | None = Field(default=None, description="default phone region, e.g. BR")
 
@@ -39,6 +46,8 @@ class StepDefinition(BaseModel):
                 re.compile(self.pattern)
             except re.error as exc:
                 raise ValueError(f"step {self.key!r}: bad pattern: {exc}") from None
+            if self.example and not re.search(self.pattern, self.example, re.IGNORECASE):
+                raise ValueError(f"step {self.key!r}: the example {self.example!r} does not match the pattern")
         return self
 
 
@@ -63,8 +72,18 @@ class ScriptDefinition(BaseModel):
     languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1)
     steps: list[StepDefinition] = Field(default_factory=list, max_length=50)
     closing_message: str = Field(default="", max_length=4000)
+    end: EndKind | None = Field(
+        default=None,
+        description="how the script finishes: close (just the closing message), case (the conversation goes to "
+        "the human queue with the answers) or webhook (end_action is called); default webhook with an "
+        "end_action, else close",
+    )
     end_action: EndAction | None = None
     active: bool = True
+
+    @property
+    def end_kind(self) -> EndKind:
+        return self.end or ("webhook" if self.end_action is not None else "close")
 
     @field_validator("examples")
     @classmethod
@@ -76,6 +95,10 @@ class ScriptDefinition(BaseModel):
         keys = [s.key for s in self.steps]
         if len(keys) != len(set(keys)):
             raise ValueError("step keys must be unique within a script")
+        if self.end == "webhook" and self.end_action is None:
+            raise ValueError("end: webhook needs an end_action with the URL to call")
+        if self.end == "close" and self.end_action is not None:
+            raise ValueError("end: close calls nothing; remove end_action or use end: webhook or case")
         return self
 
 
@@ -144,6 +167,24 @@ class Progress(BaseModel):
     is_final_step: bool
 
 
+class ScriptRunPublic(BaseModel):
+    """One run of a script in the conversation and the answers it collected (never overwritten by a later one)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: BoundedInt
+    script_id: BoundedInt | None
+    script_key: str
+    script_name: str
+    script_version: BoundedInt
+    status: Literal["running", "completed", "escalated", "replaced"]
+    end: Literal["close", "case", "webhook"]
+    end_status: Literal["sent", "failed"] | None
+    answers: dict[str, Any]
+    created_at: datetime
+    finished_at: datetime | None
+
+
 class BotStatePublic(BaseModel):
     """The bot block an operator sees on a conversation: where the bot is and what it collected."""
 
@@ -156,6 +197,9 @@ class BotStatePublic(BaseModel):
     candidates: list[Candidate]
     escalation: dict[str, Any] | None
     method: str | None = Field(description="the script-matching method in use")
+    runs: list[ScriptRunPublic] = Field(
+        default_factory=list, description="this conversation's script runs, oldest first"
+    )
 
 
 class InteractionPublic(BaseModel):
@@ -243,7 +287,9 @@ class TryArticle(BaseModel):
 
 
 class TryReply(BaseModel):
-    kind: str = Field(description="question, retry, closing, clarify, article, fallback or handoff")
+    kind: str = Field(
+        description="question, retry, confirm, closing, clarify, article, small_talk, fallback or handoff"
+    )
     text: str
     quick_replies: list[str] = Field(description="answers the text offers (a choice step's or clarification's)")
 
@@ -254,7 +300,15 @@ class TryEscalation(BaseModel):
 
 
 TryAction = Literal[
-    "escalate", "start_script", "next_step", "retry_step", "complete_script", "clarify", "article", "fallback"
+    "escalate",
+    "start_script",
+    "next_step",
+    "retry_step",
+    "complete_script",
+    "clarify",
+    "article",
+    "small_talk",
+    "fallback",
 ]
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline.audit.actions import record
 from helpline.bot.models import Script, ScriptVersion
+from helpline.bot.promises import broken_promise
 from helpline.bot.schemas import ScriptDefinition, ScriptPublic, ScriptVersionPublic
 from helpline.platform.crypto import SecretBox, new_secret
 from helpline.platform.errors import Conflict, Invalid, NotFound
@@ -46,6 +47,14 @@ def parse_definitions(text: str) -> list[ScriptDefinition]:
 
 
 async def _check_end_action(definition: ScriptDefinition, allow_private: bool) -> None:
+    promise = broken_promise(definition)
+    if promise is not None:
+        raise Invalid(
+            f"the closing message promises a follow-up (“{promise}”) but the script ends with `close`, which does "
+            "nothing after it: use end: case (a person takes over with the answers) or end: webhook (your "
+            "system is called), or reword the closing message",
+            code="closing_promise",
+        )
     if definition.end_action is not None:
         await check_target(definition.end_action.url, allow_private=allow_private)
 

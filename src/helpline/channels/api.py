@@ -199,7 +199,10 @@ def channel_parser(runtime: Runtime) -> Parser:
 
 @router.post(
     "/{channel_id}/inbound",
-    responses={401: {"description": "bad or missing X-Helpline-Signature; nothing stored"}},
+    responses={
+        401: {"description": "bad or missing X-Helpline-Signature; nothing stored"},
+        429: {"description": "over HELPLINE_INBOUND_CHANNEL_LIMIT; nothing stored, retry after Retry-After"},
+    },
 )
 async def inbound(
     channel_id: BoundedInt, request: Request, response: Response, runtime: RuntimeDep
@@ -225,6 +228,8 @@ async def inbound(
         raise Unauthorized(str(exc), code="bad_signature") from None
     if channel.status == "disabled":
         raise Conflict("this channel is disabled", code="channel_disabled")
+    # Counted only once signed: a stranger's flood must not use up the channel's allowance.
+    await runtime.rate_limits.inbound_channel.enforce(str(channel.id), "this channel sent too many messages")
     try:
         # Parsed here only to refuse a malformed body with 422 while the sender can still fix it; the
         # workers parse the logged body again.

@@ -70,6 +70,17 @@ class InboundMessage:
     echo: bool = False
     # An ad / referral source id (e.g. click-to-WhatsApp ad); the channel's `referral_events` maps it to an event.
     referral_id: str | None = None
+    # Provider ids of earlier messages this one answers, most specific first (mail: In-Reply-To, then
+    # References): the first one Helpline knows on this channel picks the conversation.
+    thread_refs: tuple[str, ...] = ()
+    # A conversation id the message names itself (mail: a `[#123]` subject token or a plus-address tag);
+    # used only when it belongs to the same contact on the same channel.
+    conversation_ref: int | None = None
+    # A message that starts a new thread by nature (a new mail): opens a new conversation unless the channel's
+    # settings say `continue_open_conversation`.
+    starts_thread: bool = False
+    # Sent by a machine (auto-reply, list, delivery notice; RFC 3834): stored and shown, never answered by the bot.
+    automated: bool = False
 
 
 @dataclass(frozen=True)
@@ -166,6 +177,15 @@ class OutboundAttachment:
 
 
 @dataclass(frozen=True)
+class ThreadEntry:
+    """An earlier message of the conversation that has a provider id (oldest first in `OutboundMessage.thread`)."""
+
+    provider_message_id: str
+    inbound: bool
+    content: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class OutboundMessage:
     message_id: int
     conversation_id: int
@@ -177,6 +197,8 @@ class OutboundMessage:
     attachments: tuple[OutboundAttachment, ...] = ()
     reply_to_provider_id: str | None = None
     content: dict[str, Any] = field(default_factory=dict)
+    # The conversation's earlier messages with provider ids, oldest first (mail threads with them).
+    thread: tuple[ThreadEntry, ...] = ()
     # A message that goes out in several provider requests (text, then each file): the parts the provider
     # already accepted on an earlier attempt (part key → provider id), never sent again…
     sent_parts: Mapping[str, str] = field(default_factory=dict)

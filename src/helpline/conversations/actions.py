@@ -22,6 +22,7 @@ from helpline.channels.models import Channel
 from helpline.channels.registry import adapter_class
 from helpline.contacts.actions import contact_for_identity
 from helpline.conversations import waiting
+from helpline.conversations.customer_changes import with_early_changes
 from helpline.conversations.events import conversation_changed, message_changed
 from helpline.conversations.models import (
     AuthorKind,
@@ -83,14 +84,65 @@ class InboundOutcome:
     attachments: list[Attachment] = field(default_factory=list)
 
 
-async def _open_conversation(
-    session: AsyncSession, channel: Channel, contact_id: int, *, new_contact: bool = False
+async def _threaded_conversation(
+    session: AsyncSession, channel: Channel, contact_id: int, inbound: InboundMessage
+) -> Conversation | None:
+    """The open conversation this message answers: by the provider ids it refers to (most specific first),
+    then by the conversation id it names — that one only when it is the same contact's, on this channel."""
+    if inbound.thread_refs:
+        rows = (
+            await session.execute(
+                select(Message.provider_message_id, Message.conversation_id).where(
+                    Message.channel_id == channel.id, Message.provider_message_id.in_(inbound.thread_refs[:50])
+                )
+            )
+        ).all()
+        found = {str(ref): conversation_id for ref, conversation_id in rows}
+        for ref in inbound.thread_refs:
+            if ref in found:
+                conversation = await lock_conversation(session, found[ref])
+                if conversation.status != Status.resolved.value:
+                    return conversation
+                break
+    if inbound.conversation_ref is not None:
+        named = (
+            await session.execute(
+                select(Conversation)
+                .where(
+                    Conversation.id == inbound.conversation_ref,
+                    Conversation.channel_id == channel.id,
+                    Conversation.contact_id == contact_id,
+                    Conversation.status != Status.resolved.value,
+                )
+                .with_for_update()
+            )
+        ).scalar_one_or_none()
+        if named is not None:
+            return named
+    return None
+
+
+async def _conversation_for(
+    session: AsyncSession, channel: Channel, contact_id: int, inbound: InboundMessage, *, new_contact: bool = False
 ) -> tuple[Conversation, bool]:
-    """The contact's current conversation on this channel; a new one after the last was resolved (or when
-    the contact was created in this transaction, which cannot have one yet: no query then)."""
+    """Where an inbound message goes: the thread it answers, else the contact's open conversation — or a new
+    one for a message that starts a thread (unless the channel's `continue_open_conversation` is set), or
+    from a contact created in this transaction (who cannot have an open conversation yet: no query then)."""
+    threaded = await _threaded_conversation(session, channel, contact_id, inbound)
+    if threaded is not None:
+        return threaded, False
+    fresh = inbound.starts_thread and not (channel.settings or {}).get("continue_open_conversation", False)
+    return await _open_conversation(session, channel, contact_id, fresh=fresh or new_contact)
+
+
+async def _open_conversation(
+    session: AsyncSession, channel: Channel, contact_id: int, *, fresh: bool = False
+) -> tuple[Conversation, bool]:
+    """The contact's current conversation on this channel; a new one after the last was resolved, or always
+    when `fresh`."""
     current = (
         None
-        if new_contact
+        if fresh
         else (
             await session.execute(
                 select(Conversation)
@@ -173,8 +225,9 @@ async def receive_inbound(
 
     A provider id seen before returns the existing message (webhook retries are harmless); the unique
     (channel, provider id) constraint closes the race between two concurrent deliveries of the same id.
-    `known_new`: the caller looked the provider id up already in this transaction (a batch does it for
-    all its messages in one query) and found nothing, so the lookup is skipped.
+    `known_new`: the caller looked the provider id up in this transaction already (a batch does it for all
+    its messages in one query) and found neither a stored message nor an early unsend/edit of it, so both
+    lookups are skipped.
     """
     existing = (
         None
@@ -191,10 +244,13 @@ async def receive_inbound(
         conversation = await session.get(Conversation, existing.conversation_id)
         assert conversation is not None
         return InboundOutcome(message=existing, conversation=conversation, duplicate=True)
+    if not known_new:
+        # An unsend or edit that came first: the message is stored as the customer left it.
+        inbound = await with_early_changes(session, channel.id, inbound)
 
     identity_kind = adapter_class(channel.kind).identity_kind(channel.id)
     contact, new_contact = await contact_for_identity(session, identity_kind, inbound.contact)
-    conversation, created = await _open_conversation(session, channel, contact.id, new_contact=new_contact)
+    conversation, created = await _conversation_for(session, channel, contact.id, inbound, new_contact=new_contact)
     _apply_referral(channel, conversation, inbound.referral_id, created=created)
     if inbound.echo and (own := await claim_own_echo(session, conversation.id, inbound)) is not None:
         return InboundOutcome(message=own, conversation=conversation, duplicate=True)
@@ -265,9 +321,11 @@ async def receive_inbound(
 
     await conversation_changed(session, conversation, created=created, channel=channel)
     await message_changed(session, message, created=True, attachments=attachments)
-    if conversation.handler == Handler.bot.value:
-        # Only the bot has work to do; a human queue needs none (the frame above told the operators).
-        # The routing handler checks again, so a person who takes over meanwhile still wins.
+    # Answering an auto-reply, a list or a delivery notice automatically starts mail loops (RFC 3834); a
+    # message withdrawn before it arrived leaves nothing to answer.
+    # Only the bot has work to do on a new message; a human queue needs none (the frame above told the
+    # operators). The routing handler checks the handler again, so a person who takes over meanwhile wins.
+    if conversation.handler == Handler.bot.value and not inbound.automated and message.content_type != "deleted":
         enqueue(session, ROUTING_TOPIC, {"conversation_id": conversation.id, "message_id": message.id})
     return InboundOutcome(message=message, conversation=conversation, duplicate=False, attachments=attachments)
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import FormData
 
 from helpline.auth.dependencies import CurrentPrincipal, RuntimeDep
+from helpline.auth.models import Operator
 from helpline.auth.permissions import Principal
 from helpline.conversations import actions, counts, handling, queries
 from helpline.conversations.models import Priority, Status
@@ -28,6 +29,7 @@ from helpline.conversations.schemas import (
 from helpline.engagement.reply_limits import MAX_FILES_PER_REPLY
 from helpline.platform.api_contract import JSON_SAFE_MAX, BoundedInt
 from helpline.platform.errors import Invalid
+from helpline.realtime.frames import TYPING_FRAME
 from helpline.runtime import Runtime
 
 router = APIRouter(prefix="/conversations", tags=["conversations"])
@@ -305,6 +307,29 @@ async def mark_read(
     async with runtime.db.transaction() as session:
         await handling.mark_read(session, conversation_id)
     return await _present(runtime, conversation_id)
+
+
+@router.post("/{conversation_id}/typing", status_code=204, responses={204: {"description": "announced"}})
+async def typing(conversation_id: BoundedInt, principal: CurrentPrincipal, runtime: RuntimeDep) -> Response:
+    """The operator is typing a reply: a `conversation.typing` frame for the channel's operators and, where the
+    channel shows it (the website chat), for the customer. Nothing is stored; clients send one every few seconds
+    at most while typing."""
+    async with runtime.db.reads() as session:
+        conversation = await queries.get_visible_conversation(session, principal, conversation_id)
+        operator = await session.get(Operator, principal.operator_id)
+    await runtime.broker.publish(
+        {
+            "type": TYPING_FRAME,
+            "audience": {"channel_id": conversation.channel_id},
+            "conversation_id": conversation.id,
+            "data": {
+                "conversation_id": conversation.id,
+                "who": "operator",
+                "operator": {"id": principal.operator_id, "name": operator.name if operator else None},
+            },
+        }
+    )
+    return Response(status_code=204)
 
 
 @router.patch("/{conversation_id}", response_model=ConversationPublic)

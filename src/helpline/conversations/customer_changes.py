@@ -4,7 +4,9 @@ A withdrawal removes the content everywhere Helpline copied it: the message's te
 attachments (rows and, when no other attachment shares the bytes, the file on disk), the conversation
 preview, and the copies still waiting in the outbox or in undelivered outgoing webhooks. Operators see the
 change live (message.updated and conversation.updated frames). An edit replaces the text and keeps the
-earlier versions in `content["edits"]`. A number change re-keys the identity so the next message from the
+earlier versions in `content["edits"]`. An unsend or edit that arrives before its message (webhooks come in no
+guaranteed order) is kept as an early change, and the message is stored already withdrawn or edited: its
+withdrawn content is never stored or shown. A number change re-keys the identity so the next message from the
 new number continues with the same contact, and is recorded as a system event (no reply window, no unread).
 """
 
@@ -12,6 +14,8 @@ from __future__ import annotations
 
 import logging
 from contextlib import suppress
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -19,12 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline.attachments.models import Attachment
 from helpline.bot.models import BotInteraction
-from helpline.channels.base import IdentityChanged, InboundDeletion, InboundEdit
+from helpline.channels.base import IdentityChanged, InboundDeletion, InboundEdit, InboundMessage
 from helpline.channels.models import Channel
 from helpline.channels.registry import adapter_class
 from helpline.contacts.models import Contact, ContactIdentity
 from helpline.conversations.events import conversation_changed, message_changed
-from helpline.conversations.models import AuthorKind, Conversation, DeliveryState, Direction, Message
+from helpline.conversations.models import AuthorKind, Conversation, DeliveryState, Direction, EarlyChange, Message
 from helpline.conversations.previews import message_preview
 from helpline.platform.clock import utcnow
 from helpline.platform.outbox import PENDING, OutboxRow
@@ -34,6 +38,8 @@ from helpline.webhooks.models import WebhookDelivery
 log = logging.getLogger(__name__)
 
 DELETED_PREVIEW = "[message deleted by the customer]"
+# An early change whose message never came (it was sent before the channel was connected) goes after this.
+EARLY_CHANGE_DAYS = 7
 # Outbox topics whose payloads carry a copy of a message (realtime frames, webhook fan-out and deliveries).
 _COPYING_TOPICS = ("realtime.publish", "webhooks.event", "webhooks.deliver")
 
@@ -54,19 +60,26 @@ async def apply_deletion(
     """Erase a message the customer withdrew; None when we never stored it. Idempotent (a redelivered
     unsend finds the message already erased and changes nothing)."""
     message = await _target(session, channel, deletion.target_provider_id)
-    if message is None or message.direction != Direction.inbound.value:
+    if message is None:
+        await _keep_early(
+            session, channel, deletion.target_provider_id, kind="deleted", text=None, at=deletion.timestamp
+        )
+        return None
+    if message.direction != Direction.inbound.value:
         return None
     if (message.content or {}).get("deleted"):
         return message
     attachments = list((await session.execute(select(Attachment).where(Attachment.message_id == message.id))).scalars())
     old_preview = message_preview(message.text, message.content, attachments)
+    # Every version the customer wrote may still sit in a waiting copy of the conversation's preview.
+    versions = [e.get("text") for e in (message.content or {}).get("edits") or [] if isinstance(e, dict)]
+    old_previews = {old_preview} | {message_preview(v, None, attachments) for v in versions if isinstance(v, str)}
     for attachment in attachments:
         await _erase_attachment(session, blobs, attachment)
-    at = (deletion.timestamp or utcnow()).isoformat()
     message.text = None
-    message.content = {"deleted": {"by": "contact", "at": at}}
+    message.content = _withdrawn(deletion.timestamp or utcnow())
     message.content_type = "deleted"
-    await _scrub_copies(session, message, old_preview)
+    await _scrub_copies(session, message, {p for p in old_previews if p})
     conversation = await session.get(Conversation, message.conversation_id)
     assert conversation is not None
     await message_changed(session, message, created=False, attachments=[])
@@ -75,6 +88,57 @@ async def apply_deletion(
     # Always sent: a preview frame already on an operator's screen may hold the withdrawn text.
     await conversation_changed(session, conversation, channel=channel)
     return message
+
+
+def _withdrawn(at: datetime) -> dict[str, Any]:
+    """The content of a withdrawn message: who withdrew it and when, and the inbox's readable preview."""
+    return {"deleted": {"by": "contact", "at": at.isoformat()}, "summary": DELETED_PREVIEW}
+
+
+async def _keep_early(
+    session: AsyncSession, channel: Channel, provider_id: str, *, kind: str, text: str | None, at: datetime | None
+) -> None:
+    """Keep an unsend or edit whose message has not arrived (yet); drops early changes too old to matter."""
+    session.add(
+        EarlyChange(
+            channel_id=channel.id, provider_message_id=provider_id, kind=kind, text=text, happened_at=at or utcnow()
+        )
+    )
+    cutoff = utcnow() - timedelta(days=EARLY_CHANGE_DAYS)
+    await session.execute(delete(EarlyChange).where(EarlyChange.created_at < cutoff))
+
+
+async def with_early_changes(session: AsyncSession, channel_id: int, inbound: InboundMessage) -> InboundMessage:
+    """`inbound` as the customer left it, when an unsend or edits of it arrived first (and are used up here):
+    withdrawn — no text, no content, no files, so nothing of it is ever stored — or carrying the last edit's
+    text with the earlier versions in content["edits"], as `apply_edit` would have left it. Rule source: Meta
+    Messenger/Instagram webhooks (`message.is_deleted`, `message_edit`) are not delivered in order."""
+    changes = list(
+        (
+            await session.execute(
+                select(EarlyChange)
+                .where(
+                    EarlyChange.channel_id == channel_id, EarlyChange.provider_message_id == inbound.provider_message_id
+                )
+                .order_by(EarlyChange.happened_at, EarlyChange.id)
+            )
+        ).scalars()
+    )
+    if not changes or inbound.echo:
+        return inbound
+    for change in changes:
+        await session.delete(change)
+    deletion = next((c for c in changes if c.kind == "deleted"), None)
+    if deletion is not None:
+        return replace(
+            inbound, text=None, content_type="deleted", content=_withdrawn(deletion.happened_at), attachments=()
+        )
+    text, edits = inbound.text, []
+    for change in changes:
+        if change.text != text:
+            edits.append({"text": text, "replaced_at": change.happened_at.isoformat()})
+            text = change.text
+    return replace(inbound, text=text, content={**inbound.content, "edits": edits}) if edits else inbound
 
 
 def _is_latest(conversation: Conversation, message: Message) -> bool:
@@ -107,7 +171,7 @@ def _data(payload: Any) -> dict[str, Any] | None:
     return _data(payload.get("payload"))
 
 
-def _scrubbed(payload: Any, message: Message, old_preview: str | None) -> Any | None:
+def _scrubbed(payload: Any, message: Message, old_previews: set[str]) -> Any | None:
     """`payload` without the withdrawn content, or None when it holds none of it. A copy of the message
     itself is dropped (None data); a conversation copy gets the deleted preview."""
     data = _data(payload)
@@ -116,12 +180,7 @@ def _scrubbed(payload: Any, message: Message, old_preview: str | None) -> Any | 
     if data.get("id") == message.id and data.get("conversation_id") == message.conversation_id:
         return {"drop": True}
     last = data.get("last_message")
-    if (
-        data.get("id") == message.conversation_id
-        and isinstance(last, dict)
-        and old_preview
-        and last.get("preview") == old_preview
-    ):
+    if data.get("id") == message.conversation_id and isinstance(last, dict) and last.get("preview") in old_previews:
         return _replace_data(payload, {**data, "last_message": {**last, "preview": DELETED_PREVIEW}})
     return None
 
@@ -132,7 +191,7 @@ def _replace_data(payload: dict[str, Any], data: dict[str, Any]) -> dict[str, An
     return {**payload, "payload": _replace_data(dict(payload["payload"]), data)}
 
 
-async def _scrub_copies(session: AsyncSession, message: Message, old_preview: str | None) -> None:
+async def _scrub_copies(session: AsyncSession, message: Message, old_previews: set[str]) -> None:
     """Remove waiting copies of the withdrawn content: outbox frames and events not yet sent (a copy of the
     message is dropped, a conversation's preview replaced) and outgoing webhook deliveries not yet delivered.
     The message.updated event that follows tells every receiver."""
@@ -143,7 +202,7 @@ async def _scrub_copies(session: AsyncSession, message: Message, old_preview: st
     ).scalars()
     stale: list[int] = []
     for row in rows:
-        scrubbed = _scrubbed(row.payload, message, old_preview)
+        scrubbed = _scrubbed(row.payload, message, old_previews)
         if scrubbed is None:
             continue
         if scrubbed.get("drop"):
@@ -154,7 +213,7 @@ async def _scrub_copies(session: AsyncSession, message: Message, old_preview: st
         await session.execute(delete(OutboxRow).where(OutboxRow.id.in_(stale)))
     deliveries = (await session.execute(select(WebhookDelivery).where(WebhookDelivery.status != "succeeded"))).scalars()
     for delivery in deliveries:
-        scrubbed = _scrubbed(delivery.payload, message, old_preview)
+        scrubbed = _scrubbed(delivery.payload, message, old_previews)
         if scrubbed is not None:
             delivery.payload = (
                 {"event": delivery.event, "data": {"id": message.id, "deleted": True}}
@@ -172,7 +231,10 @@ async def apply_edit(session: AsyncSession, *, channel: Channel, edit: InboundEd
     """The customer's edit replaces the text; each earlier version is kept in content["edits"] with when it
     was replaced. An edit older than the last one applied (out-of-order delivery) changes nothing."""
     message = await _target(session, channel, edit.target_provider_id)
-    if message is None or message.direction != Direction.inbound.value or (message.content or {}).get("deleted"):
+    if message is None:
+        await _keep_early(session, channel, edit.target_provider_id, kind="edited", text=edit.text, at=edit.timestamp)
+        return None
+    if message.direction != Direction.inbound.value or (message.content or {}).get("deleted"):
         return None
     content = dict(message.content or {})
     edits = [dict(e) for e in content.get("edits") or []]

@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column
 
+from helpline.platform.clock import utcnow
 from helpline.platform.db import Base, BigId, IdMixin, TimestampMixin
 
 
@@ -99,12 +101,24 @@ class Conversation(IdMixin, TimestampMixin, Base):
     bot_state: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+def _occurred_at(context: DefaultExecutionContext) -> datetime:
+    """When the message happened: the provider's timestamp for what a provider reports (a late webhook is
+    placed where it belongs), capped at now (a skewed clock never puts it ahead of what Helpline stored
+    later); now for what Helpline itself writes. A column default, so every insert path sets it."""
+    now = utcnow()
+    params: dict[str, Any] = context.get_current_parameters()  # type: ignore[no-untyped-call]  # unannotated upstream
+    reported = params.get("provider_timestamp")
+    return min(reported, now) if isinstance(reported, datetime) else now
+
+
 class Message(IdMixin, TimestampMixin, Base):
     __tablename__ = "messages"
     __table_args__ = (
         # A provider retrying a webhook can never create the same message twice.
         UniqueConstraint("channel_id", "provider_message_id"),
         Index("ix_messages_conversation", "conversation_id", "id"),
+        # The timeline's order and keyset (conversations.queries.list_messages).
+        Index("ix_messages_conversation_occurred", "conversation_id", "occurred_at", "id"),
         # The composer's client id makes a retried send return the first message instead of a second one.
         Index("uq_messages_conversation_client_id", "conversation_id", "client_id", unique=True),
     )
@@ -124,4 +138,20 @@ class Message(IdMixin, TimestampMixin, Base):
     error_reason: Mapped[str | None] = mapped_column(Text)
     # When the provider says the message happened (inbound) or was accepted (outbound).
     provider_timestamp: Mapped[datetime | None]
+    # The message's place in the timeline; set once, when the row is inserted (see _occurred_at).
+    occurred_at: Mapped[datetime] = mapped_column(default=_occurred_at)
     client_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class EarlyChange(IdMixin, TimestampMixin, Base):
+    """A customer's unsend or edit that arrived before the message it names (webhooks are not ordered): kept
+    so the message, when it comes, is stored already withdrawn or edited (conversations/customer_changes.py)."""
+
+    __tablename__ = "early_changes"
+    __table_args__ = (Index("ix_early_changes_target", "channel_id", "provider_message_id"),)
+
+    channel_id: Mapped[int] = mapped_column(BigId, ForeignKey("channels.id", ondelete="CASCADE"))
+    provider_message_id: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))  # deleted | edited
+    text: Mapped[str | None] = mapped_column(Text)  # the edited text
+    happened_at: Mapped[datetime]

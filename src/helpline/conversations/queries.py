@@ -125,6 +125,7 @@ def present_message(message: Message, operator: Operator | None, attachments: li
         error_reason=message.error_reason,
         provider_message_id=message.provider_message_id,
         provider_timestamp=message.provider_timestamp,
+        occurred_at=message.occurred_at,
         reply_to_id=message.reply_to_id,
         client_id=message.client_id,
         created_at=message.created_at,
@@ -406,18 +407,33 @@ async def message_public(session: AsyncSession, message: Message) -> MessagePubl
 async def list_messages(
     session: AsyncSession, conversation_id: int, *, cursor: str | None, after: int | None, limit: int
 ) -> MessagePage:
-    """Chronological. Without a cursor: the newest `limit` messages; `cursor` pages to older ones and
-    `after` returns the ones newer than a message id (catch-up after a reconnect)."""
+    """Chronological by `occurred_at` (the provider's time for a customer's message, so one delivered late
+    sits where it happened), then id. Without a cursor: the newest `limit` messages; `cursor` (the id of the
+    oldest message of the previous page) pages to older ones by the (occurred_at, id) keyset; `after`
+    returns the ones stored after a message id, in the order they were stored (catch-up after a reconnect:
+    a late message is new to the client even though its place is further up). Raises Invalid
+    (`bad_cursor`) for a cursor that is not a message of this conversation."""
     stmt = select(Message).where(Message.conversation_id == conversation_id)
     if after is not None:
         stmt = stmt.where(Message.id > after).order_by(Message.id.asc()).limit(limit)
         rows = list((await session.execute(stmt)).scalars())
         return MessagePage(items=await messages_public(session, rows), next_cursor=None)
     if cursor:
-        if (before := parse_int(cursor)) is None:
+        before = parse_int(cursor)
+        anchor = (
+            None
+            if before is None
+            else (
+                await session.execute(
+                    select(Message.occurred_at).where(Message.id == before, Message.conversation_id == conversation_id)
+                )
+            ).scalar_one_or_none()
+        )
+        if before is None or anchor is None:
             raise Invalid("malformed cursor", code="bad_cursor")
-        stmt = stmt.where(Message.id < before)
-    rows = list((await session.execute(stmt.order_by(Message.id.desc()).limit(limit + 1))).scalars())
+        stmt = stmt.where(or_(Message.occurred_at < anchor, and_(Message.occurred_at == anchor, Message.id < before)))
+    newest_first = stmt.order_by(Message.occurred_at.desc(), Message.id.desc()).limit(limit + 1)
+    rows = list((await session.execute(newest_first)).scalars())
     more = len(rows) > limit
     rows = list(reversed(rows[:limit]))
     return MessagePage(

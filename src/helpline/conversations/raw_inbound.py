@@ -28,7 +28,7 @@ from helpline.channels.base import InboundEvent, InboundMessage
 from helpline.channels.models import Channel
 from helpline.conversations.actions import ROUTING_TOPIC
 from helpline.conversations.ingest import IngestResult, apply_event, count_stored, ingest_events
-from helpline.conversations.models import Message
+from helpline.conversations.models import EarlyChange, Message
 from helpline.platform import outbox
 from helpline.platform.sanitize import clean_value
 from helpline.platform.worker import BatchHandler, Job
@@ -168,8 +168,9 @@ async def ingest_raw_batch(runtime: Runtime, jobs: list[Job], parse: Parser) -> 
 async def _stored_message_ids(
     session: AsyncSession, parsed: list[tuple[Job, Channel, list[InboundEvent]]]
 ) -> set[tuple[int, str]]:
-    """(channel id, provider message id) of the batch's messages already stored: one query per channel
-    instead of one per message. The unique constraint still decides a race with another worker."""
+    """(channel id, provider message id) of the batch's messages that are not plainly new: already stored,
+    or with an unsend/edit that arrived before them (`customer_changes.with_early_changes`). Two queries per
+    channel instead of two per message; the unique constraint still decides a race with another worker."""
     wanted: dict[int, set[str]] = {}
     for _, channel, events in parsed:
         for event in events:
@@ -177,10 +178,12 @@ async def _stored_message_ids(
                 wanted.setdefault(channel.id, set()).add(event.provider_message_id)
     found: set[tuple[int, str]] = set()
     for channel_id, ids in wanted.items():
-        query = select(Message.provider_message_id).where(
-            Message.channel_id == channel_id, Message.provider_message_id.in_(sorted(ids))
-        )
-        found.update((channel_id, str(pmid)) for pmid in (await session.execute(query)).scalars())
+        ordered = sorted(ids)
+        for model in (Message, EarlyChange):
+            query = select(model.provider_message_id).where(
+                model.channel_id == channel_id, model.provider_message_id.in_(ordered)
+            )
+            found.update((channel_id, str(pmid)) for pmid in (await session.execute(query)).scalars())
     return found
 
 

@@ -48,7 +48,7 @@ class EscalationPublic(BaseModel):
 
     reason: str = Field(
         description="customer_request, keyword, frustration, low_confidence, failed_answers, technical_error, "
-        "tag_rule or window_closed"
+        "tag_rule, window_closed or reply_limit"
     )
     detail: str | None = Field(description="e.g. the keyword or the tags that matched")
     at: datetime | None
@@ -151,6 +151,10 @@ class MessagePublic(BaseModel):
     error_reason: str | None
     provider_message_id: str | None
     provider_timestamp: datetime | None
+    occurred_at: datetime = Field(
+        description="the message's place in the timeline: the provider's time for what a provider reports "
+        "(capped at when Helpline stored it), Helpline's time for what Helpline writes"
+    )
     reply_to_id: int | None
     client_id: str | None = Field(default=None, description="the id the sending client chose, echoed back")
     created_at: datetime

@@ -12,12 +12,12 @@ from sqlalchemy import select
 from helpline.attachments.models import Attachment
 from helpline.auth.models import Operator
 from helpline.channels.actions import channel_config, mark_needs_reauth
-from helpline.channels.base import DeliveryError, OutboundAttachment, OutboundMessage, SentReceipt
+from helpline.channels.base import DeliveryError, OutboundAttachment, OutboundMessage, SentReceipt, ThreadEntry
 from helpline.channels.models import Channel
 from helpline.channels.registry import adapter_class, build_adapter
 from helpline.contacts.models import ContactIdentity
 from helpline.conversations.events import message_changed
-from helpline.conversations.models import AuthorKind, Conversation, DeliveryState, Message
+from helpline.conversations.models import AuthorKind, Conversation, DeliveryState, Direction, Message
 from helpline.conversations.models import Handler as ConversationHandler
 from helpline.platform.clock import utcnow
 from helpline.platform.worker import Handler, Job, RetryLater
@@ -26,6 +26,8 @@ from helpline.runtime import Runtime
 log = logging.getLogger(__name__)
 
 SIGNED_URL_SECONDS = 24 * 3600
+# How much of a conversation's history a send sees (mail threading: In-Reply-To, References, subject).
+THREAD_LIMIT = 30
 
 
 def signed_attachment_url(runtime: Runtime, attachment_id: int) -> str:
@@ -62,6 +64,32 @@ async def _build_outbound(runtime: Runtime, message_id: int) -> tuple[OutboundMe
             (await session.execute(select(Attachment).where(Attachment.message_id == message.id))).scalars()
         )
         reply_to = await session.get(Message, message.reply_to_id) if message.reply_to_id else None
+        earlier = (
+            await session.execute(
+                select(Message.provider_message_id, Message.direction, Message.content)
+                .where(
+                    Message.conversation_id == conversation.id,
+                    Message.id != message.id,
+                    Message.provider_message_id.is_not(None),
+                )
+                .order_by(Message.id.desc())
+                .limit(THREAD_LIMIT)
+            )
+        ).all()
+        # The first message carries the thread's subject: always part of what the adapter sees.
+        first = (
+            await session.execute(
+                select(Message.provider_message_id, Message.direction, Message.content)
+                .where(Message.conversation_id == conversation.id, Message.provider_message_id.is_not(None))
+                .order_by(Message.id)
+                .limit(1)
+            )
+        ).first()
+        rows = ([first] if first is not None and first not in earlier else []) + list(reversed(earlier))
+        thread = tuple(
+            ThreadEntry(str(pid), direction == Direction.inbound.value, dict(content or {}))
+            for pid, direction, content in rows
+        )
         outbound = OutboundMessage(
             message_id=message.id,
             conversation_id=conversation.id,
@@ -82,6 +110,7 @@ async def _build_outbound(runtime: Runtime, message_id: int) -> tuple[OutboundMe
             ),
             reply_to_provider_id=reply_to.provider_message_id if reply_to else None,
             content=dict(message.content or {}),
+            thread=thread,
             sent_parts=dict((message.content or {}).get("parts") or {}),
             record_part=partial(_record_part, runtime, message.id),
         )

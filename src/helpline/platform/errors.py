@@ -50,3 +50,8 @@ class TooLarge(HelplineError):
 class TooManyRequests(HelplineError):
     status_code = 429
     code = "too_many_requests"
+
+
+class Unavailable(HelplineError):
+    status_code = 503
+    code = "unavailable"

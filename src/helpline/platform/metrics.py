@@ -49,6 +49,12 @@ class Metrics:
             ["channel_kind"],
             registry=self.registry,
         )
+        self.rate_limited = Counter(
+            "helpline_rate_limited_total",
+            "Requests or messages over a rate limit (limit: inbound-channel, inbound-contact, bot-reply, …)",
+            ["limit"],
+            registry=self.registry,
+        )
         self.websocket_clients = Gauge(
             "helpline_websocket_clients", "Connected operator websockets", registry=self.registry
         )

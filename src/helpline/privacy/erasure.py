@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline.attachments.models import Attachment
+from helpline.bot.models import ScriptRun
 from helpline.contacts.models import Contact, ContactIdentity, ContactNote
 from helpline.conversations.models import Conversation, Message
 
@@ -70,6 +71,8 @@ async def erase_contacts(session: AsyncSession, contact_ids: list[int]) -> Erasu
         .where(Conversation.id.in_(conversation_ids))
         .values(last_message_preview=None, bot_state={})
     )
+    # What the customer answered the bot's scripts is theirs too.
+    await session.execute(update(ScriptRun).where(ScriptRun.conversation_id.in_(conversation_ids)).values(answers={}))
     await session.execute(delete(ContactIdentity).where(ContactIdentity.contact_id.in_(contact_ids)))
     # Operators' notes are about the person: they go too.
     await session.execute(delete(ContactNote).where(ContactNote.contact_id.in_(contact_ids)))

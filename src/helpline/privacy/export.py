@@ -1,9 +1,9 @@
 """Staff export (GDPR Art. 15 and 20): everything Helpline holds about a contact as a ZIP of JSON and files.
 
 `export.json` holds the contact (and contacts merged into it), identities, notes, conversations with their
-messages, attachments (metadata), bot interactions, and the audit entries about them; `files/` holds the
-attachments' bytes. Only rows reached from the contact are read, so no other person's data is in it; operators
-appear by id only.
+messages, attachments (metadata), bot interactions, the answers of each script run, and the audit entries
+about them; `files/` holds the attachments' bytes. Only rows reached from the contact are read, so no other
+person's data is in it; operators appear by id only.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from helpline.attachments.actions import safe_filename
 from helpline.attachments.models import Attachment
 from helpline.audit.models import AuditEntry
-from helpline.bot.models import BotInteraction
+from helpline.bot.models import BotInteraction, ScriptRun
 from helpline.contacts.models import Contact, ContactIdentity, ContactNote
 from helpline.conversations.models import Conversation, Message
 from helpline.platform.clock import utcnow
@@ -82,6 +82,9 @@ async def export_document(session: AsyncSession, contact_id: int) -> tuple[dict[
         "bot_interactions": await _rows(
             session,
             select(BotInteraction).where(BotInteraction.conversation_id.in_(conversations)).order_by(BotInteraction.id),
+        ),
+        "script_runs": await _rows(
+            session, select(ScriptRun).where(ScriptRun.conversation_id.in_(conversations)).order_by(ScriptRun.id)
         ),
         "audit": await _rows(session, select(AuditEntry).where(or_(*targets)).order_by(AuditEntry.id)),
     }

@@ -6,11 +6,16 @@ import asyncio
 import contextlib
 import logging
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Response, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel, Field
+from redis.exceptions import RedisError
 
-from helpline.auth.dependencies import get_runtime, resolve_principal
-from helpline.platform.errors import Forbidden, HelplineError
+from helpline.auth.dependencies import CurrentPrincipal, RuntimeDep, get_runtime, resolve_principal
+from helpline.auth.permissions import Principal
+from helpline.platform.errors import Forbidden, HelplineError, Unauthorized, Unavailable
+from helpline.realtime.access import current_principals
 from helpline.realtime.hub import RESYNC
+from helpline.runtime import Runtime
 from helpline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -28,16 +33,50 @@ def origin_allowed(origin: str | None, settings: Settings) -> bool:
     return origin.rstrip("/").lower() in settings.websocket_origins
 
 
+class RealtimeTicket(BaseModel):
+    ticket: str = Field(description="open /api/v1/realtime?ticket=… with it, once, before it expires")
+    expires_in: int = Field(description="seconds")
+
+
+@router.post("/api/v1/realtime/tickets", response_model=RealtimeTicket, status_code=201)
+async def create_ticket(principal: CurrentPrincipal, runtime: RuntimeDep, response: Response) -> RealtimeTicket:
+    """A single-use ticket for clients that cannot send `Authorization` or a cookie on the socket handshake: it
+    opens one socket within HELPLINE_REALTIME_TICKET_SECONDS (30) as this session, and nothing after that."""
+    if principal.session_id is None:
+        raise Forbidden("only a logged-in session can ask for a realtime ticket")
+    try:
+        ticket = await runtime.tickets.issue(principal.session_id)
+    except RedisError:
+        raise Unavailable("realtime tickets are unavailable; try again shortly", details={"retry_after": 5}) from None
+    response.headers["Cache-Control"] = "no-store"
+    return RealtimeTicket(ticket=ticket, expires_in=runtime.settings.realtime_ticket_seconds)
+
+
+async def _ticket_principal(runtime: Runtime, ticket: str) -> Principal:
+    try:
+        session_id = await runtime.tickets.redeem(ticket)
+    except RedisError:
+        session_id = None
+    if session_id is not None:
+        async with runtime.db.reads() as session:
+            principal = (await current_principals(session, {session_id})).get(session_id)
+        if principal is not None:
+            return principal
+    raise Unauthorized("unknown, used or expired ticket")
+
+
 @router.websocket("/api/v1/realtime")
-async def realtime(websocket: WebSocket, last_event_id: int | None = None) -> None:
-    """Authenticate by session cookie or `Authorization: Bearer` (never a token in the URL: it would land in
-    access logs); pass `?last_event_id=` to get the frames missed since (or a `resync` frame when they are gone).
-    Closes with 4401 when the session ends (logout, deactivation, expiry) and 4403 for a foreign Origin."""
+async def realtime(websocket: WebSocket, last_event_id: int | None = None, ticket: str | None = None) -> None:
+    """Authenticate by session cookie, `Authorization: Bearer`, or a single-use `?ticket=` from
+    POST /api/v1/realtime/tickets (never a session token in the URL: it would land in access logs); pass
+    `?last_event_id=` to get the frames missed since (or a `resync` frame when they are gone).
+    Closes with 4401 when the session ends (logout, deactivation, expiry) or the ticket is unknown, used or
+    expired, and 4403 for a foreign Origin."""
     runtime = get_runtime(websocket)
     try:
         if not origin_allowed(websocket.headers.get("origin"), runtime.settings):
             raise Forbidden("this origin may not open the realtime socket", code="bad_origin")
-        principal = await resolve_principal(websocket)
+        principal = await (_ticket_principal(runtime, ticket) if ticket is not None else resolve_principal(websocket))
     except HelplineError as exc:
         # 4401/4403: application close codes, so the client knows not to retry blindly. Accept first: a
         # close before the handshake completes reaches the client as a bare HTTP 403, without the code.

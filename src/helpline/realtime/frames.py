@@ -9,6 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from helpline.platform.outbox import enqueue
 
 TOPIC = "realtime.publish"
+# Someone is typing in a conversation (`data.who`: operator, or contact from the website chat). Ephemeral: such
+# frames go straight to the broker, never through the outbox.
+TYPING_FRAME = "conversation.typing"
 
 
 def emit_frame(

@@ -101,6 +101,10 @@ class RealtimeHub:
             self._replay(subscriber, last_event_id)
         return subscriber
 
+    def add_subscriber(self, subscriber: Subscriber) -> None:
+        """Register a socket whose subscriber decides for itself what it may see (e.g. a website visitor's)."""
+        self._subscribers.add(subscriber)
+
     def _replay(self, subscriber: Subscriber, last_event_id: int) -> None:
         oldest = self._buffer[0]["id"] if self._buffer else None
         if last_event_id > self.last_event_id or (oldest is not None and last_event_id < oldest - 1):

@@ -105,6 +105,13 @@ async def start_demo(runtime: Runtime, meta_sandbox: MetaSandbox | None = None) 
         interval_seconds=runtime.settings.demo_interval_seconds,
     )
     runtime.spawn(simulator.run(), "demo-simulator")
+    from helpline.sandbox.widget_site import seed_widget
+
+    await seed_widget(runtime, channel.profile_id, channel.default_event_id)
+    if runtime.settings.demo_mail:
+        from helpline.sandbox.mail_demo import start_mail_demo
+
+        await start_mail_demo(runtime, channel.profile_id, channel.default_event_id)
     log.info("demo: simulated customers write to channel %s every ~%ss", channel.id, simulator.interval_seconds)
     if meta_sandbox is not None:
         await meta_demo.start(runtime, meta_sandbox, channel.profile_id, channel.default_event_id)

@@ -2,17 +2,28 @@
 
 Most customers answer each step with something the step accepts; some first get an answer wrong and correct
 it after the bot's retry message; a few ask for a person midway; some ask a question an article or the
-opening-hours script answers. Customers writing in Spanish, Italian or French (no seeded scripts) ask for a
+opening-hours script answers. Some say hello first, and some put their policy number or the date in the
+opening message — like real customers they do not repeat it, and say "yes" when the bot checks an unsure
+reading (the bot's own slot filling, bot/slots.py, tells which steps their opening already answered).
+Customers writing in Spanish, Italian or French (no seeded scripts) ask for a
 person. The mix keeps the demo inbox looking like a working day: bot-completed conversations, a few
 escalations, and live traffic.
 """
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from helpline.bot import slots
+from helpline.bot.schemas import ScriptDefinition
+from helpline.bot.scripts import parse_definitions
+from helpline.bot.seeds import seed_documents
 
 # (opener variants, one list of accepted answers per step, a wrong first answer per step or None)
 Flow = tuple[tuple[str, ...], tuple[tuple[str, ...], ...], tuple[str | None, ...]]
@@ -20,7 +31,12 @@ Flow = tuple[tuple[str, ...], tuple[tuple[str, ...], ...], tuple[str | None, ...
 FLOWS: dict[str, dict[str, Flow]] = {
     "en": {
         "insurance-claim-en": (
-            ("Hi, I need to file a claim for my car", "I had a car accident yesterday", "My car was stolen last night"),
+            (
+                "Hi, I need to file a claim for my car",
+                "I had a car accident yesterday",
+                "My car was stolen last night",
+                "Someone crashed into my car the day before yesterday, my policy is POL 771203",
+            ),
             (
                 ("My policy number is POL-482913", "POL-771204", "It's POL118356"),
                 ("It happened yesterday", "on 12 May", "2026-05-03"),
@@ -30,7 +46,12 @@ FLOWS: dict[str, dict[str, Flow]] = {
             ("I think it is AUT-2291-7", "last week sometime", None, "call me anytime"),
         ),
         "order-status-en": (
-            ("Where is my order?", "My package has not arrived yet", "I want to track my delivery"),
+            (
+                "Where is my order?",
+                "My package has not arrived yet",
+                "I want to track my delivery",
+                "Where is order 48213?",
+            ),
             (("Order 48213", "It's 77120"), ("emma.wilson@example.com", "my e-mail is liam.c@example.org")),
             ("I don't have it here", "the usual one"),
         ),
@@ -40,14 +61,19 @@ FLOWS: dict[str, dict[str, Flow]] = {
             ("whenever works", "evening", None),
         ),
         "cancellation-en": (
-            ("I want to cancel my policy", "How do I cancel my insurance?"),
+            ("I want to cancel my policy", "How do I cancel my insurance?", "Please cancel policy pol 334455"),
             (("POL-334455", "The policy is POL-908172"), ("I found a cheaper offer", "I sold the car"), ("yes",)),
             ("the car one", None, None),
         ),
     },
     "pt": {
         "insurance-claim-pt": (
-            ("Olá, preciso abrir um sinistro do meu carro", "Bateram no meu carro ontem", "Meu carro foi roubado"),
+            (
+                "Olá, preciso abrir um sinistro do meu carro",
+                "Bateram no meu carro ontem",
+                "Meu carro foi roubado",
+                "Bateram no meu carro anteontem, minha apólice é POL 482913",
+            ),
             (
                 ("Minha apólice é POL-482913", "POL-771204"),
                 ("Foi ontem à noite", "em 12 de maio"),
@@ -57,7 +83,7 @@ FLOWS: dict[str, dict[str, Flow]] = {
             ("Acho que é AUT-2291-7", "semana passada, não lembro o dia", None, "qualquer hora"),
         ),
         "order-status-pt": (
-            ("Onde está meu pedido?", "Meu pedido não chegou", "Quero rastrear minha entrega"),
+            ("Onde está meu pedido?", "Meu pedido não chegou", "Quero rastrear minha entrega", "Cadê o pedido 48213?"),
             (("Pedido 48213", "É o 77120"), ("ana.souza@example.com", "meu e-mail é joao.p@example.com.br")),
             ("não sei o número", "o de sempre"),
         ),
@@ -67,7 +93,11 @@ FLOWS: dict[str, dict[str, Flow]] = {
             ("quando der", "à noite", None),
         ),
         "cancellation-pt": (
-            ("Quero cancelar minha apólice", "Como faço para cancelar meu seguro?"),
+            (
+                "Quero cancelar minha apólice",
+                "Como faço para cancelar meu seguro?",
+                "Quero cancelar a apólice POL-908172",
+            ),
             (("POL-334455", "A apólice é POL-908172"), ("Achei mais barato", "Vendi o carro"), ("sim",)),
             ("a do carro", None, None),
         ),
@@ -82,6 +112,9 @@ QUESTIONS = {
         "Quais formas de pagamento vocês aceitam?",
     ),
 }
+GREETINGS = {"en": ("Hi", "Hello, good morning"), "pt": ("Olá, bom dia", "Oi, tudo bem?")}
+YES = {"en": "yes", "pt": "sim"}
+GREETING_SHARE = 0.2
 ASK_FOR_PERSON = {
     "en": ("Can I talk to a person, please?", "I want to speak to a human agent"),
     "pt": ("Quero falar com um atendente, por favor", "Prefiro falar com uma pessoa"),
@@ -119,23 +152,44 @@ def _weighted(rng: random.Random, weights: dict[str, float]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
+@functools.cache
+def _definitions() -> dict[str, ScriptDefinition]:
+    return {d.key: d for document in seed_documents() for d in parse_definitions(document)}
+
+
 def conversation(rng: random.Random, language: str) -> tuple[str, str | None, list[str]]:
     """(plan, script key or None, the messages in order) for one customer writing in `language`."""
     if language not in FLOWS:
         return "person", None, [rng.choice(ASK_FOR_PERSON[language])]
     plan = _weighted(rng, PLAN_WEIGHTS)
+    hello = [rng.choice(GREETINGS[language])] if rng.random() < GREETING_SHARE else []
     if plan == "question":
-        return plan, None, [rng.choice(QUESTIONS[language])]
+        return plan, None, [*hello, rng.choice(QUESTIONS[language])]
     script = rng.choice(list(FLOWS[language]))
     openers, answers, wrong = FLOWS[language][script]
-    messages = [rng.choice(openers)]
-    correctable = [i for i, w in enumerate(wrong) if w is not None]
+    opener = rng.choice(openers)
+    messages = [*hello, opener]
+    steps = _definitions()[script].steps
+    # What the opening already answered, as the bot reads it: not repeated; unsure readings get a "yes".
+    state: dict[str, Any] = {}
+    today = date.today()
+    slots.fill(_definitions()[script], state, [opener], region="US", today=today)
+    correctable = [i for i, w in enumerate(wrong) if w is not None and steps[i].key not in state["answers"]]
     stop_at = rng.randrange(0, len(answers)) if plan == "person" else len(answers)
     fix_at = rng.choice(correctable) if plan == "correct" and correctable else None
-    for index, accepted in enumerate(answers[:stop_at]):
+    for index, (step, accepted) in enumerate(zip(steps[:stop_at], answers, strict=False)):
+        if step.key in state["answers"]:
+            continue
+        if step.key in state["unsure"]:
+            messages.append(YES[language])
+            state["answers"][step.key] = state["unsure"].pop(step.key)
+            continue
         if index == fix_at:
             messages.append(str(wrong[index]))
-        messages.append(rng.choice(accepted))
+        text = rng.choice(accepted)
+        messages.append(text)
+        state["answers"][step.key] = text
+        slots.fill(_definitions()[script], state, [text], region="US", today=today, skip=step.key)
     if plan == "person":
         messages.append(rng.choice(ASK_FOR_PERSON[language]))
     return plan, script, messages

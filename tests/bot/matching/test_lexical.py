@@ -81,5 +81,5 @@ def test_one_or_two_scripts_still_work() -> None:
 
 def test_default_matcher_says_which_method_is_active() -> None:
     matcher: ScriptMatcher = default_matcher()
-    expected = "minilm" if semantic_available() else "tfidf-svm"
+    expected = "use-multilingual" if semantic_available() else "tfidf-svm"
     assert matcher.method.startswith(expected)

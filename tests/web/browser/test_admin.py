@@ -414,3 +414,42 @@ def test_an_event_is_created_with_its_dates_checked_in_order(ui: OpenPage, world
     expect(row).to_contain_text("2027")
     event = next(e for e in world.server.ok(world.admin, "GET", "/events") if e["name"] == "Boat Show <2027>")
     assert (event["starts_on"], event["ends_on"]) == ("2027-03-10", "2027-03-14")
+
+
+def test_the_wizard_connects_an_email_mailbox(ui: OpenPage, world: World) -> None:
+    session = ui(world.admin, path="/admin/channels")
+    page = session.page
+    page.get_by_role("link", name="Connect a channel").first.click()
+    page.get_by_role("radio", name=re.compile(r"^E-mail\b")).check()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Name", exact=True).fill("Support mailbox")
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("heading", name=re.compile("Step 3 of 6"))).to_be_visible()
+    page.get_by_label("Mailbox address").fill("not an address")
+    page.get_by_label("IMAP server").fill("imap.example.com")
+    page.get_by_label("SMTP server").fill("smtp.example.com")
+    page.get_by_label("Mailbox address").blur()
+    expect(page.get_by_text("An e-mail address, e.g. support@example.com.")).to_be_visible()
+    page.get_by_label("Mailbox address").fill("support@example.com")
+    page.get_by_label("SMTP security").select_option("tls")
+    page.get_by_label("SMTP port").fill("465")
+    page.get_by_label(re.compile(r"^Password")).fill("app-password-123")
+    page.get_by_role("button", name="Create channel").click()
+
+    expect(page.get_by_role("heading", name=re.compile("Step 4 of 6"))).to_be_visible()
+    expect(page.get_by_text(re.compile("read support@example.com over IMAP"))).to_be_visible()
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("heading", name=re.compile("Step 6 of 6"))).to_be_visible()
+    page.get_by_role("button", name="Finish").click()
+    expect(page).to_have_url(re.compile(r"/admin/channels/\d+$"))
+    channel_id = int(page.url.rsplit("/", 1)[1])
+    channel = world.server.ok(world.admin, "GET", f"/channels/{channel_id}")
+    assert channel["kind"] == "email" and "credentials" not in channel
+    settings = channel["settings"]
+    assert (settings["from_address"], settings["smtp_security"], settings["smtp_port"], settings["imap_port"]) == (
+        "support@example.com",
+        "tls",
+        465,
+        993,
+    )
+    assert settings["use_idle"] is True and settings["bot_enabled"] is False

@@ -147,6 +147,11 @@ def test_one_header_per_author_run_within_five_minutes_and_pending_sends_last(pa
           sorted: [msg('pending:x', '2026-03-05T11:00:00Z', 'operator', 7, { pending: true }),
             msg(3, '2026-03-05T12:00:00Z', 'contact'), msg(2, '2026-03-05T12:00:00Z',
               'bot')].sort(order).map((x) => x.id),
+          // A customer's message delivered late (id 9, stored last) is placed by when it happened.
+          delivered_late: [msg(7, '2026-03-05T12:00:00Z', 'contact', null, { occurred_at: '2026-03-05T12:00:00Z' }),
+            msg(8, '2026-03-05T12:02:00Z', 'operator', 7, { occurred_at: '2026-03-05T12:02:00Z' }),
+            msg(9, '2026-03-05T12:03:00Z', 'contact', null, { occurred_at: '2026-03-05T12:01:00Z' })]
+            .sort(order).map((x) => x.id),
         };
         """,
     )
@@ -155,6 +160,7 @@ def test_one_header_per_author_run_within_five_minutes_and_pending_sends_last(pa
     assert result["otherOperator"] is False
     assert result["event"] is False
     assert result["sorted"] == [2, 3, "pending:x"]
+    assert result["delivered_late"] == [7, 9, 8]
 
 
 def test_files_are_refused_before_upload_by_the_channels_limits(page: Page) -> None:

@@ -3,13 +3,14 @@
 from helpline.bot.matching.calibrated import CalibratedMatcher
 from helpline.bot.matching.lexical import LexicalMatcher
 from helpline.bot.matching.protocol import ScriptMatcher
-from helpline.bot.matching.registry import default_matcher, methods, semantic_available
+from helpline.bot.matching.registry import default_matcher, knowledge_encoder, methods, semantic_available
 
 __all__ = [
     "CalibratedMatcher",
     "LexicalMatcher",
     "ScriptMatcher",
     "default_matcher",
+    "knowledge_encoder",
     "methods",
     "semantic_available",
 ]

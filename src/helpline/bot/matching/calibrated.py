@@ -61,4 +61,11 @@ class CalibratedMatcher:
 
     def is_out_of_scope(self, text: str) -> bool:
         _, probs = self.probabilities(text)
-        return len(probs) == 0 or float(probs.max()) < self.calibration.threshold
+        if len(probs) == 0:
+            return True
+        with self._lock:
+            scorer, calibration = self._scorer, self.calibration
+        similarity = getattr(scorer, "similarity", None)
+        if calibration.similarity_threshold is not None and similarity is not None:
+            return float(similarity([text])[0]) < calibration.similarity_threshold
+        return float(probs.max()) < calibration.threshold

@@ -29,10 +29,12 @@ def softmax(scores: Matrix, temperature: float) -> Matrix:
 
 @dataclass(frozen=True)
 class Calibration:
-    """Temperature for the softmax and the confidence below which a message is out of scope."""
+    """Temperature for the softmax and the cut below which a message is out of scope: on the confidence, or on the
+    similarity to the nearest example when the scorer has one (`similarity_threshold`)."""
 
     temperature: float = DEFAULT_TEMPERATURE
     threshold: float = DEFAULT_THRESHOLD
+    similarity_threshold: float | None = None
 
 
 @dataclass
@@ -42,6 +44,8 @@ class _Heldout:
     in_scores: list[Matrix]
     in_truth: list[np.ndarray]
     out_scores: list[Matrix]
+    in_similarity: list[np.ndarray]
+    out_similarity: list[np.ndarray]
 
 
 def _split(
@@ -73,7 +77,7 @@ def _collect(
     factory: ScorerFactory, texts: Sequence[str], labels: Sequence[str], rounds: int, seed: int
 ) -> _Heldout | None:
     rng = random.Random(seed)
-    heldout = _Heldout([], [], [])
+    heldout = _Heldout([], [], [], [], [])
     for _ in range(rounds):
         split = _split(texts, labels, rng)
         if split is None:
@@ -81,10 +85,15 @@ def _collect(
         train, held, out = split
         scorer = factory([texts[i] for i in train], [labels[i] for i in train])
         column = {c: j for j, c in enumerate(scorer.classes)}
+        similarity = getattr(scorer, "similarity", None)
         if held:
             heldout.in_scores.append(scorer.scores([texts[i] for i in held]))
             heldout.in_truth.append(np.array([column[labels[i]] for i in held]))
+            if similarity is not None:
+                heldout.in_similarity.append(similarity([texts[i] for i in held]))
         heldout.out_scores.append(scorer.scores([texts[i] for i in out]))
+        if similarity is not None:
+            heldout.out_similarity.append(similarity([texts[i] for i in out]))
     return heldout if heldout.in_scores else None
 
 
@@ -111,6 +120,22 @@ def _fit_temperature(heldout: _Heldout) -> float:
     return best
 
 
+def _balanced_cut(inside: np.ndarray, good: np.ndarray, outside: np.ndarray) -> float:
+    """The cut t maximising (share of `good` in-scope values >= t) + (share of out-of-scope values < t).
+
+    The figure is constant between neighbouring candidates, so take the middle of the best run rather than its
+    edge, which small example sets would otherwise put right on one example.
+    """
+    candidates = np.unique(np.concatenate([inside, outside, [0.0, 1.0]]))
+    values = np.array([np.mean(good & (inside >= t)) + np.mean(outside < t) for t in candidates])
+    best = int(np.argmax(values))
+    last = best
+    while last + 1 < len(values) and values[last + 1] == values[best]:
+        last += 1
+    low = candidates[best - 1] if best > 0 else 0.0
+    return float((low + candidates[last]) / 2)
+
+
 def _fit_threshold(heldout: _Heldout, temperature: float) -> float:
     """The confidence cut that best balances right-script-accepted (in scope) and rejected (out of scope) rates."""
     in_conf, in_right = [], []
@@ -118,19 +143,20 @@ def _fit_threshold(heldout: _Heldout, temperature: float) -> float:
         p = softmax(scores, temperature)
         in_conf.append(p.max(axis=1))
         in_right.append(p.argmax(axis=1) == truth)
-    conf = np.concatenate(in_conf)
-    right = np.concatenate(in_right)
     out_conf = np.concatenate([softmax(s, temperature).max(axis=1) for s in heldout.out_scores])
-    candidates = np.unique(np.concatenate([conf, out_conf, [0.0, 1.0]]))
-    # Accept when confidence >= t; the figure is constant between neighbouring candidates, so take the middle of
-    # the best run rather than its edge, which small example sets would otherwise put right on one example.
-    values = np.array([np.mean(right & (conf >= t)) + np.mean(out_conf < t) for t in candidates])
-    best = int(np.argmax(values))
-    last = best
-    while last + 1 < len(values) and values[last + 1] == values[best]:
-        last += 1
-    low = candidates[best - 1] if best > 0 else 0.0
-    return float((low + candidates[last]) / 2)
+    return _balanced_cut(np.concatenate(in_conf), np.concatenate(in_right), out_conf)
+
+
+def _fit_similarity_threshold(heldout: _Heldout) -> float | None:
+    """The nearest-example similarity cut balancing accepted in-scope and rejected held-out-script messages.
+
+    Unlike the top confidence, this does not grow as scripts get fewer: with five scripts, a message about none
+    of them still puts most of its probability on one.
+    """
+    if not heldout.in_similarity or not heldout.out_similarity:
+        return None
+    inside = np.concatenate(heldout.in_similarity)
+    return _balanced_cut(inside, np.ones(len(inside), dtype=bool), np.concatenate(heldout.out_similarity))
 
 
 def calibrate(
@@ -141,4 +167,4 @@ def calibrate(
     if heldout is None:
         return Calibration()
     temperature = _fit_temperature(heldout)
-    return Calibration(temperature, _fit_threshold(heldout, temperature))
+    return Calibration(temperature, _fit_threshold(heldout, temperature), _fit_similarity_threshold(heldout))

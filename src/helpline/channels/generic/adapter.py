@@ -114,20 +114,25 @@ class GenericApiAdapter:
         ]
 
     def outbound_body(self, message: OutboundMessage) -> bytes:
+        outgoing: dict[str, Any] = {
+            "id": message.message_id,
+            "text": message.text,
+            "author": {"kind": message.author_kind, "name": message.author_name},
+            "reply_to": message.reply_to_provider_id,
+            "attachments": [
+                {"filename": a.filename, "content_type": a.content_type, "size": a.size, "url": a.url}
+                for a in message.attachments
+            ],
+        }
+        quick_replies = message.content.get("quick_replies")
+        if quick_replies:
+            # Answers the message offers (the bot's menu): the receiving system may draw them as buttons.
+            outgoing["quick_replies"] = [str(q) for q in quick_replies]
         body = {
             "channel_id": self.config.id,
             "conversation_id": message.conversation_id,
             "contact": {"id": message.recipient_id},
-            "message": {
-                "id": message.message_id,
-                "text": message.text,
-                "author": {"kind": message.author_kind, "name": message.author_name},
-                "reply_to": message.reply_to_provider_id,
-                "attachments": [
-                    {"filename": a.filename, "content_type": a.content_type, "size": a.size, "url": a.url}
-                    for a in message.attachments
-                ],
-            },
+            "message": outgoing,
         }
         return json.dumps(body, separators=(",", ":")).encode()
 

@@ -4,7 +4,7 @@
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 
-export const KIND_ORDER = ['whatsapp', 'messenger', 'instagram', 'api'];
+export const KIND_ORDER = ['whatsapp', 'messenger', 'instagram', 'email', 'api', 'widget'];
 export const META_KINDS = new Set(['whatsapp', 'messenger', 'instagram']);
 
 const DIGITS = /^\d{1,32}$/;
@@ -27,6 +27,11 @@ function digitsCheck(value) {
   return DIGITS.test(value) ? null : t('admin.channels.errors.digits');
 }
 
+function emailCheck(value) {
+  if (!value) return null;
+  return /^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$/.test(value) ? null : t('admin.channels.errors.email');
+}
+
 function urlCheck(value) {
   if (!value) return null;
   try {
@@ -37,8 +42,24 @@ function urlCheck(value) {
   }
 }
 
+/** A comma- or space-separated list of web origins (scheme://host[:port], nothing after). */
+export function originsCheck(value) {
+  const items = splitList(value);
+  return items.every((item) => /^https?:\/\/[^/\s?#]+$/i.test(item.replace(/\/$/, ''))) ? null : t('admin.channels.errors.origins');
+}
+
+export function splitList(value) {
+  return String(value || '').split(/[\s,]+/).map((item) => item.trim()).filter(Boolean);
+}
+
+function colorCheck(value) {
+  if (!value) return null;
+  return /^#[0-9a-f]{6}$/i.test(value) ? null : t('admin.channels.errors.color');
+}
+
 // Each field: key, in ('settings' | 'credentials'), required, secret, check(value) → error text, where (key),
-// hint key, phoneNote (warn on blur when it looks like a phone number).
+// hint key, phoneNote (warn on blur when it looks like a phone number), list (sent as an array of the
+// comma-separated values), options (a choice among fixed values; labels `admin.channels.choices.<key>.<value>`).
 export const KINDS = {
   whatsapp: {
     fields: [
@@ -77,6 +98,47 @@ export const KINDS = {
     ],
     toggles: [{ key: 'bot_enabled', default: true }],
   },
+  // channels/email/settings.py: server, security and sign-in; secrets go to credentials.
+  email: {
+    fields: [
+      { key: 'from_address', in: 'settings', required: true, check: emailCheck, hint: 'from_address', type: 'email' },
+      { key: 'display_name', in: 'settings', required: false, hint: 'display_name' },
+      { key: 'imap_host', in: 'settings', required: true },
+      { key: 'imap_port', in: 'settings', required: false, check: digitsCheck, hint: 'imap_port', inputmode: 'numeric' },
+      { key: 'imap_security', in: 'settings', required: false, options: ['tls', 'starttls', 'none'] },
+      { key: 'mailbox', in: 'settings', required: false, hint: 'mailbox' },
+      { key: 'smtp_host', in: 'settings', required: true },
+      { key: 'smtp_port', in: 'settings', required: false, check: digitsCheck, hint: 'smtp_port', inputmode: 'numeric' },
+      { key: 'smtp_security', in: 'settings', required: false, options: ['starttls', 'tls', 'none'] },
+      { key: 'auth', in: 'settings', required: false, options: ['password', 'oauth2'] },
+      { key: 'username', in: 'credentials', required: false, hint: 'username' },
+      { key: 'password', in: 'credentials', required: false, secret: true, hint: 'email_password' },
+      { key: 'oauth_token_url', in: 'settings', required: false, check: urlCheck, hint: 'oauth_token_url', type: 'url' },
+      { key: 'oauth_client_id', in: 'settings', required: false },
+      { key: 'oauth_scope', in: 'settings', required: false, hint: 'oauth_scope' },
+      { key: 'oauth_client_secret', in: 'credentials', required: false, secret: true },
+      { key: 'oauth_refresh_token', in: 'credentials', required: false, secret: true },
+      { key: 'poll_interval_seconds', in: 'settings', required: false, check: digitsCheck, hint: 'poll_interval_seconds',
+        inputmode: 'numeric' },
+    ],
+    toggles: [{ key: 'use_idle', default: true }, { key: 'continue_open_conversation', default: false },
+      { key: 'bot_enabled', default: false }],
+  },
+  widget: {
+    fields: [
+      { key: 'allowed_origins', in: 'settings', required: true, list: true, check: originsCheck, hint: 'allowed_origins', type: 'text' },
+      { key: 'title', in: 'settings', required: false, hint: 'title' },
+      { key: 'greeting', in: 'settings', required: false, hint: 'greeting' },
+      { key: 'theme_color', in: 'settings', required: false, check: colorCheck, hint: 'theme_color' },
+      { key: 'avatar_url', in: 'settings', required: false, check: urlCheck, hint: 'avatar_url', type: 'url' },
+      { key: 'position', in: 'settings', required: false, options: ['right', 'left'] },
+      { key: 'locale', in: 'settings', required: false, options: ['auto', 'en', 'pt'] },
+      { key: 'pre_chat_form', in: 'settings', required: false, options: ['optional', 'required', 'off'] },
+      { key: 'email_channel_id', in: 'settings', required: false, check: digitsCheck, hint: 'email_channel_id', inputmode: 'numeric' },
+      { key: 'identity_secret', in: 'credentials', required: false, secret: true, hint: 'identity_secret', minLength: 16 },
+    ],
+    toggles: [{ key: 'bot_enabled', default: true }],
+  },
 };
 
 /** The webhook fields each Meta product must subscribe to (provider-contracts §5). */
@@ -109,7 +171,7 @@ export function payload(kind, values, { keepStored = false, baseSettings = {} } 
   for (const item of spec.fields) {
     const value = String(values[item.key] ?? '').trim();
     if (item.in === 'settings') {
-      if (value) settings[item.key] = value;
+      if (value) settings[item.key] = item.list ? splitList(value) : value;
       else delete settings[item.key];
     } else if (value) {
       credentials[item.key] = value;

@@ -30,7 +30,10 @@ export function connectionFields(kind, values, { keepStored = false, onChange } 
   const el = h('div', { class: 'connection-fields' });
   for (const item of spec.fields) {
     const id = uid(`ch-${item.key}`);
-    const control = h('input', {
+    const control = item.options ? h('select', {
+      onchange: (event) => { values[item.key] = event.target.value; if (onChange) onChange(); },
+    }, item.options.map((option) => h('option', { value: option, selected: (values[item.key] || item.options[0]) === option },
+      t(`admin.channels.choices.${item.key}.${option}`)))) : h('input', {
       type: item.secret ? 'password' : item.type || 'text', value: values[item.key] ?? '', autocomplete: item.secret ? 'new-password' : 'off',
       spellcheck: 'false', inputmode: item.inputmode || null, required: item.required && !(item.secret && keepStored), class: 'mono',
       oninput: (event) => { values[item.key] = event.target.value; if (onChange) onChange(); },
@@ -84,7 +87,23 @@ export function metaCallbackUrl() {
 }
 
 /** Step "webhook": where Meta (or the system behind an API channel) must call Helpline, with copy buttons. */
+/** The one line a website adds to show the chat (served by this Helpline, never a CDN). */
+export function widgetSnippet(channel) {
+  return `<script src="${location.origin}/widget.js" data-channel="${channel.id}" async></script>`;
+}
+
 export function webhookSetup(channel) {
+  if (channel.kind === 'widget') {
+    return h('div', { class: 'stack' },
+      copyValue({ id: uid('snippet'), label: t('admin.channels.webhook.widget_snippet'), value: widgetSnippet(channel),
+        hint: t('admin.channels.webhook.widget_snippet_hint') }),
+      h('p', { class: 'hint' }, t('admin.channels.webhook.widget_identity')));
+  }
+  if (channel.kind === 'email') {
+    // A mailbox is read by the workers (IMAP IDLE or polling): nothing calls Helpline.
+    return h('div', { class: 'stack' },
+      h('p', {}, t('admin.channels.webhook.email_reading', { address: (channel.settings || {}).from_address || '' })));
+  }
   if (channel.kind === 'api') {
     return h('div', { class: 'stack' },
       copyValue({ id: uid('inbound'), label: t('admin.channels.webhook.inbound_url'), value: channel.inbound_url || '',

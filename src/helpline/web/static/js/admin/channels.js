@@ -191,7 +191,10 @@ function channelPage(ctx, el, id, route) {
   function load(channel) {
     const values = {};
     for (const item of KINDS[channel.kind] ? KINDS[channel.kind].fields : []) {
-      if (item.in === 'settings') values[item.key] = channel.settings[item.key] ?? '';
+      if (item.in === 'settings') {
+        const stored = channel.settings[item.key];
+        values[item.key] = Array.isArray(stored) ? stored.join(', ') : stored ?? '';
+      }
     }
     for (const toggle of KINDS[channel.kind] ? KINDS[channel.kind].toggles : []) values[toggle.key] = channel.settings[toggle.key] ?? toggle.default;
     state.channel = channel;

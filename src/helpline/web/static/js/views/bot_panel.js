@@ -1,4 +1,5 @@
-// The Bot tab of the side panel (ui-guide §7): the hand-off card pinned while unanswered, the script with
+// The Bot tab of the side panel (ui-guide §7): the hand-off card pinned while unanswered — with the case a script
+// created at its top (each question and the customer's answer) — the script with
 // "Step k of n" and the collected answers, matching candidates as bar + percent + word, the articles used and
 // suggested replies with Insert. From GET …/bot, …/bot/interactions and …/suggestions; refreshed by frames.
 
@@ -14,6 +15,26 @@ export function confidenceWord(value) {
   // Judged on the shown percent, so "80 %" never reads "Medium".
   const percent = Math.round(value * 100);
   return percent >= 80 ? t('bot.high') : percent >= 50 ? t('bot.medium') : t('bot.low');
+}
+
+/** The structured case a completed script handed over: question → answer, in step order. */
+function caseFields(esc) {
+  const fields = esc.fields || [];
+  if (!fields.length) return null;
+  const name = esc.script && esc.script.name;
+  return h('div', { class: 'case-fields' },
+    name ? h('p', { class: 'case-title' }, h('strong', {}, t('bot.case_title', { name: String(name) }))) : null,
+    h('dl', { class: 'answers' }, fields.map((f) => {
+      const value = typeof f.value === 'object' ? JSON.stringify(f.value) : String(f.value);
+      return [h('dt', {}, String(f.question || humanKey(f.key))), h('dd', {}, h('span', {}, value), copyable(value))];
+    })));
+}
+
+function answerList(answers) {
+  return h('dl', { class: 'answers' }, answers.map(([key, value]) => {
+    const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+    return [h('dt', {}, humanKey(key)), h('dd', {}, h('span', {}, text), copyable(text))];
+  }));
 }
 
 function humanKey(key) {
@@ -64,7 +85,7 @@ export class BotPanel {
     const s = this.state;
     if (!s) return;
     const c = this.host.conversation();
-    replace(this.el, this.handoff(s, c), this.script(s), this.matching(s), this.articles(), this.suggestions());
+    replace(this.el, this.handoff(s, c), this.script(s), this.runs(s), this.matching(s), this.articles(), this.suggestions());
   }
 
   handoff(s, c) {
@@ -75,11 +96,23 @@ export class BotPanel {
     return h('section', { class: ['panel-card', 'handoff-card', unanswered && 'pinned'], 'aria-labelledby': 'handoff-title' },
       h('h3', { id: 'handoff-title' }, icon('hand'), h('span', {}, t('bot.handoff_title'))),
       h('p', { class: 'handoff-reason' }, reasonText(esc.reason)),
+      caseFields(esc),
       esc.detail ? h('p', { class: 'muted' }, t('escalation_card.detail', { detail: String(esc.detail) })) : null,
       esc.at ? h('p', { class: 'muted small' }, h('time', { datetime: esc.at, title: full(esc.at) }, relative(esc.at))) : null,
       esc.summary ? h('details', { open: unanswered }, h('summary', {}, t('bot.summary')), h('p', { class: 'summary' }, String(esc.summary))) : null,
       words.length ? h('div', {}, h('p', { class: 'muted small' }, t('bot.last_words')),
         h('ul', { class: 'last-words' }, words.map((w) => h('li', {}, h('q', {}, w))))) : null);
+  }
+
+  /** Every script run of the conversation but the one the Script card shows: their answers are kept apart. */
+  runs(s) {
+    const runs = (s.runs || []).slice(0, -1);
+    if (!runs.length) return null;
+    return h('section', { class: 'panel-card' }, h('h3', {}, icon('history'), h('span', {}, t('bot.runs'))),
+      runs.map((run) => h('details', { class: 'run' },
+        h('summary', {}, `${run.script_name} · ${t(`bot.run_${run.status}`)}`),
+        run.end_status ? h('p', { class: 'muted small' }, t(`bot.end_${run.end_status}`)) : null,
+        answerList(Object.entries(run.answers || {})))));
   }
 
   script(s) {
@@ -98,9 +131,7 @@ export class BotPanel {
       p && p.steps_total ? h('p', {}, s.mode === 'done' || p.steps_done >= p.steps_total ? t('bot.completed', { total: p.steps_total })
         : stepKey ? t('bot.step_named', { step, total: p.steps_total, name: humanKey(stepKey) }) : t('bot.step', { step, total: p.steps_total })) : null,
       bar,
-      answers.length ? h('dl', { class: 'answers' }, answers.map(([key, value]) => [h('dt', {}, humanKey(key)),
-        h('dd', {}, h('span', {}, typeof value === 'object' ? JSON.stringify(value) : String(value)),
-          copyable(typeof value === 'object' ? JSON.stringify(value) : String(value)))])) : h('p', { class: 'muted' }, t('bot.no_answers')),
+      answers.length ? answerList(answers) : h('p', { class: 'muted' }, t('bot.no_answers')),
       s.mode === 'script' ? h('button', { type: 'button', class: 'button small', onclick: () => this.stop() }, icon('x'), h('span', {}, t('bot.stop'))) : null);
   }
 

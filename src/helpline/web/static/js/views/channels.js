@@ -5,7 +5,7 @@ import { t } from '../i18n.js';
 
 const GLYPHS = {
   whatsapp: 'ch-whatsapp', messenger: 'ch-messenger', instagram: 'ch-instagram', email: 'mail', webchat: 'globe',
-  voice: 'phone', api: 'webhook',
+  voice: 'phone', api: 'webhook', widget: 'globe',
 };
 
 export function channelIcon(kind, { labelled = false } = {}) {

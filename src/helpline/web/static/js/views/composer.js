@@ -205,6 +205,12 @@ export class Composer {
     this.count();
     clearTimeout(this.saveTimer);
     const id = this.conversation && this.conversation.id;
+    // "Typing…" for the customer where the channel shows it (the website chat): one signal every 3 s at most.
+    const now = Date.now();
+    if (id && this.text && this.text.value.trim() && now - (this.typedAt || 0) > 3000) {
+      this.typedAt = now;
+      post(`/conversations/${id}/typing`).catch(() => { /* a lost typing signal is harmless */ });
+    }
     this.saveTimer = setTimeout(() => { if (id && this.conversation && this.conversation.id === id) saveDraft(id, this.text.value); }, 300);
   }
 

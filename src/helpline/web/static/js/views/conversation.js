@@ -11,6 +11,7 @@ import { BotPanel } from './bot_panel.js';
 import { channelIcon } from './channels.js';
 import { Composer } from './composer.js';
 import { ContactPanel } from './contact_panel.js';
+import { placedAt } from './message.js';
 import { PAGE, Timeline } from './timeline.js';
 import { windowChip, windowOf } from './window.js';
 
@@ -281,12 +282,12 @@ export class ConversationPane {
 
   lastInbound() {
     return [...this.ctx.store.messagesOf(this.id).values()].filter((m) => m.direction === 'inbound' && m.text)
-      .sort((a, b) => (a.created_at < b.created_at ? -1 : 1)).slice(-3).map((m) => String(m.text).slice(0, 200));
+      .sort((a, b) => (placedAt(a) < placedAt(b) ? -1 : 1)).slice(-3).map((m) => String(m.text).slice(0, 200));
   }
 
   lastBotStep() {
     const bots = [...this.ctx.store.messagesOf(this.id).values()].filter((m) => m.author_kind === 'bot' && m.content && m.content.bot && m.content.bot.step)
-      .sort((a, b) => (a.created_at < b.created_at ? -1 : 1));
+      .sort((a, b) => (placedAt(a) < placedAt(b) ? -1 : 1));
     return bots.length ? bots[bots.length - 1].content.bot.step : null;
   }
 

@@ -19,13 +19,19 @@ export function authorName(m, c, me) {
   return t('author.system');
 }
 
+/** When a message happened, which places it in the timeline: the provider's time for a customer's message (one
+ * delivered late sits where it was written), Helpline's for its own; a pending send has only its local time. */
+export function placedAt(m) {
+  return m.occurred_at || m.created_at;
+}
+
 /** Same author (kind + operator) within 5 minutes: the second bubble has no header. */
 export function sameRun(a, b) {
   if (!a || !b || a.content_type === 'event' || b.content_type === 'event') return false;
   if (a.author_kind === 'system' || b.author_kind === 'system') return false;
   if (a.author_kind !== b.author_kind) return false;
   if ((a.operator && a.operator.id) !== (b.operator && b.operator.id)) return false;
-  return new Date(b.created_at) - new Date(a.created_at) < 5 * 60000;
+  return new Date(placedAt(b)) - new Date(placedAt(a)) < 5 * 60000;
 }
 
 /** The bot's caption from content.bot: "Seguro auto · step 2 of 5", "From article: Horários". */
@@ -231,7 +237,7 @@ const EVENT_ICONS = { took_over: 'hand', handed_back: 'bot', assigned: 'user-che
  * openImage(att), retry/edit/asTemplate/discard(m), templates (bool), channelName, when(iso), escalation (obj|null)}.
  */
 export function renderMessage(m, env) {
-  const created = m.created_at;
+  const created = placedAt(m);
   const stamp = h('time', { datetime: created, title: full(created), tabindex: '-1' }, time(created));
   if (m.content_type === 'event') {
     const escalated = m.content.event === 'escalated';

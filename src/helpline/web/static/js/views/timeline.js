@@ -6,7 +6,7 @@ import { ApiError, get, post } from '../api.js';
 import { h, icon, replace, safeHref } from '../dom.js';
 import { dayKey, dayLabel, time } from '../format.js';
 import { currentLocale, t } from '../i18n.js';
-import { authorName, renderMessage, sameRun } from './message.js';
+import { authorName, placedAt, renderMessage, sameRun } from './message.js';
 import { windowOf } from './window.js';
 
 export const PAGE = 50;
@@ -20,7 +20,8 @@ const FOLLOW_PX = 80;
 
 export function order(a, b) {
   if (!!a.pending !== !!b.pending) return a.pending ? 1 : -1;
-  if (a.created_at !== b.created_at) return a.created_at < b.created_at ? -1 : 1;
+  const at = placedAt(a), bt = placedAt(b);
+  if (at !== bt) return at < bt ? -1 : 1;
   return String(a.id).localeCompare(String(b.id), 'en', { numeric: true });
 }
 
@@ -110,25 +111,25 @@ export class Timeline {
     const w = windowOf(c);
     const closedAt = w.state === 'closed' && w.expiresAt ? w.expiresAt.toISOString() : null;
     let dividerDone = !closedAt;
-    let day = this.start > 0 ? dayKey(this.items[this.start - 1].created_at) : null;
+    let day = this.start > 0 ? dayKey(placedAt(this.items[this.start - 1])) : null;
     // A feed holds only articles (APG): hints and separators are visual; each article's name carries its date.
     if (this.start > 0 || this.cursor) out.push(h('p', { class: 'older-hint muted', 'aria-hidden': 'true' }, t('timeline.scroll_older')));
     else if (this.items.length) out.push(h('p', { class: 'older-hint muted', 'aria-hidden': 'true' }, t('timeline.beginning')));
     for (let i = this.start; i < this.end; i += 1) {
       const m = this.items[i];
-      if (!dividerDone && m.created_at > closedAt && !m.pending) {
+      if (!dividerDone && placedAt(m) > closedAt && !m.pending) {
         out.push(this.closedDivider(w.expiresAt));
         dividerDone = true;
       }
-      const key = dayKey(m.created_at);
+      const key = dayKey(placedAt(m));
       if (key !== day) {
         day = key;
         out.push(h('div', { class: 'day-separator', 'aria-hidden': 'true' },
-          h('span', {}, dayLabel(m.created_at))));
+          h('span', {}, dayLabel(placedAt(m)))));
       }
       if (m.id === this.newFrom) out.push(h('div', { class: 'new-divider', 'aria-hidden': 'true' }, h('span', {}, t('timeline.new_divider'))));
       const prev = i > 0 ? this.items[i - 1] : null;
-      const node = renderMessage(m, { ...env, header: !(prev && key === dayKey(prev.created_at) && sameRun(prev, m)) });
+      const node = renderMessage(m, { ...env, header: !(prev && key === dayKey(placedAt(prev)) && sameRun(prev, m)) });
       this.nodes.set(String(m.id), node);
       out.push(node);
     }
@@ -250,7 +251,7 @@ export class Timeline {
     if (previous && node) {
       const i = this.items.findIndex((m) => m.id === message.id);
       const prev = i > 0 ? this.items[i - 1] : null;
-      const fresh = renderMessage(message, { ...this.env(), header: !(prev && dayKey(prev.created_at) === dayKey(message.created_at) && sameRun(prev, message)) });
+      const fresh = renderMessage(message, { ...this.env(), header: !(prev && dayKey(placedAt(prev)) === dayKey(placedAt(message)) && sameRun(prev, message)) });
       node.replaceWith(fresh);
       this.nodes.set(String(message.id), fresh);
       if (follow) this.feed.scrollTop = this.feed.scrollHeight;
@@ -374,9 +375,10 @@ export class Timeline {
 
   /** After a resync: fetch what came after the newest message we hold. */
   async catchUp() {
-    const last = [...this.items].reverse().find((m) => !m.pending && typeof m.id === 'number');
-    if (!last) return;
-    const page = await get(`/conversations/${this.id}/messages`, { after: last.id, limit: 200 });
+    // By id, not by place: a message delivered late is listed further up but was stored after the others.
+    const ids = this.items.filter((m) => !m.pending && typeof m.id === 'number').map((m) => m.id);
+    if (!ids.length) return;
+    const page = await get(`/conversations/${this.id}/messages`, { after: Math.max(...ids), limit: 200 });
     for (const m of page.items) this.ctx.store.putMessage(m);
   }
 

@@ -4,8 +4,8 @@ Accept-fast webhook routes store the raw verified body as an `ingest.raw` outbox
 (sha256 of channel id + body) is unique, so a redelivery of a body still waiting is stored once. Every
 other row leaves it NULL, which never collides on either database.
 
-Revision ID: 0007_inbound_log
-Revises: 0006_outbox_ids
+Revision ID: 0011_inbound_log
+Revises: 0010_script_runs
 Create Date: 2026-11-30 04:10:00
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_inbound_log"
-down_revision: str | Sequence[str] | None = "0006_outbox_ids"
+revision: str = "0011_inbound_log"
+down_revision: str | Sequence[str] | None = "0010_script_runs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""The email channel: a mailbox read over IMAP (IDLE or polling) and answered over SMTP."""

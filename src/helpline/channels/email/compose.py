@@ -1,0 +1,98 @@
+"""An outgoing reply as a MIME message: threading headers, text + HTML parts, attachments, loop markers.
+
+Threading follows RFC 5322 §3.6.4 (In-Reply-To the mail answered, References its chain plus its id); the
+subject keeps the customer's with "Re:" and a `[#<conversation id>]` token, the fallback that threads a
+reply whose client dropped the headers. Bot mails carry `Auto-Submitted: auto-replied` (RFC 3834 §5) and
+`X-Auto-Response-Suppress: All` (Exchange) so auto-responders do not answer them.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from collections.abc import Sequence
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+
+from helpline.channels.base import DeliveryError, OutboundMessage, ThreadEntry
+from helpline.channels.email.settings import EmailSettings
+from helpline.platform.clock import utcnow
+
+# RFC 5322 sets no limit; long chains break some servers (Exchange folds past ~1000 chars). Keep the root.
+MAX_REFERENCES = 20
+_RE = re.compile(r"^\s*((re|aw|sv|antw|res|r)\s*:\s*)+", re.IGNORECASE)
+
+
+def message_id_for(settings: EmailSettings, message: OutboundMessage) -> str:
+    """Stable for one Helpline message (a retried send keeps it), unique across channels and installs
+    thanks to the channel's random salt; angle brackets not included."""
+    namespace = uuid.uuid5(uuid.NAMESPACE_URL, f"helpline:{settings.message_id_salt or settings.from_address}")
+    return f"{uuid.uuid5(namespace, message.idempotency_key)}@{settings.domain}"
+
+
+def _subject(thread: Sequence[ThreadEntry], conversation_id: int, fallback: str) -> str:
+    original = next((str(e.content.get("email", {}).get("subject") or "") for e in thread if e.inbound), "")
+    original = _RE.sub("", original).strip()
+    token = f"[#{conversation_id}]"
+    subject = f"Re: {original}" if original else fallback
+    return subject if token in subject else f"{subject} {token}"
+
+
+def _threading(thread: Sequence[ThreadEntry], reply_to: str | None) -> tuple[str | None, list[str]]:
+    """(In-Reply-To, References): the customer's latest mail (or the one replied to), and the chain."""
+    inbound = [e for e in thread if e.inbound]
+    parent = reply_to or (inbound[-1].provider_message_id if inbound else None)
+    chain: list[str] = []
+    if inbound:
+        chain.extend(str(r) for r in inbound[0].content.get("email", {}).get("references") or [])
+    chain.extend(e.provider_message_id for e in thread)
+    if parent:
+        chain.append(parent)
+    unique = list(dict.fromkeys(chain))
+    if parent in unique:  # the parent is always the last reference
+        unique.remove(parent)
+        unique.append(parent)
+    if len(unique) > MAX_REFERENCES:
+        unique = [unique[0], *unique[-(MAX_REFERENCES - 1) :]]
+    return parent, unique
+
+
+def text_to_html(text: str) -> str:
+    """The reply's text as simple escaped HTML: paragraphs on blank lines, line breaks kept."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+    body = "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs)
+    return f'<!DOCTYPE html><html><body><div dir="auto">{body}</div></body></html>'
+
+
+def build_mail(settings: EmailSettings, message: OutboundMessage) -> EmailMessage:
+    """The MIME message for `message`. Raises DeliveryError (permanent) when an attachment's bytes are gone."""
+    mail = EmailMessage()
+    mail["From"] = formataddr((settings.display_name or "", settings.from_address))
+    mail["To"] = message.recipient_id
+    fallback = f"Message from {settings.display_name or settings.from_address}"
+    mail["Subject"] = _subject(message.thread, message.conversation_id, fallback)
+    mail["Date"] = format_datetime(utcnow())
+    mail["Message-ID"] = f"<{message_id_for(settings, message)}>"
+    parent, references = _threading(message.thread, message.reply_to_provider_id)
+    if parent:
+        mail["In-Reply-To"] = f"<{parent}>"
+    if references:
+        mail["References"] = " ".join(f"<{r}>" for r in references)
+    if message.author_kind == "bot":
+        mail["Auto-Submitted"] = "auto-replied"
+        mail["X-Auto-Response-Suppress"] = "All"
+    elif message.author_kind == "system":
+        mail["Auto-Submitted"] = "auto-generated"
+        mail["X-Auto-Response-Suppress"] = "All"
+    text = message.text or ""
+    mail.set_content(text or " ")
+    mail.add_alternative(text_to_html(text), subtype="html")
+    for item in message.attachments:
+        if item.data is None:
+            raise DeliveryError(f"file {item.filename!r} is no longer stored", retryable=False, code="file_missing")
+        maintype, _, subtype = item.content_type.partition("/")
+        mail.add_attachment(
+            item.data, maintype=maintype or "application", subtype=subtype or "octet-stream", filename=item.filename
+        )
+    return mail
