@@ -36,7 +36,8 @@ async def _created_frames(ws: ClientConnection, count: int) -> dict[str, dict[st
         return bool(frame["type"] == "message.created" and frame["data"]["direction"] == "inbound")
 
     while len(seen) < count:
-        frame = await next_frame(ws, inbound, timeout=30)
+        # Generous: the first frames wait for the workers' cold start on a loaded machine.
+        frame = await next_frame(ws, inbound, timeout=120)
         pmid = frame["data"]["provider_message_id"]
         assert pmid not in seen or seen[pmid]["event_key"] == frame["event_key"], "one message, two events"
         seen[pmid] = frame
@@ -67,14 +68,16 @@ async def test_two_apis_and_two_workers_share_the_load(postgres_database: str, r
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     processes: list[Process] = []
     try:
+        # One after another, as systemd would start them: four cold starts at once on a loaded two-core
+        # machine can take longer than the health wait.
         for name, port in ports.items():
             env = helpline_env(tmp_path / name, postgres_database, HELPLINE_BASE_URL=urls[name], **common)
             args = ["serve", "--no-workers", "--host", "127.0.0.1", "--port", str(port)]
             processes.append(start_process(f"serve-{name}", args, env, tmp_path))
+            await wait_healthy(urls[name], processes[-1])
         for index in range(2):
             env = helpline_env(tmp_path / f"worker-{index}", postgres_database, **common)
             processes.append(start_process(f"worker-{index}", ["worker"], env, tmp_path))
-        await asyncio.gather(*(wait_healthy(urls[name], p) for name, p in zip(ports, processes, strict=False)))
 
         async with httpx.AsyncClient(timeout=20) as client:
             login = await client.post(f"{urls['a']}/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})
@@ -113,6 +116,7 @@ async def test_two_apis_and_two_workers_share_the_load(postgres_database: str, r
                 # The same event under the same id and key on both APIs (one sequence for the installation).
                 assert all(seen_a[k]["id"] == seen_b[k]["id"] for k in expected)
 
+        assert all(p.popen.poll() is None for p in processes), "a process died"
         conn = await asyncpg.connect(postgres_database.replace("postgresql+asyncpg://", "postgresql://", 1))
         try:
             inbound = "SELECT count(*) FROM messages WHERE direction = 'inbound'"
