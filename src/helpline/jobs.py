@@ -16,6 +16,8 @@ from helpline.channels.meta.api import reparse_part
 from helpline.channels.receivers import supervise_receivers
 from helpline.channels.widget.email_copy import send_email_copies
 from helpline.conversations.actions import DELIVERY_TOPIC, ROUTING_TOPIC
+from helpline.conversations.customer_changes import EARLY_CHANGE_TOPIC
+from helpline.conversations.early_changes_job import make_early_change_handler
 from helpline.conversations.early_status import EARLY_STATUS_TOPIC, make_early_status_handler
 from helpline.conversations.handling import wake_snoozed
 from helpline.conversations.ingest import RETRY_TOPIC, make_retry_handler
@@ -46,6 +48,7 @@ def handlers(runtime: Runtime, front_line: FrontLine | None = None) -> dict[str,
         FANOUT_TOPIC: make_fanout_handler(runtime),
         DELIVER_TOPIC: make_deliver_handler(runtime),
         EARLY_STATUS_TOPIC: make_early_status_handler(runtime),
+        EARLY_CHANGE_TOPIC: make_early_change_handler(runtime),
         END_ACTION_TOPIC: make_end_action_handler(runtime),
         RETRY_TOPIC: make_retry_handler(runtime, lambda channel, part: reparse_part(runtime, channel, part)),
     }

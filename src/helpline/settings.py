@@ -41,6 +41,8 @@ class Settings(BaseSettings):
         "application/vnd.openxmlformats-officedocument.*",
         "application/vnd.ms-excel",
         "application/octet-stream",
+        # Forwarded mails and originals the email channel keeps (RFC 2046 §5.2.1); text, never rendered.
+        "message/rfc822",
     ]
     max_request_bytes: int = Field(default=40 * 1024 * 1024, gt=0)
     # PostgreSQL connections per process: kept open (`db_pool_size`) plus opened for a peak and closed again

@@ -210,7 +210,9 @@ async def test_a_failed_end_action_is_visible_and_goes_to_a_person(
     assert len(received) == 1 and json.loads(received[0].content)["run_id"] == bot["runs"][0]["id"]
     assert bot["handler"] == "human" and bot["escalation"]["reason"] == "end_action_failed"
     assert bot["escalation"]["detail"] == "HTTP 422"
-    assert bot["escalation"]["fields"] == [{"key": "order_no", "question": "order_no", "value": 12345}]
+    assert bot["escalation"]["fields"] == [
+        {"key": "order_no", "question": "What is your order number?", "value": 12345}
+    ]
     assert (bot["runs"][0]["status"], bot["runs"][0]["end"], bot["runs"][0]["end_status"]) == (
         "completed",
         "webhook",

@@ -13,10 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from helpline.attachments.models import Attachment
-from helpline.conversations.customer_changes import DELETED_PREVIEW, EARLY_CHANGE_DAYS
+from helpline.channels.models import Channel
+from helpline.conversations.customer_changes import DELETED_PREVIEW, EARLY_CHANGE_DAYS, EARLY_CHANGE_TOPIC, keep_early
 from helpline.conversations.models import EarlyChange, Message
 from helpline.platform.clock import utcnow
 from helpline.platform.outbox import OutboxRow
@@ -351,6 +352,15 @@ async def test_instagram_edit_updates_the_text_and_keeps_the_earlier_version(
     assert conversation["last_message"]["preview"] == "my order is 1243"
 
 
+async def _recheck_now(runtime: Runtime) -> None:
+    """Make the delayed recheck due, then run the worker."""
+    async with runtime.db.transaction() as session:
+        await session.execute(
+            update(OutboxRow).where(OutboxRow.topic == EARLY_CHANGE_TOPIC).values(available_at=utcnow())
+        )
+    await drain(runtime)
+
+
 async def _early_changes(runtime: Runtime) -> list[EarlyChange]:
     async with runtime.db.reads() as session:
         return list((await session.execute(select(EarlyChange))).scalars())
@@ -382,7 +392,30 @@ async def test_an_unsend_before_its_message_stores_the_message_withdrawn(
     assert "4111" not in json.dumps([r.payload for r in rows]) and "card-photo" not in json.dumps(
         [r.payload for r in rows]
     )
-    assert {r.topic for r in rows} == {"realtime.publish", "webhooks.event"}
+    assert {r.topic for r in rows} == {"realtime.publish", "webhooks.event", EARLY_CHANGE_TOPIC}
+    assert await _early_changes(runtime) == []
+    await _recheck_now(runtime)  # finds nothing left to do
+    [again] = await messages_of(client, world, conversation["id"])
+    assert again["content"] == stored["content"]
+
+
+async def test_an_unsend_committed_alongside_its_message_is_applied_by_the_recheck(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    """PostgreSQL: the message's transaction saw no early change, the unsend's saw no message; both commit."""
+    world = await meta_world(runtime, client, "instagram")
+    assert (await post_webhook(client, case_bytes("instagram-message-then-unsend.1"))).status_code == 200
+    mid = case("instagram-message-then-unsend.1")["entry"][0]["messaging"][0]["message"]["mid"]
+    async with runtime.db.transaction() as session:
+        channel = await session.get(Channel, world.channel_id)
+        assert channel is not None
+        # What the unsend's transaction did, not seeing the message: kept the change and queued the recheck.
+        await keep_early(session, channel, mid, kind="deleted", text=None, at=utcnow())
+    await _recheck_now(runtime)
+    conversation = await only_conversation(client, world)
+    [message] = await messages_of(client, world, conversation["id"])
+    assert (message["text"], message["content_type"]) == (None, "deleted")
+    assert conversation["last_message"]["preview"] == DELETED_PREVIEW
     assert await _early_changes(runtime) == []
 
 

@@ -93,8 +93,10 @@ async def _hand_over(
         return
     state = dict(conversation.bot_state or {})
     state["rev"] = int(state.get("rev", 0)) + 1
-    answers = payload.get("answers") or {}
-    fields = [{"key": k, "question": k, "value": v} for k, v in answers.items()]
+    # The questions travel with the job; a job queued by an older version has the answers only.
+    fields = payload.get("fields") or [
+        {"key": k, "question": k, "value": v} for k, v in (payload.get("answers") or {}).items()
+    ]
     trigger = Trigger(END_ACTION_FAILED, error)
     await escalate(
         session,

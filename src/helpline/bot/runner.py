@@ -123,6 +123,7 @@ def _finish(outcome: Outcome, entry: ScriptEntry, prefix: str = "") -> None:
             "version": entry.version,
             "url": definition.end_action.url,
             "answers": answers,
+            "fields": outcome.fields,
             "run_id": state.get("run_id"),
         }
     if end == "case":

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline.attachments.models import Attachment
 from helpline.bot.models import BotInteraction
-from helpline.channels.base import IdentityChanged, InboundDeletion, InboundEdit, InboundMessage
+from helpline.channels.base import IdentityChanged, InboundContact, InboundDeletion, InboundEdit, InboundMessage
 from helpline.channels.models import Channel
 from helpline.channels.registry import adapter_class
 from helpline.contacts.models import Contact, ContactIdentity
@@ -31,7 +31,7 @@ from helpline.conversations.events import conversation_changed, message_changed
 from helpline.conversations.models import AuthorKind, Conversation, DeliveryState, Direction, EarlyChange, Message
 from helpline.conversations.previews import message_preview
 from helpline.platform.clock import utcnow
-from helpline.platform.outbox import PENDING, OutboxRow
+from helpline.platform.outbox import PENDING, OutboxRow, enqueue
 from helpline.platform.storage import BlobStore
 from helpline.webhooks.models import WebhookDelivery
 
@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 DELETED_PREVIEW = "[message deleted by the customer]"
 # An early change whose message never came (it was sent before the channel was connected) goes after this.
 EARLY_CHANGE_DAYS = 7
+# On PostgreSQL an unsend and its message can commit side by side, each missing the other: this job looks
+# again once both have committed, and applies a change whose message turned up meanwhile.
+EARLY_CHANGE_TOPIC = "customer_changes.recheck"
+RECHECK_SECONDS = 5
 # Outbox topics whose payloads carry a copy of a message (realtime frames, webhook fan-out and deliveries).
 _COPYING_TOPICS = ("realtime.publish", "webhooks.event", "webhooks.deliver")
 
@@ -61,7 +65,7 @@ async def apply_deletion(
     unsend finds the message already erased and changes nothing)."""
     message = await _target(session, channel, deletion.target_provider_id)
     if message is None:
-        await _keep_early(
+        await keep_early(
             session, channel, deletion.target_provider_id, kind="deleted", text=None, at=deletion.timestamp
         )
         return None
@@ -95,7 +99,7 @@ def _withdrawn(at: datetime) -> dict[str, Any]:
     return {"deleted": {"by": "contact", "at": at.isoformat()}, "summary": DELETED_PREVIEW}
 
 
-async def _keep_early(
+async def keep_early(
     session: AsyncSession, channel: Channel, provider_id: str, *, kind: str, text: str | None, at: datetime | None
 ) -> None:
     """Keep an unsend or edit whose message has not arrived (yet); drops early changes too old to matter."""
@@ -106,6 +110,46 @@ async def _keep_early(
     )
     cutoff = utcnow() - timedelta(days=EARLY_CHANGE_DAYS)
     await session.execute(delete(EarlyChange).where(EarlyChange.created_at < cutoff))
+    enqueue(
+        session,
+        EARLY_CHANGE_TOPIC,
+        {"channel_id": channel.id, "provider_message_id": provider_id},
+        delay_seconds=RECHECK_SECONDS,
+    )
+
+
+async def apply_left_over_changes(
+    session: AsyncSession, *, channel: Channel, provider_id: str, blobs: BlobStore
+) -> int:
+    """Apply early changes whose message was stored without them (it committed alongside the change, each
+    transaction blind to the other); returns how many were applied. Nothing happens while the message is
+    still missing: `with_early_changes` uses them up when it comes."""
+    message = await _target(session, channel, provider_id)
+    if message is None:
+        return 0
+    changes = list(
+        (
+            await session.execute(
+                select(EarlyChange)
+                .where(EarlyChange.channel_id == channel.id, EarlyChange.provider_message_id == provider_id)
+                .order_by(EarlyChange.happened_at, EarlyChange.id)
+            )
+        ).scalars()
+    )
+    nobody = InboundContact(provider_id="")
+    for change in changes:
+        await session.delete(change)
+        if change.kind == "deleted":
+            await apply_deletion(
+                session,
+                channel=channel,
+                deletion=InboundDeletion(nobody, provider_id, change.happened_at),
+                blobs=blobs,
+            )
+        else:
+            edit = InboundEdit(nobody, provider_id, change.text or "", change.happened_at)
+            await apply_edit(session, channel=channel, edit=edit)
+    return len(changes)
 
 
 async def with_early_changes(session: AsyncSession, channel_id: int, inbound: InboundMessage) -> InboundMessage:
@@ -232,7 +276,7 @@ async def apply_edit(session: AsyncSession, *, channel: Channel, edit: InboundEd
     was replaced. An edit older than the last one applied (out-of-order delivery) changes nothing."""
     message = await _target(session, channel, edit.target_provider_id)
     if message is None:
-        await _keep_early(session, channel, edit.target_provider_id, kind="edited", text=edit.text, at=edit.timestamp)
+        await keep_early(session, channel, edit.target_provider_id, kind="edited", text=edit.text, at=edit.timestamp)
         return None
     if message.direction != Direction.inbound.value or (message.content or {}).get("deleted"):
         return None

@@ -37,6 +37,22 @@ def test_shots_seeds_and_held_out_categories() -> None:
     assert figures["seeds"] == 2
     assert figures["holdout_categories"] == 1
     assert figures["oos_recall"] is not None
+    # The curve: in-scope accuracy falls and out-of-scope recall rises as the cut rises; one row is the default.
+    curve: list[dict[str, float]] = figures["curve"]  # type: ignore[assignment]
+    assert len(curve) >= 2 and sum(row["calibrated"] for row in curve) == 1
+    cuts = [row["cut"] for row in curve]
+    assert cuts == sorted(cuts)
+    accuracy = [row["in_scope_accuracy"] for row in curve]
+    recall = [row["oos_recall"] for row in curve]
+    assert accuracy == sorted(accuracy, reverse=True) and recall == sorted(recall)
+
+
+def test_the_shipped_scripts_and_articles_are_measured_too() -> None:
+    seeded: dict[str, object] = _eval()["seeded"]  # type: ignore[assignment]
+    assert seeded["paraphrases"] == 47 and seeded["on_topic"] == 13 and seeded["off_topic"] == 34
+    for key in ("started_right", "top1_right", "on_topic_answered_right", "off_topic_declined"):
+        assert 0.0 <= float(seeded[key]) <= 1.0  # type: ignore[arg-type]
+    assert set(seeded["by_language"]) == {"en", "pt"}  # type: ignore[arg-type]
 
 
 def test_an_unknown_method_is_refused() -> None:

@@ -234,3 +234,16 @@ async def test_password_login_is_used_and_a_wrong_one_flags_needs_reauth(
     async with runtime.db.reads() as session:
         row = await session.get(Channel, channel.id)
     assert row is not None and row.status == "needs_reauth"
+
+
+async def test_mail_from_the_mailbox_itself_is_never_answered(runtime: Runtime, smtp: SmtpServer) -> None:
+    channel = await make_email_channel(runtime, email_settings(smtp, bot_enabled=True))
+    await receive(
+        runtime, channel, customer_mail("self@helpline.test", "a copy", sender="Support <support@helpline.test>")
+    )
+    [conversation] = await conversations(runtime, channel.id)
+    [message] = await messages(runtime, conversation.id)
+    assert message.content["email"]["automated"] == "sent from this mailbox's own address"
+    async with runtime.db.reads() as session:
+        topics = list((await session.execute(select(OutboxRow.topic))).scalars())
+    assert "routing.inbound" not in topics

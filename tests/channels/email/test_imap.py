@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from helpline.channels.email import poller
+from helpline.channels.email.adapter import EmailAdapter
 from helpline.channels.email.models import MailboxCursor
 from helpline.channels.email.poller import hold_lease, read_mailbox, read_mailbox_forever, release_lease
 from helpline.channels.models import Channel
@@ -179,14 +180,16 @@ async def test_reader_killed_mid_fetch_loses_nothing_and_duplicates_nothing(
 
 
 async def test_idle_push_delivers_without_waiting_for_the_poll(
-    runtime: Runtime, dovecot: Dovecot, smtp: SmtpServer
+    runtime: Runtime, dovecot: Dovecot, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # One IDLE may then last 200 s and the poll is an hour away: only the server's push can bring the mail.
+    monkeypatch.setattr(poller, "LEASE_SECONDS", 600.0)
     channel, user = await mailbox_channel(runtime, dovecot, smtp, poll_interval_seconds=3600)
     task = asyncio.create_task(read_mailbox(runtime, channel.id, "idler"))
     try:
-        await asyncio.sleep(1.0)  # the reader is in IDLE now
+        await asyncio.sleep(1.0)  # the reader is in IDLE now (or about to be: Dovecot reports what came before)
         dovecot.append(user, customer_mail("idle-1@example.com", "chegou na hora"))
-        for _ in range(100):
+        for _ in range(300):
             if await all_messages(runtime, channel.id):
                 break
             await asyncio.sleep(0.1)
@@ -265,3 +268,28 @@ async def test_new_credentials_clear_needs_reauth_only_when_the_server_accepts_t
     assert response.json()["status"] == "needs_reauth"
     response = await client.patch(url, json={"credentials": {"password": PASSWORD}}, headers=world.admin.headers)
     assert response.status_code == 200 and response.json()["status"] == "active"
+
+
+async def test_a_mail_the_parser_chokes_on_is_kept_and_the_reader_goes_on(
+    runtime: Runtime, dovecot: Dovecot, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    channel, user = await mailbox_channel(runtime, dovecot, smtp)
+    poison = customer_mail("poison@example.com", "boom")
+    dovecot.append(user, poison)
+    dovecot.append(user, customer_mail("fine@example.com", "depois"))
+    real = EmailAdapter.events_from_mail
+
+    def choke(self: EmailAdapter, raw: bytes, **kwargs: Any) -> list[Any]:
+        if b"poison@example.com" in raw:
+            raise ValueError("parser bug")
+        return real(self, raw, **kwargs)
+
+    monkeypatch.setattr(EmailAdapter, "events_from_mail", choke)
+    await read_mailbox(runtime, channel.id, "r", once=True)
+    first, second = await all_messages(runtime, channel.id)
+    assert first.content["email"]["errors"] == ["ValueError: parser bug"]
+    [original] = await _attachments(runtime, first.id)
+    # Dovecot stores lines with CRLF, as IMAP serves them (RFC 3501 §4.3).
+    expected = poison.replace(b"\n", b"\r\n")
+    assert (original.filename, original.size, original.state) == ("original.eml", len(expected), "stored")
+    assert second.text == "depois"

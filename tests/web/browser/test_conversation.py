@@ -75,6 +75,26 @@ def test_hand_back_and_the_bot_answers_the_next_message(ui: OpenPage, world: Wor
     expect(bot_bubbles(page).last).to_contain_text("step 2 of 2")  # the script went on from where it was
 
 
+def test_a_completed_script_shows_its_case_at_the_top_of_the_bot_panel(
+    ui: OpenPage, world: World, cast: dict[str, Any]
+) -> None:
+    emma = cast["emma"]["id"]
+    world.server.ok(world.agent, "POST", f"/conversations/{emma}/takeover")
+    world.server.ok(world.agent, "POST", f"/conversations/{emma}/handback")
+    page = ui(world.agent).page
+    main = open_conversation(page, "Emma Wilson")
+    world.customer_says("whatsapp", "Emma Wilson", "My order number is 48213")
+    expect(bot_bubbles(page).last).to_contain_text("e-mail")
+    world.customer_says("whatsapp", "Emma Wilson", "emma.wilson@example.com")
+    # The order-status script ends with a case: a person now has it, with what the customer told the bot.
+    expect(main.get_by_role("button", name="Take over")).to_have_count(0, timeout=15_000)
+    main.get_by_role("tab", name="Bot").click()
+    card = main.get_by_role("tabpanel", name="Bot").locator(".handoff-card")
+    expect(card).to_contain_text("Case: Order status")
+    expect(card).to_contain_text("And the e-mail address you ordered with?")
+    expect(card).to_contain_text("emma.wilson@example.com")
+
+
 def test_closed_window_composer_offers_a_template_and_sends_it(
     ui: OpenPage, world: World, cast: dict[str, Any]
 ) -> None:

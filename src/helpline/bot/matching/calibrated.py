@@ -59,13 +59,19 @@ class CalibratedMatcher:
         order = np.argsort(-probs, kind="stable")[:k]
         return [(classes[i], float(probs[i])) for i in order]
 
-    def is_out_of_scope(self, text: str) -> bool:
+    def scope(self, text: str) -> tuple[float, float]:
+        """(in-scope score, cut): the nearest-example similarity and its cut when the scorer has one, else the top
+        confidence and its cut; the message is out of scope when the score is below the cut."""
         _, probs = self.probabilities(text)
         if len(probs) == 0:
-            return True
+            return 0.0, 1.0
         with self._lock:
             scorer, calibration = self._scorer, self.calibration
         similarity = getattr(scorer, "similarity", None)
         if calibration.similarity_threshold is not None and similarity is not None:
-            return float(similarity([text])[0]) < calibration.similarity_threshold
-        return float(probs.max()) < calibration.threshold
+            return float(similarity([text])[0]), calibration.similarity_threshold
+        return float(probs.max()), calibration.threshold
+
+    def is_out_of_scope(self, text: str) -> bool:
+        score, cut = self.scope(text)
+        return score < cut

@@ -48,8 +48,9 @@ class Encoder:
             return np.zeros((0, self.dimension))
         if not remember:
             # The matcher asks for one message's vector several times (scores, similarity): keep the last few.
+            # Training texts (calibration re-scores held-out examples) come from the cache.
             with self._lock:
-                recent = [self._recent.get(t) for t in texts]
+                recent = [self._recent.get(t, self._cache.get(t)) for t in texts]
             if all(v is not None for v in recent):
                 return np.vstack([v for v in recent if v is not None])
             vectors = self._run(list(texts))

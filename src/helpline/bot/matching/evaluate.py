@@ -66,6 +66,8 @@ class RunFigures:
     train_seconds: float
     latencies_ms: list[float] = field(repr=False)
     cpu_ms: list[float] = field(repr=False)
+    # Per test message: (in-scope score, the matcher's cut, top guess right, truly in scope) for the curve.
+    scope: list[tuple[float, float, bool, bool]] = field(default_factory=list, repr=False)
 
 
 def run_once(
@@ -77,6 +79,8 @@ def run_once(
     train_seconds = time.perf_counter() - started
     known = {category for _, category in train}
     truth, forced, accepted, latencies, cpu = [], [], [], [], []
+    scope: list[tuple[float, float, bool, bool]] = []
+    scope_of = getattr(matcher, "scope", None)
     for text, category in test:
         t0, c0 = time.perf_counter(), time.process_time()
         best = matcher.rank(text, k=3)[0][0]
@@ -84,6 +88,9 @@ def run_once(
         # CPU time too: on a shared machine the wall clock also counts other processes' turns on the cores.
         latencies.append((time.perf_counter() - t0) * 1000)
         cpu.append((time.process_time() - c0) * 1000)
+        if scope_of is not None:
+            score, cut = scope_of(text)
+            scope.append((score, cut, best == category, category in known))
         truth.append(category if category in known else None)
         forced.append(best)
         accepted.append(None if rejected else best)
@@ -103,7 +110,31 @@ def run_once(
         train_seconds=train_seconds,
         latencies_ms=latencies,
         cpu_ms=cpu,
+        scope=scope,
     )
+
+
+def scope_curve(scope: list[tuple[float, float, bool, bool]], points: int = 11) -> list[dict[str, float]]:
+    """In-scope accuracy (right and accepted) against out-of-scope recall as the cut moves, one row per cut: the
+    cuts are quantiles of the in-scope scores, plus the calibrated cut (its mean over draws) marked `calibrated`."""
+    if not scope or all(inside for *_, inside in scope) or not any(inside for *_, inside in scope):
+        return []
+    score = np.array([s for s, *_ in scope])
+    right = np.array([r for _, _, r, _ in scope])
+    inside = np.array([i for *_, i in scope])
+    cuts = list(np.quantile(score[inside], np.linspace(0.0, 0.5, points)))
+    calibrated = float(np.mean([c for _, c, _, _ in scope]))
+    rows = []
+    for cut in sorted({*cuts, calibrated}):
+        rows.append(
+            {
+                "cut": round(float(cut), 4),
+                "in_scope_accuracy": round(float(np.mean(right[inside] & (score[inside] >= cut))), 4),
+                "oos_recall": round(float(np.mean(score[~inside] < cut)), 4),
+                "calibrated": float(cut == calibrated),
+            }
+        )
+    return rows
 
 
 def _mean(values: Any) -> float:
@@ -135,6 +166,7 @@ class Report:
     cpu_p95_ms: float
     train_seconds: float
     peak_rss_mb: float
+    curve: list[dict[str, float]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
@@ -185,6 +217,7 @@ def evaluate(
         cpu_p95_ms=float(np.percentile(cpu, 95)) if cpu else 0.0,
         train_seconds=_mean(r.train_seconds for r in runs),
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        curve=scope_curve([row for run in runs for row in run.scope]),
     )
 
 
@@ -204,6 +237,13 @@ def describe(report: Report) -> str:
         f"CPU p50 {report.cpu_p50_ms:.2f} ms, p95 {report.cpu_p95_ms:.2f} ms",
         f"training time        {report.train_seconds:.1f} s per draw   peak RSS {report.peak_rss_mb:.0f} MB",
     ]
+    if report.curve:
+        lines.append("out-of-scope curve   cut      in-scope acc.  OOS recall")
+        lines += [
+            f"                     {row['cut']:.4f}   {pct(row['in_scope_accuracy']):>12}  {pct(row['oos_recall']):>10}"
+            + ("   <- calibrated (default)" if row["calibrated"] else "")
+            for row in report.curve
+        ]
     return "\n".join(lines)
 
 
@@ -255,6 +295,14 @@ def run_cli(
             seeds=seeds,
             holdout=holdout,
         )
+        # The shipped scripts and articles: fresh paraphrases and off-topic questions (matching/seeded.py).
+        from helpline.bot.matching.registry import knowledge_encoder
+        from helpline.bot.matching.seeded import describe_seeded, seeded_figures
+
+        seeded = seeded_figures(make, knowledge_encoder())
     click.echo(describe(report))
+    click.echo(describe_seeded(seeded))
     if as_json:
-        click.echo(json.dumps(report.as_dict()))
+        figures = report.as_dict()
+        figures["seeded"] = {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(seeded).items()}
+        click.echo(json.dumps(figures))

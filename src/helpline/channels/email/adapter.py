@@ -162,6 +162,9 @@ class EmailAdapter:
             for address in mail.to + mail.cc
             if address.endswith("@" + domain) and address.startswith(local + "+")
         ]
+        if mail.sender_address == self.settings.from_address.lower() and not mail.automated:
+            # Our own address writing to us (a copy, a forward rule, a loop): never answered automatically.
+            mail.automated = "sent from this mailbox's own address"
         refs = tuple(mail.thread_refs)
         files = tuple(InboundAttachment(f.filename, f.content_type, data=f.data) for f in mail.files)
         content: dict[str, Any] = {

@@ -7,9 +7,10 @@ read-only (EXAMINE) and fetched with BODY.PEEK[], so Helpline never changes its 
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from imapclient import IMAPClient
 from imapclient.exceptions import LoginError
@@ -109,7 +110,9 @@ class ImapMailbox:
             raw = data.get(b"BODY[]")
             when = data.get(b"INTERNALDATE")
             if isinstance(raw, bytes):
-                result.append(FetchedMail(uid, raw, when if isinstance(when, datetime) else None))
+                # IMAPClient gives INTERNALDATE as naive local time (normalise_times): make it aware, in UTC.
+                stamp = when.astimezone(UTC) if isinstance(when, datetime) else None
+                result.append(FetchedMail(uid, raw, stamp))
         return result
 
     def wait_for_news(self, seconds: float) -> bool:
@@ -123,8 +126,12 @@ class ImapMailbox:
             client.idle_done()
         return bool(responses)
 
-    def noop(self) -> None:
-        self._client().noop()
+    def abort(self) -> None:
+        """Shut the connection from another thread, so a blocked IDLE wait returns at once (on shutdown)."""
+        client = self.client
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.shutdown()
 
     def close(self) -> None:
         client, self.client = self.client, None

@@ -205,7 +205,12 @@ class MailboxReader:
         box = self.box
         limit = min(self.settings.poll_interval_seconds, LEASE_SECONDS / 3)
         if box is not None and box.idle_supported and self.settings.use_idle:
-            return await asyncio.to_thread(box.wait_for_news, limit)
+            try:
+                return await asyncio.to_thread(box.wait_for_news, limit)
+            except asyncio.CancelledError:
+                box.abort()  # the thread would otherwise sit in IDLE (and hold up the process's exit)
+                self.box = None
+                raise
         await asyncio.sleep(limit)
         return False
 
