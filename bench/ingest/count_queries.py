@@ -1,10 +1,12 @@
-"""Deterministic cost model: SQL statements per inbound message, in process, on a throw-away SQLite file.
+"""Deterministic cost model: SQL statements per inbound message, through the real route and the workers.
 
-Counts the statements the webhook path (channel lookup + ingest transaction) and the outbox worker (every
-row the message caused) send, for messages from new and from existing contacts. Unlike msgs/s it does
-not depend on how busy the machine is, so it shows the effect of query-level changes exactly.
+Posts N signed messages to the accept-fast route of an in-process app (httpx over ASGI, no network), counting
+every statement the engine sends while the requests run, then runs the outbox worker until nothing is due
+and counts again. Messages from new contacts and from one existing contact are measured separately. On
+PostgreSQL (`--database-url postgresql+asyncpg://…`, a database you may fill) BEGIN/COMMIT are not cursor
+executions and are reported apart, as transactions.
 
-    python -m bench.ingest.count_queries [--messages 50]
+    python -m bench.ingest.count_queries [--messages 200] [--batch 100] [--database-url …]
 """
 
 from __future__ import annotations
@@ -16,70 +18,93 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy import event
 
+from helpline.platform.crypto import sign_header
 
-async def _run(messages: int) -> dict[str, Any]:
-    from helpline.channels import actions as channel_actions
-    from helpline.channels.models import Channel
-    from helpline.channels.registry import build_adapter
-    from helpline.channels.schemas import ChannelCreate
-    from helpline.conversations.ingest import ingest_events
+
+async def measure(
+    runtime: Any, client: httpx.AsyncClient, channel_id: int, secret: str, messages: int
+) -> dict[str, Any]:
+    """Statements (and transactions) per message for each contact mix; used by the bench and by a test."""
     from helpline.jobs import build_worker
-    from helpline.platform.migrate import upgrade_async
-    from helpline.runtime import Runtime
+
+    counter = {"statements": 0, "transactions": 0}
+
+    def count_statement(*_: Any) -> None:
+        counter["statements"] += 1
+
+    def count_transaction(*_: Any) -> None:
+        counter["transactions"] += 1
+
+    engine = runtime.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count_statement)
+    event.listen(engine, "commit", count_transaction)
+    worker = build_worker(runtime)
+    results: dict[str, Any] = {}
+    try:
+        for label, contact_of in (("new_contact", lambda i: f"n{i}"), ("existing_contact", lambda i: "n0")):
+            start = dict(counter)
+            for i in range(messages):
+                body = json.dumps({"contact": {"id": contact_of(i)}, "message": {"id": f"{label}-{i}", "text": "hi"}})
+                headers = {
+                    "Content-Type": "application/json",
+                    "X-Helpline-Signature": sign_header(secret, body.encode()),
+                }
+                response = await client.post(f"/api/v1/channels/{channel_id}/inbound", content=body, headers=headers)
+                assert response.status_code == 200, response.text
+            middle = dict(counter)
+            while await worker.run_once():
+                pass
+            end = dict(counter)
+            empty_claim = 1  # the final claim that found nothing
+            results[label] = {
+                "request_statements": round((middle["statements"] - start["statements"]) / messages, 2),
+                "worker_statements": round((end["statements"] - middle["statements"] - empty_claim) / messages, 2),
+                "total_statements": round((end["statements"] - start["statements"] - empty_claim) / messages, 2),
+                "transactions": round((end["transactions"] - start["transactions"]) / messages, 2),
+            }
+    finally:
+        event.remove(engine, "before_cursor_execute", count_statement)
+        event.remove(engine, "commit", count_transaction)
+    return results
+
+
+async def _run(messages: int, batch: int, database_url: str | None) -> dict[str, Any]:
+    from helpline.app import create_app
+    from helpline.channels import actions as channel_actions
+    from helpline.channels.schemas import ChannelCreate
     from helpline.settings import load_settings
 
     with tempfile.TemporaryDirectory(prefix="helpline-count-") as tmp:
-        settings = load_settings(data_dir=Path(tmp), secret_key="x" * 48, run_workers=False)
-        await upgrade_async(settings.database_url)
-        runtime = Runtime.create(settings)
-        await runtime.start_realtime()
-        counter = {"n": 0}
-
-        @event.listens_for(runtime.db.engine.sync_engine, "before_cursor_execute")
-        def _count(*_: Any) -> None:
-            counter["n"] += 1
-
-        async with runtime.db.transaction() as session:
-            channel, _ = await channel_actions.create_channel(
-                session,
-                ChannelCreate(kind="api", name="count", settings={"bot_enabled": False}),
-                box=runtime.box,
-                actor_id=None,
-                allow_private=False,
-            )
-        worker = build_worker(runtime)
-        results: dict[str, Any] = {}
-        for label, contact_of in (("new_contact", lambda i: f"n{i}"), ("existing_contact", lambda i: "n0")):
-            request = work = 0
-            for i in range(messages):
-                body = json.dumps({"contact": {"id": contact_of(i)}, "message": {"id": f"{label}-{i}", "text": "hi"}})
-                start = counter["n"]
-                # What the inbound route does: look the channel up, then ingest.
-                async with runtime.db.sessions() as session:
-                    loaded = await session.get(Channel, channel.id)
-                assert loaded is not None
-                adapter = build_adapter(channel_actions.channel_config(loaded, runtime.box), runtime.http)
-                await ingest_events(runtime, loaded, adapter.parse_webhook(body.encode()))
-                request += counter["n"] - start
-                start = counter["n"]
-                while await worker.run_once():
-                    pass
-                work += counter["n"] - start - 1  # the final, empty claim
-            results[label] = {
-                "request_statements": round(request / messages, 2),
-                "worker_statements": round(work / messages, 2),
-            }
-        await runtime.close()
-    return results
+        overrides: dict[str, Any] = {"run_workers": False, "worker_batch_size": batch}
+        if database_url:
+            overrides["database_url"] = database_url
+        settings = load_settings(data_dir=Path(tmp), secret_key="x" * 48, **overrides)
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            runtime = app.state.runtime
+            async with runtime.db.transaction() as session:
+                channel, reveal = await channel_actions.create_channel(
+                    session,
+                    ChannelCreate(kind="api", name="count", settings={"bot_enabled": False}),
+                    box=runtime.box,
+                    actor_id=None,
+                    allow_private=False,
+                )
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://count") as client:
+                return await measure(runtime, client, channel.id, reveal["secret"], messages)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--messages", type=int, default=50)
+    parser.add_argument("--messages", type=int, default=200)
+    parser.add_argument("--batch", type=int, default=100, help="HELPLINE_WORKER_BATCH_SIZE")
+    parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(_run(args.messages))))
+    print(json.dumps(asyncio.run(_run(args.messages, args.batch, args.database_url))))
 
 
 if __name__ == "__main__":

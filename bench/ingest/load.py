@@ -106,8 +106,9 @@ async def prepare(base_url: str, data_dir: Path) -> Setup:
 class FrameWatcher:
     """Reads the operator socket and stamps the arrival time of every `message.created` frame."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, token: str) -> None:
         self.url = url
+        self.token = token
         self.arrivals: dict[str, float] = {}
         self.resyncs = 0
         self.changed = asyncio.Event()
@@ -115,7 +116,13 @@ class FrameWatcher:
         self._ws: Any = None
 
     async def start(self) -> None:
-        self._ws = await websockets.connect(self.url, max_size=None, max_queue=None, open_timeout=10)
+        self._ws = await websockets.connect(
+            self.url,
+            max_size=None,
+            max_queue=None,
+            open_timeout=10,
+            additional_headers={"Authorization": f"Bearer {self.token}"},
+        )
         hello = json.loads(await asyncio.wait_for(self._ws.recv(), timeout=10))
         if hello.get("type") != "hello":
             raise RuntimeError(f"unexpected first frame: {hello}")
@@ -150,8 +157,8 @@ def _sign(secret: bytes, body: bytes) -> str:
 async def run_load(base_url: str, setup: Setup, config: LoadConfig) -> LoadResult:
     rng = random.Random(config.seed)
     run_id = uuid.uuid4().hex[:8]
-    ws_url = base_url.replace("http://", "ws://", 1) + f"/api/v1/realtime?token={setup.token}"
-    watcher = FrameWatcher(ws_url)
+    ws_url = base_url.replace("http://", "ws://", 1) + "/api/v1/realtime"
+    watcher = FrameWatcher(ws_url, setup.token)
     await watcher.start()
 
     result = LoadResult()

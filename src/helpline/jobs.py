@@ -11,6 +11,7 @@ from helpline.attachments.handlers import make_fetch_handler
 from helpline.bot.end_action import make_end_action_handler
 from helpline.bot.interface import FrontLine
 from helpline.bot.pipeline import END_ACTION_TOPIC, front_line_for
+from helpline.channels.api import channel_parser
 from helpline.channels.meta.api import reparse_part
 from helpline.channels.receivers import supervise_receivers
 from helpline.channels.widget.email_copy import send_email_copies
@@ -20,10 +21,11 @@ from helpline.conversations.early_changes_job import make_early_change_handler
 from helpline.conversations.early_status import EARLY_STATUS_TOPIC, make_early_status_handler
 from helpline.conversations.handling import wake_snoozed
 from helpline.conversations.ingest import RETRY_TOPIC, make_retry_handler
+from helpline.conversations.raw_inbound import RAW_TOPIC, make_raw_batch_handler
 from helpline.delivery.handlers import make_delivery_handler
 from helpline.platform import outbox
 from helpline.platform.clock import utcnow
-from helpline.platform.worker import Handler, OutboxWorker
+from helpline.platform.worker import BatchHandler, Handler, OutboxWorker
 from helpline.privacy.actions import remove_blobs
 from helpline.privacy.retention import run_retention
 from helpline.realtime.frames import TOPIC as REALTIME_TOPIC
@@ -52,11 +54,16 @@ def handlers(runtime: Runtime, front_line: FrontLine | None = None) -> dict[str,
     }
 
 
+def batch_handlers(runtime: Runtime) -> dict[str, BatchHandler]:
+    return {RAW_TOPIC: make_raw_batch_handler(runtime, channel_parser(runtime))}
+
+
 def build_worker(runtime: Runtime, front_line: FrontLine | None = None) -> OutboxWorker:
     s = runtime.settings
     return OutboxWorker(
         runtime.db,
         handlers(runtime, front_line),
+        batch_handlers=batch_handlers(runtime),
         # Frames keep their order within a batch, so a client sees "created" before "updated".
         ordered_topics=frozenset({REALTIME_TOPIC}),
         concurrency=s.worker_concurrency,

@@ -58,7 +58,7 @@ class Runtime:
         )
         return cls(
             settings=settings,
-            db=Database(settings.database_url),
+            db=Database(settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow),
             box=SecretBox(settings.secret_key),
             signer=UrlSigner(settings.secret_key),
             blobs=BlobStore(

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
         "message/rfc822",
     ]
     max_request_bytes: int = Field(default=40 * 1024 * 1024, gt=0)
+    # PostgreSQL connections per process: kept open (`db_pool_size`) plus opened for a peak and closed again
+    # (`db_max_overflow`). Size the pool to the work: one per concurrent request that touches the database
+    # plus the worker's batches; the server's max_connections must cover every process (docs/deploy.md).
+    db_pool_size: int = Field(default=30, ge=1, le=1000)
+    db_max_overflow: int = Field(default=30, ge=0, le=1000)
 
     # Workers
     run_workers: bool = True

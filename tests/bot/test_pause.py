@@ -14,6 +14,7 @@ from helpline.platform.outbox import OutboxRow
 from helpline.runtime import Runtime
 from tests.bot.conftest import Chat, bot_messages
 from tests.conftest import World, drain
+from tests.support import outbox_payloads
 
 
 async def _conversation(runtime: Runtime, conversation_id: int) -> Conversation:
@@ -50,10 +51,8 @@ async def test_asking_for_a_person_escalates_and_pauses(
     # Operators got the escalation frame with the reason and the summary, and the webhook event is queued.
     async with runtime.db.sessions() as session:
         rows = list((await session.execute(select(OutboxRow))).scalars())
-    frames = [
-        r.payload for r in rows if r.topic == "realtime.publish" and r.payload["type"] == "conversation.escalated"
-    ]
-    events = [r.payload for r in rows if r.topic == "webhooks.event" and r.payload["event"] == "conversation.escalated"]
+    frames = [p for p in outbox_payloads(rows, "realtime.publish") if p["type"] == "conversation.escalated"]
+    events = [p for p in outbox_payloads(rows, "webhooks.event") if p["event"] == "conversation.escalated"]
     assert not frames and not events  # already published by drain: check the interaction log instead
     log = await client.get(
         f"/api/v1/conversations/{chat.conversation_id}/bot/interactions", headers=world.agent.headers
@@ -83,12 +82,10 @@ async def test_escalation_frame_names_reason_and_summary(chat: Chat, runtime: Ru
     await front_line_for(runtime).on_inbound(chat.conversation_id, message_id)
     async with runtime.db.sessions() as session:
         rows = list((await session.execute(select(OutboxRow))).scalars())
-    frames = [
-        r.payload for r in rows if r.topic == "realtime.publish" and r.payload["type"] == "conversation.escalated"
-    ]
+    frames = [p for p in outbox_payloads(rows, "realtime.publish") if p["type"] == "conversation.escalated"]
     assert len(frames) == 1
     assert frames[0]["data"]["reason"] == "customer_request" and "speak to a human" in frames[0]["data"]["summary"]
-    events = [r.payload for r in rows if r.topic == "webhooks.event" and r.payload["event"] == "conversation.escalated"]
+    events = [p for p in outbox_payloads(rows, "webhooks.event") if p["event"] == "conversation.escalated"]
     assert len(events) == 1
 
 

@@ -12,6 +12,7 @@ from helpline.platform.outbox import OutboxRow
 from helpline.runtime import Runtime
 from tests.bot.conftest import Chat
 from tests.conftest import World
+from tests.support import outbox_payloads
 
 
 async def _bot(client: httpx.AsyncClient, world: World, conversation_id: int) -> dict[str, Any]:
@@ -77,7 +78,7 @@ async def test_progress_frames_are_published(chat: Chat, runtime: Runtime, scrip
     await front_line_for(runtime).on_inbound(chat.conversation_id, message_id)
     async with runtime.db.sessions() as session:
         rows = [r for r in (await session.execute(select(OutboxRow))).scalars() if r.id not in before]
-    frames = [r.payload for r in rows if r.topic == "realtime.publish" and r.payload["type"] == "bot.progress"]
+    frames = [p for p in outbox_payloads(rows, "realtime.publish") if p["type"] == "bot.progress"]
     assert frames and frames[0]["data"]["steps_total"] == 2 and frames[0]["data"]["steps_done"] == 0
 
 

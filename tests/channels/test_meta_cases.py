@@ -149,10 +149,10 @@ async def test_an_event_that_fails_is_parked_with_its_error_and_its_siblings_are
 
     real = ingest.receive_inbound
 
-    async def flaky(session: Any, *, channel: Any, inbound: Any, blobs: Any) -> Any:
+    async def flaky(session: Any, *, channel: Any, inbound: Any, blobs: Any, **options: Any) -> Any:
         if inbound.provider_message_id.startswith("wamid.HBgL722"):
             raise RuntimeError("simulated bug for the second message")
-        return await real(session, channel=channel, inbound=inbound, blobs=blobs)
+        return await real(session, channel=channel, inbound=inbound, blobs=blobs, **options)
 
     monkeypatch.setattr(ingest, "receive_inbound", flaky)
     response = await post_webhook(client, case_bytes("whatsapp-batch-broken-emoji"))

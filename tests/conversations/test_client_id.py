@@ -17,6 +17,7 @@ from helpline.platform.outbox import OutboxRow
 from helpline.runtime import Runtime
 from tests.conftest import World
 from tests.conversations.conftest import Line, count, say
+from tests.support import outbox_payloads
 
 API = "/api/v1/conversations"
 
@@ -47,7 +48,7 @@ async def test_a_retry_with_the_same_client_id_returns_the_first_message(
     async with runtime.db.sessions() as session:
         rows = list((await session.execute(select(OutboxRow))).scalars())
     assert len([r for r in rows if r.topic == "delivery.send"]) == 3
-    frames = [r.payload for r in rows if r.topic == "realtime.publish" and r.payload["type"] == "message.created"]
+    frames = [p for p in outbox_payloads(rows, "realtime.publish") if p["type"] == "message.created"]
     assert [f["data"]["client_id"] for f in frames if f["data"]["direction"] == "outbound"] == [
         "tab1:0001",
         "tab1:0002",

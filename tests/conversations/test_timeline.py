@@ -16,6 +16,7 @@ from helpline.platform.outbox import OutboxRow
 from helpline.runtime import Runtime
 from tests.conftest import World, drain
 from tests.conversations.conftest import Line, say
+from tests.support import outbox_payloads
 
 API = "/api/v1/conversations"
 
@@ -116,7 +117,7 @@ async def test_events_are_not_delivered_unread_previewed_nor_window_openers(
     assert not [r for r in rows if r.topic == "delivery.send"]
     # Webhook subscribers get the conversation change, not a message per event.
     assert not [r for r in rows if r.topic == "webhooks.event" and r.payload["event"] == "message.created"]
-    frames = [r.payload for r in rows if r.topic == "realtime.publish" and r.payload["type"] == "message.created"]
+    frames = [p for p in outbox_payloads(rows, "realtime.publish") if p["type"] == "message.created"]
     assert [f["data"]["content"]["event"] for f in frames] == ["took_over", "priority_changed"]
     assert all(f["audience"] == {"channel_id": line.id} for f in frames)
     assert all(f["conversation_id"] == conversation_id for f in frames)

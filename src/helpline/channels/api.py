@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from helpline.auth.dependencies import AdminPrincipal, CurrentPrincipal, RuntimeDep
 from helpline.channels import actions
-from helpline.channels.base import PayloadInvalid, WebhookRejected
+from helpline.channels.base import InboundEvent, PayloadInvalid, WebhookRejected
 from helpline.channels.models import Channel
 from helpline.channels.reauth import recheck_credentials
 from helpline.channels.registry import build_adapter
@@ -21,7 +21,7 @@ from helpline.channels.schemas import (
     DoctorReport,
 )
 from helpline.compliance.doctor import META_KINDS, run_doctor, target_for
-from helpline.conversations.ingest import ingest_events
+from helpline.conversations.raw_inbound import Parser, accept_raw, ingest_now
 from helpline.engagement.reply_limits import ChannelLimits, channel_limits
 from helpline.platform.api_contract import BoundedInt
 from helpline.platform.errors import Conflict, Invalid, NotFound, Unauthorized
@@ -187,6 +187,16 @@ async def delete_channel(channel_id: BoundedInt, principal: AdminPrincipal, runt
     return Response(status_code=204)
 
 
+def channel_parser(runtime: Runtime) -> Parser:
+    """How a raw body logged for a channel becomes events: its adapter's `parse_webhook` (the API channel's
+    wire contract; raises PayloadInvalid)."""
+
+    def parse(channel: Channel, body: bytes) -> list[InboundEvent]:
+        return build_adapter(actions.channel_config(channel, runtime.box), runtime.http).parse_webhook(body)
+
+    return parse
+
+
 @router.post(
     "/{channel_id}/inbound",
     responses={
@@ -194,10 +204,19 @@ async def delete_channel(channel_id: BoundedInt, principal: AdminPrincipal, runt
         429: {"description": "over HELPLINE_INBOUND_CHANNEL_LIMIT; nothing stored, retry after Retry-After"},
     },
 )
-async def inbound(channel_id: BoundedInt, request: Request, runtime: RuntimeDep) -> dict[str, object]:
-    """A customer message from the system behind a generic API channel, signed with the channel secret."""
+async def inbound(
+    channel_id: BoundedInt, request: Request, response: Response, runtime: RuntimeDep
+) -> dict[str, object]:
+    """A customer message from the system behind a generic API channel, signed with the channel secret.
+
+    Accept fast: the verified body is stored in the inbound log with one INSERT and the answer is
+    `{"status": "accepted", "inbound_event_id": …}` (the id is null when the same body was already waiting);
+    workers turn it into contact, conversation and message within milliseconds. A sender that wants the
+    stored message ids back sends `Prefer: return=representation` (RFC 7240 §4.2): the same log row is
+    ingested before the answer, `{"message_ids": […], "duplicates": n, "failed": n}`, with
+    `Preference-Applied: return=representation`."""
     body = await request.body()
-    async with runtime.db.reads() as session:
+    async with runtime.db.statements(readonly=True) as session:
         channel = await session.get(Channel, channel_id)
     if channel is None or channel.kind != "api":
         raise NotFound("no such API channel")
@@ -212,9 +231,15 @@ async def inbound(channel_id: BoundedInt, request: Request, runtime: RuntimeDep)
     # Counted only once signed: a stranger's flood must not use up the channel's allowance.
     await runtime.rate_limits.inbound_channel.enforce(str(channel.id), "this channel sent too many messages")
     try:
-        events = adapter.parse_webhook(body)
+        # Parsed here only to refuse a malformed body with 422 while the sender can still fix it; the
+        # workers parse the logged body again.
+        adapter.parse_webhook(body)
     except PayloadInvalid as exc:
         runtime.metrics.webhook_rejections.labels(channel.kind, "payload").inc()
         raise Invalid(str(exc), code="bad_payload") from None
-    result = await ingest_events(runtime, channel, events)
-    return {"message_ids": result.message_ids, "duplicates": result.duplicates}
+    if "return=representation" in request.headers.get("prefer", "").replace(" ", "").lower():
+        result = await ingest_now(runtime, channel, body, channel_parser(runtime))
+        response.headers["Preference-Applied"] = "return=representation"
+        return {"message_ids": result.message_ids, "duplicates": result.duplicates, "failed": result.failed}
+    row_id = await accept_raw(runtime, channel, body)
+    return {"status": "accepted", "inbound_event_id": row_id}

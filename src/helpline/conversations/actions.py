@@ -123,15 +123,16 @@ async def _threaded_conversation(
 
 
 async def _conversation_for(
-    session: AsyncSession, channel: Channel, contact_id: int, inbound: InboundMessage
+    session: AsyncSession, channel: Channel, contact_id: int, inbound: InboundMessage, *, new_contact: bool = False
 ) -> tuple[Conversation, bool]:
     """Where an inbound message goes: the thread it answers, else the contact's open conversation — or a new
-    one for a message that starts a thread (unless the channel's `continue_open_conversation` is set)."""
+    one for a message that starts a thread (unless the channel's `continue_open_conversation` is set), or
+    from a contact created in this transaction (who cannot have an open conversation yet: no query then)."""
     threaded = await _threaded_conversation(session, channel, contact_id, inbound)
     if threaded is not None:
         return threaded, False
     fresh = inbound.starts_thread and not (channel.settings or {}).get("continue_open_conversation", False)
-    return await _open_conversation(session, channel, contact_id, fresh=fresh)
+    return await _open_conversation(session, channel, contact_id, fresh=fresh or new_contact)
 
 
 async def _open_conversation(
@@ -218,29 +219,38 @@ async def receive_inbound(
     channel: Channel,
     inbound: InboundMessage,
     blobs: BlobStore,
+    known_new: bool = False,
 ) -> InboundOutcome:
     """Persist one customer message: contact, conversation, message, attachments and outbox rows.
 
     A provider id seen before returns the existing message (webhook retries are harmless); the unique
     (channel, provider id) constraint closes the race between two concurrent deliveries of the same id.
+    `known_new`: the caller looked the provider id up in this transaction already (a batch does it for all
+    its messages in one query) and found neither a stored message nor an early unsend/edit of it, so both
+    lookups are skipped.
     """
     existing = (
-        await session.execute(
-            select(Message).where(
-                Message.channel_id == channel.id, Message.provider_message_id == inbound.provider_message_id
+        None
+        if known_new
+        else (
+            await session.execute(
+                select(Message).where(
+                    Message.channel_id == channel.id, Message.provider_message_id == inbound.provider_message_id
+                )
             )
-        )
-    ).scalar_one_or_none()
+        ).scalar_one_or_none()
+    )
     if existing is not None:
         conversation = await session.get(Conversation, existing.conversation_id)
         assert conversation is not None
         return InboundOutcome(message=existing, conversation=conversation, duplicate=True)
-    # An unsend or edit that came first: the message is stored as the customer left it.
-    inbound = await with_early_changes(session, channel.id, inbound)
+    if not known_new:
+        # An unsend or edit that came first: the message is stored as the customer left it.
+        inbound = await with_early_changes(session, channel.id, inbound)
 
     identity_kind = adapter_class(channel.kind).identity_kind(channel.id)
-    contact, _ = await contact_for_identity(session, identity_kind, inbound.contact)
-    conversation, created = await _conversation_for(session, channel, contact.id, inbound)
+    contact, new_contact = await contact_for_identity(session, identity_kind, inbound.contact)
+    conversation, created = await _conversation_for(session, channel, contact.id, inbound, new_contact=new_contact)
     _apply_referral(channel, conversation, inbound.referral_id, created=created)
     if inbound.echo and (own := await claim_own_echo(session, conversation.id, inbound)) is not None:
         return InboundOutcome(message=own, conversation=conversation, duplicate=True)
@@ -313,7 +323,9 @@ async def receive_inbound(
     await message_changed(session, message, created=True, attachments=attachments)
     # Answering an auto-reply, a list or a delivery notice automatically starts mail loops (RFC 3834); a
     # message withdrawn before it arrived leaves nothing to answer.
-    if not inbound.automated and message.content_type != "deleted":
+    # Only the bot has work to do on a new message; a human queue needs none (the frame above told the
+    # operators). The routing handler checks the handler again, so a person who takes over meanwhile wins.
+    if conversation.handler == Handler.bot.value and not inbound.automated and message.content_type != "deleted":
         enqueue(session, ROUTING_TOPIC, {"conversation_id": conversation.id, "message_id": message.id})
     return InboundOutcome(message=message, conversation=conversation, duplicate=False, attachments=attachments)
 

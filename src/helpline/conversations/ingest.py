@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline.channels.base import (
     DeliveryStatusChanged,
@@ -84,54 +85,72 @@ async def park(runtime: Runtime, channel: Channel, payload: dict[str, Any], exc:
 
 
 async def ingest_one(runtime: Runtime, channel: Channel, item: InboundEvent, result: IngestResult) -> None:
+    """One event in its own transaction. Two deliveries of one new message (or of a new contact's first two
+    messages, or of one number change) may race; the loser's unique-constraint error is retried, and then
+    finds what the winner stored."""
+    for attempt in range(3):
+        attempt_result = IngestResult()
+        try:
+            async with runtime.db.transaction() as session:
+                await apply_event(runtime, session, channel, item, attempt_result)
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    _merge(result, attempt_result)
+    count_stored(runtime, channel, attempt_result)
+
+
+def _merge(into: IngestResult, part: IngestResult) -> None:
+    into.message_ids.extend(part.message_ids)
+    into.duplicates += part.duplicates
+    into.statuses += part.statuses
+    into.failed += part.failed
+
+
+def count_stored(runtime: Runtime, channel: Channel, result: IngestResult) -> None:
+    stored = len(result.message_ids) - result.duplicates
+    if stored:
+        runtime.metrics.inbound_messages.labels(channel.kind).inc(stored)
+
+
+async def apply_event(
+    runtime: Runtime,
+    session: AsyncSession,
+    channel: Channel,
+    item: InboundEvent,
+    result: IngestResult,
+    *,
+    known_new: bool = False,
+) -> None:
+    """Store one cleaned event in the caller's transaction (which may hold a whole batch of them).
+    `known_new`: see `receive_inbound`."""
     if isinstance(item, InboundMessage):
-        # Two deliveries of one new message (or of a new contact's first two messages) may race; the
-        # loser's unique-constraint error is retried, and then finds what the winner stored.
-        for attempt in range(3):
-            try:
-                async with runtime.db.transaction() as session:
-                    outcome = await receive_inbound(session, channel=channel, inbound=item, blobs=runtime.blobs)
-                break
-            except IntegrityError:
-                if attempt == 2:
-                    raise
+        outcome = await receive_inbound(
+            session, channel=channel, inbound=item, blobs=runtime.blobs, known_new=known_new
+        )
         result.message_ids.append(outcome.message.id)
         if outcome.duplicate:
             result.duplicates += 1
-        else:
-            runtime.metrics.inbound_messages.labels(channel.kind).inc()
     elif isinstance(item, DeliveryStatusChanged):
-        async with runtime.db.transaction() as session:
-            if await apply_delivery_status(session, channel_id=channel.id, status=item) is None:
-                # The provider can report "sent" before our worker has stored the provider id it got
-                # back; keep the status and try again shortly instead of losing it.
-                enqueue(session, EARLY_STATUS_TOPIC, early_status_payload(channel.id, item), delay_seconds=2)
+        if await apply_delivery_status(session, channel_id=channel.id, status=item) is None:
+            # The provider can report "sent" before our worker has stored the provider id it got
+            # back; keep the status and try again shortly instead of losing it.
+            enqueue(session, EARLY_STATUS_TOPIC, early_status_payload(channel.id, item), delay_seconds=2)
         result.statuses += 1
     elif isinstance(item, InboundReaction):
-        async with runtime.db.transaction() as session:
-            await apply_reaction(session, channel=channel, reaction=item)
+        await apply_reaction(session, channel=channel, reaction=item)
     elif isinstance(item, DeliveryWatermark):
-        async with runtime.db.transaction() as session:
-            await apply_watermark(session, channel=channel, watermark=item)
+        await apply_watermark(session, channel=channel, watermark=item)
         result.statuses += 1
     elif isinstance(item, TemplateStatusChanged):
-        async with runtime.db.transaction() as session:
-            await apply_template_status(session, channel_id=channel.id, change=item)
+        await apply_template_status(session, channel_id=channel.id, change=item)
     elif isinstance(item, InboundDeletion):
-        async with runtime.db.transaction() as session:
-            await apply_deletion(session, channel=channel, deletion=item, blobs=runtime.blobs)
+        await apply_deletion(session, channel=channel, deletion=item, blobs=runtime.blobs)
     elif isinstance(item, InboundEdit):
-        async with runtime.db.transaction() as session:
-            await apply_edit(session, channel=channel, edit=item)
+        await apply_edit(session, channel=channel, edit=item)
     elif isinstance(item, IdentityChanged):
-        for attempt in range(3):
-            try:
-                async with runtime.db.transaction() as session:
-                    await apply_number_change(session, channel=channel, change=item)
-                break
-            except IntegrityError:
-                if attempt == 2:
-                    raise
+        await apply_number_change(session, channel=channel, change=item)
 
 
 def make_retry_handler(

@@ -13,6 +13,7 @@ from sqlalchemy import select, text
 from helpline import __version__
 from helpline.auth.dependencies import AdminPrincipal, RuntimeDep
 from helpline.conversations.ingest import RETRY_TOPIC
+from helpline.conversations.raw_inbound import RAW_TOPIC
 from helpline.ops.access import check_metrics_access
 from helpline.platform import outbox
 from helpline.platform.api_contract import BoundedInt
@@ -109,7 +110,9 @@ class IngestFailure(BaseModel):
     channel_id: int | None
     status: str  # pending: will be retried; dead: retries exhausted (POST /api/v1/outbox/{id}/retry)
     attempts: int
-    event_type: str | None  # InboundMessage, InboundDeletion…; None for a webhook part that did not parse
+    # InboundMessage, InboundDeletion…; None for a webhook part that did not parse; "raw" for a logged webhook
+    # body (conversations/raw_inbound.py) that could not be ingested.
+    event_type: str | None
     error: str | None
     created_at: datetime
     available_at: datetime
@@ -123,13 +126,18 @@ class IngestFailures(BaseModel):
 async def ingest_failures(
     principal: AdminPrincipal, runtime: RuntimeDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> IngestFailures:
-    """Inbound events that could not be stored when they arrived (conversations/ingest.py), newest first,
-    with the error of their latest attempt; the provider was answered 200 and will not redeliver them."""
+    """Inbound events that could not be stored when they arrived (conversations/ingest.py) and logged webhook
+    bodies that could not be ingested (conversations/raw_inbound.py), newest first, with the error of their
+    latest attempt; the provider was answered 200 and will not redeliver them."""
     async with runtime.db.reads() as session:
         rows = (
             await session.execute(
                 select(outbox.OutboxRow)
-                .where(outbox.OutboxRow.topic == RETRY_TOPIC)
+                .where(
+                    (outbox.OutboxRow.topic == RETRY_TOPIC)
+                    # A raw logged body is listed once it failed (it does not parse, or could not be stored).
+                    | ((outbox.OutboxRow.topic == RAW_TOPIC) & outbox.OutboxRow.last_error.is_not(None))
+                )
                 .order_by(outbox.OutboxRow.id.desc())
                 .limit(limit)
             )
@@ -140,7 +148,7 @@ async def ingest_failures(
                 channel_id=r.payload.get("channel_id"),
                 status=r.status,
                 attempts=r.attempts,
-                event_type=(r.payload.get("event") or {}).get("type"),
+                event_type="raw" if r.topic == RAW_TOPIC else (r.payload.get("event") or {}).get("type"),
                 error=r.last_error or r.payload.get("error"),
                 created_at=r.created_at,
                 available_at=r.available_at,

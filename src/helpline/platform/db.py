@@ -109,7 +109,7 @@ def _clean_parameters(
     return statement, clean_value(parameters)
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 30, max_overflow: int = 30) -> AsyncEngine:
     """Create the async engine with the per-database settings that make both first-class."""
     if url.startswith("sqlite"):
         engine = create_async_engine(
@@ -130,7 +130,12 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     # No pre-ping: it cost three round trips per checkout (~9 % of server time under load, bench/RESULTS.md);
     # connections are recycled instead, and one that died with the server fails one request and is replaced.
     engine = create_async_engine(
-        url, echo=echo, pool_size=30, max_overflow=30, pool_recycle=1800, json_serializer=_json_serializer
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_recycle=1800,
+        json_serializer=_json_serializer,
     )
     event.listen(engine.sync_engine, "before_cursor_execute", _clean_parameters, retval=True)
     return engine
@@ -150,13 +155,18 @@ def database_down(exc: BaseException) -> bool:
 class Database:
     """The engine plus a session factory; one per process."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 30, max_overflow: int = 30) -> None:
+        """`pool_size` / `max_overflow`: PostgreSQL connections kept / opened for peaks (SQLite: fixed)."""
         self.url = url
-        self.engine = create_engine(url, echo=echo)
+        self.engine = create_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         # For code that only reads: on SQLite it does not take the write lock.
         self.reads = async_sessionmaker(
             self.engine.execution_options(**{READONLY_OPTION: True}), expire_on_commit=False, autoflush=False
+        )
+        # PostgreSQL only: every statement commits on its own, no BEGIN/COMMIT round trips (`statements`).
+        self._autocommit = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False, autoflush=False
         )
 
     @property
@@ -168,6 +178,22 @@ class Database:
         """One unit of work: commits on success, rolls back on any error."""
         async with self.sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def statements(self, *, readonly: bool = False) -> AsyncIterator[AsyncSession]:
+        """For a hot path that sends one self-contained statement at a time (a lookup by key, one INSERT):
+        on PostgreSQL each statement commits by itself (AUTOCOMMIT: one round trip instead of three); on
+        SQLite a read session (`readonly`) or one write transaction. Never for several writes that must
+        commit together."""
+        if self.is_postgres:
+            async with self._autocommit() as session:
+                yield session
+        elif readonly:
+            async with self.reads() as session:
+                yield session
+        else:
+            async with self.transaction() as session:
+                yield session
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -29,9 +29,24 @@ class Job:
     payload: dict[str, Any]
     attempt: int
     last_attempt: bool
+    # Which part of a bundled row (`outbox.flush_bundles`) this is; None for a row of its own.
+    part: int | None = None
+
+    @property
+    def event_key(self) -> str:
+        """A name for this side effect that is the same on every repeat and unique across rows and parts."""
+        return f"outbox-{self.id}" if self.part is None else f"outbox-{self.id}.{self.part}"
+
+    @property
+    def source_id(self) -> int:
+        """The same as an integer (for unique keys): the row id, or for a part of a bundle a negative number,
+        -(row id * 10000 + part), which no row id equals (a bundle holds far fewer than 10000 parts)."""
+        return self.id if self.part is None else -(self.id * 10_000 + self.part)
 
 
 Handler = Callable[[Job], Awaitable[None]]
+# Gets every claimed row of its topic at once; returns, per row id, None (done) or the error (retry).
+BatchHandler = Callable[[list[Job]], Awaitable[dict[int, str | None]]]
 
 
 class RetryLater(Exception):
@@ -52,6 +67,7 @@ class OutboxWorker:
         db: Database,
         handlers: dict[str, Handler],
         *,
+        batch_handlers: dict[str, BatchHandler] | None = None,
         ordered_topics: frozenset[str] = frozenset(),
         concurrency: int = 16,
         batch_size: int = 100,
@@ -61,9 +77,11 @@ class OutboxWorker:
         max_attempts: int = 12,
         backoff_base: float = 2.0,
         backoff_max: float = 3600.0,
+        busy_poll_seconds: float = 0.02,
     ) -> None:
         self.db = db
         self.handlers = handlers
+        self.batch_handlers = batch_handlers or {}
         self.ordered_topics = ordered_topics
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
@@ -73,6 +91,10 @@ class OutboxWorker:
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
+        # After a claim that found work, look again this soon: rows committed by other processes wake
+        # nobody here, and waiting the idle poll interval between batches is what made a separate worker
+        # process slower than the in-process one (bench/RESULTS.md).
+        self.busy_poll_seconds = min(busy_poll_seconds, poll_seconds)
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._semaphore = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
@@ -110,8 +132,9 @@ class OutboxWorker:
                     continue
                 if handled < self.batch_size:
                     self._wake.clear()
+                    wait = self.busy_poll_seconds if handled else self.poll_seconds
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                        await asyncio.wait_for(self._wake.wait(), timeout=wait)
         finally:
             outbox.remove_listener(self.wake)
 
@@ -119,8 +142,8 @@ class OutboxWorker:
         self._stopping = True
         self.wake()
 
-    async def run_once(self) -> int:
-        """Claim one batch, run it, settle it. Returns how many rows were claimed.
+    async def run_once(self, *, only_ids: list[int] | None = None) -> int:
+        """Claim one batch (of `only_ids`, when given), run it, settle it. Returns how many rows were claimed.
 
         While the handlers work, their leases are renewed every third of the lease, so a slow handler is never
         taken over by a second worker; a handler whose lease could not be renewed in time (the database was
@@ -129,14 +152,22 @@ class OutboxWorker:
         async with self.db.transaction() as session:
             await self._relax_durability(session)
             rows = await outbox.claim(
-                session, worker_id=self.worker_id, limit=self.batch_size, lease_seconds=self.lease_seconds
+                session,
+                worker_id=self.worker_id,
+                limit=self.batch_size,
+                lease_seconds=self.lease_seconds,
+                only_ids=only_ids,
             )
         if not rows:
             return 0
+        batched: dict[str, list[outbox.ClaimedRow]] = {}
+        for r in rows:
+            if r.topic in self.batch_handlers:
+                batched.setdefault(r.topic, []).append(r)
         ordered = [r for r in rows if r.topic in self.ordered_topics]
-        parallel = [r for r in rows if r.topic not in self.ordered_topics]
+        parallel = [r for r in rows if r.topic not in self.ordered_topics and r.topic not in batched]
         results: dict[int, str | None] = {}
-        running: dict[int, asyncio.Task[str | None]] = {}
+        running: dict[int, asyncio.Task[Any]] = {}
 
         async def run_tracked(row: outbox.ClaimedRow) -> None:
             task = asyncio.create_task(self._run_handler(row))
@@ -159,9 +190,26 @@ class OutboxWorker:
             async with self._semaphore:
                 await run_tracked(row)
 
+        async def run_batch(topic: str, group: list[outbox.ClaimedRow]) -> None:
+            task = asyncio.create_task(self._run_batch(topic, group))
+            for row in group:
+                running[row.id] = task
+            try:
+                results.update(await task)
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise
+                results.update({r.id: "stopped: its lease ran out before it finished" for r in group})
+            finally:
+                for row in group:
+                    running.pop(row.id, None)
+
         keeper = asyncio.create_task(self._keep_leases(rows, results, running), name="outbox-lease-keeper")
         try:
-            await asyncio.gather(run_ordered(), *(run_one(r) for r in parallel))
+            await asyncio.gather(
+                run_ordered(), *(run_batch(t, g) for t, g in batched.items()), *(run_one(r) for r in parallel)
+            )
         finally:
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -173,7 +221,7 @@ class OutboxWorker:
         self,
         rows: list[outbox.ClaimedRow],
         results: dict[int, str | None],
-        running: dict[int, asyncio.Task[str | None]],
+        running: dict[int, asyncio.Task[Any]],
     ) -> None:
         """Renew the leases of the rows still working; stop the handlers whose lease is lost."""
         loop_time = asyncio.get_running_loop().time
@@ -204,19 +252,43 @@ class OutboxWorker:
                     log.warning("outbox row %s lost its lease; stopping its handler", row_id)
                     task.cancel()
 
+    async def _run_batch(self, topic: str, group: list[outbox.ClaimedRow]) -> dict[int, str | None]:
+        jobs = [
+            Job(id=r.id, payload=r.payload, attempt=r.attempts, last_attempt=r.attempts >= self.max_attempts)
+            for r in group
+        ]
+        try:
+            answers = await self.batch_handlers[topic](jobs)
+        except Exception as exc:
+            log.exception("outbox batch handler %s failed for %d rows", topic, len(group))
+            error = f"{type(exc).__name__}: {exc}"
+            return {r.id: error for r in group}
+        # A row the handler did not answer for is retried, never silently dropped.
+        return {r.id: answers.get(r.id, "no answer from the batch handler") for r in group}
+
     async def _run_handler(self, row: outbox.ClaimedRow) -> str | None:
         handler = self.handlers.get(row.topic)
         if handler is None:
             return f"no handler for topic {row.topic!r}"
-        try:
-            await handler(
-                Job(
-                    id=row.id,
-                    payload=row.payload,
-                    attempt=row.attempts,
-                    last_attempt=row.attempts >= self.max_attempts,
-                )
+        last = row.attempts >= self.max_attempts
+        parts = row.payload.get("bundle")
+        if not isinstance(parts, list):
+            return await self._call(
+                handler, row, Job(id=row.id, payload=row.payload, attempt=row.attempts, last_attempt=last)
             )
+        # A bundle runs its parts in order; every part runs even when one fails, and the row is retried as a
+        # whole (handlers are idempotent, and each part keeps its event key on the repeat).
+        errors = []
+        for index, part in enumerate(parts):
+            job = Job(id=row.id, payload=part, attempt=row.attempts, last_attempt=last, part=index)
+            error = await self._call(handler, row, job)
+            if error is not None:
+                errors.append(f"part {index}: {error}")
+        return "; ".join(errors)[:2000] if errors else None
+
+    async def _call(self, handler: Handler, row: outbox.ClaimedRow, job: Job) -> str | None:
+        try:
+            await handler(job)
         except RetryLater as exc:
             return str(exc) or "retry requested"
         except Exception as exc:

@@ -10,6 +10,6 @@ def make_publish_handler(runtime: Runtime) -> Handler:
     async def publish(job: Job) -> None:
         # `event_key` names the event, not the delivery: a frame published again after a worker crash (at
         # least once) carries the same key, so clients drop the repeat. `id` stays the replay sequence.
-        await runtime.broker.publish({**job.payload, "event_key": f"outbox-{job.id}"})
+        await runtime.broker.publish({**job.payload, "event_key": job.event_key})
 
     return publish

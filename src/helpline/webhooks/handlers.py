@@ -61,7 +61,7 @@ def make_fanout_handler(runtime: Runtime) -> Handler:
             done = set(
                 (
                     await session.execute(
-                        select(WebhookDelivery.webhook_id).where(WebhookDelivery.source_event_id == job.id)
+                        select(WebhookDelivery.webhook_id).where(WebhookDelivery.source_event_id == job.source_id)
                     )
                 ).scalars()
             )
@@ -71,8 +71,9 @@ def make_fanout_handler(runtime: Runtime) -> Handler:
                 delivery = WebhookDelivery(
                     webhook_id=hook.id,
                     event=event,
-                    source_event_id=job.id,
-                    payload={"event": event, "source_event_id": job.id, "data": job.payload["data"]},
+                    # One delivery per (webhook, event), also for an event that is one part of a batch's bundle.
+                    source_event_id=job.source_id,
+                    payload={"event": event, "source_event_id": job.source_id, "data": job.payload["data"]},
                     status="pending",
                 )
                 session.add(delivery)
