@@ -23,6 +23,7 @@ from helpline.platform.clock import utcnow
 from helpline.platform.outbox import OutboxRow
 from helpline.runtime import Runtime
 from helpline.settings import Settings
+from helpline.webhooks.models import WebhookDelivery
 from tests.channels.meta_support import messages_of, meta_settings, meta_world, only_conversation, post_webhook
 from tests.conftest import drain
 from tests.platform.fake_peer import Peer
@@ -538,3 +539,32 @@ async def test_number_change_is_a_system_event_and_the_new_number_continues_the_
     final = await only_conversation(client, world)
     assert final["id"] == after["id"] and final["contact"]["id"] == before["contact"]["id"]
     assert [m["text"] for m in await messages_of(client, world, final["id"])][-1] == "nova"
+
+
+async def test_an_unsend_after_delivery_leaves_no_copy_in_replay_buffers_or_webhook_records(
+    client: httpx.AsyncClient, runtime: Runtime, peer: Peer
+) -> None:
+    world = await meta_world(runtime, client, "instagram")
+    peer.default = httpx.Response(200, json={"ok": True})
+    hook = await client.post(
+        "/api/v1/webhooks", json={"url": "http://93.184.216.34/hooks/crm", "events": ["*"]}, headers=world.admin.headers
+    )
+    assert hook.status_code == 201, hook.text
+    assert (await post_webhook(client, case_bytes("instagram-message-then-unsend.1"))).status_code == 200
+    await drain(runtime)
+    # Relayed to operators and delivered to the CRM: the card number is in the replay buffer and the records.
+    async with runtime.db.reads() as session:
+        delivered = list((await session.execute(select(WebhookDelivery))).scalars())
+    assert delivered and all(d.status == "succeeded" for d in delivered)
+    assert "4111" in json.dumps([d.payload for d in delivered])
+    assert "4111" in json.dumps(list(runtime.hub._buffer))
+
+    assert (await _unsend(client, True)).status_code == 200
+    await drain(runtime)
+    async with runtime.db.reads() as session:
+        records = [d.payload for d in (await session.execute(select(WebhookDelivery))).scalars()]
+    assert "4111" not in json.dumps(records)
+    buffered = list(runtime.hub._buffer)
+    assert "4111" not in json.dumps(buffered)
+    # The withdrawal itself stays replayable, so a reconnecting operator learns of it.
+    assert any(f["type"] == "message.updated" and f["data"]["content"].get("deleted") for f in buffered)

@@ -2,12 +2,13 @@
 
 A withdrawal removes the content everywhere Helpline copied it: the message's text and content, its
 attachments (rows and, when no other attachment shares the bytes, the file on disk), the conversation
-preview, and the copies still waiting in the outbox or in undelivered outgoing webhooks. Operators see the
-change live (message.updated and conversation.updated frames). An edit replaces the text and keeps the
-earlier versions in `content["edits"]`. An unsend or edit that arrives before its message (webhooks come in no
-guaranteed order) is kept as an early change, and the message is stored already withdrawn or edited: its
-withdrawn content is never stored or shown. A number change re-keys the identity so the next message from the
-new number continues with the same contact, and is recorded as a system event (no reply window, no unread).
+preview, the copies waiting in the outbox, the stored payloads of outgoing webhooks (sent or not) and the
+frames in every process's replay buffer (realtime/forget.py). Operators see the change live (message.updated
+and conversation.updated frames). An edit replaces the text and keeps the earlier versions in
+`content["edits"]`. An unsend or edit that arrives before its message (webhooks come in no guaranteed order)
+is kept as an early change, and the message is stored already withdrawn or edited: its withdrawn content is
+never stored or shown. A number change re-keys the identity so the next message from the new number continues
+with the same contact, and is recorded as a system event (no reply window, no unread).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from helpline.conversations.previews import message_preview
 from helpline.platform.clock import utcnow
 from helpline.platform.outbox import PENDING, OutboxRow, enqueue
 from helpline.platform.storage import BlobStore
+from helpline.realtime.forget import forget_frame
+from helpline.realtime.frames import TOPIC as REALTIME_TOPIC
 from helpline.webhooks.models import WebhookDelivery
 
 log = logging.getLogger(__name__)
@@ -83,7 +86,11 @@ async def apply_deletion(
     message.text = None
     message.content = _withdrawn(deletion.timestamp or utcnow())
     message.content_type = "deleted"
-    await _scrub_copies(session, message, {p for p in old_previews if p})
+    withdrawn_previews = {p for p in old_previews if p}
+    await _scrub_copies(session, message, withdrawn_previews)
+    # Frames already relayed sit in every process's replay buffer: the hubs drop them (queued before the
+    # message.updated frame below, so that one is kept and tells reconnecting clients).
+    enqueue(session, REALTIME_TOPIC, forget_frame({"message": {message.id}}, withdrawn_previews))
     conversation = await session.get(Conversation, message.conversation_id)
     assert conversation is not None
     await message_changed(session, message, created=False, attachments=[])
@@ -236,8 +243,8 @@ def _replace_data(payload: dict[str, Any], data: dict[str, Any]) -> dict[str, An
 
 
 async def _scrub_copies(session: AsyncSession, message: Message, old_previews: set[str]) -> None:
-    """Remove waiting copies of the withdrawn content: outbox frames and events not yet sent (a copy of the
-    message is dropped, a conversation's preview replaced) and outgoing webhook deliveries not yet delivered.
+    """Remove stored copies of the withdrawn content: outbox frames and events not yet sent (a copy of the
+    message is dropped, a conversation's preview replaced) and outgoing webhook deliveries, sent or not.
     The message.updated event that follows tells every receiver."""
     rows = (
         await session.execute(
@@ -255,7 +262,10 @@ async def _scrub_copies(session: AsyncSession, message: Message, old_previews: s
             row.payload = scrubbed
     if stale:
         await session.execute(delete(OutboxRow).where(OutboxRow.id.in_(stale)))
-    deliveries = (await session.execute(select(WebhookDelivery).where(WebhookDelivery.status != "succeeded"))).scalars()
+    # Delivered ones too: the receiver has its copy, but Helpline's record of what it sent must not keep one.
+    # Nothing written before the message can hold it (a minute's margin for clocks of other processes).
+    since = message.created_at - timedelta(minutes=1)
+    deliveries = (await session.execute(select(WebhookDelivery).where(WebhookDelivery.created_at >= since))).scalars()
     for delivery in deliveries:
         scrubbed = _scrubbed(delivery.payload, message, old_previews)
         if scrubbed is not None:

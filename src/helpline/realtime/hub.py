@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from helpline.auth.permissions import Principal
-from helpline.realtime.forget import FORGET, forget_ids, references
+from helpline.realtime.forget import FORGET, forgets
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +74,8 @@ class RealtimeHub:
 
     def on_frame(self, frame: dict[str, Any]) -> None:
         if frame.get("type") == FORGET:
-            # An erasure: drop what this process would replay about the person; the control frame goes nowhere.
-            ids = forget_ids(frame)
-            self.forget(lambda buffered: references(buffered, ids))
+            # An erasure or a withdrawal: drop what this process would replay of it; the control frame goes nowhere.
+            self.forget(forgets(frame))
             return
         self._buffer.append(frame)
         self.last_event_id = max(self.last_event_id, int(frame["id"]))
