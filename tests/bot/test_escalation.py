@@ -38,6 +38,12 @@ from helpline.bot.language import detect_language
         "Je veux parler à un conseiller",
         "je voudrais parler à quelqu'un",
         "passez-moi un opérateur",
+        # The short answer to the fallback's offer of a person
+        "a person please",
+        "Person.",
+        "uma pessoa",
+        "una persona, por favor",
+        "someone please",
     ],
 )
 def test_asking_for_a_person(text: str) -> None:
@@ -53,6 +59,9 @@ def test_asking_for_a_person(text: str) -> None:
         "my policy number is POL-1234",
         "yes",
         "personal details updated",
+        "the manager said my refund was ok",
+        "people",
+        "a person called about my order",
     ],
 )
 def test_ordinary_messages_are_not_requests_for_a_person(text: str) -> None:

@@ -66,6 +66,19 @@ async def test_low_confidence_falls_back_then_escalates(chat: Chat, runtime: Run
         assert conversation.handler == "human" and conversation.bot_state["escalation"]["reason"] == "low_confidence"
 
 
+async def test_the_fallback_offers_a_person_and_a_short_answer_takes_it(
+    chat: Chat, runtime: Runtime, scripts: dict[str, Any]
+) -> None:
+    [fallback] = await chat("do you sell tyres for tractors?")
+    assert fallback.startswith("Sorry, I can't help with that here.") and "ask for a person" in fallback
+    [notice] = await chat("a person please")
+    assert "team" in notice
+    async with runtime.db.sessions() as session:
+        conversation = await session.get(Conversation, chat.conversation_id)
+        assert conversation is not None
+        assert conversation.handler == "human" and conversation.bot_state["escalation"]["reason"] != "low_confidence"
+
+
 async def test_knowledge_answer_cites_its_article(
     chat: Chat, client: httpx.AsyncClient, world: World, runtime: Runtime, scripts: dict[str, Any]
 ) -> None:

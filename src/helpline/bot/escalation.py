@@ -45,7 +45,12 @@ _PERSON_REQUEST = [
     re.compile(rf"\b{_ASK}\b.{{0,40}}\b{_PERSON}\b"),
     re.compile(r"\b(not|no|nao|pas|non) (a |um |una |un )?(bot|robot|robo|machine|maquina)\b"),
     re.compile(r"\b(stop|chega de|basta de|arrete) (the |o |el |le |il )?(bot|robot|robo)\b"),
-    re.compile(r"^\s*(agent|human|operator|atendente|humano|operador|agente|operatore|conseiller)\s*[.!?]*\s*$"),
+    # The whole message names a person ("a person please", "uma pessoa", "atendente"): the answer to the
+    # fallback's offer of a person.
+    re.compile(
+        rf"^\s*(a |an |um |uma |una |un |une |o |el |la )?(?!people\b){_PERSON}\s*,?\s*"
+        r"(please|pls|por favor|s'il vous plait|per favore)?\s*[.!?]*\s*$"
+    ),
 ]
 
 _FRUSTRATION = [

@@ -60,7 +60,10 @@ _PHRASES: dict[str, dict[str, str]] = {
         "confirm": 'I understood {value} for "{question}" — is that right? (yes or no)',
         "yes_or_no": "yes or no",
         "case_created": "I have passed your request to our team with everything you told me.",
-        "fallback": "Sorry, I did not quite understand. Could you tell me in other words what you need?",
+        "fallback": (
+            "Sorry, I can't help with that here. Tell me in other words what you need, or ask for a person and "
+            "I will pass you to our team."
+        ),
         "clarify": "I can help with a few things. Which one do you mean?",
         "clarify_hint": "Reply with the number or the name.",
         "escalate": "I am passing you to a member of our team now; they will reply here shortly.",
@@ -84,7 +87,10 @@ _PHRASES: dict[str, dict[str, str]] = {
         "confirm": 'Entendi {value} para "{question}" — está certo? (sim ou não)',
         "yes_or_no": "sim ou não",
         "case_created": "Passei seu pedido para a nossa equipe com tudo o que você me contou.",
-        "fallback": "Desculpe, não entendi bem. Pode me dizer com outras palavras o que precisa?",
+        "fallback": (
+            "Desculpe, não consigo ajudar com isso por aqui. Diga com outras palavras o que precisa, ou peça "
+            "para falar com uma pessoa que eu passo você para a nossa equipe."
+        ),
         "clarify": "Posso ajudar com algumas coisas. Qual delas você quer?",
         "clarify_hint": "Responda com o número ou o nome.",
         "escalate": "Vou transferir você para alguém da nossa equipe; em breve você terá resposta aqui.",
@@ -108,7 +114,10 @@ _PHRASES: dict[str, dict[str, str]] = {
         "confirm": 'Entendí {value} para "{question}", ¿es correcto? (sí o no)',
         "yes_or_no": "sí o no",
         "case_created": "He pasado su solicitud a nuestro equipo con todo lo que me ha contado.",
-        "fallback": "Lo siento, no entendí bien. ¿Puede decirme con otras palabras lo que necesita?",
+        "fallback": (
+            "Lo siento, no puedo ayudar con eso aquí. Dígame con otras palabras lo que necesita, o pida hablar "
+            "con una persona y le paso con nuestro equipo."
+        ),
         "clarify": "Puedo ayudar con varias cosas. ¿Cuál quiere?",
         "clarify_hint": "Responda con el número o el nombre.",
         "escalate": "Le paso con una persona de nuestro equipo; le responderá aquí en breve.",
@@ -132,7 +141,10 @@ _PHRASES: dict[str, dict[str, str]] = {
         "confirm": "J'ai compris {value} pour « {question} » — est-ce correct ? (oui ou non)",
         "yes_or_no": "oui ou non",
         "case_created": "J'ai transmis votre demande à notre équipe avec tout ce que vous m'avez dit.",
-        "fallback": "Désolé, je n'ai pas bien compris. Pouvez-vous reformuler votre demande ?",
+        "fallback": (
+            "Désolé, je ne peux pas vous aider avec cela ici. Reformulez votre demande, ou demandez à parler à "
+            "une personne et je vous mets en relation avec notre équipe."
+        ),
         "clarify": "Je peux vous aider pour plusieurs choses. Laquelle ?",
         "clarify_hint": "Répondez avec le numéro ou le nom.",
         "escalate": "Je vous mets en relation avec un membre de notre équipe ; il vous répondra ici.",
@@ -155,7 +167,10 @@ _PHRASES: dict[str, dict[str, str]] = {
         "confirm": 'Ho capito {value} per "{question}" — è corretto? (sì o no)',
         "yes_or_no": "sì o no",
         "case_created": "Ho passato la sua richiesta al nostro team con tutto quello che mi ha detto.",
-        "fallback": "Scusi, non ho capito bene. Può dirmi con altre parole di cosa ha bisogno?",
+        "fallback": (
+            "Scusi, non posso aiutarla con questo qui. Mi dica con altre parole di cosa ha bisogno, o chieda di "
+            "parlare con una persona e la passo al nostro team."
+        ),
         "clarify": "Posso aiutarla con alcune cose. Quale intende?",
         "clarify_hint": "Risponda con il numero o il nome.",
         "escalate": "La passo a una persona del nostro team; le risponderà qui a breve.",
