@@ -44,10 +44,14 @@ def _progress(content: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def _choices(content: Mapping[str, Any]) -> list[str]:
+    """The buttons a bot message offers: a choice step's answers, or the menu of what the bot can do (the
+    `quick_replies` a greeting or a clarification carries, bot/flow.py)."""
     bot = content.get("bot")
-    if not isinstance(bot, Mapping) or bot.get("kind") not in ("question", "retry"):
-        return []
-    choices = bot.get("choices")
+    choices: Any = None
+    if isinstance(bot, Mapping) and bot.get("kind") in ("question", "retry"):
+        choices = bot.get("choices")
+    if not choices:
+        choices = content.get("quick_replies")
     return [str(c)[:100] for c in choices][:10] if isinstance(choices, list) else []
 
 
