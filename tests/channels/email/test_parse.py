@@ -86,6 +86,28 @@ def test_quoted_history_and_signature_are_stripped() -> None:
     assert strip_reply("> only a quote") == "> only a quote"
 
 
+def test_a_forward_is_the_content_and_is_never_cut() -> None:
+    gmail = "FYI see below\n\n---------- Forwarded message ---------\nFrom: Bob <bob@x.com>\nDate: Mon, 30 Nov 2026\n"
+    gmail += "Subject: Car\nTo: Ana <ana@x.com>\n\nBob's car was hit, policy POL-1"
+    assert strip_reply(gmail) == gmail
+    apple = "Begin forwarded message:\n\nFrom: Bob <bob@x.com>\nSubject: Car\nDate: 30 Nov\n\npolicy POL-1"
+    assert strip_reply(apple) == apple
+    pt = "Segue\n\n---------- Mensagem encaminhada ---------\nDe: Bob <bob@x.com>\nData: 30/11\n\napólice POL-1"
+    assert strip_reply(pt) == pt
+    # A reply quoting history is still cut.
+    assert strip_reply("Yes\n\nFrom: Acme <s@x.com>\nSent: Monday\nTo: me\nSubject: Re") == "Yes"
+
+
+def test_html_only_forward_keeps_the_forwarded_mail() -> None:
+    html = (
+        '<div>FYI</div><div class="gmail_quote">---------- Forwarded message ---------<br>From: Bob'
+        "<br>Subject: Car<br><br><div>Bob's car was hit, policy POL-1</div></div>"
+    )
+    raw = HEAD + b"Subject: Fwd: Car\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + html.encode()
+    mail = parse_mail(raw)
+    assert "FYI" in mail.new_text and "policy POL-1" in mail.new_text
+
+
 def test_html_only_reply_drops_gmail_quote() -> None:
     html = '<div>New answer</div><div class="gmail_quote">On Mon wrote:<blockquote>old text</blockquote></div>'
     raw = HEAD + b"Subject: Re: x\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + html.encode()

@@ -19,7 +19,7 @@ from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from helpline.channels.email import html as html_tools
 from helpline.channels.email.charsets import decode_text
 from helpline.channels.email.loops import Bounce, automated_reason, read_bounce
-from helpline.channels.email.quotes import strip_reply
+from helpline.channels.email.quotes import forwards, strip_reply
 
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _TOKEN = re.compile(r"\[#(\d{1,18})\]")
@@ -173,7 +173,8 @@ def parse_mail(raw: bytes, *, allow_remote_images: bool = False) -> ParsedMail:
     new_text = strip_reply(text) if text else ""
     if not text and htmls:
         text = html_tools.to_text("\n".join(htmls))
-        new_text = html_tools.to_text(html_tools.without_quotes("\n".join(htmls))) or text
+        # Gmail wraps a forward in its quote block too: a forwarded mail is the content, never cut.
+        new_text = text if forwards(text) else html_tools.to_text(html_tools.without_quotes("\n".join(htmls))) or text
     if bounce := read_bounce(message) if isinstance(message, EmailMessage) else None:
         files = [f for f in files if f.content_type not in ("message/delivery-status",)]
     return ParsedMail(

@@ -19,14 +19,28 @@ _ORIGINAL = re.compile(r"^\s*-{2,}\s*(Original Message|Mensagem original|Ursprü
 _OUTLOOK_FROM = re.compile(r"^\s*\*?(From|De|Von|Van)\s*:\*?\s+\S", re.IGNORECASE)
 _OUTLOOK_NEXT = re.compile(r"^\s*\*?(Sent|Date|Enviado|Gesendet|Verzonden|To|Para|An|Aan|Subject|Assunto)\s*:", re.I)
 _SIGNATURE = re.compile(r"^-- ?$")
+# A forward's marker (Gmail, Outlook, Apple Mail; EN/PT/ES/DE/FR): what follows it is the content the sender
+# passes on, not history to hide.
+_FORWARDED = re.compile(
+    r"^\s*(-{2,}\s*(Forwarded message|Mensagem encaminhada|Mensaje reenviado|Weitergeleitete Nachricht|"
+    r"Message transféré|Forwarded Message)\s*-{2,}|Begin forwarded message\s*:|Início da mensagem encaminhada\s*:)",
+    re.IGNORECASE,
+)
+
+
+def forwards(text: str) -> bool:
+    """True when `text` carries a forwarded mail (a forward's marker line)."""
+    return any(_FORWARDED.match(line) for line in text.replace("\r\n", "\n").split("\n"))
 
 
 def strip_reply(text: str) -> str:
     """`text` up to the first quote marker or signature, trailing blank lines removed; the whole text when
-    nothing would be left (a mail that is only a forward stays readable)."""
+    nothing would be left, or when a forward's marker comes first (a forwarded mail is the content)."""
     lines = text.replace("\r\n", "\n").split("\n")
     cut = len(lines)
     for index, line in enumerate(lines):
+        if _FORWARDED.match(line):
+            return text.strip()
         # "On Mon, 1 Jan 2026, Ana <ana@x> wrote:" is often wrapped over two lines.
         joined = line if index + 1 >= len(lines) else line + " " + lines[index + 1]
         if _WROTE.match(line) or (_WROTE.match(joined) and not line.rstrip().endswith(":")):
