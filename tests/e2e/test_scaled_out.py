@@ -123,8 +123,13 @@ async def test_two_apis_and_two_workers_share_the_load(postgres_database: str, r
             assert await conn.fetchval(inbound) == MESSAGES
             assert await conn.fetchval("SELECT count(*) FROM conversations") == 7
             assert await conn.fetchval("SELECT count(*) FROM outbox WHERE topic = 'ingest.raw'") == 0
-            # The channel's bot handled them: routing rows (bundled per batch) reached it, and it answered.
-            assert await conn.fetchval("SELECT count(*) FROM messages WHERE author_kind = 'bot'") >= 7
+            # The channel's bot handled them: routing rows (bundled per batch) reached it, and it answered. Its
+            # replies follow the customers' frames asynchronously: wait for them (a bound against hangs only).
+            bot_replies = "SELECT count(*) FROM messages WHERE author_kind = 'bot'"
+            deadline = asyncio.get_running_loop().time() + 120
+            while await conn.fetchval(bot_replies) < 7 and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.2)
+            assert await conn.fetchval(bot_replies) >= 7
         finally:
             await conn.close()
     except BaseException:

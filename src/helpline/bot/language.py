@@ -50,6 +50,7 @@ _PHRASES: dict[str, dict[str, str]] = {
         "offer_hint": "Reply with the number or tell me in your own words what you need.",
         "ask_need": "How can I help you today?",
         "thanks": "You're welcome! Is there anything else I can help with?",
+        "welcome": "You're welcome!",
         "goodbye": "Thank you for writing. Have a nice day!",
         "are_you_a_bot": (
             "I am the virtual assistant (a bot). I can take care of common requests right here, and if you "
@@ -77,6 +78,7 @@ _PHRASES: dict[str, dict[str, str]] = {
         "offer_hint": "Responda com o número ou me diga com suas palavras o que precisa.",
         "ask_need": "Como posso ajudar hoje?",
         "thanks": "Por nada! Posso ajudar em mais alguma coisa?",
+        "welcome": "Por nada!",
         "goodbye": "Obrigado pelo contato. Tenha um ótimo dia!",
         "are_you_a_bot": (
             "Eu sou o assistente virtual (um robô). Resolvo os pedidos mais comuns por aqui e, se preferir "
@@ -104,6 +106,7 @@ _PHRASES: dict[str, dict[str, str]] = {
         "offer_hint": "Responda con el número o dígame con sus palabras lo que necesita.",
         "ask_need": "¿En qué puedo ayudarle hoy?",
         "thanks": "¡De nada! ¿Puedo ayudarle con algo más?",
+        "welcome": "¡De nada!",
         "goodbye": "Gracias por escribirnos. ¡Que tenga un buen día!",
         "are_you_a_bot": (
             "Soy el asistente virtual (un bot). Resuelvo aquí las solicitudes más comunes y, si prefiere "
@@ -131,6 +134,7 @@ _PHRASES: dict[str, dict[str, str]] = {
         "offer_hint": "Répondez avec le numéro ou dites-moi avec vos mots ce dont vous avez besoin.",
         "ask_need": "Comment puis-je vous aider ?",
         "thanks": "Avec plaisir ! Puis-je vous aider pour autre chose ?",
+        "welcome": "Avec plaisir !",
         "goodbye": "Merci de nous avoir écrit. Bonne journée !",
         "are_you_a_bot": (
             "Je suis l'assistant virtuel (un robot). Si vous préférez une personne, dites-le et je vous mets "
@@ -158,6 +162,7 @@ _PHRASES: dict[str, dict[str, str]] = {
         "offer_hint": "Risponda con il numero o mi dica con parole sue di cosa ha bisogno.",
         "ask_need": "Come posso aiutarla oggi?",
         "thanks": "Prego! Posso aiutarla con qualcos'altro?",
+        "welcome": "Prego!",
         "goodbye": "Grazie per averci scritto. Buona giornata!",
         "are_you_a_bot": (
             "Sono l'assistente virtuale (un bot). Se preferisce una persona, me lo dica e la passo al nostro team."

@@ -237,8 +237,9 @@ def _small_talk(outcome: Outcome, entry: ScriptEntry, kind: str) -> None:
     if kind == smalltalk.GOODBYE:
         outcome.replies.append(Reply(say(lang, "goodbye"), {"bot": {"kind": "small_talk", "intent": kind}}))
         return
-    prefix = say(lang, "greeting" if kind == smalltalk.GREETING else kind)
-    _ask(outcome, entry, int(state.get("step", 0)), "question", prefix=prefix)
+    # Thanks mid-script get a plain "you're welcome": "anything else?" would talk over the pending question.
+    phrase = {smalltalk.GREETING: "greeting", smalltalk.THANKS: "welcome"}.get(kind, kind)
+    _ask(outcome, entry, int(state.get("step", 0)), "question", prefix=say(lang, phrase))
 
 
 def _retry_prefix(step: StepDefinition, lang: str, region: str, today: date) -> str:
