@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 
-from fastapi import APIRouter, Response, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Response, WebSocket
 from pydantic import BaseModel, Field
 from redis.exceptions import RedisError
 
@@ -15,6 +15,7 @@ from helpline.auth.permissions import Principal
 from helpline.platform.errors import Forbidden, HelplineError, Unauthorized, Unavailable
 from helpline.realtime.access import current_principals
 from helpline.realtime.hub import RESYNC
+from helpline.realtime.sockets import run_until_first_ends
 from helpline.runtime import Runtime
 from helpline.settings import Settings
 
@@ -117,17 +118,9 @@ async def realtime(websocket: WebSocket, last_event_id: int | None = None, ticke
         code, reason = subscriber.revoked or (4401, "session ended")
         await websocket.close(code=code, reason=reason)
 
-    tasks = [asyncio.create_task(pump()), asyncio.create_task(drain_client()), asyncio.create_task(obey_revocation())]
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    except WebSocketDisconnect:
-        pass
+        await run_until_first_ends(pump(), drain_client(), obey_revocation())
     finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, Exception):
-                await task
         runtime.hub.unsubscribe(subscriber)
         runtime.metrics.websocket_clients.set(runtime.hub.client_count)
         with contextlib.suppress(Exception):

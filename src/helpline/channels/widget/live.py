@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket
 from sqlalchemy import select
 
 from helpline.auth.dependencies import get_runtime
@@ -34,6 +34,7 @@ from helpline.platform.api_contract import BoundedInt
 from helpline.platform.errors import HelplineError
 from helpline.realtime.frames import TYPING_FRAME
 from helpline.realtime.hub import Subscriber
+from helpline.realtime.sockets import run_until_first_ends
 from helpline.runtime import Runtime
 
 router = APIRouter()
@@ -214,14 +215,4 @@ async def _serve(
             elif incoming.get("type") == "read" and isinstance(incoming.get("message_id"), int):
                 await _mark_read(runtime, channel, subscriber, int(incoming["message_id"]))
 
-    tasks = [asyncio.create_task(pump()), asyncio.create_task(listen())]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    except WebSocketDisconnect:
-        pass
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, Exception):
-                await task
+    await run_until_first_ends(pump(), listen())
