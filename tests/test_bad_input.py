@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
+from sqlalchemy.exc import DataError, IntegrityError
 
 from helpline.app import create_app
 from helpline.attachments.models import Attachment
@@ -351,3 +353,26 @@ async def test_malformed_cursors_are_422_bad_cursor(
         "/api/v1/conversations", params={"cursor": b64("2999-01-01T00:00:00+00:00|9")}, headers=headers
     )
     assert [c["id"] for c in good.json()["items"]] == [conversation_id]
+
+
+async def test_database_errors_answer_4xx_and_keep_stored_values_out_of_the_log(
+    app: FastAPI, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    detail = "DETAIL:  Key (email)=(ana.secret@example.com) already exists."
+    duplicate = Exception(f'duplicate key value violates unique constraint "contacts_email_key"\n{detail}')
+    out_of_range = Exception("invalid input for query argument $1: 4111111111111111111111 (value out of int64 range)")
+
+    async def conflict() -> None:
+        raise IntegrityError("INSERT …", {}, duplicate)
+
+    async def too_big() -> None:
+        raise DataError("SELECT …", {}, out_of_range)
+
+    app.add_api_route("/test-only/conflict", conflict, include_in_schema=False)
+    app.add_api_route("/test-only/too-big", too_big, include_in_schema=False)
+    with caplog.at_level(logging.WARNING, logger="helpline"):
+        assert (await client.get("/test-only/conflict")).status_code == 409
+        assert (await client.get("/test-only/too-big")).status_code == 422
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "contacts_email_key" in logged and "answered 422" in logged
+    assert "ana.secret@example.com" not in logged and "4111111111111111111111" not in logged

@@ -127,12 +127,16 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:
         # A unique or NOT NULL rule the input broke that no check caught first: the input's fault, not ours.
-        log.warning("integrity error answered 409: %s", str(exc.orig)[:200])
+        # Only the first line (the rule broken): PostgreSQL's DETAIL line quotes the stored value, e.g. an e-mail.
+        log.warning("integrity error answered 409: %s", str(exc.orig).splitlines()[0][:200] if exc.orig else "")
         return _error(409, "conflict", "this change conflicts with the stored data (a duplicate or a missing value)")
 
     @app.exception_handler(DataError)
     async def data_error(_: Request, exc: DataError) -> JSONResponse:
-        log.warning("data error answered 422: %s", str(exc.orig)[:200])
+        # The driver's message quotes the offending value (customer data): log its kind and SQLSTATE only.
+        log.warning(
+            "data error answered 422: %s (SQLSTATE %s)", type(exc.orig).__name__, getattr(exc.orig, "sqlstate", None)
+        )
         return _error(422, "invalid", "a value is out of the range the database can store")
 
     @app.exception_handler(OverflowError)
