@@ -75,12 +75,10 @@ async def accept_api_inbound(
     Unavailable (503, retry) in the unlikely case the channel keeps changing while the body is accepted."""
     for _ in range(ATTEMPTS):
         keys = await checked_channel(runtime, cache, channel_id, headers, body)
-        row_id = await accept_if_current(runtime, channel_id, keys.version, body)
-        if row_id is not None:
+        row_id, current = await accept_if_current(runtime, channel_id, keys.version, body)
+        if current:
             return {"status": "accepted", "inbound_event_id": row_id}
-        fresh = await cache.reload(channel_id)
-        if fresh is not None and (fresh.version, fresh.status) == (keys.version, keys.status):
-            return {"status": "accepted", "inbound_event_id": None}
         # The channel changed after this process cached it: judge the request again by the stored row (a
         # rotated secret now refuses it, a disabled channel answers 409, a deleted one 404).
+        await cache.reload(channel_id)
     raise Unavailable("the channel changed while the message was accepted; send it again", details={"retry_after": 1})

@@ -36,39 +36,51 @@ _DATABASE_DOWN = (
     asyncpg.exceptions.OperatorInterventionError,
 )
 
-_POSTGRES_INSERT = """
-INSERT INTO outbox (topic, payload, status, attempts, created_at, available_at, dedupe_key)
-SELECT $1::varchar, $2::json, $7::varchar, 0, $3::timestamptz, $3::timestamptz, $4::varchar
-WHERE EXISTS (
+# One round trip that also says whether the channel was current, so a duplicate needs no second look.
+_POSTGRES_ACCEPT = """
+WITH current_channel AS (
     SELECT 1 FROM channels WHERE id = $5::bigint AND updated_at = $6::timestamptz AND status <> 'disabled'
+), stored AS (
+    INSERT INTO outbox (topic, payload, status, attempts, created_at, available_at, dedupe_key)
+    SELECT $1::varchar, $2::json, $7::varchar, 0, $3::timestamptz, $3::timestamptz, $4::varchar
+    WHERE EXISTS (SELECT 1 FROM current_channel)
+    ON CONFLICT (dedupe_key) DO NOTHING
+    RETURNING id
 )
-ON CONFLICT (dedupe_key) DO NOTHING
-RETURNING id
+SELECT (SELECT id FROM stored) AS id, EXISTS (SELECT 1 FROM current_channel) AS current
 """
 
 
-async def accept_if_current(runtime: Runtime, channel_id: int, version: datetime, body: bytes) -> int | None:
+async def accept_if_current(
+    runtime: Runtime, channel_id: int, version: datetime, body: bytes
+) -> tuple[int | None, bool]:
     """Store `body` for the channel as an `ingest.raw` row if the channel still has `updated_at == version`
-    and is not disabled; wakes this process's workers. Returns the new row id, or None when nothing was
-    stored: the same body is already waiting (dedupe), or the channel changed — the caller tells them apart
-    by reading the channel again."""
+    and is not disabled; wakes this process's workers. Returns (new row id or None, whether the channel was
+    current): (id, True) stored; (None, True) the same body is already waiting (dedupe); (None, False)
+    nothing stored, the channel changed since `version` was read (or is disabled or gone).
+
+    Raises ConnectionError when PostgreSQL cannot be reached (the app answers 503 + Retry-After)."""
     payload = raw_payload(channel_id, body)
     key = dedupe_key(channel_id, body)
     now = utcnow()
     row_id: int | None
+    current: bool
     if runtime.db.is_postgres:
         runtime.db.driver_statements += 1
         try:
             pool = await runtime.db.driver_pool()
-            row_id = await pool.fetchval(
-                _POSTGRES_INSERT, RAW_TOPIC, json_text(payload), now, key, channel_id, version, outbox.PENDING
+            row = await pool.fetchrow(
+                _POSTGRES_ACCEPT, RAW_TOPIC, json_text(payload), now, key, channel_id, version, outbox.PENDING
             )
         except _DATABASE_DOWN as exc:
             # The app answers ConnectionError with 503 + Retry-After, as for SQLAlchemy's "database down".
             raise ConnectionError(f"database unavailable: {type(exc).__name__}") from exc
+        row_id, current = row["id"], row["current"]
     else:
         table = cast(Table, outbox.OutboxRow.__table__)
-        current = exists().where(Channel.id == channel_id, Channel.updated_at == version, Channel.status != "disabled")
+        unchanged = exists().where(
+            Channel.id == channel_id, Channel.updated_at == version, Channel.status != "disabled"
+        )
         source = select(
             literal(RAW_TOPIC, String()),
             literal(payload, JSON()),
@@ -77,7 +89,7 @@ async def accept_if_current(runtime: Runtime, channel_id: int, version: datetime
             literal(now, UTCDateTime()),
             literal(now, UTCDateTime()),
             literal(key, String()),
-        ).where(current)
+        ).where(unchanged)
         columns = ["topic", "payload", "status", "attempts", "created_at", "available_at", "dedupe_key"]
         statement = (
             sqlite_insert(table)
@@ -87,6 +99,7 @@ async def accept_if_current(runtime: Runtime, channel_id: int, version: datetime
         )
         async with runtime.db.transaction() as session:
             row_id = (await session.execute(statement)).scalar_one_or_none()
+            current = row_id is not None or bool((await session.execute(select(unchanged))).scalar())
     if row_id is not None:
         outbox.wake_now()
-    return row_id
+    return row_id, current
