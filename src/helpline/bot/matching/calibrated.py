@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 
@@ -9,7 +10,13 @@ import numpy as np
 
 from helpline.bot.knowledge import off_topic_questions as off_topic_messages
 from helpline.bot.matching.calibration import Calibration, calibrate, softmax
+from helpline.bot.matching.recent import Signature, recent, signature
 from helpline.bot.matching.scorers import Matrix, Scorer, ScorerFactory
+
+log = logging.getLogger(__name__)
+
+# A training whose scripts differ from a recent one's by at most this many reuses that one's calibration at once.
+REUSABLE_CHANGES = 1
 
 
 class CalibratedMatcher:
@@ -24,22 +31,58 @@ class CalibratedMatcher:
         # The bot asks rank() and is_out_of_scope() about the same message: remember the last answer.
         self._last: tuple[str, Matrix, float, Matrix] | None = None
         self._lock = threading.Lock()
+        self.settled = threading.Event()
 
     def fit(self, examples: Sequence[tuple[str, str]]) -> None:
+        """Train on (text, script key) pairs. When a recent training of this method differed by one script at
+        most, its calibration is used at once and the new one is computed in a background thread (`settled` is
+        set when it is in place), so a one-script edit costs one scorer fit, not several."""
         texts = [text for text, _ in examples]
         labels = [label for _, label in examples]
+        self.settled = threading.Event()
         if not texts:
-            scorer, calibration = None, Calibration()
-        else:
-            rounds = self._rounds if self._rounds is not None else calibration_rounds(len(texts))
-            calibration = (
-                calibrate(self._factory, texts, labels, negatives=off_topic_messages(), rounds=rounds)
-                if rounds
-                else Calibration()
-            )
+            with self._lock:
+                self._scorer, self.calibration, self._last = None, Calibration(), None
+            self.settled.set()
+            return
+        sig = signature(texts, labels)
+        previous = recent.closest(self.method, sig) if self._rounds is None else None
+        if previous is not None and previous[1] <= REUSABLE_CHANGES:
             scorer = self._factory(texts, labels)
+            with self._lock:
+                self._scorer, self.calibration, self._last = scorer, previous[0], None
+            if previous[1] == 0:
+                self.settled.set()
+                return
+            worker = threading.Thread(
+                target=self._recalibrate, args=(texts, labels, sig, scorer), name="recalibrate", daemon=True
+            )
+            worker.start()
+            return
+        calibration = self._calibrate(texts, labels, sig)
+        scorer = self._factory(texts, labels)
         with self._lock:
             self._scorer, self.calibration, self._last = scorer, calibration, None
+        self.settled.set()
+
+    def _calibrate(self, texts: list[str], labels: list[str], sig: Signature) -> Calibration:
+        rounds = self._rounds if self._rounds is not None else calibration_rounds(len(texts))
+        if not rounds:
+            return Calibration()
+        calibration = calibrate(self._factory, texts, labels, negatives=off_topic_messages(), rounds=rounds)
+        recent.remember(self.method, sig, calibration)
+        return calibration
+
+    def _recalibrate(self, texts: list[str], labels: list[str], sig: Signature, scorer: Scorer) -> None:
+        try:
+            calibration = self._calibrate(texts, labels, sig)
+            with self._lock:
+                if self._scorer is scorer:  # not refitted meanwhile
+                    self.calibration, self._last = calibration, None
+        except Exception:  # the reused calibration stays; the next retrain calibrates again
+            log.exception("background recalibration failed")
+        finally:
+            self.settled.set()
 
     def _judge(self, text: str) -> tuple[list[str], Matrix, float, Matrix]:
         """Script keys, their confidences, P(top script right) and the softmax for one message (empty before

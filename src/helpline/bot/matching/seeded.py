@@ -102,15 +102,15 @@ def _paraphrases(
             misses.append({"text": row["text"], "expected": right, "top": key, "confidence": round(confidence, 3)})
 
     def rates(subset: list[tuple[str, bool, bool, bool, bool]]) -> list[float]:
-        return [sum(o[i] for o in subset) / len(subset) for i in range(1, 5)]
+        return [sum(bool(o[i]) for o in subset) / len(subset) for i in range(1, 5)]
 
     started, top1, clarified, wrong = rates(outcomes)
-    by_language = {
+    per_language: dict[str, dict[str, float]] = {
         lang: dict(zip(_RATES, rates(subset), strict=True))
         for lang in sorted({o[0] for o in outcomes})
         if (subset := [o for o in outcomes if o[0] == lang])
     }
-    return ParaphraseFigures(len(rows), started, top1, clarified, wrong, by_language, misses)
+    return ParaphraseFigures(len(rows), started, top1, clarified, wrong, per_language, misses)
 
 
 def seeded_figures(

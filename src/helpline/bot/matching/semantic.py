@@ -8,7 +8,8 @@ import numpy as np
 from scipy import sparse
 from sklearn.svm import LinearSVC
 
-from helpline.bot.matching.calibrated import CalibratedMatcher, off_topic_messages
+from helpline.bot.knowledge import off_topic_questions as off_topic_messages
+from helpline.bot.matching.calibrated import CalibratedMatcher
 from helpline.bot.matching.encoder import Encoder
 from helpline.bot.matching.lexical import lexical_features
 from helpline.bot.matching.scorers import Matrix
