@@ -36,13 +36,10 @@ from helpline.conversations.queries import (
     ConversationFilters,
     Sort,
     conversation_public,
-    encode_cursor,
     get_visible_conversation,
     list_conversations,
     list_messages,
-    list_statement,
 )
-from helpline.platform.clock import utcnow
 from helpline.platform.db import Database
 
 F = ConversationFilters
@@ -235,21 +232,19 @@ def _print(figure: Figure) -> None:
 async def _deep_cursor(
     db: Database, principal: Principal, filters: ConversationFilters, sort: Sort, depth: int
 ) -> tuple[str | None, int]:
-    """The cursor that starts the page after row `depth` (or after half of the matches when fewer), as
-    `next_cursor` would have been after paging there; and the row's offset."""
+    """The `next_cursor` after row `depth` (or after the last full page before it when fewer rows match),
+    reached by paging with the API's largest page (200) through the route's own function; and that row."""
+    cursor: str | None = None
+    seen = 0
     async with db.reads() as session:
-        stmt = list_statement(filters, principal, sort=sort, cursor=None, limit=0, dialect="postgresql", now=utcnow())
-        matches = (await session.execute(stmt.limit(None).with_only_columns(text("count(*)")).order_by(None))).scalar()
-        offset = depth if (matches or 0) > depth + 50 else (matches or 0) // 2
-        if offset < 1:
-            return None, 0
-        row = (await session.execute(stmt.limit(1).offset(offset - 1))).first()
-        if row is None:
-            return None, 0
-        last = row[0]
-        if sort == "recent":
-            return encode_cursor(last.last_activity_at, last.id), offset
-        return encode_cursor(last.waiting_since, last.id, sort="waiting"), offset
+        while seen < depth:
+            page = await list_conversations(
+                session, principal, filters, cursor=cursor, limit=min(200, depth - seen), sort=sort
+            )
+            if page.next_cursor is None:
+                break
+            cursor, seen = page.next_cursor, seen + len(page.items)
+    return cursor, seen
 
 
 async def _pick_ids(url: str, me: int, agent: int, agent_channels: list[int]) -> Ids:

@@ -74,7 +74,7 @@ def _sizes(rng: random.Random, conversations: int, messages: int) -> list[int]:
     return sizes
 
 
-def _text(rng: random.Random) -> str:
+def message_text(rng: random.Random) -> str:
     words = rng.choices(WORDS, k=rng.randint(3, 25))
     if rng.random() < 0.05:
         words.append(f"#{rng.randint(100000, 999999)}")  # an order number: a rare, searchable token
@@ -267,7 +267,7 @@ async def _conversations_and_messages(
                 operator_id = None if by_bot else (assignee or rng.choice(operators))
                 state = rng.choices(["sent", "delivered", "read", "failed"], [10, 40, 48, 2])[0]
                 trailing_inbound = []
-            text = "Conversation handed to a person" if system else _text(rng)
+            text = "Conversation handed to a person" if system else message_text(rng)
             provider_ts = at if inbound else None
             pending_messages.append(
                 (
