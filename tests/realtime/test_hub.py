@@ -263,3 +263,31 @@ async def test_redis_ids_are_seeded_from_the_clock(redis_url: str) -> None:
             await client.delete(f"{prefix}:realtime:seq")
         finally:
             await client.aclose()
+
+
+async def test_frames_published_from_another_thread_reach_the_sockets_in_id_order() -> None:
+    # The worker thread (worker_thread.py) publishes through the same in-process broker as the server's loop.
+    hub = RealtimeHub()
+    broker = InProcessBroker()
+    await broker.start(hub.on_frame)
+    admin = hub.subscribe(ADMIN, None)
+
+    def publish_from_thread(count: int) -> None:
+        async def publish_all() -> None:
+            for i in range(count):
+                await broker.publish(frame(f"thread.{i}"))
+
+        asyncio.run(publish_all())
+
+    worker = asyncio.create_task(asyncio.to_thread(publish_from_thread, 200))
+    for i in range(50):
+        await broker.publish(frame(f"loop.{i}"))
+        await asyncio.sleep(0)
+    await worker
+    for _ in range(10):  # let the queued hand-overs run on this loop
+        await asyncio.sleep(0)
+    frames = drained(admin)
+    assert len(frames) == 250
+    ids = [f["id"] for f in frames]
+    assert ids == sorted(ids)
+    assert [f["type"] for f in frames if f["type"].startswith("thread.")] == [f"thread.{i}" for i in range(200)]

@@ -98,14 +98,18 @@ class OutboxWorker:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._semaphore = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
+        self._wake_pending = False
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def wake(self) -> None:
-        """Thread-safe nudge: a row was committed, look now instead of at the next poll."""
+        """Thread-safe nudge: a row was committed, look now instead of at the next poll.
+
+        Cheap under a flood: one signal per claim at most (`_wake_pending`), not one per committed request."""
         loop = self._loop
-        if loop is None or loop.is_closed():
+        if loop is None or loop.is_closed() or self._wake_pending:
             return
+        self._wake_pending = True
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
@@ -113,14 +117,19 @@ class OutboxWorker:
         if running is loop:
             self._wake.set()
         else:
-            loop.call_soon_threadsafe(self._wake.set)
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(self._wake.set)
 
     async def run(self) -> None:
+        """Claim and run batches until `stop`; a batch in progress when `stop` is called is finished."""
         self._loop = asyncio.get_running_loop()
         outbox.on_enqueue(self.wake)
         log.info("outbox worker %s started", self.worker_id)
         try:
             while not self._stopping:
+                # Reset before the claim reads, so a commit that lands during the claim still wakes us.
+                self._wake_pending = False
+                self._wake.clear()
                 try:
                     handled = await self.run_once()
                 except asyncio.CancelledError:
@@ -130,8 +139,7 @@ class OutboxWorker:
                     log.exception("outbox worker iteration failed")
                     await asyncio.sleep(self.poll_seconds)
                     continue
-                if handled < self.batch_size:
-                    self._wake.clear()
+                if handled < self.batch_size and not self._stopping:
                     wait = self.busy_poll_seconds if handled else self.poll_seconds
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), timeout=wait)
@@ -139,7 +147,9 @@ class OutboxWorker:
             outbox.remove_listener(self.wake)
 
     def stop(self) -> None:
+        """Finish the batch in progress, then return from `run` (thread-safe)."""
         self._stopping = True
+        self._wake_pending = False
         self.wake()
 
     async def run_once(self, *, only_ids: list[int] | None = None) -> int:
