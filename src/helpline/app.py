@@ -34,7 +34,7 @@ from helpline.contacts.api import router as contacts_router
 from helpline.conversations.api import router as conversations_router
 from helpline.engagement.api import router as templates_router
 from helpline.ops.api import router as ops_router
-from helpline.platform import redaction
+from helpline.platform import redaction, wakeups
 from helpline.platform.api_contract import reject_unknown_query
 from helpline.platform.clean_input import CleanInputMiddleware
 from helpline.platform.db import database_down
@@ -190,6 +190,9 @@ def create_app(
             # Their own loop in a thread: the requests on this loop cannot starve them (worker_thread.py).
             await workers.start()
             app.state.workers = workers
+        elif runtime.db.is_postgres:
+            # The workers are other processes: wake them when this one commits outbox rows.
+            runtime.spawn(wakeups.Notifier(runtime.db).run(), "outbox-notify")
         if settings.demo:
             from helpline.sandbox.demo import start_demo
 

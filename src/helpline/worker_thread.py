@@ -15,7 +15,7 @@ import logging
 import threading
 
 from helpline.bot.interface import FrontLine
-from helpline.jobs import start_workers
+from helpline.jobs import run_workers_until
 from helpline.platform.worker import OutboxWorker
 from helpline.runtime import Runtime
 
@@ -71,17 +71,9 @@ class WorkerThread:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         runtime = await self._parent.for_worker_thread(main_loop)
-        try:
-            worker = self.worker = start_workers(runtime, self._front_line)
-            worker_task = next(task for task in runtime.tasks if task.get_name() == "outbox-worker")
+
+        def ready(worker: OutboxWorker) -> None:
+            self.worker = worker
             self._ready.set()
-            await self._stop.wait()
-            worker.stop()
-            try:
-                await asyncio.wait_for(asyncio.shield(worker_task), self._stop_timeout)
-            except TimeoutError:
-                log.warning("the outbox worker did not finish its batch in %ss; stopping it", self._stop_timeout)
-            except Exception:
-                log.exception("the outbox worker ended with an error")
-        finally:
-            await runtime.close()
+
+        await run_workers_until(runtime, self._stop, self._front_line, stop_timeout=self._stop_timeout, ready=ready)

@@ -47,6 +47,9 @@ class Job:
 Handler = Callable[[Job], Awaitable[None]]
 # Gets every claimed row of its topic at once; returns, per row id, None (done) or the error (retry).
 BatchHandler = Callable[[list[Job]], Awaitable[dict[int, str | None]]]
+# Gets all parts of one bundled row at once (e.g. one Redis round trip for a batch's frames); raising
+# retries the whole row, so it must be idempotent per part like a Handler.
+BundleHandler = Callable[[list[Job]], Awaitable[None]]
 
 
 class RetryLater(Exception):
@@ -68,6 +71,7 @@ class OutboxWorker:
         handlers: dict[str, Handler],
         *,
         batch_handlers: dict[str, BatchHandler] | None = None,
+        bundle_handlers: dict[str, BundleHandler] | None = None,
         ordered_topics: frozenset[str] = frozenset(),
         concurrency: int = 16,
         batch_size: int = 100,
@@ -82,6 +86,7 @@ class OutboxWorker:
         self.db = db
         self.handlers = handlers
         self.batch_handlers = batch_handlers or {}
+        self.bundle_handlers = bundle_handlers or {}
         self.ordered_topics = ordered_topics
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
@@ -286,15 +291,31 @@ class OutboxWorker:
             return await self._call(
                 handler, row, Job(id=row.id, payload=row.payload, attempt=row.attempts, last_attempt=last)
             )
+        jobs = [
+            Job(id=row.id, payload=part, attempt=row.attempts, last_attempt=last, part=index)
+            for index, part in enumerate(parts)
+        ]
+        whole = self.bundle_handlers.get(row.topic)
+        if whole is not None:
+            return await self._call_bundle(whole, row, jobs)
         # A bundle runs its parts in order; every part runs even when one fails, and the row is retried as a
         # whole (handlers are idempotent, and each part keeps its event key on the repeat).
         errors = []
-        for index, part in enumerate(parts):
-            job = Job(id=row.id, payload=part, attempt=row.attempts, last_attempt=last, part=index)
+        for job in jobs:
             error = await self._call(handler, row, job)
             if error is not None:
-                errors.append(f"part {index}: {error}")
+                errors.append(f"part {job.part}: {error}")
         return "; ".join(errors)[:2000] if errors else None
+
+    async def _call_bundle(self, handler: BundleHandler, row: outbox.ClaimedRow, jobs: list[Job]) -> str | None:
+        try:
+            await handler(jobs)
+        except RetryLater as exc:
+            return str(exc) or "retry requested"
+        except Exception as exc:
+            log.exception("outbox bundle handler %s failed for row %s", row.topic, row.id)
+            return f"{type(exc).__name__}: {exc}"
+        return None
 
     async def _call(self, handler: Handler, row: outbox.ClaimedRow, job: Job) -> str | None:
         try:
