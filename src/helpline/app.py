@@ -11,7 +11,7 @@ import httpx
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -50,6 +50,7 @@ from helpline.realtime import access as realtime_access
 from helpline.realtime.api import router as realtime_router
 from helpline.runtime import Runtime
 from helpline.settings import Settings
+from helpline.web import pages as web_pages
 from helpline.web.pages import router as web_router
 from helpline.webhooks.api import router as webhooks_router
 from helpline.worker_thread import WorkerThread
@@ -117,7 +118,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(422, code, "; ".join(problems[:5]), {"errors": problems})
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404 and web_pages.wants_html(request):
+            # A person typed or followed a wrong address: a page in their language, not a JSON body.
+            page = web_pages.not_found_html(request.headers.get("accept-language", ""))
+            return HTMLResponse(page, status_code=404, headers={"Cache-Control": "no-cache"})
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         response = _error(exc.status_code, code, str(exc.detail))
         # e.g. `Allow` on a 405 (RFC 9110 §15.5.6)

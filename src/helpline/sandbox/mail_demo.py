@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from helpline.channels.actions import channel_config, create_channel
 from helpline.channels.email.adapter import EmailAdapter
+from helpline.channels.email.compose import reply_subject
 from helpline.channels.email.models import MailboxCursor
 from helpline.channels.models import Channel
 from helpline.channels.schemas import ChannelCreate
@@ -221,7 +222,8 @@ class DemoMail:
         await self.deliver(
             customer_mail(
                 f"Perfeito, muito obrigada!\n\nEm {reply['Date']}, Segurozinho Atendimento escreveu:\n{quoted}",
-                subject=f"Re: {reply['Subject']}",
+                # As a real mail client does: one "Re:", whatever the subject already had.
+                subject=reply_subject(str(reply["Subject"] or "")) or "Re:",
                 message_id=make_msgid(domain="cliente.example").strip("<>"),
                 in_reply_to=parent,
                 references=f"{reply.get('References', '')} {parent}".strip(),

@@ -247,3 +247,30 @@ async def test_mail_from_the_mailbox_itself_is_never_answered(runtime: Runtime, 
     async with runtime.db.reads() as session:
         topics = list((await session.execute(select(OutboxRow.topic))).scalars())
     assert "routing.inbound" not in topics
+
+
+async def test_reply_subject_never_stacks_reply_or_forward_prefixes(
+    client: httpx.AsyncClient, runtime: Runtime, world: World, smtp: SmtpServer
+) -> None:
+    channel = await make_email_channel(runtime, email_settings(smtp), member_ids=[world.agent.id])
+    # A customer forwards an old exchange to us: their client stacked the prefixes.
+    await receive(
+        runtime, channel, customer_mail("fw@example.com", "Vejam abaixo.", subject="ENC: RES: Re: Fatura de maio")
+    )
+    [conversation] = await conversations(runtime, channel.id)
+    await reply(client, world, conversation.id, "Recebido.")
+    await drain(runtime)
+    token = f"[#{conversation.id}]"
+    assert smtp.mailroom.received[0].message["Subject"] == f"Re: Fatura de maio {token}"
+    # Their answer comes back as "RE: Re: … [#id]" (and with a stray copy of the token): still one "Re:".
+    sent = next(m for m in await messages(runtime, conversation.id) if m.direction == "outbound")
+    answer = customer_mail(
+        "answer@example.com",
+        "Obrigada",
+        subject=f"RE: Re: Fatura de maio {token} {token}",
+        in_reply_to=sent.provider_message_id,
+    )
+    await receive(runtime, channel, answer)
+    await reply(client, world, conversation.id, "De nada.")
+    await drain(runtime)
+    assert smtp.mailroom.received[1].message["Subject"] == f"Re: Fatura de maio {token}"

@@ -21,7 +21,15 @@ from helpline.platform.clock import utcnow
 
 # RFC 5322 sets no limit; long chains break some servers (Exchange folds past ~1000 chars). Keep the root.
 MAX_REFERENCES = 20
-_RE = re.compile(r"^\s*((re|aw|sv|antw|res|r)\s*:\s*)+", re.IGNORECASE)
+# Reply and forward prefixes mail clients add, in the languages our customers write: Re/RE (and "Re[2]:",
+# "Re^2:"), AW (de), SV/VS (nordic), Antw (nl), Res/RES (pt), R/Rif (it), Fwd/Fw, Enc (pt), TR (fr), WG (de),
+# RV (es); the colon may be full-width (CJK clients). A run of them is removed as one, so a reply to
+# "Re: Fwd: RE: Pedido" is "Re: Pedido".
+_PREFIXES = re.compile(
+    r"^\s*(?:(?:re|aw|sv|vs|antw|res|rif|r|fwd?|fw|enc|tr|wg|rv)\s*(?:\[\d+\]|\(\d+\)|\^\d+)?\s*[:\uff1a]\s*)+",
+    re.IGNORECASE,
+)
+_TOKEN = re.compile(r"\s*\[#\d{1,18}\]")
 
 
 def message_id_for(settings: EmailSettings, message: OutboundMessage) -> str:
@@ -31,12 +39,27 @@ def message_id_for(settings: EmailSettings, message: OutboundMessage) -> str:
     return f"{uuid.uuid5(namespace, message.idempotency_key)}@{settings.domain}"
 
 
+def reply_subject(subject: str, token: str = "") -> str:
+    """The subject of a reply to a mail titled `subject`: one "Re: " before the subject without its reply and
+    forward prefixes (never "Re: Re: " or "Re: Fwd: "), ending with `token` (the conversation's `[#id]`, which
+    replaces any conversation token the subject had); "" when nothing is left of `subject`."""
+    base = " ".join(subject.split())
+    if token:
+        base = _TOKEN.sub("", base)
+    base = _PREFIXES.sub("", base).strip()
+    if not base:
+        return ""
+    return f"Re: {base} {token}" if token else f"Re: {base}"
+
+
 def _subject(thread: Sequence[ThreadEntry], conversation_id: int, fallback: str) -> str:
-    original = next((str(e.content.get("email", {}).get("subject") or "") for e in thread if e.inbound), "")
-    original = _RE.sub("", original).strip()
     token = f"[#{conversation_id}]"
-    subject = f"Re: {original}" if original else fallback
-    return subject if token in subject else f"{subject} {token}"
+    # The first customer mail with a subject names the thread (a later "Re: Re: …" says the same with noise).
+    for entry in thread:
+        original = str(entry.content.get("email", {}).get("subject") or "") if entry.inbound else ""
+        if subject := reply_subject(original, token):
+            return subject
+    return f"{fallback} {token}"
 
 
 def _threading(thread: Sequence[ThreadEntry], reply_to: str | None) -> tuple[str | None, list[str]]:
