@@ -33,9 +33,8 @@ from helpline.channels.widget.routes import router as widget_router
 from helpline.contacts.api import router as contacts_router
 from helpline.conversations.api import router as conversations_router
 from helpline.engagement.api import router as templates_router
-from helpline.jobs import start_workers
 from helpline.ops.api import router as ops_router
-from helpline.platform import redaction
+from helpline.platform import redaction, wakeups
 from helpline.platform.api_contract import reject_unknown_query
 from helpline.platform.clean_input import CleanInputMiddleware
 from helpline.platform.db import database_down
@@ -54,6 +53,7 @@ from helpline.settings import Settings
 from helpline.web import pages as web_pages
 from helpline.web.pages import router as web_router
 from helpline.webhooks.api import router as webhooks_router
+from helpline.worker_thread import WorkerThread
 
 log = logging.getLogger(__name__)
 
@@ -190,8 +190,14 @@ def create_app(
         runtime.spawn(
             realtime_access.watch(runtime.hub, runtime.db, settings.realtime_recheck_seconds), "realtime-access"
         )
-        if settings.run_workers:
-            start_workers(runtime, front_line)
+        workers = WorkerThread(runtime, front_line) if settings.run_workers else None
+        if workers is not None:
+            # Their own loop in a thread: the requests on this loop cannot starve them (worker_thread.py).
+            await workers.start()
+            app.state.workers = workers
+        elif runtime.db.is_postgres:
+            # The workers are other processes: wake them when this one commits outbox rows.
+            runtime.spawn(wakeups.Notifier(runtime.db).run(), "outbox-notify")
         if settings.demo:
             from helpline.sandbox.demo import start_demo
 
@@ -199,6 +205,8 @@ def create_app(
         try:
             yield
         finally:
+            if workers is not None:
+                await workers.stop()
             await runtime.close()
 
     app = FastAPI(

@@ -211,8 +211,11 @@ async def test_statements_per_message_stay_within_the_budget(
     timing). SQLite also counts each transaction's BEGIN as a statement; PostgreSQL does not."""
     figures = await measure(runtime, client, world.channel_id, world.channel_secret, 40)
     begins = 2 if runtime.db.engine.dialect.name == "sqlite" else 0  # the route's two transactions
-    assert figures["existing_contact"]["total_statements"] <= 6 + begins + 0.5
-    assert figures["new_contact"]["total_statements"] <= 8 + begins + 0.5
+    # A batch reads its contacts and open conversations in two statements (conversations/batch_lookups.py):
+    # per message, an existing contact costs the message INSERT and the conversation UPDATE; a new one adds
+    # INSERTs of the contact, its identity and its conversation.
+    assert figures["existing_contact"]["total_statements"] <= 4 + begins + 0.5
+    assert figures["new_contact"]["total_statements"] <= 7 + begins + 0.5
 
 
 async def test_webhook_events_of_a_batch_get_one_delivery_each_even_when_the_bundle_runs_again(
@@ -243,3 +246,33 @@ async def test_webhook_events_of_a_batch_get_one_delivery_each_even_when_the_bun
     assert sorted(d.payload["data"]["provider_message_id"] for d in deliveries) == ["m-0", "m-1", "m-2"]
     assert len({d.source_event_id for d in deliveries}) == 3
     assert all(d.source_event_id is not None and d.source_event_id < 0 for d in deliveries)
+
+
+async def test_a_batch_finds_its_contacts_and_open_conversations_set_based(
+    client: httpx.AsyncClient, world: World, runtime: Runtime
+) -> None:
+    # conversations/batch_lookups.py: one query for the batch's contacts, one for their open conversations.
+    assert (await _accept(client, world, _payload("m-1", contact_id="c-old"))).status_code == 200
+    await drain(runtime)
+    for message_id, contact_id in (("m-2", "c-old"), ("m-3", "c-new"), ("m-4", "c-new"), ("m-5", "c-old")):
+        assert (await _accept(client, world, _payload(message_id, contact_id=contact_id))).status_code == 200
+    from helpline.jobs import build_worker
+
+    assert await build_worker(runtime).run_once() == 4  # one batch
+    async with runtime.db.reads() as session:
+        rows = (await session.execute(select(Message.provider_message_id, Message.conversation_id))).all()
+        by_message = dict(rows)
+    assert by_message["m-1"] == by_message["m-2"] == by_message["m-5"]
+    assert by_message["m-3"] == by_message["m-4"] != by_message["m-1"]
+    assert await _count(runtime, Conversation) == 2
+    async with runtime.db.transaction() as session:
+        resolved = await session.get(Conversation, by_message["m-1"])
+        assert resolved is not None
+        resolved.status = "resolved"
+    # A resolved conversation is not the contact's current one: the next batch opens a new one.
+    assert (await _accept(client, world, _payload("m-6", contact_id="c-old"))).status_code == 200
+    await drain(runtime)
+    async with runtime.db.reads() as session:
+        newest = await session.execute(select(Message.conversation_id).where(Message.provider_message_id == "m-6"))
+        assert newest.scalar_one() not in (by_message["m-1"], by_message["m-3"])
+    assert await _count(runtime, Conversation) == 3

@@ -281,3 +281,64 @@ async def test_redis_ids_are_seeded_from_the_clock(redis_url: str) -> None:
             await client.delete(f"{prefix}:realtime:seq")
         finally:
             await client.aclose()
+
+
+async def test_frames_published_from_another_thread_reach_the_sockets_in_id_order() -> None:
+    # The worker thread (worker_thread.py) publishes through the same in-process broker as the server's loop.
+    hub = RealtimeHub()
+    broker = InProcessBroker()
+    await broker.start(hub.on_frame)
+    admin = hub.subscribe(ADMIN, None)
+
+    def publish_from_thread(count: int) -> None:
+        async def publish_all() -> None:
+            for i in range(count):
+                await broker.publish(frame(f"thread.{i}"))
+
+        asyncio.run(publish_all())
+
+    worker = asyncio.create_task(asyncio.to_thread(publish_from_thread, 200))
+    for i in range(50):
+        await broker.publish(frame(f"loop.{i}"))
+        await asyncio.sleep(0)
+    await worker
+    for _ in range(10):  # let the queued hand-overs run on this loop
+        await asyncio.sleep(0)
+    frames = drained(admin)
+    assert len(frames) == 250
+    ids = [f["id"] for f in frames]
+    assert ids == sorted(ids)
+    assert [f["type"] for f in frames if f["type"].startswith("thread.")] == [f"thread.{i}" for i in range(200)]
+
+
+async def test_a_batch_of_frames_is_one_redis_call_and_a_publisher_only_broker_receives_nothing(
+    redis_url: str,
+) -> None:
+    # The worker side (`start_publishing`): frames go out through Redis to the subscribing process only.
+    prefix = f"helpline-test-{uuid.uuid4().hex[:8]}"
+    hub, publisher_hub = RealtimeHub(), RealtimeHub()
+    subscriber_broker, publisher = RedisBroker(redis_url, prefix), RedisBroker(redis_url, prefix)
+    try:
+        await subscriber_broker.start(hub.on_frame)
+        await publisher.start_publishing(publisher_hub.on_frame)
+        admin = hub.subscribe(ADMIN, None)
+        single = await publisher.publish(frame("first"))
+        ids = await publisher.publish_many([frame(f"b{i}", channel_id=10) for i in range(4)])
+        assert ids == [single + 1 + i for i in range(4)]
+
+        async def arrived() -> bool:
+            return admin.queue.qsize() >= 5
+
+        await wait_for(arrived)
+        received = drained(admin)
+        assert types(received) == ["first", "b0", "b1", "b2", "b3"]
+        assert [f["id"] for f in received] == [single, *ids]
+        assert publisher_hub.last_event_id == 0
+    finally:
+        for broker in (subscriber_broker, publisher):
+            await broker.close()
+        client = aioredis.from_url(redis_url)
+        try:
+            await client.delete(f"{prefix}:realtime:seq")
+        finally:
+            await client.aclose()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, and_, cast, exists, false, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, cast, exists, false, func, literal, or_, select, tuple_, union
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -37,6 +37,7 @@ from helpline.conversations.waiting import escalation_of, language_of, waiting_c
 from helpline.engagement.windows import WindowName, inbound_bounds, window_state
 from helpline.platform.api_contract import parse_int
 from helpline.platform.clock import utcnow
+from helpline.platform.db import BigId, UTCDateTime
 from helpline.platform.errors import Invalid, NotFound
 from helpline.profiles.models import Event, Profile
 
@@ -271,18 +272,28 @@ def filter_clauses(
             raise Invalid("assignee must be me, none or an operator id")
         clauses.append(Conversation.assignee_id == assignee_id)
     if filters.q:
-        pattern = _like_pattern(filters.q.strip())
-        matching_message = aliased(Message)
-        clauses.append(
-            or_(
-                func.lower(Contact.name).like(pattern, escape="\\"),
-                exists().where(
-                    matching_message.conversation_id == Conversation.id,
-                    func.lower(matching_message.text).like(pattern, escape="\\"),
-                ),
-            )
-        )
+        clauses.append(or_(*search_clauses(filters.q)))
     return clauses
+
+
+def search_clauses(q: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """`q` as (the contact's name contains it, one of the conversation's messages contains it), case-blind.
+    Needs Contact joined for the first. `lower(…) LIKE '%…%'` is what PostgreSQL's trigram index on
+    lower(contacts.name) answers (0012_read_indexes; one on lower(messages.text) is left out for its cost)."""
+    pattern = _like_pattern(q.strip())
+    matching_message = aliased(Message)
+    return (
+        func.lower(Contact.name).like(pattern, escape="\\"),
+        exists().where(
+            matching_message.conversation_id == Conversation.id,
+            func.lower(matching_message.text).like(pattern, escape="\\"),
+        ),
+    )
+
+
+def _at(value: datetime) -> ColumnElement[datetime]:
+    """A time bound as the columns store it (SQLite keeps UTC naive), for a row comparison's right side."""
+    return literal(value, UTCDateTime())
 
 
 def _keyset(stmt: Select, sort: Sort, cursor: str | None) -> Select:  # type: ignore[type-arg]
@@ -294,11 +305,12 @@ def _keyset(stmt: Select, sort: Sort, cursor: str | None) -> Select:  # type: ig
     if sort == "recent":
         if cursor:
             at, row_id = decode_cursor(cursor)
+            if at is None:  # only a cursor of sort=waiting can lack a time; decode_cursor rejects those here
+                raise Invalid("malformed cursor", code="bad_cursor")
+            # A row comparison, not `a < x OR (a = x AND id < y)`: PostgreSQL turns it into the bound of the
+            # index scan, so a deep page starts at the cursor instead of filtering every row before it.
             stmt = stmt.where(
-                or_(
-                    Conversation.last_activity_at < at,
-                    and_(Conversation.last_activity_at == at, Conversation.id < row_id),
-                )
+                tuple_(Conversation.last_activity_at, Conversation.id) < tuple_(_at(at), literal(row_id, BigId))
             )
         return stmt.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
     if cursor:
@@ -327,10 +339,25 @@ def list_statement(
     now: datetime,
 ) -> Select[Conversation, Contact, Channel, Profile, Event, Operator]:
     """The SELECT of one page (limit + 1 rows, the extra one tells whether a next page exists)."""
-    stmt = _conversation_rows().where(
-        principal.channel_filter(Conversation.channel_id),
-        *filter_clauses(filters, principal, dialect=dialect, now=now),
-    )
+    visible = principal.channel_filter(Conversation.channel_id)
+    if not filters.q:
+        stmt = _conversation_rows().where(visible, *filter_clauses(filters, principal, dialect=dialect, now=now))
+        return _keyset(stmt, sort, cursor).limit(limit + 1)
+    # A search: "name matches OR a message matches" as the union of one page of each. Under an OR PostgreSQL
+    # can only walk the sort's index testing every conversation (seconds when few match); apart, each half
+    # is planned on its own: a trigram index scan when the text is rare, the sort's index with an early stop
+    # when it is common.
+    others = filter_clauses(replace(filters, q=None), principal, dialect=dialect, now=now)
+    by_name, by_message = search_clauses(filters.q)
+    pages = []
+    for match, base in (
+        (by_name, select(Conversation.id).join(Contact, Contact.id == Conversation.contact_id)),
+        (by_message, select(Conversation.id)),
+    ):
+        half = base.join(Channel, Channel.id == Conversation.channel_id).where(visible, *others, match)
+        pages.append(_keyset(half, sort, cursor).limit(limit + 1).subquery())
+    matching = union(*(select(page.c.id) for page in pages))
+    stmt = _conversation_rows().where(Conversation.id.in_(matching))
     return _keyset(stmt, sort, cursor).limit(limit + 1)
 
 
@@ -431,7 +458,8 @@ async def list_messages(
         )
         if before is None or anchor is None:
             raise Invalid("malformed cursor", code="bad_cursor")
-        stmt = stmt.where(or_(Message.occurred_at < anchor, and_(Message.occurred_at == anchor, Message.id < before)))
+        # A row comparison: the bound of the index scan on (conversation_id, occurred_at, id), see _keyset.
+        stmt = stmt.where(tuple_(Message.occurred_at, Message.id) < tuple_(_at(anchor), literal(before, BigId)))
     newest_first = stmt.order_by(Message.occurred_at.desc(), Message.id.desc()).limit(limit + 1)
     rows = list((await session.execute(newest_first)).scalars())
     more = len(rows) > limit
