@@ -1,4 +1,4 @@
-"""Migration 0012_contact_names on SQLite and PostgreSQL: a name that is only the contact's opaque provider id is
+"""Migration 0013_contact_names on SQLite and PostgreSQL: a name that is only the contact's opaque provider id is
 cleared; real names, phone numbers and e-mail addresses stay; it downgrades (restoring the id) and upgrades again."""
 
 from __future__ import annotations
@@ -68,11 +68,11 @@ async def _names(url: str) -> dict[int, str | None]:
 
 
 def test_opaque_id_names_are_cleared_then_restored_on_downgrade(empty_url: str) -> None:  # noqa: F811
-    upgrade(empty_url, "0011_inbound_log")
+    upgrade(empty_url, "0012_read_indexes")
     asyncio.run(_seed(empty_url))
-    upgrade(empty_url, "0012_contact_names")
+    upgrade(empty_url, "0013_contact_names")
     assert asyncio.run(_names(empty_url)) == {cid: case[-1] for cid, case in CASES.items()}
-    command.downgrade(alembic_config(empty_url), "0011_inbound_log")
+    command.downgrade(alembic_config(empty_url), "0012_read_indexes")
     assert asyncio.run(_names(empty_url)) == {cid: case[0] for cid, case in CASES.items()}
     upgrade(empty_url)
     assert asyncio.run(_names(empty_url)) == {cid: case[-1] for cid, case in CASES.items()}

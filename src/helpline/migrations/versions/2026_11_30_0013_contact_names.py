@@ -5,8 +5,8 @@ website visitor's token, another system's id — which operators then saw as the
 of the contact's own opaque identities (not a WhatsApp number or an e-mail address, which read as what they are) is
 cleared; the identities keep the ids.
 
-Revision ID: 0012_contact_names
-Revises: 0011_inbound_log
+Revision ID: 0013_contact_names
+Revises: 0012_read_indexes
 Create Date: 2026-11-30 07:00:00
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0012_contact_names"
-down_revision: str | Sequence[str] | None = "0011_inbound_log"
+revision: str = "0013_contact_names"
+down_revision: str | Sequence[str] | None = "0012_read_indexes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
