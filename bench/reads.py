@@ -247,7 +247,7 @@ async def _deep_cursor(
     return cursor, seen
 
 
-async def _pick_ids(url: str, me: int, agent: int, agent_channels: list[int]) -> Ids:
+async def pick_ids(url: str, me: int, agent: int, agent_channels: list[int]) -> Ids:
     conn = await asyncpg.connect(url)
     try:
         big = await conn.fetchval("SELECT channel_id FROM conversations GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
@@ -285,7 +285,7 @@ async def _pick_ids(url: str, me: int, agent: int, agent_channels: list[int]) ->
 
 
 async def run(url: str, me: int, agent: int, agent_channels: list[int], args: argparse.Namespace) -> None:
-    ids = await _pick_ids(url, me, agent, agent_channels)
+    ids = await pick_ids(url, me, agent, agent_channels)
     principals = {
         "admin": Principal(operator_id=ids.me, role=Role.admin, channel_ids=frozenset()),
         "agent": Principal(operator_id=ids.agent, role=Role.agent, channel_ids=ids.agent_channels),
