@@ -14,6 +14,7 @@ import { Composer } from './composer.js';
 import { ContactPanel } from './contact_panel.js';
 import { placedAt } from './message.js';
 import { PAGE, Timeline } from './timeline.js';
+import { TypingLine } from './typing.js';
 import { windowChip, windowOf } from './window.js';
 
 const PANEL_KEY = 'helpline:side-panel';
@@ -34,6 +35,8 @@ export class ConversationPane {
       }),
     });
     this.composerEl = h('div', { class: 'composer-slot' });
+    this.typing = new TypingLine({ ctx, conversationId: () => (this.loaded ? this.id : null),
+      customer: () => customerName(this.conversation()) });
     this.actions = new Actions({ ctx, conversation: () => this.conversation(), composerDraft: () => this.composer.draft(),
       focusComposer: () => this.composer.focus() });
     this.composer = new Composer(ctx, this.composerEl, { actions: this.actions });
@@ -52,7 +55,7 @@ export class ConversationPane {
       ondrop: (event) => {
         this.main.classList.remove('dropping');
         if (event.dataTransfer && event.dataTransfer.files.length) { event.preventDefault(); this.composer.addFiles([...event.dataTransfer.files]); }
-      } }, this.timeline.el, this.composerEl);
+      } }, this.timeline.el, this.typing.el, this.composerEl);
     this.body = h('div', { class: 'conversation-body' }, this.main, this.panel);
 
     this.onMessage = (event) => {
@@ -110,6 +113,7 @@ export class ConversationPane {
     if (id === this.id) return;
     this.id = id;
     this.loaded = false;
+    this.typing.reset();
     this.identity = null;
     this.identities = null;
     if (this.cancelSkeleton) this.cancelSkeleton();
@@ -344,6 +348,7 @@ export class ConversationPane {
     this.offTick();
     this.actions.destroy();
     this.timeline.destroy();
+    this.typing.destroy();
     this.composer.detach();
     for (const off of this.unregister) off();
   }
