@@ -15,6 +15,7 @@ import { ContactPanel } from './contact_panel.js';
 import { placedAt } from './message.js';
 import { PAGE, Timeline } from './timeline.js';
 import { TypingLine } from './typing.js';
+import { threadSubject } from './email.js';
 import { windowChip, windowOf } from './window.js';
 
 const PANEL_KEY = 'helpline:side-panel';
@@ -197,6 +198,7 @@ export class ConversationPane {
     const c = this.conversation();
     if (!c) return;
     const name = customerName(c);
+    const subject = c.channel.kind === 'email' ? threadSubject(this.ctx.store.messagesOf(c.id).values()) : null;
     const mine = c.assignee && c.assignee.id === this.ctx.me.id;
     // Re-rendering must not drop keyboard focus: remember which control had it and give it back.
     const focused = this.header.contains(document.activeElement) ? document.activeElement : null;
@@ -207,6 +209,8 @@ export class ConversationPane {
       avatar(name, `c${c.contact.id}`),
       h('div', { class: 'conversation-title title-line' },
         h('h2', { id: 'conversation-title', tabindex: '-1', title: name }, name),
+        subject ? h('span', { class: 'fact thread-subject', title: subject }, icon('mail'),
+          h('span', { class: 'sr-only' }, t('email.subject_label')), h('span', {}, subject)) : null,
         h('span', { class: 'fact channel-fact' }, channelIcon(c.channel.kind),
           h('span', {}, t('conversation.channel', { kind: t(`kinds.${c.channel.kind}`), name: c.channel.name })))),
       h('div', { class: 'conversation-actions', role: 'toolbar', 'aria-label': t('actions.label') }, this.actions.render(),
