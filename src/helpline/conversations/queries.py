@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, and_, cast, exists, false, func, literal, or_, select, tuple_, union
+from sqlalchemy import ColumnElement, Select, and_, cast, exists, false, func, literal, or_, select, true, tuple_, union
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -296,36 +296,34 @@ def _at(value: datetime) -> ColumnElement[datetime]:
     return literal(value, UTCDateTime())
 
 
-def _keyset(stmt: Select, sort: Sort, cursor: str | None) -> Select:  # type: ignore[type-arg]
-    """Order by the sort and start after the cursor's row.
-
-    recent: last_activity_at DESC, id DESC (index ix_conversations_activity). waiting: waiting_since ASC
+def _order(stmt: Select, sort: Sort) -> Select:  # type: ignore[type-arg]
+    """recent: last_activity_at DESC, id DESC (index ix_conversations_activity). waiting: waiting_since ASC
     NULLS LAST, id ASC (index ix_conversations_waiting): the longest wait first, then the conversations
     nobody is waiting on, oldest first."""
     if sort == "recent":
-        if cursor:
-            at, row_id = decode_cursor(cursor)
-            if at is None:  # only a cursor of sort=waiting can lack a time; decode_cursor rejects those here
-                raise Invalid("malformed cursor", code="bad_cursor")
-            # A row comparison, not `a < x OR (a = x AND id < y)`: PostgreSQL turns it into the bound of the
-            # index scan, so a deep page starts at the cursor instead of filtering every row before it.
-            stmt = stmt.where(
-                tuple_(Conversation.last_activity_at, Conversation.id) < tuple_(_at(at), literal(row_id, BigId))
-            )
         return stmt.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
-    if cursor:
-        since, row_id = decode_cursor(cursor, sort="waiting")
-        if since is None:
-            stmt = stmt.where(Conversation.waiting_since.is_(None), Conversation.id > row_id)
-        else:
-            stmt = stmt.where(
-                or_(
-                    Conversation.waiting_since > since,
-                    and_(Conversation.waiting_since == since, Conversation.id > row_id),
-                    Conversation.waiting_since.is_(None),
-                )
-            )
     return stmt.order_by(Conversation.waiting_since.asc().nulls_last(), Conversation.id.asc())
+
+
+def _ranges(sort: Sort, cursor: str | None) -> list[list[ColumnElement[bool]]]:
+    """The rows after the cursor's row in `sort` order, as one or two ranges of the sort's index (each a list
+    of clauses to AND). Row comparisons, not `a < x OR (a = x AND id < y)`: PostgreSQL makes them the start
+    of the index scan, so a deep page does not filter every row before the cursor."""
+    if not cursor:
+        return [[]]
+    if sort == "recent":
+        at, row_id = decode_cursor(cursor)
+        if at is None:  # only a cursor of sort=waiting can lack a time; decode_cursor rejects those here
+            raise Invalid("malformed cursor", code="bad_cursor")
+        return [[tuple_(Conversation.last_activity_at, Conversation.id) < tuple_(_at(at), literal(row_id, BigId))]]
+    since, row_id = decode_cursor(cursor, sort="waiting")
+    if since is None:
+        return [[Conversation.waiting_since.is_(None), Conversation.id > row_id]]
+    # After a waiting row come the rest of the waiting rows, then every row nobody waits on (NULLS LAST).
+    return [
+        [tuple_(Conversation.waiting_since, Conversation.id) > tuple_(_at(since), literal(row_id, BigId))],
+        [Conversation.waiting_since.is_(None)],
+    ]
 
 
 def list_statement(
@@ -340,25 +338,29 @@ def list_statement(
 ) -> Select[Conversation, Contact, Channel, Profile, Event, Operator]:
     """The SELECT of one page (limit + 1 rows, the extra one tells whether a next page exists)."""
     visible = principal.channel_filter(Conversation.channel_id)
-    if not filters.q:
-        stmt = _conversation_rows().where(visible, *filter_clauses(filters, principal, dialect=dialect, now=now))
-        return _keyset(stmt, sort, cursor).limit(limit + 1)
-    # A search: "name matches OR a message matches" as the union of one page of each. Under an OR PostgreSQL
-    # can only walk the sort's index testing every conversation (seconds when few match); apart, each half
-    # is planned on its own: a trigram index scan when the text is rare, the sort's index with an early stop
-    # when it is common.
+    ranges = _ranges(sort, cursor)
+    if not filters.q and len(ranges) == 1:
+        clauses = filter_clauses(filters, principal, dialect=dialect, now=now)
+        return _order(_conversation_rows().where(visible, *clauses, *ranges[0]), sort).limit(limit + 1)
+    # An OR (a search: the contact's name or a message; after a waiting row: more waiting rows or none) as the
+    # union of one page of each part. Under an OR PostgreSQL can only walk the sort's index testing every
+    # row (seconds for a rare search text); apart, each part is planned on its own: an index scan from its
+    # start (a trigram index for a rare name), or the sort's index with an early stop for a common text.
     others = filter_clauses(replace(filters, q=None), principal, dialect=dialect, now=now)
-    by_name, by_message = search_clauses(filters.q)
+    matches: list[tuple[ColumnElement[bool], bool]] = [(true(), False)]  # (clause, needs Contact)
+    if filters.q:
+        by_name, by_message = search_clauses(filters.q)
+        matches = [(by_name, True), (by_message, False)]
     pages = []
-    for match, base in (
-        (by_name, select(Conversation.id).join(Contact, Contact.id == Conversation.contact_id)),
-        (by_message, select(Conversation.id)),
-    ):
-        half = base.join(Channel, Channel.id == Conversation.channel_id).where(visible, *others, match)
-        pages.append(_keyset(half, sort, cursor).limit(limit + 1).subquery())
+    for match, needs_contact in matches:
+        for bounds in ranges:
+            part = select(Conversation.id).join(Channel, Channel.id == Conversation.channel_id)
+            if needs_contact:
+                part = part.join(Contact, Contact.id == Conversation.contact_id)
+            part = part.where(visible, *others, match, *bounds)
+            pages.append(_order(part, sort).limit(limit + 1).subquery())
     matching = union(*(select(page.c.id) for page in pages))
-    stmt = _conversation_rows().where(Conversation.id.in_(matching))
-    return _keyset(stmt, sort, cursor).limit(limit + 1)
+    return _order(_conversation_rows().where(Conversation.id.in_(matching)), sort).limit(limit + 1)
 
 
 async def list_conversations(
