@@ -6,6 +6,7 @@ import * as commands from '../commands.js';
 import { avatar, h, icon, later, replace } from '../dom.js';
 import { full, onTick, relative } from '../format.js';
 import { t } from '../i18n.js';
+import { customerName } from '../names.js';
 import { Actions } from './actions.js';
 import { BotPanel } from './bot_panel.js';
 import { channelIcon } from './channels.js';
@@ -191,7 +192,7 @@ export class ConversationPane {
   renderHeader() {
     const c = this.conversation();
     if (!c) return;
-    const name = c.contact.name || t('contact.unnamed');
+    const name = customerName(c);
     const mine = c.assignee && c.assignee.id === this.ctx.me.id;
     // Re-rendering must not drop keyboard focus: remember which control had it and give it back.
     const focused = this.header.contains(document.activeElement) ? document.activeElement : null;
@@ -354,10 +355,16 @@ function shapeOf(c) {
   return `${c.handler}|${c.status}|${c.assignee ? c.assignee.id : ''}|${c.escalation ? c.escalation.reason : ''}`;
 }
 
-/** "+55 11 9…" for phones, "@handle"-like ids as given, e-mail addresses as given. */
+// Provider ids that mean nothing to a person (a page-scoped id, a website visitor's token, another system's id)
+// are never shown beside the customer's name; the Contact tab lists them for whoever needs them.
+const OPAQUE_IDS = new Set(['messenger', 'instagram', 'widget', 'api']);
+
+/** "+55 11 9…" for phones, e-mail addresses as given; null for opaque provider ids. */
 export function formatIdentity(identity) {
   const id = String(identity.provider_id || '');
-  if (String(identity.kind).startsWith('whatsapp') && /^\+?\d{8,15}$/u.test(id)) return id.startsWith('+') ? id : `+${id}`;
+  const kind = String(identity.kind).split(':')[0];
+  if (OPAQUE_IDS.has(kind)) return null;
+  if (kind === 'whatsapp' && /^\+?\d{8,15}$/u.test(id)) return id.startsWith('+') ? id : `+${id}`;
   return id;
 }
 

@@ -3,7 +3,8 @@
 
 import { avatar, h, icon } from '../dom.js';
 import { full, relative } from '../format.js';
-import { has, t } from '../i18n.js';
+import { t } from '../i18n.js';
+import { customerName, reasonText } from '../names.js';
 import { channelIcon } from './channels.js';
 
 export const ROW_HEIGHT = 76;
@@ -67,9 +68,7 @@ export function windowChip(c, now = Date.now()) {
 
 /** The escalation reason in words ("Asked for a person"); a reason this build does not know reads generically. */
 export function waitingReason(c) {
-  const reason = c.escalation && c.escalation.reason;
-  if (reason && has(`escalation.${reason}`)) return t(`escalation.${reason}`);
-  return t('inbox.waiting_short');
+  return reasonText(c.escalation && c.escalation.reason, 'inbox.waiting_short');
 }
 
 export function isWaiting(c) {
@@ -83,7 +82,7 @@ function clip(text, max) {
 
 /** The row's accessible name: one sentence of its parts, in the row's visual order. */
 export function rowLabel(c, me, { stale } = {}, now = Date.now()) {
-  const name = c.contact.name || t('contact.unnamed');
+  const name = customerName(c);
   const chip = windowChip(c, now);
   const parts = [
     name,
@@ -111,7 +110,7 @@ export function staleText(c) {
 
 /** The row element (role=option) for conversation `c` at list position `index`. */
 export function renderRow(c, me, { index, selected, stale, now = Date.now() }) {
-  const name = c.contact.name || t('contact.unnamed');
+  const name = customerName(c);
   const waiting = isWaiting(c);
   const chips = [];
   if (stale) chips.push(h('span', { class: 'chip stale-chip' }, icon('info'), staleText(c)));
