@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp
 
 from helpline import __version__
 from helpline.apidocs import openapi as apidocs_openapi
@@ -28,7 +29,9 @@ from helpline.auth.two_factor_api import router as two_factor_router
 from helpline.bot.api import router as bot_router
 from helpline.bot.interface import FrontLine
 from helpline.channels.api import router as channels_router
+from helpline.channels.inbound_asgi import InboundDispatcher
 from helpline.channels.meta.api import router as meta_webhooks_router
+from helpline.channels.signing_cache import SigningCache
 from helpline.channels.widget.routes import router as widget_router
 from helpline.contacts.api import router as contacts_router
 from helpline.conversations.api import router as conversations_router
@@ -172,6 +175,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(500, "internal_error", "something went wrong on our side; it has been logged")
 
 
+class HelplineApp(FastAPI):
+    """FastAPI with the signed inbound webhooks served ahead of its middleware (`channels/inbound_asgi.py`)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        return InboundDispatcher(stack, self.state.runtime, self.state.signing_cache, self.exception_handlers)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -209,7 +220,7 @@ def create_app(
                 await workers.stop()
             await runtime.close()
 
-    app = FastAPI(
+    app = HelplineApp(
         title="Helpline",
         version=__version__,
         description='Omnichannel customer-care inbox API. Errors are `{"error": {"code", "message"}}`.',
@@ -218,6 +229,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.runtime = runtime
+    app.state.signing_cache = SigningCache(runtime)
     _install_error_handlers(app)
     for router in (
         auth_router,

@@ -12,6 +12,7 @@ import redis.asyncio as aioredis
 from helpline.auth.models import Role
 from helpline.auth.permissions import Principal
 from helpline.realtime.brokers import InProcessBroker, RedisBroker
+from helpline.realtime.frames import TYPING_FRAME
 from helpline.realtime.hub import RealtimeHub, Subscriber
 
 AGENT_A = Principal(operator_id=1, role=Role.agent, channel_ids=frozenset({10}))
@@ -105,6 +106,23 @@ async def test_reconnecting_client_gets_what_it_missed_filtered_by_audience() ->
 
     await broker.publish(frame("live", channel_id=10))
     assert types(drained(again)) == ["live"]
+
+
+async def test_typing_reaches_live_sockets_of_the_channel_but_is_never_replayed() -> None:
+    hub, broker = await started()
+    first = hub.subscribe(AGENT_A, None)
+    other = hub.subscribe(AGENT_B, None)
+    await broker.publish(frame("seen", channel_id=10))
+    (seen,) = drained(first)
+    await broker.publish(frame(TYPING_FRAME, channel_id=10))
+    assert types(drained(first)) == [TYPING_FRAME]
+    assert drained(other) == []  # not a member of channel 10
+    hub.unsubscribe(first)
+
+    await broker.publish(frame(TYPING_FRAME, channel_id=10))
+    await broker.publish(frame("missed", channel_id=10))
+    again = hub.subscribe(AGENT_A, seen["id"])
+    assert types(drained(again)) == ["missed"]  # "is typing" from seconds ago would be false by now
 
 
 async def test_up_to_date_client_gets_nothing_replayed() -> None:

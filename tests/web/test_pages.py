@@ -177,3 +177,29 @@ async def test_the_login_page_sends_a_logged_in_operator_on_and_serves_others_th
         assert response.status_code == 303
         assert response.headers["location"] == expected
     assert (await client.get("/login")).headers["location"] == "/"
+
+
+def test_every_escalation_reason_the_backend_records_has_a_label_in_every_catalogue() -> None:
+    from pathlib import Path
+
+    from helpline.bot import escalation
+
+    source = Path(escalation.__file__).parents[1]
+    # Every Trigger(...) the backend builds names its reason by one of escalation.py's constants.
+    built = {
+        name
+        for path in source.rglob("*.py")
+        for name in re.findall(r"\bTrigger\(\s*([A-Za-z_.]+)", path.read_text(encoding="utf-8"))
+        if name != "reason"  # the dataclass's own field, in its definition
+    }
+    assert built, "the scan found no Trigger(...) calls"
+    for name in built:
+        value = getattr(escalation, name.rsplit(".", 1)[-1], None)
+        assert value in escalation.REASONS, f"Trigger({name}) is not a reason listed in bot/escalation.py REASONS"
+    for folder in sorted((STATIC_DIR / "i18n").iterdir()):
+        catalogue = merge_catalogue(folder)
+        labels: Any = catalogue["escalation"]
+        tried: Any = catalogue["admin"]["try"]["reasons"]  # type: ignore[index]
+        for reason in escalation.REASONS:
+            assert isinstance(labels.get(reason), str) and labels[reason].strip(), f"{folder.name}: escalation.{reason}"
+            assert isinstance(tried.get(reason), str) and tried[reason].strip(), f"{folder.name}: try.reasons.{reason}"

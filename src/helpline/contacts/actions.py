@@ -38,8 +38,10 @@ async def contact_for_identity(session: AsyncSession, kind: str, incoming: Inbou
             if getattr(row, field) is None and getattr(incoming, field):
                 setattr(row, field, getattr(incoming, field))
         return row, False
+    # Never the provider id as a name: a page-scoped id or a website visitor's token means nothing to an operator,
+    # who sees "Website visitor #12" instead (web/static/js/names.js) until the customer or an operator names them.
     contact = Contact(
-        name=incoming.name or incoming.phone or incoming.email or incoming.provider_id,
+        name=incoming.name or incoming.phone or incoming.email or None,
         email=incoming.email,
         phone=incoming.phone,
         avatar_url=incoming.avatar_url,
