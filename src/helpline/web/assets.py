@@ -22,6 +22,7 @@ PRELOAD = (
     "js/router.js",
     "js/format.js",
     "js/names.js",
+    "js/markdown.js",
     "js/realtime.js",
     "js/store.js",
     "js/shell.js",
