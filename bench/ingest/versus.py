@@ -9,7 +9,7 @@ is stored), the backlog sampled during the load, and the server's CPU ms per acc
     .venv/bin/python -m bench.ingest.versus --duration 20             # PostgreSQL + Redis, 32 connections
     .venv/bin/python -m bench.ingest.versus --duration 60 --json      # the sustained run
     .venv/bin/python -m bench.ingest.versus --backend sqlite          # Helpline on SQLite (ceiling still on PG)
-    .venv/bin/python -m bench.ingest.versus --api-processes 2 --worker-processes 2   # scaled out, one command
+    .venv/bin/python -m bench.ingest.versus --api-processes 2 --worker-processes 2 --versus-one-process
 
 With several API processes, one wrk per port shares the connections, each with its own bodies; CPU is
 summed over every process of the deployment (APIs and workers). The backlog (messages stored, outbox rows
@@ -64,6 +64,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         help="separate `helpline worker` processes",
     )
     parser.add_argument("--api-processes", type=int, default=1, help="`helpline serve` processes, one port each")
+    parser.add_argument(
+        "--versus-one-process",
+        action="store_true",
+        help="also measure one `helpline serve` (worker thread) in the same run, for the scale-out ratio",
+    )
     parser.add_argument("--skip-ceiling", action="store_true")
     parser.add_argument("--json", action="store_true")
     parser.add_argument(
@@ -230,6 +235,13 @@ async def measure_helpline(args: argparse.Namespace) -> dict[str, Any]:
         path = f"/api/v1/channels/{setup.channel_id}/inbound"
         pids = server.pids or [server.pid]
         await run_wrk_on_all(urls, path, files, args, 2)  # warm-up, not measured
+        # Measure from a drained state with every worker running (a worker process's cold start can take
+        # longer than the warm-up on a loaded machine; its rows would otherwise count as backlog).
+        deadline = time.perf_counter() + args.drain_timeout
+        while time.perf_counter() < deadline:
+            if not (await count())["outbox_pending"]:
+                break
+            await asyncio.sleep(0.5)
         base = (await count())["messages"]
         samples: list[dict[str, Any]] = []
         before = snapshot(pids)
@@ -312,6 +324,11 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
     if not args.skip_ceiling:
         report["ceiling"] = await measure_ceiling(args)
     report["helpline"] = await measure_helpline(args)
+    if args.versus_one_process:
+        one = argparse.Namespace(**{**vars(args), "api_processes": 1, "workers": 0})
+        report["one_process"] = await measure_helpline(one)
+        for key in ("accepted_per_second", "processed_per_second"):
+            report[f"scale_out_{key}_ratio"] = round(report["helpline"][key] / max(report["one_process"][key], 0.1), 2)
     report["uptime_after"] = _uptime()
     if "ceiling" in report and report["ceiling"]["accepted_per_second"]:
         ceiling = report["ceiling"]["accepted_per_second"]

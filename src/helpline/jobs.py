@@ -34,7 +34,7 @@ from helpline.realtime.handlers import make_publish_bundle_handler, make_publish
 from helpline.routing.handlers import make_routing_handler
 from helpline.runtime import Runtime
 from helpline.webhooks.events import DELIVER_TOPIC, FANOUT_TOPIC
-from helpline.webhooks.handlers import make_deliver_handler, make_fanout_handler
+from helpline.webhooks.handlers import make_deliver_handler, make_fanout_bundle_handler, make_fanout_handler
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,11 @@ def build_worker(runtime: Runtime, front_line: FrontLine | None = None) -> Outbo
         runtime.db,
         handlers(runtime, front_line),
         batch_handlers=batch_handlers(runtime),
-        bundle_handlers={REALTIME_TOPIC: make_publish_bundle_handler(runtime)},
+        # A batch's frames in one Redis call; its webhook events expanded in one transaction.
+        bundle_handlers={
+            REALTIME_TOPIC: make_publish_bundle_handler(runtime),
+            FANOUT_TOPIC: make_fanout_bundle_handler(runtime),
+        },
         # Frames keep their order within a batch, so a client sees "created" before "updated".
         ordered_topics=frozenset({REALTIME_TOPIC}),
         concurrency=s.worker_concurrency,

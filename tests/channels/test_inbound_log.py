@@ -276,3 +276,40 @@ async def test_a_batch_finds_its_contacts_and_open_conversations_set_based(
         newest = await session.execute(select(Message.conversation_id).where(Message.provider_message_id == "m-6"))
         assert newest.scalar_one() not in (by_message["m-1"], by_message["m-3"])
     assert await _count(runtime, Conversation) == 3
+
+
+async def test_a_batch_of_webhook_events_is_expanded_at_once_and_once(
+    client: httpx.AsyncClient, world: World, runtime: Runtime
+) -> None:
+    made = await client.post(
+        "/api/v1/webhooks",
+        json={"url": "http://93.184.216.34/hooks/a", "events": ["message.created"]},
+        headers=world.admin.headers,
+    )
+    assert made.status_code == 201, made.text
+    for i in range(3):
+        await _accept(client, world, _payload(f"m-{i}", contact_id=f"c-{i}"))
+    from helpline.jobs import build_worker
+    from helpline.platform.worker import Job
+    from helpline.webhooks.handlers import make_fanout_bundle_handler
+    from helpline.webhooks.models import WebhookDelivery
+
+    worker = build_worker(runtime)
+    assert await worker.run_once() == 3
+    [bundle] = [r for r in await _outbox(runtime) if r.topic == "webhooks.event"]
+    jobs = [
+        Job(id=bundle.id, payload=part, attempt=1, last_attempt=False, part=index)
+        for index, part in enumerate(bundle.payload["bundle"])
+    ]
+    fanout_all = make_fanout_bundle_handler(runtime)
+    # The worker's own run of the bundle, then a repeat (a crash before the row was settled): no second copy.
+    assert await worker.run_once(only_ids=[bundle.id]) == 1
+    await fanout_all(jobs)
+    async with runtime.db.reads() as session:
+        deliveries = list((await session.execute(select(WebhookDelivery))).scalars())
+    assert sorted(d.payload["data"]["provider_message_id"] for d in deliveries) == ["m-0", "m-1", "m-2"]
+    subscribed = [job.source_id for job in jobs if job.payload["event"] == "message.created"]
+    assert len(subscribed) == 3
+    assert sorted(d.source_event_id for d in deliveries) == sorted(subscribed)
+    deliver_rows = [r for r in await _outbox(runtime) if r.topic == "webhooks.deliver"]
+    assert sorted(r.payload["delivery_id"] for r in deliver_rows) == sorted(d.id for d in deliveries)
