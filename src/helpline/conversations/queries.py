@@ -312,7 +312,7 @@ def _order(stmt: Select, sort: Sort) -> Select:  # type: ignore[type-arg]
     return stmt.order_by(Conversation.waiting_since.asc().nulls_last(), Conversation.id.asc())
 
 
-def _ranges(sort: Sort, cursor: str | None) -> list[list[ColumnElement[bool]]]:
+def _ranges(sort: Sort, cursor: str | None, dialect: str) -> list[list[ColumnElement[bool]]]:
     """The rows after the cursor's row in `sort` order, as one or two ranges of the sort's index (each a list
     of clauses to AND). Row comparisons, not `a < x OR (a = x AND id < y)`: PostgreSQL makes them the start
     of the index scan, so a deep page does not filter every row before the cursor."""
@@ -326,11 +326,13 @@ def _ranges(sort: Sort, cursor: str | None) -> list[list[ColumnElement[bool]]]:
     since, row_id = decode_cursor(cursor, sort="waiting")
     if since is None:
         return [[Conversation.waiting_since.is_(None), Conversation.id > row_id]]
-    # After a waiting row come the rest of the waiting rows, then every row nobody waits on (NULLS LAST).
-    return [
-        [tuple_(Conversation.waiting_since, Conversation.id) > tuple_(_at(since), literal(row_id, BigId))],
-        [Conversation.waiting_since.is_(None)],
-    ]
+    # After a waiting row come the rest of the waiting rows, then every row nobody waits on (NULLS LAST):
+    # two ranges for PostgreSQL, which cannot start a scan at an OR; SQLite's planner does, and pays for
+    # the union instead (2.6 -> 5.8 ms a page at 10 k conversations).
+    after_row = tuple_(Conversation.waiting_since, Conversation.id) > tuple_(_at(since), literal(row_id, BigId))
+    if dialect == "sqlite":
+        return [[or_(after_row, Conversation.waiting_since.is_(None))]]
+    return [[after_row], [Conversation.waiting_since.is_(None)]]
 
 
 def list_statement(
@@ -345,7 +347,7 @@ def list_statement(
 ) -> Select[Conversation, Contact, Channel, Profile, Event, Operator]:
     """The SELECT of one page (limit + 1 rows, the extra one tells whether a next page exists)."""
     visible = principal.channel_filter(Conversation.channel_id)
-    ranges = _ranges(sort, cursor)
+    ranges = _ranges(sort, cursor, dialect)
     # PostgreSQL has a trigram index for names (0012_read_indexes); SQLite has none, and its OR stops at the
     # first page of matches by message text, so it keeps the OR.
     split_search = bool(filters.q) and dialect == "postgresql"
