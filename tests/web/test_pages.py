@@ -49,7 +49,12 @@ async def test_shell_assets_load_with_their_types_and_long_caching(client: httpx
     parser = _Tags()
     parser.feed((await client.get("/")).text)
     urls = [a.get("href") or a.get("src") for tag, a in parser.tags if tag in {"link", "script"}]
-    assert len(urls) == len(PRELOAD) + len(STYLES) + 2  # + favicon + the entry script
+    # + one stylesheet (the parts joined), the favicon and the entry script
+    assert len(urls) == len(PRELOAD) + 3
+    (sheet,) = [url for url in urls if url and url.endswith(".css")]
+    joined = (await client.get(sheet)).text
+    positions = [joined.index((STATIC_DIR / name).read_text(encoding="utf-8")) for name in STYLES]
+    assert positions == sorted(positions), "every part, whole and in cascade order"
     for url in urls:
         assert url and url.startswith(bundle().prefix)
         response = await client.get(url)

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from helpline.auth.dependencies import resolve_principal
 from helpline.platform.errors import HelplineError
-from helpline.web.assets import PRELOAD, STYLES, Asset, AssetBundle
+from helpline.web.assets import PRELOAD, STYLES, STYLESHEET, Asset, AssetBundle
 from helpline.web.icons import build_sprite
 
 router = APIRouter(include_in_schema=False)
@@ -31,7 +31,7 @@ def shell_html(assets: AssetBundle) -> str:
     """The page every screen starts from: no inline script or style, so a strict CSP holds."""
     prefix = escape(assets.prefix)
     preload = "".join(f'<link rel="modulepreload" href="{prefix}{name}">' for name in PRELOAD)
-    styles = "".join(f'<link rel="stylesheet" href="{prefix}{name}">' for name in STYLES)
+    styles = f'<link rel="stylesheet" href="{prefix}{STYLESHEET}">'
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

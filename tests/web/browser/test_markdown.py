@@ -88,3 +88,19 @@ def test_hostile_input_stays_text(page: Page) -> None:  # noqa: F811
 def test_a_customers_link_shows_where_it_really_goes(page: Page) -> None:  # noqa: F811
     (customer,) = render(page, ("[yourbank.com](https://evil.example/login)", {"revealTargets": True}))
     assert customer["text"] == "yourbank.com (evil.example)"
+
+
+def test_previews_show_the_words_without_the_marks(page: Page) -> None:  # noqa: F811
+    result = run(
+        page,
+        """
+        const { plainText } = await m('/js/markdown.js');
+        return arg.map((text) => plainText(text));
+        """,
+        [
+            "Olá **Ana**! Veja:\n- item *um*\n- item `dois`",
+            "[Horários](https://x.example/h) **bold *it* x**",
+            "<b>x</b>",
+        ],
+    )
+    assert result == ["Olá Ana! Veja:\nitem um\nitem dois", "Horários bold it x", "<b>x</b>"]

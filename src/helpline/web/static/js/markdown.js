@@ -117,3 +117,16 @@ export function renderMarkdown(text, options = {}) {
   flush();
   return fragment;
 }
+
+/** The words of `text` without the Markdown marks, for one-line previews ("**Ana**: - item" → "Ana: item"). */
+export function plainText(text, depth = 0) {
+  const lines = String(text ?? '').split('\n').map((line) => line.replace(BULLET, '$1').replace(NUMBERED, '$1. $2')
+    .replace(FENCE, ''));
+  return lines.join('\n').replace(INLINE, (whole, label, target, bare, bold, code, italic) => {
+    if (label !== undefined) return label;
+    if (bare !== undefined) return bare;
+    if (code !== undefined) return code;
+    const inner = bold ?? italic;
+    return depth < MAX_DEPTH ? plainText(inner, depth + 1) : inner;
+  });
+}

@@ -5,6 +5,7 @@ import { h, icon, safeHref } from '../dom.js';
 import { bytes, full, time } from '../format.js';
 import { has, t } from '../i18n.js';
 import { renderMarkdown } from '../markdown.js';
+import { fullMessage, subjectLine } from './email.js';
 import { customerName, reasonDetail, reasonText } from '../names.js';
 
 const MEDIA_KINDS = new Set(['image', 'video', 'audio', 'document', 'sticker', 'attachment', 'text', 'template',
@@ -143,11 +144,15 @@ function bodyOf(m, env) {
     parts.push(h('p', { class: 'template-tag' }, icon('layout-template'),
       h('span', {}, t('message.template', { name: String(content.template.name || ''), language: String(lang || '') }))));
   }
+  const subject = subjectLine(m);
+  if (subject) parts.push(subject);
   // The widget's Markdown subset, built node by node (never innerHTML); what a customer wrote shows link targets.
   if (m.text) parts.push(h('div', { class: 'message-text rich' }, renderMarkdown(m.text, { revealTargets: m.author_kind === 'contact' })));
   if (content.location && typeof content.location === 'object') parts.push(locationView(content.location));
   if (Array.isArray(content.contacts)) parts.push(contactCards(content.contacts));
   if (content.interactive && !m.text) parts.push(h('p', { class: 'message-text' }, String(content.interactive.title || '')));
+  const original = fullMessage(m);
+  if (original) parts.push(original);
   if (m.attachments && m.attachments.length) parts.push(h('ul', { class: 'attachments' }, m.attachments.map((a) => attachmentView(a, env))));
   if (!parts.length) {
     const type = content.unsupported ? String(content.unsupported.type || m.content_type) : m.content_type;

@@ -4,6 +4,7 @@
 import { avatar, h, icon } from '../dom.js';
 import { full, relative } from '../format.js';
 import { t } from '../i18n.js';
+import { plainText } from '../markdown.js';
 import { customerName, reasonText } from '../names.js';
 import { channelIcon } from './channels.js';
 
@@ -12,7 +13,8 @@ export const ROW_HEIGHT = 76;
 /** "Bot: …", "You: …", "Maria: …", nothing for the customer; "No messages yet" when there is none. */
 export function previewText(c, me) {
   const last = c.last_message || {};
-  const text = last.preview || '';
+  // Bot and operator replies may carry Markdown, which the timeline renders: the one-line preview shows its words.
+  const text = last.preview ? (last.author_kind === 'contact' ? last.preview : plainText(last.preview)) : '';
   if (!text) return t('inbox.preview.empty');
   const kind = last.author_kind;
   if (kind === 'bot') return t('inbox.preview.bot', { text });
