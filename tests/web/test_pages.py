@@ -208,3 +208,13 @@ def test_every_escalation_reason_the_backend_records_has_a_label_in_every_catalo
         for reason in escalation.REASONS:
             assert isinstance(labels.get(reason), str) and labels[reason].strip(), f"{folder.name}: escalation.{reason}"
             assert isinstance(tried.get(reason), str) and tried[reason].strip(), f"{folder.name}: try.reasons.{reason}"
+
+
+def test_every_matching_method_the_bot_panel_may_show_has_a_label() -> None:
+    from helpline.bot.matching import registry
+
+    methods = {registry.LEXICAL, registry.USE_METHOD, registry.MINILM_METHOD, "clarified", "menu", "running"}
+    for folder in sorted((STATIC_DIR / "i18n").iterdir()):
+        labels: Any = merge_catalogue(folder)["bot"]["methods"]  # type: ignore[index]
+        missing = {m for m in methods if not (isinstance(labels.get(m), str) and labels[m].strip())}
+        assert not missing, f"{folder.name}: bot.methods lacks {sorted(missing)}"
