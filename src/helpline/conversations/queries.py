@@ -351,11 +351,12 @@ def list_statement(
     # PostgreSQL has a trigram index for names (0012_read_indexes); SQLite has none, and its OR stops at the
     # first page of matches by message text, so it keeps the OR.
     split_search = bool(filters.q) and dialect == "postgresql"
-    if not split_search and len(ranges) == 1:
-        clauses = filter_clauses(filters, principal, dialect=dialect, now=now)
-        return _order(_conversation_rows().where(visible, *clauses, *ranges[0]), sort).limit(limit + 1)
-    # An OR (a search: the contact's name or a message; after a waiting row: more waiting rows or none) as the
-    # union of one page of each part. Under an OR PostgreSQL can only walk the sort's index testing every
+    # The page is chosen from `conversations` alone (joined to channels and contacts only where a filter
+    # needs them), and only its rows are joined to what the list shows: with the joins in the same
+    # query PostgreSQL priced a rare filter's index (then a sort of every match, joined) above walking
+    # the sort's index through 10,000 rows (tag=legal: 34 ms instead of 1).
+    # An OR (a search: the contact's name or a message; after a waiting row: more waiting rows or none) is
+    # the union of one page of each part. Under an OR PostgreSQL can only walk the sort's index testing every
     # row (seconds for a rare search text); apart, each part is planned on its own: an index scan from its
     # start (a trigram index for a rare name), or the sort's index with an early stop for a common text.
     others = filter_clauses(replace(filters, q=None) if split_search else filters, principal, dialect=dialect, now=now)
@@ -371,7 +372,7 @@ def list_statement(
                 part = part.join(Contact, Contact.id == Conversation.contact_id)
             part = part.where(visible, *others, match, *bounds)
             pages.append(_order(part, sort).limit(limit + 1).subquery())
-    matching = union(*(select(page.c.id) for page in pages))
+    matching = union(*(select(page.c.id) for page in pages)) if len(pages) > 1 else select(pages[0].c.id)
     return _order(_conversation_rows().where(Conversation.id.in_(matching)), sort).limit(limit + 1)
 
 
