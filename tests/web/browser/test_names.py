@@ -125,3 +125,46 @@ def test_avatar_initials_skip_markup_punctuation_and_invisible_characters(page: 
         ],
     )
     assert result == ["AS", "A", "AS", "A", "WV", "🌻F", "?", "?", "1", "שכ", "J"]
+
+
+def test_a_rule_hand_off_summary_reads_in_the_operators_language(page: Page) -> None:  # noqa: F811
+    esc = {
+        "reason": "low_confidence",
+        "detail": "2 unclear messages in a row",
+        "summary": "Script: Car claim. Collected: policy_number=POL-123456; incident_date=2026-11-23. "
+        'Reason: low_confidence (2 unclear messages in a row). Customer said: "hm" / "what?"',
+        "fields": [],
+    }
+    failed = {
+        "reason": "failed_answers",
+        "detail": "policy_number",
+        "summary": "Reason: failed_answers (policy_number).",
+        "fields": [{"key": "policy_number", "question": "Número da apólice?", "value": "x"}],
+    }
+    out = {}
+    for locale in ("en", "pt-BR"):
+        out[locale] = run(
+            page,
+            """
+            const { setLocale } = await m('/js/i18n.js');
+            await setLocale(arg.locale);
+            const { answerValue } = await m('/js/format.js');
+            const { reasonDetail, summaryLines } = await m('/js/names.js');
+            return { lines: summaryLines(arg.esc, answerValue), failed: reasonDetail(arg.failed),
+              free: summaryLines({ summary: 'The customer wants a refund.' }) };
+            """,
+            {"locale": locale, "esc": esc, "failed": failed},
+        )
+    assert out["en"]["lines"] == [
+        "Script: Car claim",
+        "Collected: Policy number: POL-123456; Incident date: Nov 23, 2026",
+        "Reason: Bot unsure — 2 unclear messages in a row",
+        'Customer said: "hm" / "what?"',
+    ]
+    pt = out["pt-BR"]["lines"]
+    assert pt[0] == "Roteiro: Car claim"
+    assert pt[1] == "Coletado: Policy number: POL-123456; Incident date: 23 de nov. de 2026"
+    assert pt[2].startswith("Motivo: ") and "2 mensagens pouco claras seguidas" in pt[2]
+    assert "low_confidence" not in " ".join(pt) and "unclear" not in " ".join(pt)
+    assert out["pt-BR"]["failed"] == "As respostas continuaram falhando em: Número da apólice?"
+    assert out["en"]["free"] == ["The customer wants a refund."]
