@@ -39,6 +39,7 @@ from helpline.platform.api_contract import parse_int
 from helpline.platform.clock import utcnow
 from helpline.platform.db import BigId, UTCDateTime
 from helpline.platform.errors import Invalid, NotFound
+from helpline.platform.like import LIKE_ESCAPE, contains_pattern
 from helpline.profiles.models import Event, Profile
 
 
@@ -198,11 +199,6 @@ def decode_cursor(cursor: str, *, sort: Sort = "recent") -> tuple[datetime | Non
         raise Invalid("malformed cursor", code="bad_cursor") from None
 
 
-def _like_pattern(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def window_clause(state: WindowName, now: datetime) -> ColumnElement[bool]:
     """Conversations whose reply window is in `state` at `now` (channel kinds without a window never match),
     with the thresholds of each kind's adapter through engagement.windows. Needs `Channel` joined."""
@@ -261,7 +257,7 @@ def filter_clauses(
     if filters.priorities:
         clauses.append(Conversation.priority.in_(filters.priorities))
     if filters.tag:
-        clauses.append(tag_clause(filters.tag.strip().lower()[:50], dialect))
+        clauses.append(tag_clause(filters.tag.strip().lower(), dialect))
     if filters.window:
         clauses.append(window_clause(filters.window, now))
     if filters.waiting is True:
@@ -287,13 +283,13 @@ def search_clauses(q: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     """`q` as (the contact's name contains it, one of the conversation's messages contains it), case-blind.
     Needs Contact joined for the first. `lower(…) LIKE '%…%'` is what PostgreSQL's trigram index on
     lower(contacts.name) answers (0012_read_indexes; one on lower(messages.text) is left out for its cost)."""
-    pattern = _like_pattern(q.strip())
+    pattern = contains_pattern(q.strip())
     matching_message = aliased(Message)
     return (
-        func.lower(Contact.name).like(pattern, escape="\\"),
+        func.lower(Contact.name).like(pattern, escape=LIKE_ESCAPE),
         exists().where(
             matching_message.conversation_id == Conversation.id,
-            func.lower(matching_message.text).like(pattern, escape="\\"),
+            func.lower(matching_message.text).like(pattern, escape=LIKE_ESCAPE),
         ),
     )
 
@@ -351,11 +347,12 @@ def list_statement(
     # PostgreSQL has a trigram index for names (0012_read_indexes); SQLite has none, and its OR stops at the
     # first page of matches by message text, so it keeps the OR.
     split_search = bool(filters.q) and dialect == "postgresql"
-    if not split_search and len(ranges) == 1:
-        clauses = filter_clauses(filters, principal, dialect=dialect, now=now)
-        return _order(_conversation_rows().where(visible, *clauses, *ranges[0]), sort).limit(limit + 1)
-    # An OR (a search: the contact's name or a message; after a waiting row: more waiting rows or none) as the
-    # union of one page of each part. Under an OR PostgreSQL can only walk the sort's index testing every
+    # The page is chosen from `conversations` alone (joined to channels and contacts only where a filter
+    # needs them), and only its rows are joined to what the list shows: with the joins in the same
+    # query PostgreSQL priced a rare filter's index (then a sort of every match, joined) above walking
+    # the sort's index through 10,000 rows (tag=legal: 34 ms instead of 1).
+    # An OR (a search: the contact's name or a message; after a waiting row: more waiting rows or none) is
+    # the union of one page of each part. Under an OR PostgreSQL can only walk the sort's index testing every
     # row (seconds for a rare search text); apart, each part is planned on its own: an index scan from its
     # start (a trigram index for a rare name), or the sort's index with an early stop for a common text.
     others = filter_clauses(replace(filters, q=None) if split_search else filters, principal, dialect=dialect, now=now)
@@ -371,7 +368,7 @@ def list_statement(
                 part = part.join(Contact, Contact.id == Conversation.contact_id)
             part = part.where(visible, *others, match, *bounds)
             pages.append(_order(part, sort).limit(limit + 1).subquery())
-    matching = union(*(select(page.c.id) for page in pages))
+    matching = union(*(select(page.c.id) for page in pages)) if len(pages) > 1 else select(pages[0].c.id)
     return _order(_conversation_rows().where(Conversation.id.in_(matching)), sort).limit(limit + 1)
 
 
