@@ -32,9 +32,12 @@ class Snapshot:
     machine_idle: float
 
 
-def snapshot(server_pid: int) -> Snapshot:
+def snapshot(server_pid: int | list[int]) -> Snapshot:
+    """`server_pid`: one process, or all of a deployment's (API and worker processes: their CPU is summed)."""
     total, idle = _machine()
-    return Snapshot(time.perf_counter(), _process_cpu(server_pid), _process_cpu(os.getpid()), total, idle)
+    pids = server_pid if isinstance(server_pid, list) else [server_pid]
+    server = sum(_process_cpu(pid) for pid in pids)
+    return Snapshot(time.perf_counter(), server, _process_cpu(os.getpid()), total, idle)
 
 
 def usage(before: Snapshot, after: Snapshot, messages: int) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
@@ -33,6 +33,9 @@ class Server:
     data_dir: Path
     database_url: str
     log_path: Path
+    # Every API process's URL (the first is `base_url`) and every process's pid (APIs, then workers).
+    base_urls: list[str] = field(default_factory=list)
+    pids: list[int] = field(default_factory=list)
 
 
 def free_port() -> int:
@@ -101,10 +104,17 @@ def _spawn_worker(env: dict[str, str], cwd: Path, log_path: Path) -> subprocess.
 
 @contextlib.asynccontextmanager
 async def running_server(
-    backend: str, *, postgres_admin_url: str, redis_url: str, keep_data: bool = False, workers: int = 0
+    backend: str,
+    *,
+    postgres_admin_url: str,
+    redis_url: str,
+    keep_data: bool = False,
+    workers: int = 0,
+    api_processes: int = 1,
 ) -> AsyncIterator[Server]:
     """`workers` > 0 runs the outbox workers as that many separate `helpline worker` processes (scaled-out
-    mode, PostgreSQL + Redis), instead of inside the server process."""
+    mode, PostgreSQL + Redis), instead of in a thread of each server process; `api_processes` starts that
+    many `helpline serve` processes on their own ports (same database and Redis)."""
     data_dir = Path(tempfile.mkdtemp(prefix="helpline-bench-"))
     async with contextlib.AsyncExitStack() as stack:
         env = {
@@ -126,16 +136,27 @@ async def running_server(
         else:
             database_url = f"sqlite+aiosqlite:///{data_dir / 'helpline.db'}"
             env["HELPLINE_DATABASE_URL"] = database_url
-        port = free_port()
-        base_url = f"http://127.0.0.1:{port}"
-        env["HELPLINE_BASE_URL"] = base_url
+        ports = [free_port() for _ in range(api_processes)]
+        base_urls = [f"http://127.0.0.1:{port}" for port in ports]
+        env["HELPLINE_BASE_URL"] = base_urls[0]
         log_path = data_dir / "server.log"
-        proc = _spawn(port, env, data_dir, log_path, workers=workers)
-        worker_procs = [_spawn_worker(env, data_dir, data_dir / f"worker-{i}.log") for i in range(workers)]
+        procs: list[subprocess.Popen[bytes]] = []
+        worker_procs: list[subprocess.Popen[bytes]] = []
         try:
-            await _wait_healthy(base_url, proc, log_path)
+            for index, (port, url) in enumerate(zip(ports, base_urls, strict=True)):
+                # One after another: the first applies the migrations.
+                path = log_path if index == 0 else data_dir / f"server-{index}.log"
+                procs.append(_spawn(port, env, data_dir, path, workers=workers))
+                await _wait_healthy(url, procs[-1], path)
+            worker_procs = [_spawn_worker(env, data_dir, data_dir / f"worker-{i}.log") for i in range(workers)]
             yield Server(
-                base_url=base_url, pid=proc.pid, data_dir=data_dir, database_url=database_url, log_path=log_path
+                base_url=base_urls[0],
+                pid=procs[0].pid,
+                data_dir=data_dir,
+                database_url=database_url,
+                log_path=log_path,
+                base_urls=base_urls,
+                pids=[p.pid for p in (*procs, *worker_procs)],
             )
         finally:
             for worker_proc in worker_procs:
@@ -144,13 +165,14 @@ async def running_server(
                     await asyncio.to_thread(worker_proc.wait, 10)
                 if worker_proc.poll() is None:
                     worker_proc.kill()
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-                try:
-                    await asyncio.to_thread(proc.wait, 20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    await asyncio.to_thread(proc.wait, 10)
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGINT)
+                    try:
+                        await asyncio.to_thread(proc.wait, 20)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+                        await asyncio.to_thread(proc.wait, 10)
             if backend == "postgres":
                 # Our Redis keys (the realtime sequence) go with the run.
                 with contextlib.suppress(Exception):

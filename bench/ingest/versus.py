@@ -9,6 +9,12 @@ is stored), the backlog sampled during the load, and the server's CPU ms per acc
     .venv/bin/python -m bench.ingest.versus --duration 20             # PostgreSQL + Redis, 32 connections
     .venv/bin/python -m bench.ingest.versus --duration 60 --json      # the sustained run
     .venv/bin/python -m bench.ingest.versus --backend sqlite          # Helpline on SQLite (ceiling still on PG)
+    .venv/bin/python -m bench.ingest.versus --api-processes 2 --worker-processes 2 --versus-one-process
+
+With several API processes, one wrk per port shares the connections, each with its own bodies; CPU is
+summed over every process of the deployment (APIs and workers). The backlog (messages stored, outbox rows
+pending) is sampled every 5 s of the load; `backlog` says whether it stayed bounded (the pending rows'
+growth over the second half of the load, per second, against the accepted rate).
 """
 
 from __future__ import annotations
@@ -49,7 +55,20 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=60000, help="distinct pre-signed bodies")
     parser.add_argument("--new-contacts", type=float, default=0.3)
     parser.add_argument("--drain-timeout", type=float, default=120.0, help="seconds to wait for processing")
-    parser.add_argument("--workers", type=int, default=0, help="separate `helpline worker` processes")
+    parser.add_argument(
+        "--workers",
+        "--worker-processes",
+        dest="workers",
+        type=int,
+        default=0,
+        help="separate `helpline worker` processes",
+    )
+    parser.add_argument("--api-processes", type=int, default=1, help="`helpline serve` processes, one port each")
+    parser.add_argument(
+        "--versus-one-process",
+        action="store_true",
+        help="also measure one `helpline serve` (worker thread) in the same run, for the scale-out ratio",
+    )
     parser.add_argument("--skip-ceiling", action="store_true")
     parser.add_argument("--json", action="store_true")
     parser.add_argument(
@@ -167,19 +186,65 @@ def _counts(fetch: Callable[[str], int], tables: set[str]) -> dict[str, int]:
     return {key: fetch(query) for key, query in _queries(tables).items()}
 
 
+async def run_wrk_on_all(
+    urls: list[str], path: str, files: list[Path], args: argparse.Namespace, duration: int
+) -> dict[str, Any]:
+    """One wrk per API process at once (the connections shared out); figures added up, latency the worst."""
+    share = argparse.Namespace(**{**vars(args), "connections": max(args.threads, args.connections // len(urls))})
+    runs = await asyncio.gather(
+        *(run_wrk(url + path, path, file, share, duration) for url, file in zip(urls, files, strict=True))
+    )
+    if len(runs) == 1:
+        return runs[0]
+    total: dict[str, Any] = {
+        key: sum(r[key] for r in runs)
+        for key in ("requests", "non_2xx", "connect_errors", "read_errors", "timeouts", "accepted_per_second")
+    }
+    total["latency_ms"] = {k: max(r["latency_ms"][k] for r in runs) for k in runs[0]["latency_ms"]}
+    total["per_process"] = [{k: r[k] for k in ("requests", "accepted_per_second", "latency_ms")} for r in runs]
+    return total
+
+
+def backlog_verdict(samples: list[dict[str, Any]], accepted_per_second: float) -> dict[str, Any]:
+    """Whether the pending rows stayed bounded: their growth per second over the second half of the load
+    (least squares), against the accepted rate. Bounded when it grows by less than 2 % of what comes in."""
+    half = [s for s in samples if s["t"] >= samples[-1]["t"] / 2] if samples else []
+    if len(half) < 2:
+        return {"growth_per_second": None, "bounded": None}
+    ts = [s["t"] for s in half]
+    ys = [s["outbox_pending"] for s in half]
+    mean_t, mean_y = sum(ts) / len(ts), sum(ys) / len(ys)
+    slope = sum((t - mean_t) * (y - mean_y) for t, y in zip(ts, ys, strict=True)) / sum((t - mean_t) ** 2 for t in ts)
+    return {"growth_per_second": round(slope, 1), "bounded": slope < 0.02 * max(accepted_per_second, 1.0)}
+
+
 async def measure_helpline(args: argparse.Namespace) -> dict[str, Any]:
     async with running_server(
-        args.backend, postgres_admin_url=args.postgres_admin_url, redis_url=args.redis_url, workers=args.workers
+        args.backend,
+        postgres_admin_url=args.postgres_admin_url,
+        redis_url=args.redis_url,
+        workers=args.workers,
+        api_processes=args.api_processes,
     ) as server:
         setup = await prepare(server.base_url, server.data_dir)
-        own_file = server.data_dir / "requests.tsv"
-        write_requests(own_file, setup.secret, args.requests, args.new_contacts)
+        urls = server.base_urls or [server.base_url]
+        files = [server.data_dir / f"requests-{i}.tsv" for i in range(len(urls))]
+        for file in files:
+            write_requests(file, setup.secret, args.requests // len(urls), args.new_contacts)
         count = stored_counter(server.database_url)
         path = f"/api/v1/channels/{setup.channel_id}/inbound"
-        await run_wrk(server.base_url + path, path, own_file, args, 2)  # warm-up, not measured
+        pids = server.pids or [server.pid]
+        await run_wrk_on_all(urls, path, files, args, 2)  # warm-up, not measured
+        # Measure from a drained state with every worker running (a worker process's cold start can take
+        # longer than the warm-up on a loaded machine; its rows would otherwise count as backlog).
+        deadline = time.perf_counter() + args.drain_timeout
+        while time.perf_counter() < deadline:
+            if not (await count())["outbox_pending"]:
+                break
+            await asyncio.sleep(0.5)
         base = (await count())["messages"]
         samples: list[dict[str, Any]] = []
-        before = snapshot(server.pid)
+        before = snapshot(pids)
         start = time.perf_counter()
 
         async def sample() -> None:
@@ -188,11 +253,11 @@ async def measure_helpline(args: argparse.Namespace) -> dict[str, Any]:
                 samples.append({"t": round(time.perf_counter() - start, 1), **(await count())})
 
         sampler = asyncio.create_task(sample())
-        figures = await run_wrk(server.base_url + path, path, own_file, args, args.duration)
+        figures = await run_wrk_on_all(urls, path, files, args, args.duration)
         sampler.cancel()
-        after = snapshot(server.pid)
+        after = snapshot(pids)
         accepted = figures["requests"] - figures["non_2xx"]
-        target = min(accepted, args.requests)  # bodies repeat once the file is exhausted
+        target = min(accepted, (args.requests // len(urls)) * len(urls))  # bodies repeat once a file is exhausted
         stored = base
         deadline = time.perf_counter() + args.drain_timeout
         done_at = time.perf_counter()
@@ -203,8 +268,11 @@ async def measure_helpline(args: argparse.Namespace) -> dict[str, Any]:
             if stored - base >= target and not state.get("inbound_pending", 0):
                 break
             await asyncio.sleep(0.25)
-        drained = snapshot(server.pid)
+        drained = snapshot(pids)
         return {
+            "api_processes": len(urls),
+            "per_process": figures.get("per_process"),
+            "backlog": backlog_verdict(samples, figures["accepted_per_second"]),
             "accepted": accepted,
             "accepted_per_second": figures["accepted_per_second"],
             "http_latency_ms": figures["latency_ms"],
@@ -247,10 +315,20 @@ def _uptime() -> str:
 
 
 async def _main(args: argparse.Namespace) -> dict[str, Any]:
-    report: dict[str, Any] = {"uptime_before": _uptime(), "backend": args.backend, "workers": args.workers}
+    report: dict[str, Any] = {
+        "uptime_before": _uptime(),
+        "backend": args.backend,
+        "api_processes": args.api_processes,
+        "workers": args.workers,
+    }
     if not args.skip_ceiling:
         report["ceiling"] = await measure_ceiling(args)
     report["helpline"] = await measure_helpline(args)
+    if args.versus_one_process:
+        one = argparse.Namespace(**{**vars(args), "api_processes": 1, "workers": 0})
+        report["one_process"] = await measure_helpline(one)
+        for key in ("accepted_per_second", "processed_per_second"):
+            report[f"scale_out_{key}_ratio"] = round(report["helpline"][key] / max(report["one_process"][key], 0.1), 2)
     report["uptime_after"] = _uptime()
     if "ceiling" in report and report["ceiling"]["accepted_per_second"]:
         ceiling = report["ceiling"]["accepted_per_second"]

@@ -11,10 +11,11 @@ import httpx
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp
 
 from helpline import __version__
 from helpline.apidocs import openapi as apidocs_openapi
@@ -28,14 +29,15 @@ from helpline.auth.two_factor_api import router as two_factor_router
 from helpline.bot.api import router as bot_router
 from helpline.bot.interface import FrontLine
 from helpline.channels.api import router as channels_router
+from helpline.channels.inbound_asgi import InboundDispatcher
 from helpline.channels.meta.api import router as meta_webhooks_router
+from helpline.channels.signing_cache import SigningCache
 from helpline.channels.widget.routes import router as widget_router
 from helpline.contacts.api import router as contacts_router
 from helpline.conversations.api import router as conversations_router
 from helpline.engagement.api import router as templates_router
-from helpline.jobs import start_workers
 from helpline.ops.api import router as ops_router
-from helpline.platform import redaction
+from helpline.platform import redaction, wakeups
 from helpline.platform.api_contract import reject_unknown_query
 from helpline.platform.clean_input import CleanInputMiddleware
 from helpline.platform.db import database_down
@@ -51,8 +53,10 @@ from helpline.realtime import access as realtime_access
 from helpline.realtime.api import router as realtime_router
 from helpline.runtime import Runtime
 from helpline.settings import Settings
+from helpline.web import pages as web_pages
 from helpline.web.pages import router as web_router
 from helpline.webhooks.api import router as webhooks_router
+from helpline.worker_thread import WorkerThread
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +121,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(422, code, "; ".join(problems[:5]), {"errors": problems})
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404 and web_pages.wants_html(request):
+            # A person typed or followed a wrong address: a page in their language, not a JSON body.
+            page = web_pages.not_found_html(request.headers.get("accept-language", ""))
+            return HTMLResponse(page, status_code=404, headers={"Cache-Control": "no-cache"})
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         response = _error(exc.status_code, code, str(exc.detail))
         # e.g. `Allow` on a 405 (RFC 9110 §15.5.6)
@@ -167,6 +175,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(500, "internal_error", "something went wrong on our side; it has been logged")
 
 
+class HelplineApp(FastAPI):
+    """FastAPI with the signed inbound webhooks served ahead of its middleware (`channels/inbound_asgi.py`)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        return InboundDispatcher(stack, self.state.runtime, self.state.signing_cache, self.exception_handlers)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -185,8 +201,14 @@ def create_app(
         runtime.spawn(
             realtime_access.watch(runtime.hub, runtime.db, settings.realtime_recheck_seconds), "realtime-access"
         )
-        if settings.run_workers:
-            start_workers(runtime, front_line)
+        workers = WorkerThread(runtime, front_line) if settings.run_workers else None
+        if workers is not None:
+            # Their own loop in a thread: the requests on this loop cannot starve them (worker_thread.py).
+            await workers.start()
+            app.state.workers = workers
+        elif runtime.db.is_postgres:
+            # The workers are other processes: wake them when this one commits outbox rows.
+            runtime.spawn(wakeups.Notifier(runtime.db).run(), "outbox-notify")
         if settings.demo:
             from helpline.sandbox.demo import start_demo
 
@@ -194,9 +216,11 @@ def create_app(
         try:
             yield
         finally:
+            if workers is not None:
+                await workers.stop()
             await runtime.close()
 
-    app = FastAPI(
+    app = HelplineApp(
         title="Helpline",
         version=__version__,
         description='Omnichannel customer-care inbox API. Errors are `{"error": {"code", "message"}}`.',
@@ -205,6 +229,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.runtime = runtime
+    app.state.signing_cache = SigningCache(runtime)
     _install_error_handlers(app)
     for router in (
         auth_router,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import secrets
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -88,7 +88,14 @@ async def _ensure_first_admin(settings: Settings) -> tuple[str, str] | None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--demo/--no-demo", default=None, help="Seed demo data and run simulated customers.")
 @click.option("--workers/--no-workers", "run_workers", default=None, help="Run outbox workers in this process.")
-def serve(host: str, port: int, demo: bool | None, run_workers: bool | None) -> None:
+@click.option(
+    "--worker-processes",
+    type=click.IntRange(0, 64),
+    default=None,
+    help="Run the workers as this many supervised `helpline worker` child processes (needs Redis) instead of "
+    "in a thread of this process [HELPLINE_WORKER_PROCESSES, default 0].",
+)
+def serve(host: str, port: int, demo: bool | None, run_workers: bool | None, worker_processes: int | None) -> None:
     """Run the API server and web app (and, by default, the workers) after applying migrations.
 
     The port is bound first: when it is taken, nothing is migrated or seeded and the command exits with 1,
@@ -111,7 +118,7 @@ def serve(host: str, port: int, demo: bool | None, run_workers: bool | None) -> 
         ) from None
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    overrides: dict[str, Any] = {"demo": demo, "run_workers": run_workers}
+    overrides: dict[str, Any] = {"demo": demo, "run_workers": run_workers, "worker_processes": worker_processes}
     if demo:
         # The demo's simulated systems live on this machine.
         overrides["allow_private_targets"] = True
@@ -124,6 +131,13 @@ def serve(host: str, port: int, demo: bool | None, run_workers: bool | None) -> 
     created = asyncio.run(_ensure_first_admin(settings))
     for line in banner(settings, web_url + "/", created):
         click.echo(line)
+    children = None
+    if settings.run_workers and settings.worker_processes:
+        from helpline.worker_processes import WorkerProcesses
+
+        # The children run the workers; this process only serves (and wakes them: platform/wakeups.py).
+        children = WorkerProcesses(settings.worker_processes)
+        settings = settings.model_copy(update={"run_workers": False})
     config = uvicorn.Config(
         create_app(settings, migrate=False),
         host=host,
@@ -133,7 +147,13 @@ def serve(host: str, port: int, demo: bool | None, run_workers: bool | None) -> 
         # uvicorn's own handling would trust any loopback peer.
         proxy_headers=False,
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    if children is not None:
+        children.start()
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        if children is not None:
+            children.stop()
 
 
 def banner(settings: Settings, web_url: str, created: tuple[str, str] | None) -> list[str]:
@@ -164,8 +184,9 @@ def banner(settings: Settings, web_url: str, created: tuple[str, str] | None) ->
 
 @main.command()
 def worker() -> None:
-    """Run outbox workers only (scaled-out mode; start as many as you like)."""
-    from helpline.jobs import start_workers
+    """Run outbox workers only (scaled-out mode; start as many as you like). SIGTERM: finish the batch, exit."""
+    from helpline.jobs import run_workers_until
+    from helpline.realtime.brokers import RedisBroker
     from helpline.runtime import Runtime
 
     settings = _settings()
@@ -175,15 +196,19 @@ def worker() -> None:
 
     async def run() -> None:
         runtime = Runtime.create(settings)
-        await runtime.start_realtime()
-        start_workers(runtime)
-        try:
-            await asyncio.gather(*runtime.tasks)
-        finally:
-            await runtime.close()
+        if isinstance(runtime.broker, RedisBroker):
+            # Publish only: a worker has no sockets, so receiving every frame back would be wasted work.
+            await runtime.broker.start_publishing(runtime.hub.on_frame)
+        else:
+            await runtime.start_realtime()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            # Finish the batch in progress, then exit; rows not settled are taken again after their lease.
+            loop.add_signal_handler(signum, stop.set)
+        await run_workers_until(runtime, stop)
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
+    asyncio.run(run())
 
 
 @main.group()

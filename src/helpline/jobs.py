@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from helpline.attachments.actions import FETCH_TOPIC
@@ -24,19 +25,21 @@ from helpline.conversations.handling import wake_snoozed
 from helpline.conversations.ingest import RETRY_TOPIC, make_retry_handler
 from helpline.conversations.raw_inbound import RAW_TOPIC, make_raw_batch_handler
 from helpline.delivery.handlers import make_delivery_handler
-from helpline.platform import outbox
+from helpline.platform import outbox, wakeups
 from helpline.platform.clock import utcnow
 from helpline.platform.worker import BatchHandler, Handler, OutboxWorker
 from helpline.privacy.actions import remove_blobs
 from helpline.privacy.retention import run_retention
 from helpline.realtime.frames import TOPIC as REALTIME_TOPIC
-from helpline.realtime.handlers import make_publish_handler
+from helpline.realtime.handlers import make_publish_bundle_handler, make_publish_handler
 from helpline.routing.handlers import make_routing_handler
 from helpline.runtime import Runtime
 from helpline.webhooks.events import DELIVER_TOPIC, FANOUT_TOPIC
-from helpline.webhooks.handlers import make_deliver_handler, make_fanout_handler
+from helpline.webhooks.handlers import make_deliver_handler, make_fanout_bundle_handler, make_fanout_handler
 
 log = logging.getLogger(__name__)
+
+WORKER_TASK = "outbox-worker"
 
 
 def handlers(runtime: Runtime, front_line: FrontLine | None = None) -> dict[str, Handler]:
@@ -66,6 +69,11 @@ def build_worker(runtime: Runtime, front_line: FrontLine | None = None) -> Outbo
         runtime.db,
         handlers(runtime, front_line),
         batch_handlers=batch_handlers(runtime),
+        # A batch's frames in one Redis call; its webhook events expanded in one transaction.
+        bundle_handlers={
+            REALTIME_TOPIC: make_publish_bundle_handler(runtime),
+            FANOUT_TOPIC: make_fanout_bundle_handler(runtime),
+        },
         # Frames keep their order within a batch, so a client sees "created" before "updated".
         ordered_topics=frozenset({REALTIME_TOPIC}),
         concurrency=s.worker_concurrency,
@@ -114,8 +122,41 @@ async def retention_chore(runtime: Runtime, last: datetime | None) -> datetime |
 
 def start_workers(runtime: Runtime, front_line: FrontLine | None = None) -> OutboxWorker:
     worker = build_worker(runtime, front_line)
-    runtime.spawn(worker.run(), "outbox-worker")
+    runtime.spawn(worker.run(), WORKER_TASK)
     runtime.spawn(periodic_chores(runtime), "periodic-chores")
     # Mailboxes and other channels that must be read: one reader per channel across processes (a lease).
     runtime.spawn(supervise_receivers(runtime), "channel-receivers")
+    if runtime.db.is_postgres:
+        # Rows committed by other processes (the API processes' `wakeups.Notifier`) wake this worker at once.
+        runtime.spawn(wakeups.listen(runtime.db, worker.wake), "outbox-listen")
     return worker
+
+
+async def run_workers_until(
+    runtime: Runtime,
+    stop: asyncio.Event,
+    front_line: FrontLine | None = None,
+    *,
+    stop_timeout: float = 30.0,
+    ready: Callable[[OutboxWorker], None] | None = None,
+) -> None:
+    """Run the workers of `runtime` until `stop` is set, then let the batch in progress finish (at most
+    `stop_timeout` seconds; rows still leased then are taken again after their lease) and close `runtime`.
+    `ready`, when given, gets the worker once it runs."""
+    try:
+        worker = start_workers(runtime, front_line)
+        worker_task = next(task for task in runtime.tasks if task.get_name() == WORKER_TASK)
+        if ready is not None:
+            ready(worker)
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({stopping, worker_task}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        worker.stop()
+        try:
+            await asyncio.wait_for(asyncio.shield(worker_task), stop_timeout)
+        except TimeoutError:
+            log.warning("the outbox worker did not finish its batch in %ss; stopping it", stop_timeout)
+        except Exception:
+            log.exception("the outbox worker ended with an error")
+    finally:
+        await runtime.close()

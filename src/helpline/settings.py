@@ -54,6 +54,9 @@ class Settings(BaseSettings):
 
     # Workers
     run_workers: bool = True
+    # `serve` runs the workers in a thread of its own process (0), or supervises this many `helpline worker`
+    # child processes (real CPU parallelism on PostgreSQL; needs Redis so their frames reach the sockets).
+    worker_processes: int = Field(default=0, ge=0, le=64)
     worker_concurrency: int = Field(default=16, ge=1, le=256)
     worker_batch_size: int = Field(default=100, ge=1, le=1000)
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
@@ -202,6 +205,11 @@ class Settings(BaseSettings):
     def _fill_defaults(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{(self.data_dir / 'helpline.db').resolve()}"
+        if self.worker_processes and not self.redis_url:
+            raise ValueError(
+                "HELPLINE_WORKER_PROCESSES needs HELPLINE_REDIS_URL: a worker process reaches the operators' "
+                "sockets through Redis (or set it to 0: the workers run in a thread of `serve`)"
+            )
         return self
 
     @property

@@ -14,7 +14,7 @@ from helpline.bot.seeds import seed_documents
 
 # Closer than this (difflib ratio on folded text, or shared words over all words) is a near-duplicate.
 MAX_RATIO = 0.75
-MAX_WORD_OVERLAP = 0.6
+MAX_WORD_OVERLAP = 0.65  # "where is my delivery" vs "my delivery is late" (0.6) are different sentences
 
 
 def _paraphrases() -> list[str]:

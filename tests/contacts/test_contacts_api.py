@@ -212,3 +212,20 @@ async def test_merge_needs_a_supervisor(client: httpx.AsyncClient, world: World)
         f"/api/v1/contacts/{a}/merge", json={"merge_contact_id": a}, headers=world.supervisor.headers
     )
     assert itself.status_code == 422
+
+
+async def test_a_customer_without_a_name_is_never_named_after_their_provider_id(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    # The generic API channel lets the sender leave the name out, as Messenger, Instagram and the widget do.
+    body, headers = signed_inbound(
+        world.channel_secret, {"contact": {"id": "opaque-7f3a"}, "message": {"id": "m-anon", "text": "hi"}}
+    )
+    response = await client.post(f"/api/v1/channels/{world.channel_id}/inbound", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    (conversation,) = (await client.get("/api/v1/conversations", headers=world.admin.headers)).json()["items"]
+    assert conversation["contact"]["name"] is None  # the operator app shows "Customer #<id>"
+    identities = await client.get(
+        f"/api/v1/contacts/{conversation['contact']['id']}/identities", headers=world.admin.headers
+    )
+    assert [i["provider_id"] for i in identities.json()] == ["opaque-7f3a"]  # the id is kept where it belongs

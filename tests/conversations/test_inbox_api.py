@@ -137,6 +137,34 @@ async def test_text_search_over_contact_name_and_message_text(
     assert await listing(client, headers, q="zebra") == []
 
 
+async def test_text_search_pages_through_name_and_text_matches_once_each(
+    client: httpx.AsyncClient, world: World, runtime: Runtime, line: Line
+) -> None:
+    """The search is the union of a name page and a text page: the cursor must walk both, in activity order,
+    a conversation matching both appearing once, and every other filter still applied."""
+    both = await say(client, runtime, line, contact_id="a", name="Rosa Lima", text="rosa de papel", message_id="1")
+    by_text = await say(client, runtime, line, contact_id="b", name="Bia", text="uma rosa", message_id="2")
+    by_name = await say(client, runtime, line, contact_id="c", name="Rosana", text="bom dia", message_id="3")
+    await say(client, runtime, line, contact_id="d", name="Caio", text="nada", message_id="4")
+    resolved = await client.post(f"{API}/{by_text}/resolve", headers=world.admin.headers)
+    assert resolved.status_code == 200, resolved.text
+    headers = world.agent.headers
+    newest_first = await listing(client, headers, q="rosa")
+    assert sorted(newest_first) == sorted([both, by_text, by_name])
+
+    seen: list[int] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"q": "ROSA", "limit": 1} | ({"cursor": cursor} if cursor else {})
+        page = (await client.get(API, params=params, headers=headers)).json()
+        seen += [item["id"] for item in page["items"]]
+        if not (cursor := page["next_cursor"]):
+            break
+    assert seen == newest_first
+    assert set(await listing(client, headers, q="rosa", status="open")) == {both, by_name}
+    assert await listing(client, headers, q="rosa", status="resolved") == [by_text]
+
+
 async def test_newest_activity_first(client: httpx.AsyncClient, world: World, runtime: Runtime, line: Line) -> None:
     first = await say(client, runtime, line, contact_id="a", text="one", message_id="1")
     second = await say(client, runtime, line, contact_id="b", text="two", message_id="2")

@@ -1,6 +1,7 @@
 """The deployment of docs/deploy.md: two API processes (`serve --no-workers`) and two `helpline worker`
-processes on one PostgreSQL and one Redis. Traffic goes in through both APIs (accept-fast), the workers
-ingest it, and every message reaches the operator sockets on both APIs, once."""
+processes on one PostgreSQL and one Redis — or two `serve --worker-processes 1`, each supervising its worker
+child. Traffic goes in through both APIs (accept-fast), the workers ingest it, and every message reaches the
+operator sockets on both APIs, once."""
 
 from __future__ import annotations
 
@@ -44,7 +45,10 @@ async def _created_frames(ws: ClientConnection, count: int) -> dict[str, dict[st
     return seen
 
 
-async def test_two_apis_and_two_workers_share_the_load(postgres_database: str, redis_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("topology", ["separate", "supervised"])
+async def test_two_apis_and_two_workers_share_the_load(
+    postgres_database: str, redis_url: str, tmp_path: Path, topology: str
+) -> None:
     await truncate_all(postgres_database)
     prefix = f"helpline-e2e-{uuid.uuid4().hex[:8]}"
     common = {
@@ -72,10 +76,11 @@ async def test_two_apis_and_two_workers_share_the_load(postgres_database: str, r
         # machine can take longer than the health wait.
         for name, port in ports.items():
             env = helpline_env(tmp_path / name, postgres_database, HELPLINE_BASE_URL=urls[name], **common)
-            args = ["serve", "--no-workers", "--host", "127.0.0.1", "--port", str(port)]
+            workers = ["--no-workers"] if topology == "separate" else ["--worker-processes", "1"]
+            args = ["serve", *workers, "--host", "127.0.0.1", "--port", str(port)]
             processes.append(start_process(f"serve-{name}", args, env, tmp_path))
             await wait_healthy(urls[name], processes[-1])
-        for index in range(2):
+        for index in range(2 if topology == "separate" else 0):
             env = helpline_env(tmp_path / f"worker-{index}", postgres_database, **common)
             processes.append(start_process(f"worker-{index}", ["worker"], env, tmp_path))
 

@@ -12,6 +12,7 @@ import redis.asyncio as aioredis
 from helpline.auth.models import Role
 from helpline.auth.permissions import Principal
 from helpline.realtime.brokers import InProcessBroker, RedisBroker
+from helpline.realtime.frames import TYPING_FRAME
 from helpline.realtime.hub import RealtimeHub, Subscriber
 
 AGENT_A = Principal(operator_id=1, role=Role.agent, channel_ids=frozenset({10}))
@@ -105,6 +106,23 @@ async def test_reconnecting_client_gets_what_it_missed_filtered_by_audience() ->
 
     await broker.publish(frame("live", channel_id=10))
     assert types(drained(again)) == ["live"]
+
+
+async def test_typing_reaches_live_sockets_of_the_channel_but_is_never_replayed() -> None:
+    hub, broker = await started()
+    first = hub.subscribe(AGENT_A, None)
+    other = hub.subscribe(AGENT_B, None)
+    await broker.publish(frame("seen", channel_id=10))
+    (seen,) = drained(first)
+    await broker.publish(frame(TYPING_FRAME, channel_id=10))
+    assert types(drained(first)) == [TYPING_FRAME]
+    assert drained(other) == []  # not a member of channel 10
+    hub.unsubscribe(first)
+
+    await broker.publish(frame(TYPING_FRAME, channel_id=10))
+    await broker.publish(frame("missed", channel_id=10))
+    again = hub.subscribe(AGENT_A, seen["id"])
+    assert types(drained(again)) == ["missed"]  # "is typing" from seconds ago would be false by now
 
 
 async def test_up_to_date_client_gets_nothing_replayed() -> None:
@@ -258,6 +276,67 @@ async def test_redis_ids_are_seeded_from_the_clock(redis_url: str) -> None:
         assert ids == sorted(set(ids))
     finally:
         await broker.close()
+        client = aioredis.from_url(redis_url)
+        try:
+            await client.delete(f"{prefix}:realtime:seq")
+        finally:
+            await client.aclose()
+
+
+async def test_frames_published_from_another_thread_reach_the_sockets_in_id_order() -> None:
+    # The worker thread (worker_thread.py) publishes through the same in-process broker as the server's loop.
+    hub = RealtimeHub()
+    broker = InProcessBroker()
+    await broker.start(hub.on_frame)
+    admin = hub.subscribe(ADMIN, None)
+
+    def publish_from_thread(count: int) -> None:
+        async def publish_all() -> None:
+            for i in range(count):
+                await broker.publish(frame(f"thread.{i}"))
+
+        asyncio.run(publish_all())
+
+    worker = asyncio.create_task(asyncio.to_thread(publish_from_thread, 200))
+    for i in range(50):
+        await broker.publish(frame(f"loop.{i}"))
+        await asyncio.sleep(0)
+    await worker
+    for _ in range(10):  # let the queued hand-overs run on this loop
+        await asyncio.sleep(0)
+    frames = drained(admin)
+    assert len(frames) == 250
+    ids = [f["id"] for f in frames]
+    assert ids == sorted(ids)
+    assert [f["type"] for f in frames if f["type"].startswith("thread.")] == [f"thread.{i}" for i in range(200)]
+
+
+async def test_a_batch_of_frames_is_one_redis_call_and_a_publisher_only_broker_receives_nothing(
+    redis_url: str,
+) -> None:
+    # The worker side (`start_publishing`): frames go out through Redis to the subscribing process only.
+    prefix = f"helpline-test-{uuid.uuid4().hex[:8]}"
+    hub, publisher_hub = RealtimeHub(), RealtimeHub()
+    subscriber_broker, publisher = RedisBroker(redis_url, prefix), RedisBroker(redis_url, prefix)
+    try:
+        await subscriber_broker.start(hub.on_frame)
+        await publisher.start_publishing(publisher_hub.on_frame)
+        admin = hub.subscribe(ADMIN, None)
+        single = await publisher.publish(frame("first"))
+        ids = await publisher.publish_many([frame(f"b{i}", channel_id=10) for i in range(4)])
+        assert ids == [single + 1 + i for i in range(4)]
+
+        async def arrived() -> bool:
+            return admin.queue.qsize() >= 5
+
+        await wait_for(arrived)
+        received = drained(admin)
+        assert types(received) == ["first", "b0", "b1", "b2", "b3"]
+        assert [f["id"] for f in received] == [single, *ids]
+        assert publisher_hub.last_event_id == 0
+    finally:
+        for broker in (subscriber_broker, publisher):
+            await broker.close()
         client = aioredis.from_url(redis_url)
         try:
             await client.delete(f"{prefix}:realtime:seq")

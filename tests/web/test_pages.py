@@ -13,6 +13,7 @@ from helpline.platform.headers import STRICT_CSP
 from helpline.web.assets import PRELOAD, STATIC_DIR, STYLES, merge_catalogue
 from helpline.web.icons import CHANNEL_MARKS, LUCIDE_ICONS
 from helpline.web.pages import bundle
+from tests.conftest import World, login
 
 JS_FILES = sorted(STATIC_DIR.rglob("*.js"))
 
@@ -133,3 +134,72 @@ def test_every_literal_key_the_modules_translate_exists() -> None:
     used = {key for path in JS_FILES for key in re.findall(r"\bt\('([a-z0-9_.-]+)'", path.read_text())}
     missing = sorted(key for key in used if key not in en and key not in groups)
     assert not missing, f"keys used but not in en.json: {missing}"
+
+
+async def test_an_unknown_address_gives_a_browser_a_localised_html_404(client: httpx.AsyncClient) -> None:
+    response = await client.get("/nonexistent", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["content-security-policy"] == STRICT_CSP
+    assert '<html lang="en">' in response.text and "This page doesn&#x27;t exist" in response.text
+    parser = _Tags()
+    parser.feed(response.text)
+    assert ("a", {"class": "button primary", "href": "/"}) in parser.tags, "a link back to the inbox"
+    assert not any(tag == "script" for tag, _ in parser.tags)
+    assert not any("style" in attrs for _, attrs in parser.tags)
+
+    portuguese = await client.get("/x/y", headers={"Accept": "text/html", "Accept-Language": "pt-PT,pt;q=0.9"})
+    assert portuguese.status_code == 404
+    assert '<html lang="pt-BR">' in portuguese.text and "Esta página não existe" in portuguese.text
+    assert "Voltar à caixa de entrada" in portuguese.text
+
+
+@pytest.mark.parametrize(
+    ("path", "accept"),
+    [("/api/v1/nonexistent", "text/html"), ("/nonexistent", "application/json"), ("/nonexistent", "*/*")],
+)
+async def test_the_api_and_non_browser_clients_keep_the_json_404(
+    client: httpx.AsyncClient, path: str, accept: str
+) -> None:
+    response = await client.get(path, headers={"Accept": accept})
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+async def test_the_login_page_sends_a_logged_in_operator_on_and_serves_others_the_form(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    # The page itself no longer probes /auth/me (its 401 lands in the browser console): the server decides.
+    assert (await client.get("/login?next=/preferences")).status_code == 200
+    await login(client, world.agent.email)  # sets the session cookie on this client
+    for target, expected in (("/preferences", "/preferences"), ("//evil.example/x", "/"), ("/\\evil.example", "/")):
+        response = await client.get("/login", params={"next": target})
+        assert response.status_code == 303
+        assert response.headers["location"] == expected
+    assert (await client.get("/login")).headers["location"] == "/"
+
+
+def test_every_escalation_reason_the_backend_records_has_a_label_in_every_catalogue() -> None:
+    from pathlib import Path
+
+    from helpline.bot import escalation
+
+    source = Path(escalation.__file__).parents[1]
+    # Every Trigger(...) the backend builds names its reason by one of escalation.py's constants.
+    built = {
+        name
+        for path in source.rglob("*.py")
+        for name in re.findall(r"\bTrigger\(\s*([A-Za-z_.]+)", path.read_text(encoding="utf-8"))
+        if name != "reason"  # the dataclass's own field, in its definition
+    }
+    assert built, "the scan found no Trigger(...) calls"
+    for name in built:
+        value = getattr(escalation, name.rsplit(".", 1)[-1], None)
+        assert value in escalation.REASONS, f"Trigger({name}) is not a reason listed in bot/escalation.py REASONS"
+    for folder in sorted((STATIC_DIR / "i18n").iterdir()):
+        catalogue = merge_catalogue(folder)
+        labels: Any = catalogue["escalation"]
+        tried: Any = catalogue["admin"]["try"]["reasons"]  # type: ignore[index]
+        for reason in escalation.REASONS:
+            assert isinstance(labels.get(reason), str) and labels[reason].strip(), f"{folder.name}: escalation.{reason}"
+            assert isinstance(tried.get(reason), str) and tried[reason].strip(), f"{folder.name}: try.reasons.{reason}"

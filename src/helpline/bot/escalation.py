@@ -22,6 +22,20 @@ WINDOW_CLOSED = "window_closed"
 CASE = "case"
 END_ACTION_FAILED = "end_action_failed"
 REPLY_LIMIT = "reply_limit"  # the bot answered this contact too often (HELPLINE_BOT_REPLY_LIMIT)
+# Every reason the bot can record; the operator app has a label for each (a test holds both catalogues to it).
+REASONS = (
+    CUSTOMER_REQUEST,
+    KEYWORD,
+    FRUSTRATION,
+    LOW_CONFIDENCE,
+    FAILED_ANSWERS,
+    TECHNICAL_ERROR,
+    TAG_RULE,
+    WINDOW_CLOSED,
+    CASE,
+    END_ACTION_FAILED,
+    REPLY_LIMIT,
+)
 
 # Who the customer wants, and the verbs or frames around it. Matching a "want" word near a "person" word
 # catches the many phrasings ("can I talk to someone real", "quero falar com um atendente") without a

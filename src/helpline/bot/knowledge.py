@@ -10,12 +10,38 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import linear_kernel
 
-from helpline.bot.language import fold
+from helpline.bot.language import fold, words
 
 # The share of known off-topic questions an article may still be given to: the threshold is their 97th percentile.
 OFF_TOPIC_QUANTILE = 0.97
 # Never below this cosine, whatever the off-topic questions say (a knowledge base of one vague article).
 MIN_THRESHOLD = 0.35
+# The content-word cosine's floor (a knowledge base with nothing like the off-topic questions).
+MIN_TOPIC_THRESHOLD = 0.1
+
+
+# Question frames and function words (EN/PT/ES, accents folded): what a question shares with any article title
+# ("how long does … take?", "quanto tempo …", "como faço para …") whatever it is about.
+_FRAME_WORDS = """
+a an the i me my mine we our us you your yours he she it its they them their this that these those there here is
+are was were be been being am do does did doing have has had having will would shall should can could may might
+must to of in on at by for with from about into over after before up down out off again then than so too very
+just also not no yes and or but if because as until while what which who whom whose when where why how much many
+long take takes taking get gets got make makes made please want need like know tell help any some all each every
+other more most own same such only one ones anything something o os as um uma uns umas eu me meu minha meus
+minhas nos nosso nossa voce voces vc seu sua seus suas ele ela eles elas isso isto esse essa este esta aquele
+aquela e ou mas se que quem qual quais quando onde como porque por quanto quanta quantos quantas de do da dos
+das em no na nos nas num numa ao aos para pra pro com sem sobre ate ser sao foi era estar esta estou tem ter
+tenho vai vou faz faco fazer pode posso podem consigo quero preciso gostaria saber favor demora demorar leva
+levar tempo dias el la los las lo un una yo mi mis tu su sus nosotros usted ustedes es son fue estar esta estoy
+hay tener tengo puede puedo quiero necesito cuanto cuando donde como por para con sin sobre del al y o pero si
+"""
+_FRAME = frozenset(_FRAME_WORDS.split())
+
+
+def content_words(text: str) -> list[str]:
+    """The words of `text` that say what it is about: folded, question frames and function words dropped."""
+    return [w for w in words(text) if w not in _FRAME and not w.isdigit()]
 
 
 class TextEncoder(Protocol):
@@ -35,8 +61,12 @@ class ArticleDoc:
 
 @dataclass(frozen=True)
 class Hit:
+    """An article for a question: `score` is the question's cosine to it; `topic` (encoder only) the cosine of the
+    question's content words alone, so a question that only shares its form with a title scores low."""
+
     article: ArticleDoc
     score: float
+    topic: float | None = None
 
 
 def off_topic_questions() -> list[str]:
@@ -55,6 +85,7 @@ class Retriever:
     def __init__(self, articles: list[ArticleDoc], encoder: TextEncoder | None = None) -> None:
         self.articles = articles
         self.threshold: float | None = None
+        self.topic_threshold: float | None = None
         self._encoder = encoder if articles else None
         self._vectorizer: TfidfVectorizer | None = None
         if not articles:
@@ -62,8 +93,17 @@ class Retriever:
         if self._encoder is not None:
             views = [a.title for a in articles] + [f"{a.title}. {a.answer}" for a in articles]
             self._views = self._encoder.encode(views, remember=True).reshape(2, len(articles), -1)
-            off_topic = self._scores(off_topic_questions(), remember=True).max(axis=1)
-            self.threshold = max(MIN_THRESHOLD, float(np.quantile(off_topic, OFF_TOPIC_QUANTILE)))
+            # The same two views with question frames and function words taken out ("How long does a claim
+            # take?" → "claim"): what each article is about.
+            topics = [" ".join(content_words(v)) or v for v in views]
+            self._topics = self._encoder.encode(topics, remember=True).reshape(2, len(articles), -1)
+            questions = off_topic_questions()
+            scores = self._scores(questions, remember=True)
+            self.threshold = max(MIN_THRESHOLD, float(np.quantile(scores.max(axis=1), OFF_TOPIC_QUANTILE)))
+            # The same percentile for the content words, over the off-topic questions' best articles.
+            best = scores.argmax(axis=1)
+            topical = self._topic_scores(questions, best, remember=True)
+            self.topic_threshold = max(MIN_TOPIC_THRESHOLD, float(np.quantile(topical, OFF_TOPIC_QUANTILE)))
             return
         self._vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=1)
         self._matrix = self._vectorizer.fit_transform([self._document(a) for a in articles])
@@ -78,6 +118,19 @@ class Retriever:
         vectors = self._encoder.encode(questions, remember=remember)
         scores: np.ndarray = np.einsum("qd,vad->qva", vectors, self._views).max(axis=1)
         return scores
+
+    def _topic_scores(self, questions: list[str], articles: np.ndarray, *, remember: bool = False) -> np.ndarray:
+        """Cosine of each question's content words to those of article `articles[i]` (title, or title and
+        answer; the better); 0 for a question without content words."""
+        assert self._encoder is not None
+        contents = [" ".join(content_words(q)) for q in questions]
+        result = np.zeros(len(questions))
+        present = [i for i, c in enumerate(contents) if c]
+        if present:
+            vectors = self._encoder.encode([contents[i] for i in present], remember=remember)
+            views = self._topics[:, articles[present], :]  # (views, questions, dimension)
+            result[present] = np.einsum("qd,vqd->qv", vectors, views).max(axis=1)
+        return result
 
     def search(self, question: str, k: int = 3, language: str | None = None) -> list[Hit]:
         """Best articles first; articles in the customer's language are preferred when any match."""
@@ -94,9 +147,19 @@ class Retriever:
             same = [h for h in hits if h.article.language == language]
             other = [h for h in hits if h.article.language != language]
             hits = same + other if same and same[0].score >= (other[0].score if other else 0) * 0.8 else hits
-        return hits[:k]
+        hits = hits[:k]
+        if self._encoder is not None and hits:
+            # Only the best hit is ever answered with: one more encoding, of its content words.
+            position = self.articles.index(hits[0].article)
+            topic = float(self._topic_scores([question], np.array([position]))[0])
+            hits[0] = Hit(hits[0].article, hits[0].score, topic)
+        return hits
 
     def answerable(self, hit: Hit, setting: float) -> bool:
-        """Whether `hit` is good enough to answer with: above the measured threshold, else above `setting`
-        (the admin's `bot_article_threshold`, used by the lexical retriever)."""
-        return hit.score >= (self.threshold if self.threshold is not None else setting)
+        """Whether `hit` is good enough to answer with: above the measured threshold, and its content words above
+        theirs (the question is about what the article is about, not only shaped like its title); without an
+        encoder, above `setting` (the admin's `bot_article_threshold`, used by the lexical retriever)."""
+        if self.threshold is None:
+            return hit.score >= setting
+        topical = hit.topic is None or self.topic_threshold is None or hit.topic >= self.topic_threshold
+        return hit.score >= self.threshold and topical

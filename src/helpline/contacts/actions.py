@@ -12,25 +12,36 @@ from helpline.contacts.schemas import ContactUpdate
 from helpline.conversations.models import Conversation
 from helpline.platform.errors import Invalid, NotFound
 
+# session.info key: {(identity kind, provider id): Contact, or None when known to have none}, filled for a
+# whole batch in one query (`conversations/batch_lookups.py`) so each message needs no lookup of its own.
+CONTACTS_BY_IDENTITY = "contacts_by_identity"
+
 
 async def contact_for_identity(session: AsyncSession, kind: str, incoming: InboundContact) -> tuple[Contact, bool]:
     """The contact behind (kind, provider id), created on first sight. Never merges by name, e-mail or
     phone: a wrong automatic merge shows one customer's history to another."""
-    row = (
-        await session.execute(
-            select(Contact)
-            .join(ContactIdentity, ContactIdentity.contact_id == Contact.id)
-            .where(ContactIdentity.kind == kind, ContactIdentity.provider_id == incoming.provider_id)
-        )
-    ).scalar_one_or_none()
+    known: dict[tuple[str, str], Contact | None] | None = session.info.get(CONTACTS_BY_IDENTITY)
+    key = (kind, incoming.provider_id)
+    if known is not None and key in known:
+        row = known[key]
+    else:
+        row = (
+            await session.execute(
+                select(Contact)
+                .join(ContactIdentity, ContactIdentity.contact_id == Contact.id)
+                .where(ContactIdentity.kind == kind, ContactIdentity.provider_id == incoming.provider_id)
+            )
+        ).scalar_one_or_none()
     if row is not None:
         # Fill in what we did not know; never overwrite what an operator may have corrected.
         for field in ("name", "email", "phone", "avatar_url"):
             if getattr(row, field) is None and getattr(incoming, field):
                 setattr(row, field, getattr(incoming, field))
         return row, False
+    # Never the provider id as a name: a page-scoped id or a website visitor's token means nothing to an operator,
+    # who sees "Website visitor #12" instead (web/static/js/names.js) until the customer or an operator names them.
     contact = Contact(
-        name=incoming.name or incoming.phone or incoming.email or incoming.provider_id,
+        name=incoming.name or incoming.phone or incoming.email or None,
         email=incoming.email,
         phone=incoming.phone,
         avatar_url=incoming.avatar_url,
@@ -39,6 +50,8 @@ async def contact_for_identity(session: AsyncSession, kind: str, incoming: Inbou
     session.add(contact)
     await session.flush()
     session.add(ContactIdentity(contact_id=contact.id, kind=kind, provider_id=incoming.provider_id))
+    if known is not None:
+        known[key] = contact
     return contact, True
 
 

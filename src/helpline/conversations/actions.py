@@ -51,6 +51,9 @@ from helpline.platform.storage import BlobStore
 DELIVERY_TOPIC = "delivery.send"
 ROUTING_TOPIC = "routing.inbound"
 PROVIDER_PRECISION = timedelta(seconds=1)
+# session.info key: {(channel id, contact id): the contact's current conversation there (locked), or None},
+# filled for a whole batch in one query (`batch_lookups.py`); kept current as conversations are opened.
+OPEN_CONVERSATIONS = "open_conversations"
 
 
 class BotPaused(Conflict):
@@ -142,9 +145,13 @@ async def _open_conversation(
 ) -> tuple[Conversation, bool]:
     """The contact's current conversation on this channel; a new one after the last was resolved, or always
     when `fresh`."""
+    known: dict[tuple[int, int], Conversation | None] | None = session.info.get(OPEN_CONVERSATIONS)
+    key = (channel.id, contact_id)
     current = (
         None
         if fresh
+        else known[key]
+        if known is not None and key in known
         else (
             await session.execute(
                 select(Conversation)
@@ -176,6 +183,8 @@ async def _open_conversation(
     )
     session.add(conversation)
     await session.flush()
+    if known is not None:
+        known[key] = conversation
     return conversation, True
 
 

@@ -70,18 +70,24 @@ class Conversation(IdMixin, TimestampMixin, Base):
         Index("ix_conversations_waiting", "waiting_since", "id"),
         # window=open|closing|closed: ranges of last_inbound_at.
         Index("ix_conversations_last_inbound_at", "last_inbound_at"),
-        Index("ix_conversations_priority", "priority"),
-        # A contact's other conversations, newest activity first.
+        # A contact's other conversations, newest activity first (and the contact_id foreign key's index).
         Index("ix_conversations_contact_activity", "contact_id", "last_activity_at", "id"),
+        # One filter of the inbox list with its default sort: the page straight from the index, in order
+        # (0012_read_indexes). The prefix also serves the foreign keys and equality lookups.
+        Index("ix_conversations_status_activity", "status", "last_activity_at", "id"),
+        Index("ix_conversations_priority_activity", "priority", "last_activity_at", "id"),
+        Index("ix_conversations_assignee_activity", "assignee_id", "last_activity_at", "id"),
+        Index("ix_conversations_channel_activity", "channel_id", "last_activity_at", "id"),
+        Index("ix_conversations_event_activity", "event_id", "last_activity_at", "id"),
         # PostgreSQL also has ix_conversations_tags, GIN over (tags::jsonb), made by the migration.
     )
 
-    channel_id: Mapped[int] = mapped_column(BigId, ForeignKey("channels.id", ondelete="CASCADE"), index=True)
-    contact_id: Mapped[int] = mapped_column(BigId, ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default=Status.open.value, index=True)
+    channel_id: Mapped[int] = mapped_column(BigId, ForeignKey("channels.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(BigId, ForeignKey("contacts.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default=Status.open.value)
     handler: Mapped[str] = mapped_column(String(8), default=Handler.human.value)
-    assignee_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("operators.id", ondelete="SET NULL"), index=True)
-    event_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("events.id", ondelete="SET NULL"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("operators.id", ondelete="SET NULL"))
+    event_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("events.id", ondelete="SET NULL"))
     priority: Mapped[str] = mapped_column(String(8), default=Priority.none.value)
     tags: Mapped[list[str]] = mapped_column(default=list)
     snoozed_until: Mapped[datetime | None]

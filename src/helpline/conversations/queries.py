@@ -5,11 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, and_, cast, exists, false, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, cast, exists, false, func, literal, or_, select, true, tuple_, union
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -37,6 +37,7 @@ from helpline.conversations.waiting import escalation_of, language_of, waiting_c
 from helpline.engagement.windows import WindowName, inbound_bounds, window_state
 from helpline.platform.api_contract import parse_int
 from helpline.platform.clock import utcnow
+from helpline.platform.db import BigId, UTCDateTime
 from helpline.platform.errors import Invalid, NotFound
 from helpline.profiles.models import Event, Profile
 
@@ -271,49 +272,58 @@ def filter_clauses(
             raise Invalid("assignee must be me, none or an operator id")
         clauses.append(Conversation.assignee_id == assignee_id)
     if filters.q:
-        pattern = _like_pattern(filters.q.strip())
-        matching_message = aliased(Message)
-        clauses.append(
-            or_(
-                func.lower(Contact.name).like(pattern, escape="\\"),
-                exists().where(
-                    matching_message.conversation_id == Conversation.id,
-                    func.lower(matching_message.text).like(pattern, escape="\\"),
-                ),
-            )
-        )
+        clauses.append(or_(*search_clauses(filters.q)))
     return clauses
 
 
-def _keyset(stmt: Select, sort: Sort, cursor: str | None) -> Select:  # type: ignore[type-arg]
-    """Order by the sort and start after the cursor's row.
+def search_clauses(q: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """`q` as (the contact's name contains it, one of the conversation's messages contains it), case-blind.
+    Needs Contact joined for the first. `lower(…) LIKE '%…%'` is what PostgreSQL's trigram index on
+    lower(contacts.name) answers (0012_read_indexes; one on lower(messages.text) is left out for its cost)."""
+    pattern = _like_pattern(q.strip())
+    matching_message = aliased(Message)
+    return (
+        func.lower(Contact.name).like(pattern, escape="\\"),
+        exists().where(
+            matching_message.conversation_id == Conversation.id,
+            func.lower(matching_message.text).like(pattern, escape="\\"),
+        ),
+    )
 
-    recent: last_activity_at DESC, id DESC (index ix_conversations_activity). waiting: waiting_since ASC
+
+def _at(value: datetime) -> ColumnElement[datetime]:
+    """A time bound as the columns store it (SQLite keeps UTC naive), for a row comparison's right side."""
+    return literal(value, UTCDateTime())
+
+
+def _order(stmt: Select, sort: Sort) -> Select:  # type: ignore[type-arg]
+    """recent: last_activity_at DESC, id DESC (index ix_conversations_activity). waiting: waiting_since ASC
     NULLS LAST, id ASC (index ix_conversations_waiting): the longest wait first, then the conversations
     nobody is waiting on, oldest first."""
     if sort == "recent":
-        if cursor:
-            at, row_id = decode_cursor(cursor)
-            stmt = stmt.where(
-                or_(
-                    Conversation.last_activity_at < at,
-                    and_(Conversation.last_activity_at == at, Conversation.id < row_id),
-                )
-            )
         return stmt.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
-    if cursor:
-        since, row_id = decode_cursor(cursor, sort="waiting")
-        if since is None:
-            stmt = stmt.where(Conversation.waiting_since.is_(None), Conversation.id > row_id)
-        else:
-            stmt = stmt.where(
-                or_(
-                    Conversation.waiting_since > since,
-                    and_(Conversation.waiting_since == since, Conversation.id > row_id),
-                    Conversation.waiting_since.is_(None),
-                )
-            )
     return stmt.order_by(Conversation.waiting_since.asc().nulls_last(), Conversation.id.asc())
+
+
+def _ranges(sort: Sort, cursor: str | None) -> list[list[ColumnElement[bool]]]:
+    """The rows after the cursor's row in `sort` order, as one or two ranges of the sort's index (each a list
+    of clauses to AND). Row comparisons, not `a < x OR (a = x AND id < y)`: PostgreSQL makes them the start
+    of the index scan, so a deep page does not filter every row before the cursor."""
+    if not cursor:
+        return [[]]
+    if sort == "recent":
+        at, row_id = decode_cursor(cursor)
+        if at is None:  # only a cursor of sort=waiting can lack a time; decode_cursor rejects those here
+            raise Invalid("malformed cursor", code="bad_cursor")
+        return [[tuple_(Conversation.last_activity_at, Conversation.id) < tuple_(_at(at), literal(row_id, BigId))]]
+    since, row_id = decode_cursor(cursor, sort="waiting")
+    if since is None:
+        return [[Conversation.waiting_since.is_(None), Conversation.id > row_id]]
+    # After a waiting row come the rest of the waiting rows, then every row nobody waits on (NULLS LAST).
+    return [
+        [tuple_(Conversation.waiting_since, Conversation.id) > tuple_(_at(since), literal(row_id, BigId))],
+        [Conversation.waiting_since.is_(None)],
+    ]
 
 
 def list_statement(
@@ -327,11 +337,30 @@ def list_statement(
     now: datetime,
 ) -> Select[Conversation, Contact, Channel, Profile, Event, Operator]:
     """The SELECT of one page (limit + 1 rows, the extra one tells whether a next page exists)."""
-    stmt = _conversation_rows().where(
-        principal.channel_filter(Conversation.channel_id),
-        *filter_clauses(filters, principal, dialect=dialect, now=now),
-    )
-    return _keyset(stmt, sort, cursor).limit(limit + 1)
+    visible = principal.channel_filter(Conversation.channel_id)
+    ranges = _ranges(sort, cursor)
+    if not filters.q and len(ranges) == 1:
+        clauses = filter_clauses(filters, principal, dialect=dialect, now=now)
+        return _order(_conversation_rows().where(visible, *clauses, *ranges[0]), sort).limit(limit + 1)
+    # An OR (a search: the contact's name or a message; after a waiting row: more waiting rows or none) as the
+    # union of one page of each part. Under an OR PostgreSQL can only walk the sort's index testing every
+    # row (seconds for a rare search text); apart, each part is planned on its own: an index scan from its
+    # start (a trigram index for a rare name), or the sort's index with an early stop for a common text.
+    others = filter_clauses(replace(filters, q=None), principal, dialect=dialect, now=now)
+    matches: list[tuple[ColumnElement[bool], bool]] = [(true(), False)]  # (clause, needs Contact)
+    if filters.q:
+        by_name, by_message = search_clauses(filters.q)
+        matches = [(by_name, True), (by_message, False)]
+    pages = []
+    for match, needs_contact in matches:
+        for bounds in ranges:
+            part = select(Conversation.id).join(Channel, Channel.id == Conversation.channel_id)
+            if needs_contact:
+                part = part.join(Contact, Contact.id == Conversation.contact_id)
+            part = part.where(visible, *others, match, *bounds)
+            pages.append(_order(part, sort).limit(limit + 1).subquery())
+    matching = union(*(select(page.c.id) for page in pages))
+    return _order(_conversation_rows().where(Conversation.id.in_(matching)), sort).limit(limit + 1)
 
 
 async def list_conversations(
@@ -431,7 +460,8 @@ async def list_messages(
         )
         if before is None or anchor is None:
             raise Invalid("malformed cursor", code="bad_cursor")
-        stmt = stmt.where(or_(Message.occurred_at < anchor, and_(Message.occurred_at == anchor, Message.id < before)))
+        # A row comparison: the bound of the index scan on (conversation_id, occurred_at, id), see _keyset.
+        stmt = stmt.where(tuple_(Message.occurred_at, Message.id) < tuple_(_at(anchor), literal(before, BigId)))
     newest_first = stmt.order_by(Message.occurred_at.desc(), Message.id.desc()).limit(limit + 1)
     rows = list((await session.execute(newest_first)).scalars())
     more = len(rows) > limit

@@ -24,8 +24,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpline.channels.base import InboundEvent, InboundMessage
+from helpline.channels.base import IdentityChanged, InboundEvent, InboundMessage
 from helpline.channels.models import Channel
+from helpline.conversations import batch_lookups
 from helpline.conversations.actions import ROUTING_TOPIC
 from helpline.conversations.ingest import IngestResult, apply_event, count_stored, ingest_events
 from helpline.conversations.models import EarlyChange, Message
@@ -145,8 +146,20 @@ async def ingest_raw_batch(runtime: Runtime, jobs: list[Job], parse: Parser) -> 
             fresh = await session.execute(select(Channel).where(Channel.id.in_(channel_ids)))
             local = {c.id: c for c in fresh.scalars()}
             seen = await _stored_message_ids(session, parsed)
+            await batch_lookups.prefetch(
+                session,
+                (
+                    (local[channel.id], event)
+                    for _, channel, events in parsed
+                    for event in events
+                    if isinstance(event, InboundMessage) and (channel.id, event.provider_message_id) not in seen
+                ),
+            )
             for job, channel, events in parsed:
                 for event in events:
+                    if isinstance(event, IdentityChanged):
+                        # A number change moves an identity: from here on, look contacts up one by one.
+                        batch_lookups.forget(session)
                     known_new = False
                     if isinstance(event, InboundMessage):
                         key = (channel.id, event.provider_message_id)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, object_mapper
@@ -29,6 +31,9 @@ NAMING = {
 }
 
 READONLY_OPTION = "helpline_readonly"
+# Connections of the driver-level pool (`Database.driver_pool`): one statement of ~0.2 ms each, so a few
+# serve a whole process's webhooks; they come on top of `pool_size`.
+DRIVER_POOL_MAX = 8
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit key.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -93,7 +98,8 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> N
     cursor.close()
 
 
-def _json_serializer(value: Any) -> str:
+def json_text(value: Any) -> str:
+    """JSON text of a value as the JSON columns store it (also for statements sent through the driver)."""
     # The last line of defence for JSON columns: a lone surrogate or NUL would be escaped to `\\ud83d` /
     # `\\u0000`, which PostgreSQL refuses; inputs are cleaned at the edge already (platform/sanitize.py).
     return json.dumps(clean_value(value))
@@ -113,7 +119,7 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 30, max_over
     """Create the async engine with the per-database settings that make both first-class."""
     if url.startswith("sqlite"):
         engine = create_async_engine(
-            url, echo=echo, pool_size=8, max_overflow=8, pool_timeout=60, json_serializer=_json_serializer
+            url, echo=echo, pool_size=8, max_overflow=8, pool_timeout=60, json_serializer=json_text
         )
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         event.listen(engine.sync_engine, "before_cursor_execute", _clean_parameters, retval=True)
@@ -135,10 +141,16 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 30, max_over
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_recycle=1800,
-        json_serializer=_json_serializer,
+        json_serializer=json_text,
     )
     event.listen(engine.sync_engine, "before_cursor_execute", _clean_parameters, retval=True)
     return engine
+
+
+async def _keep_session(_connection: Any) -> None:
+    """No reset when a driver-pool connection is released: the statements sent through it are single
+    self-committing ones that change no session state, and asyncpg's default reset costs a round trip
+    (`RESET ALL; UNLISTEN *; …`) per statement — 13 % of the accept path's CPU (bench/RESULTS.md)."""
 
 
 def database_down(exc: BaseException) -> bool:
@@ -168,6 +180,11 @@ class Database:
         self._autocommit = async_sessionmaker(
             self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False, autoflush=False
         )
+        self._driver_size = max(1, min(pool_size, DRIVER_POOL_MAX))
+        self._driver_pool: asyncpg.Pool | None = None
+        self._driver_lock = asyncio.Lock()
+        # Statements sent through `driver_pool` (SQLAlchemy's events do not see them), for the cost counts.
+        self.driver_statements = 0
 
     @property
     def is_postgres(self) -> bool:
@@ -195,5 +212,21 @@ class Database:
             async with self.transaction() as session:
                 yield session
 
+    async def driver_pool(self) -> asyncpg.Pool:
+        """PostgreSQL only: asyncpg's own pool (each connection prepares a statement once and keeps it), for
+        a hot path of one self-contained statement (the inbound accept): SQLAlchemy's per-statement work
+        was larger than the statement's. Opened on first use, at most `DRIVER_POOL_MAX` connections."""
+        if self._driver_pool is None:
+            async with self._driver_lock:
+                if self._driver_pool is None:
+                    dsn = make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
+                    self._driver_pool = await asyncpg.create_pool(
+                        dsn, min_size=1, max_size=self._driver_size, reset=_keep_session
+                    )
+        return self._driver_pool
+
     async def dispose(self) -> None:
+        if self._driver_pool is not None:
+            pool, self._driver_pool = self._driver_pool, None
+            await pool.close()
         await self.engine.dispose()

@@ -47,6 +47,9 @@ class Job:
 Handler = Callable[[Job], Awaitable[None]]
 # Gets every claimed row of its topic at once; returns, per row id, None (done) or the error (retry).
 BatchHandler = Callable[[list[Job]], Awaitable[dict[int, str | None]]]
+# Gets all parts of one bundled row at once (e.g. one Redis round trip for a batch's frames); raising
+# retries the whole row, so it must be idempotent per part like a Handler.
+BundleHandler = Callable[[list[Job]], Awaitable[None]]
 
 
 class RetryLater(Exception):
@@ -68,6 +71,7 @@ class OutboxWorker:
         handlers: dict[str, Handler],
         *,
         batch_handlers: dict[str, BatchHandler] | None = None,
+        bundle_handlers: dict[str, BundleHandler] | None = None,
         ordered_topics: frozenset[str] = frozenset(),
         concurrency: int = 16,
         batch_size: int = 100,
@@ -82,6 +86,7 @@ class OutboxWorker:
         self.db = db
         self.handlers = handlers
         self.batch_handlers = batch_handlers or {}
+        self.bundle_handlers = bundle_handlers or {}
         self.ordered_topics = ordered_topics
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
@@ -98,14 +103,18 @@ class OutboxWorker:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._semaphore = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
+        self._wake_pending = False
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def wake(self) -> None:
-        """Thread-safe nudge: a row was committed, look now instead of at the next poll."""
+        """Thread-safe nudge: a row was committed, look now instead of at the next poll.
+
+        Cheap under a flood: one signal per claim at most (`_wake_pending`), not one per committed request."""
         loop = self._loop
-        if loop is None or loop.is_closed():
+        if loop is None or loop.is_closed() or self._wake_pending:
             return
+        self._wake_pending = True
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
@@ -113,14 +122,19 @@ class OutboxWorker:
         if running is loop:
             self._wake.set()
         else:
-            loop.call_soon_threadsafe(self._wake.set)
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(self._wake.set)
 
     async def run(self) -> None:
+        """Claim and run batches until `stop`; a batch in progress when `stop` is called is finished."""
         self._loop = asyncio.get_running_loop()
         outbox.on_enqueue(self.wake)
         log.info("outbox worker %s started", self.worker_id)
         try:
             while not self._stopping:
+                # Reset before the claim reads, so a commit that lands during the claim still wakes us.
+                self._wake_pending = False
+                self._wake.clear()
                 try:
                     handled = await self.run_once()
                 except asyncio.CancelledError:
@@ -130,8 +144,7 @@ class OutboxWorker:
                     log.exception("outbox worker iteration failed")
                     await asyncio.sleep(self.poll_seconds)
                     continue
-                if handled < self.batch_size:
-                    self._wake.clear()
+                if handled < self.batch_size and not self._stopping:
                     wait = self.busy_poll_seconds if handled else self.poll_seconds
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), timeout=wait)
@@ -139,7 +152,9 @@ class OutboxWorker:
             outbox.remove_listener(self.wake)
 
     def stop(self) -> None:
+        """Finish the batch in progress, then return from `run` (thread-safe)."""
         self._stopping = True
+        self._wake_pending = False
         self.wake()
 
     async def run_once(self, *, only_ids: list[int] | None = None) -> int:
@@ -276,15 +291,31 @@ class OutboxWorker:
             return await self._call(
                 handler, row, Job(id=row.id, payload=row.payload, attempt=row.attempts, last_attempt=last)
             )
+        jobs = [
+            Job(id=row.id, payload=part, attempt=row.attempts, last_attempt=last, part=index)
+            for index, part in enumerate(parts)
+        ]
+        whole = self.bundle_handlers.get(row.topic)
+        if whole is not None:
+            return await self._call_bundle(whole, row, jobs)
         # A bundle runs its parts in order; every part runs even when one fails, and the row is retried as a
         # whole (handlers are idempotent, and each part keeps its event key on the repeat).
         errors = []
-        for index, part in enumerate(parts):
-            job = Job(id=row.id, payload=part, attempt=row.attempts, last_attempt=last, part=index)
+        for job in jobs:
             error = await self._call(handler, row, job)
             if error is not None:
-                errors.append(f"part {index}: {error}")
+                errors.append(f"part {job.part}: {error}")
         return "; ".join(errors)[:2000] if errors else None
+
+    async def _call_bundle(self, handler: BundleHandler, row: outbox.ClaimedRow, jobs: list[Job]) -> str | None:
+        try:
+            await handler(jobs)
+        except RetryLater as exc:
+            return str(exc) or "retry requested"
+        except Exception as exc:
+            log.exception("outbox bundle handler %s failed for row %s", row.topic, row.id)
+            return f"{type(exc).__name__}: {exc}"
+        return None
 
     async def _call(self, handler: Handler, row: outbox.ClaimedRow, job: Job) -> str | None:
         try:

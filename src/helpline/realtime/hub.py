@@ -15,6 +15,7 @@ from typing import Any
 
 from helpline.auth.permissions import Principal
 from helpline.realtime.forget import FORGET, forgets
+from helpline.realtime.frames import TYPING_FRAME
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,9 @@ class RealtimeHub:
             # An erasure or a withdrawal: drop what this process would replay of it; the control frame goes nowhere.
             self.forget(forgets(frame))
             return
-        self._buffer.append(frame)
+        # "Someone is typing" is true for seconds: a socket that reconnects later must not be told it again.
+        if frame.get("type") != TYPING_FRAME:
+            self._buffer.append(frame)
         self.last_event_id = max(self.last_event_id, int(frame["id"]))
         for subscriber in list(self._subscribers):
             if subscriber.may_see(frame):

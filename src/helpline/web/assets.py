@@ -21,6 +21,8 @@ PRELOAD = (
     "js/i18n.js",
     "js/router.js",
     "js/format.js",
+    "js/names.js",
+    "js/markdown.js",
     "js/realtime.js",
     "js/store.js",
     "js/shell.js",

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from functools import cache
 from html import escape
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from helpline.auth.dependencies import resolve_principal
+from helpline.platform.errors import HelplineError
 from helpline.web.assets import PRELOAD, STYLES, Asset, AssetBundle
 from helpline.web.icons import build_sprite
 
@@ -50,8 +54,21 @@ async def inbox_page() -> HTMLResponse:
 
 
 @router.get("/login", response_class=HTMLResponse)
-async def login_page() -> HTMLResponse:
-    return _shell()
+async def login_page(request: Request) -> Response:
+    # Decided here, not by the page probing /auth/me: a logged-out visitor (the usual case on this page) would
+    # otherwise get a 401 the browser logs as a console error on every visit.
+    try:
+        await resolve_principal(request)
+    except HelplineError:
+        return _shell()
+    return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
+
+
+def safe_next(value: str | None) -> str:
+    """Where a login leads: a same-origin path only ("/" otherwise) — a crafted ?next= must not leave the site."""
+    if value and value.startswith("/") and not value.startswith(("//", "/\\", "/login")):
+        return value
+    return "/"
 
 
 @router.get("/conversations/{conversation_id}", response_class=HTMLResponse)
@@ -79,3 +96,44 @@ async def asset(version: str, name: str, request: Request) -> Response:
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers={"ETag": etag, "Cache-Control": cache})
     return Response(found.body, media_type=found.media_type, headers={"Cache-Control": cache, "ETag": etag})
+
+
+def wants_html(request: Request) -> bool:
+    """A browser navigating to a page (not the API, not a script fetching JSON): it asks for text/html."""
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
+@cache
+def _catalogue(locale: str) -> dict[str, object]:
+    found = bundle().get(f"i18n/{locale}.json")
+    return json.loads(found.body) if found else {}
+
+
+def page_locale(accept_language: str) -> str:
+    """The shipped locale closest to the browser's first preference that has one ("pt-PT" → pt-BR), else en."""
+    shipped = [name.removeprefix("i18n/").removesuffix(".json") for name in bundle().files if name.startswith("i18n/")]
+    for part in accept_language.split(","):
+        tag = part.split(";")[0].strip().lower()
+        for code in shipped:
+            if tag and (tag == code.lower() or tag.split("-")[0] == code.lower().split("-")[0]):
+                return code
+    return "en"
+
+
+def not_found_html(accept_language: str) -> str:
+    """The 404 page a browser gets for an unknown address: in its language, linking back to the inbox."""
+    locale = page_locale(accept_language)
+    words = _catalogue(locale).get("missing")
+    fallback = _catalogue("en").get("missing")
+    text = {**(fallback if isinstance(fallback, dict) else {}), **(words if isinstance(words, dict) else {})}
+    prefix = escape(bundle().prefix)
+    styles = "".join(f'<link rel="stylesheet" href="{prefix}{name}">' for name in STYLES[:1])
+    return (
+        f'<!doctype html><html lang="{escape(locale)}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta name="color-scheme" content="light dark"><title>{escape(str(text["title"]))} · Helpline</title>'
+        f'<link rel="icon" href="{prefix}img/favicon.svg" type="image/svg+xml">{styles}</head>'
+        '<body><main class="empty-page not-found">'
+        f"<h1>{escape(str(text['title']))}</h1><p>{escape(str(text['detail']))}</p>"
+        f'<p><a class="button primary" href="/">{escape(str(text["back"]))}</a></p></main></body></html>'
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from click.testing import CliRunner
 
@@ -48,11 +49,24 @@ def test_shots_seeds_and_held_out_categories() -> None:
 
 
 def test_the_shipped_scripts_and_articles_are_measured_too() -> None:
-    seeded: dict[str, object] = _eval()["seeded"]  # type: ignore[assignment]
-    assert seeded["paraphrases"] == 47 and seeded["on_topic"] == 13 and seeded["off_topic"] == 34
-    for key in ("started_right", "top1_right", "on_topic_answered_right", "off_topic_declined"):
-        assert 0.0 <= float(seeded[key]) <= 1.0  # type: ignore[arg-type]
-    assert set(seeded["by_language"]) == {"en", "pt"}  # type: ignore[arg-type]
+    seeded: dict[str, Any] = _eval()["seeded"]  # type: ignore[assignment]
+    assert seeded["on_topic"] == 13 and seeded["off_topic"] == 34
+    for key in ("on_topic_answered_right", "off_topic_declined", "off_topic_started", "off_topic_clarified"):
+        assert 0.0 <= float(seeded[key]) <= 1.0
+    # The test paraphrases and the dev ones (on which the decision was designed), each per language.
+    for name, rows in (("paraphrases", 47), ("dev", 94)):
+        figures = seeded[name]
+        assert figures["rows"] == rows
+        for key in ("started_right", "top1_right", "clarified_with_right", "started_wrong"):
+            assert 0.0 <= float(figures[key]) <= 1.0
+        assert figures["started_right"] + figures["started_wrong"] <= 1.0
+        assert set(figures["by_language"]) == {"en", "pt"}
+        assert set(figures["by_language"]["pt"]) == {
+            "started_right",
+            "top1_right",
+            "clarified_with_right",
+            "started_wrong",
+        }
 
 
 def test_an_unknown_method_is_refused() -> None:

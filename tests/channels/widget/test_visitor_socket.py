@@ -138,13 +138,19 @@ async def test_the_visitors_typing_reaches_the_channels_operators(live: LiveApp,
     visitor = await start(live.client, widget.id)
     ws = await open_socket(live, visitor)
     operator = await connect(live.ws_url, additional_headers=world.agent.headers, open_timeout=10)
+    outsider = await connect(live.ws_url, additional_headers=world.outsider.headers, open_timeout=10)
     try:
         assert (await next_frame(operator))["type"] == "hello"
+        assert (await next_frame(outsider))["type"] == "hello"
         await say(live.client, visitor, "hello?", "h1")
         own = await next_frame(ws, message_with("hello?"))
         await ws.send(json.dumps({"type": "typing"}))
         frame = await next_frame(operator, lambda f: f["type"] == "conversation.typing")
         assert frame["data"] == {"conversation_id": own["message"]["conversation_id"], "who": "contact"}
+        # An operator outside the widget's channel gets no frame of it (the hub obeys the frame's audience).
+        with pytest.raises(TimeoutError):
+            await next_frame(outsider, timeout=1.0)
     finally:
+        await outsider.close()
         await operator.close()
         await ws.close()

@@ -103,14 +103,16 @@ def test_an_agent_never_sees_another_channels_conversation(
     # Over the socket too: the frames (decoded, so escapes do not hide anything) name Lucas and never the other one.
     received = json.dumps([json.loads(f) for f in frames], ensure_ascii=False)
     assert "Lucas Lima" in received
-    assert "conseiller" not in received and hidden["contact"]["name"] not in received
+    # Nameless on Messenger: the page-scoped id is what would identify them.
+    assert "conseiller" not in received and world.user_id("messenger", "Pierre Durand") not in received
     assert '"messenger"' not in received, "no frame about a Messenger conversation reached the agent"
 
     # By URL: the Messenger conversation's page says it is not there, and shows nothing of it.
     session.goto(f"/conversations/{cast['chloe']['id']}")
     expect(page.get_by_text("This conversation doesn't exist or isn't in your channels.")).to_be_visible()
     expect(page.get_by_text("je voudrais déclarer", exact=False)).to_have_count(0)
-    expect(page.get_by_role("heading", name=cast["chloe"]["contact"]["name"])).to_have_count(0)
+    expect(page.get_by_role("heading", name=f"Messenger user #{cast['chloe']['contact']['id']}")).to_have_count(0)
+    expect(page.get_by_text(world.user_id("messenger", "Chloé Martin"))).to_have_count(0)
     assert any(
         f"/conversations/{cast['chloe']['id']}" in e and e.startswith("404") for e in session.watch.client_errors
     )

@@ -31,28 +31,92 @@ def _csv(name: str) -> list[dict[str, str]]:
 
 
 @dataclass
-class SeededFigures:
-    """Rates over the shipped evaluation sets; `by_language` splits the paraphrase figures."""
+class ParaphraseFigures:
+    """How one paraphrase set fared: rates over all rows, and per language (the script key's suffix)."""
 
-    paraphrases: int
+    rows: int
     started_right: float
     top1_right: float
     clarified_with_right: float
     started_wrong: float
-    by_language: dict[str, float] = field(default_factory=dict)
+    by_language: dict[str, dict[str, float]] = field(default_factory=dict)
     misses: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class SeededFigures:
+    """Rates over the shipped evaluation sets. `paraphrases` is the test set (nothing is tuned on it); `dev` the
+    paraphrases the thresholds' design was checked on; `off_topic_started` / `off_topic_clarified` are the off-topic
+    questions that would start a script / get a clarifying question before knowledge is even tried."""
+
+    paraphrases: ParaphraseFigures
+    dev: ParaphraseFigures
     on_topic: int = 0
     on_topic_answered_right: float = 0.0
     off_topic: int = 0
     off_topic_declined: float = 0.0
+    off_topic_started: float = 0.0
+    off_topic_clarified: float = 0.0
     article_threshold: float | None = None
     knowledge_misses: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _decide(
+    everything: ScriptMatcher, by_language: dict[str, ScriptMatcher], text: str, s: Settings
+) -> tuple[str, list[tuple[str, float]]]:
+    """ "start", "clarify" or "none", as helpline.bot.flow decides, with the ranked candidates."""
+    # As the bot does: the customer's language picks the scripts offered in it.
+    matcher = by_language.get(detect_language(text), everything)
+    ranked = matcher.rank(text, 3)
+    if matcher.is_out_of_scope(text):
+        return "none", ranked
+    confidence = ranked[0][1]
+    if confidence >= s.bot_match_high:
+        return "start", ranked
+    return ("clarify" if confidence >= s.bot_match_low else "none"), ranked
+
+
+_RATES = ("started_right", "top1_right", "clarified_with_right", "started_wrong")
+
+
+def _paraphrases(
+    everything: ScriptMatcher, by_language: dict[str, ScriptMatcher], rows: list[dict[str, str]], s: Settings
+) -> ParaphraseFigures:
+    outcomes: list[tuple[str, bool, bool, bool, bool]] = []  # language, started right, top1, clarified, wrong
+    misses: list[dict[str, Any]] = []
+    for row in rows:
+        decision, ranked = _decide(everything, by_language, row["text"], s)
+        (key, confidence), right = ranked[0], row["category"]
+        offered = [k for k, c in ranked if c >= s.bot_match_low / 2]
+        ok = decision == "start" and key == right
+        outcomes.append(
+            (
+                right.rsplit("-", 1)[-1],
+                ok,
+                key == right,
+                decision == "clarify" and right in offered,
+                decision == "start" and key != right,
+            )
+        )
+        if not ok:
+            misses.append({"text": row["text"], "expected": right, "top": key, "confidence": round(confidence, 3)})
+
+    def rates(subset: list[tuple[str, bool, bool, bool, bool]]) -> list[float]:
+        return [sum(bool(o[i]) for o in subset) / len(subset) for i in range(1, 5)]
+
+    started, top1, clarified, wrong = rates(outcomes)
+    per_language: dict[str, dict[str, float]] = {
+        lang: dict(zip(_RATES, rates(subset), strict=True))
+        for lang in sorted({o[0] for o in outcomes})
+        if (subset := [o for o in outcomes if o[0] == lang])
+    }
+    return ParaphraseFigures(len(rows), started, top1, clarified, wrong, per_language, misses)
 
 
 def seeded_figures(
     make: Callable[[], ScriptMatcher], encoder: TextEncoder | None, settings: Settings | None = None
 ) -> SeededFigures:
-    """Fit `make()` on the shipped scripts exactly as the engine does (name + examples), then run both sets."""
+    """Fit `make()` on the shipped scripts exactly as the engine does (name + examples), then run the sets."""
     s = settings or Settings()
     scripts: list[ScriptEntry] = []
     articles: list[ArticleDoc] = []
@@ -62,27 +126,8 @@ def seeded_figures(
         for a in parse_articles(document):
             articles.append(ArticleDoc(len(articles) + 1, a.title, a.answer, tuple(a.tags), a.language))
     everything, by_language = fit_matchers(make, scripts)
-
-    rows = _csv("paraphrases.csv")
-    started = top1 = clarified = wrong = 0
-    per_language: dict[str, list[bool]] = {}
-    misses: list[dict[str, Any]] = []
-    for row in rows:
-        # As the bot does: the customer's language picks the scripts offered in it (helpline.bot.flow).
-        matcher = by_language.get(detect_language(row["text"]), everything)
-        ranked = matcher.rank(row["text"], 3)
-        rejected = matcher.is_out_of_scope(row["text"])
-        (key, confidence), right = ranked[0], row["category"]
-        starts = not rejected and confidence >= s.bot_match_high
-        offered = [k for k, c in ranked if c >= s.bot_match_low / 2]
-        ok = starts and key == right
-        started += ok
-        top1 += key == right
-        wrong += starts and key != right
-        clarified += (not rejected and s.bot_match_low <= confidence < s.bot_match_high) and right in offered
-        per_language.setdefault(right.rsplit("-", 1)[-1], []).append(ok)
-        if not ok:
-            misses.append({"text": row["text"], "expected": right, "top": key, "confidence": round(confidence, 3)})
+    test = _paraphrases(everything, by_language, _csv("paraphrases.csv"), s)
+    dev = _paraphrases(everything, by_language, _csv("paraphrases_dev.csv"), s)
 
     retriever = Retriever(articles, encoder)
     questions = _csv("knowledge_questions.csv")
@@ -99,19 +144,16 @@ def seeded_figures(
         declined += not q["article"] and good
         if not good:
             knowledge_misses.append({"text": q["text"], "expected": q["article"] or None, "answered": title})
-    n = len(rows)
+    decisions = [_decide(everything, by_language, q["text"], s)[0] for q in off]
     return SeededFigures(
-        paraphrases=n,
-        started_right=started / n,
-        top1_right=top1 / n,
-        clarified_with_right=clarified / n,
-        started_wrong=wrong / n,
-        by_language={lang: sum(v) / len(v) for lang, v in sorted(per_language.items())},
-        misses=misses,
+        paraphrases=test,
+        dev=dev,
         on_topic=len(on),
         on_topic_answered_right=answered_right / len(on),
         off_topic=len(off),
         off_topic_declined=declined / len(off),
+        off_topic_started=decisions.count("start") / len(off),
+        off_topic_clarified=decisions.count("clarify") / len(off),
         article_threshold=retriever.threshold,
         knowledge_misses=knowledge_misses,
     )
@@ -120,16 +162,30 @@ def seeded_figures(
 def describe_seeded(f: SeededFigures) -> str:
     """The human-readable lines `helpline bot eval` prints for the shipped scripts and articles."""
     pct = "{:.1%}".format
-    languages = ", ".join(f"{lang} {pct(rate)}" for lang, rate in f.by_language.items())
+
+    def paraphrase_line(name: str, p: ParaphraseFigures) -> list[str]:
+        languages = "; ".join(
+            f"{lang}: started {pct(r['started_right'])}, top guess {pct(r['top1_right'])}, "
+            f"wrong start {pct(r['started_wrong'])}"
+            for lang, r in p.by_language.items()
+        )
+        return [
+            f"seeded scripts       {p.rows} {name}: started the right script {pct(p.started_right)}; top guess "
+            f"right {pct(p.top1_right)}; asked to clarify with it offered {pct(p.clarified_with_right)}; started a "
+            f"wrong script {pct(p.started_wrong)}",
+            f"                     ({languages})",
+        ]
+
     threshold = f"{f.article_threshold:.3f} (measured)" if f.article_threshold is not None else "the setting"
     lines = [
-        f"seeded scripts       {f.paraphrases} fresh paraphrases: started the right script {pct(f.started_right)} "
-        f"({languages}); top guess right {pct(f.top1_right)}; asked to clarify with it offered "
-        f"{pct(f.clarified_with_right)}; started a wrong script {pct(f.started_wrong)}",
+        *paraphrase_line("fresh paraphrases (test set)", f.paraphrases),
+        *paraphrase_line("dev paraphrases", f.dev),
         f"knowledge answers    {f.on_topic} covered questions answered with the right article "
         f"{pct(f.on_topic_answered_right)}; {f.off_topic} off-topic questions declined {pct(f.off_topic_declined)}; "
         f"threshold {threshold}",
+        f"off-topic questions  would start a script {pct(f.off_topic_started)}, get a clarifying question "
+        f"{pct(f.off_topic_clarified)} (before knowledge is tried)",
     ]
-    lines += [f"  paraphrase missed   {m}" for m in f.misses]
+    lines += [f"  paraphrase missed   {m}" for m in f.paraphrases.misses]
     lines += [f"  knowledge missed    {m}" for m in f.knowledge_misses]
     return "\n".join(lines)

@@ -8,6 +8,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.svm import LinearSVC
 
+from helpline.bot.knowledge import off_topic_questions as off_topic_messages
 from helpline.bot.matching.calibrated import CalibratedMatcher
 from helpline.bot.matching.encoder import Encoder
 from helpline.bot.matching.lexical import lexical_features
@@ -22,7 +23,12 @@ class SemanticScorer:
     """Decision values of a linear SVM on [embedding · w, TF-IDF], each block unit length before weighting."""
 
     def __init__(
-        self, texts: Sequence[str], labels: Sequence[str], *, encoder: Encoder, weight: float = EMBEDDING_WEIGHT
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        *,
+        encoder: Encoder,
+        weight: float = EMBEDDING_WEIGHT,
     ) -> None:
         self.classes = sorted(set(labels))
         self._encoder = encoder
@@ -77,3 +83,9 @@ class SemanticMatcher(CalibratedMatcher):
             return SemanticScorer(texts, labels, encoder=encoder, weight=weight)
 
         super().__init__(f"{encoder.backend.name}-tfidf-svm", factory, calibration_rounds=calibration_rounds)
+        self._encoder = encoder
+
+    def fit(self, examples: Sequence[tuple[str, str]]) -> None:
+        # Calibration scores the generic off-topic messages once per held-out round: encode them once.
+        self._encoder.encode(off_topic_messages(), remember=True)
+        super().fit(examples)

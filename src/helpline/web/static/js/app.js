@@ -52,14 +52,10 @@ async function showLogin() {
 async function boot() {
   await startLocale();
   if (current().name === 'login') {
-    // Already logged in? Go where the login would have led.
-    try {
-      await get('/auth/me', {}, { quiet401: true });
-      navigate(current().query.get('next') || '/', { replace: true });
-    } catch {
-      await showLogin();
-      return;
-    }
+    // The server sends a logged-in visitor of /login on to `next` before this page loads, so no /auth/me probe
+    // here (its 401 would be logged in the console on every visit of the login page).
+    await showLogin();
+    return;
   }
   let me;
   try {

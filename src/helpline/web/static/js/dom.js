@@ -59,7 +59,8 @@ export function icon(name, { label, cls } = {}) {
 
 /** Initials for an avatar: "Ana Souza" → "AS"; anything odd → "?". */
 export function initials(name) {
-  const parts = String(name || '').trim().split(/\s+/u).filter(Boolean);
+  // Words that start with a letter or digit: "Website visitor #12" → "WV", not "W#".
+  const parts = String(name || '').trim().split(/\s+/u).filter((part) => /^[\p{L}\p{N}]/u.test(part));
   if (!parts.length) return '?';
   const first = Array.from(parts[0])[0] || '';
   const last = parts.length > 1 ? Array.from(parts[parts.length - 1])[0] || '' : '';

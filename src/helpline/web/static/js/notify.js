@@ -5,6 +5,7 @@
 
 import { h } from './dom.js';
 import { t } from './i18n.js';
+import { customerName, reasonText } from './names.js';
 import { prefs } from './prefs.js';
 import { navigate } from './router.js';
 import { isLeader } from './tabs.js';
@@ -139,7 +140,7 @@ export class Notifier {
     if (last && (last.key === key || Date.now() - last.at < 60000)) return;
     this.notified.set(c.id, { key, at: Date.now() });
     if (c.assignee && c.assignee.id !== this.me.id) return;
-    const name = c.contact.name || t('contact.unnamed');
+    const name = customerName(c);
     this.ctx.shell.announce(t('notify.handoff_announce', { name, channel: t(`kinds.${c.channel.kind}`) }));
     this.offerPermissionOnce();
     if (!this.looking(c)) this.noise(c, t('notify.handoff_title', { name }), this.reason(c));
@@ -147,7 +148,7 @@ export class Notifier {
 
   assigned(c) {
     if (this.looking(c)) return;
-    const name = c.contact.name || t('contact.unnamed');
+    const name = customerName(c);
     this.ctx.shell.toast(t('notify.assigned_toast', { name }), {
       action: { label: t('notify.open'), run: () => navigate(`/conversations/${c.id}${location.search}`) },
     });
@@ -155,8 +156,7 @@ export class Notifier {
   }
 
   reason(c) {
-    const reason = c.escalation && c.escalation.reason;
-    const words = reason ? t(`escalation.${reason}`) : t('inbox.waiting_short');
+    const words = reasonText(c.escalation && c.escalation.reason, 'inbox.waiting_short');
     return t('notify.handoff_body', { channel: t(`kinds.${c.channel.kind}`), reason: words });
   }
 
@@ -184,7 +184,7 @@ export class Notifier {
     this.lastNoise = Date.now();
     if (items.length === 1) {
       const c = items[0];
-      this.show(`conversation-${c.id}`, t('notify.handoff_title', { name: c.contact.name || t('contact.unnamed') }), this.reason(c), c.id);
+      this.show(`conversation-${c.id}`, t('notify.handoff_title', { name: customerName(c) }), this.reason(c), c.id);
     } else {
       this.show('handoffs', t('notify.burst', { count: items.length }), t('notify.burst_body'), null);
     }

@@ -5,6 +5,7 @@ import { get } from './api.js';
 import { keyLabel, register, registered, run } from './commands.js';
 import { avatar, h, replace } from './dom.js';
 import { currentLocale, LOCALES, setLocale, t } from './i18n.js';
+import { customerName } from './names.js';
 import { prefs, save } from './prefs.js';
 import { navigate } from './router.js';
 import { channelIcon } from './views/channels.js';
@@ -132,12 +133,12 @@ export class CommandPalette {
         if (!c || seen.has(c.id)) return;
         seen.add(c.id);
         conversations.push({ kind: 'conversation', group: t('commands.group_conversations'), conversation: c,
-          label: c.contact.name || t('contact.unnamed') });
+          label: customerName(c) });
       };
       for (const id of this.remote) push(this.ctx.store.conversations.get(id));
       for (const c of this.ctx.store.conversations.values()) {
         if (conversations.length >= 8) break;
-        if (fold(c.contact.name).includes(q)) push(c);
+        if (fold(customerName(c)).includes(q)) push(c);
       }
     }
     return [...actions.slice(0, q ? 12 : 40), ...conversations.slice(0, 8)];

@@ -8,7 +8,7 @@ import { h, icon, replace } from '../dom.js';
 import { full, relative } from '../format.js';
 import { t } from '../i18n.js';
 import { suggestionItem } from './composer.js';
-import { reasonText } from './message.js';
+import { reasonDetail, reasonText } from '../names.js';
 
 /** Confidence in words: High ≥ 80 % · Medium ≥ 50 % · Low. */
 export function confidenceWord(value) {
@@ -97,7 +97,7 @@ export class BotPanel {
       h('h3', { id: 'handoff-title' }, icon('hand'), h('span', {}, t('bot.handoff_title'))),
       h('p', { class: 'handoff-reason' }, reasonText(esc.reason)),
       caseFields(esc),
-      esc.detail ? h('p', { class: 'muted' }, t('escalation_card.detail', { detail: String(esc.detail) })) : null,
+      esc.detail ? h('p', { class: 'muted' }, reasonDetail(esc)) : null,
       esc.at ? h('p', { class: 'muted small' }, h('time', { datetime: esc.at, title: full(esc.at) }, relative(esc.at))) : null,
       esc.summary ? h('details', { open: unanswered }, h('summary', {}, t('bot.summary')), h('p', { class: 'summary' }, String(esc.summary))) : null,
       words.length ? h('div', {}, h('p', { class: 'muted small' }, t('bot.last_words')),

@@ -5,6 +5,7 @@ import { ApiError, del, get, post } from '../api.js';
 import { h, icon, replace } from '../dom.js';
 import { full, relative } from '../format.js';
 import { has, t } from '../i18n.js';
+import { contactName } from '../names.js';
 import { navigate } from '../router.js';
 import { channelIcon } from './channels.js';
 
@@ -18,6 +19,12 @@ export class ContactPanel {
     this.ctx = host.ctx;
     this.el = h('div', { class: 'contact-panel' });
     this.contactId = null;
+  }
+
+  /** The open conversation's channel kind: anonymous customers are named after it ("Website visitor #12"). */
+  kind() {
+    const c = this.host.conversation();
+    return c ? c.channel.kind : null;
   }
 
   async load(contactId, { force = false } = {}) {
@@ -52,7 +59,7 @@ export class ContactPanel {
     const c = this.host.conversation();
     replace(this.el,
       h('section', { class: 'panel-card' },
-        h('h3', {}, icon('user'), h('span', { class: 'contact-name' }, contact.name || t('contact.unnamed'))),
+        h('h3', {}, icon('user'), h('span', { class: 'contact-name' }, contactName(contact, this.kind()))),
         h('dl', { class: 'contact-facts' },
           contact.phone ? [h('dt', {}, t('contact_panel.phone')), h('dd', {}, contact.phone)] : null,
           contact.email ? [h('dt', {}, t('contact_panel.email')), h('dd', {}, contact.email)] : null,
@@ -159,7 +166,7 @@ export class ContactPanel {
           const page = await get('/contacts', { q, limit: 10 });
           replace(results, page.items.filter((o) => o.id !== contact.id).map((o) => h('li', {},
             h('button', { type: 'button', class: 'menu-item', onclick: () => confirm(o) },
-              h('span', {}, o.name || t('contact.unnamed')), h('span', { class: 'muted' }, o.phone || o.email || `#${o.id}`)))));
+              h('span', {}, contactName(o)), h('span', { class: 'muted' }, o.phone || o.email || `#${o.id}`)))));
         } catch (err) {
           replace(results, h('li', { class: 'form-error' }, err.message));
         }
@@ -167,7 +174,7 @@ export class ContactPanel {
     });
     const confirm = (other) => {
       replace(dialog, h('h2', { id: 'merge-title' }, t('contact_panel.merge_confirm_title')),
-        h('p', {}, t('contact_panel.merge_confirm', { other: other.name || t('contact.unnamed'), keep: contact.name || t('contact.unnamed') })),
+        h('p', {}, t('contact_panel.merge_confirm', { other: contactName(other), keep: contactName(contact, this.kind()) })),
         h('p', { class: 'muted' }, t('contact_panel.merge_irreversible')),
         h('div', { class: 'dialog-actions' },
           h('button', { type: 'button', class: 'button danger', onclick: async () => {
@@ -183,7 +190,7 @@ export class ContactPanel {
           h('button', { type: 'button', class: 'button', autofocus: true, onclick: close }, t('common.cancel'))));
       dialog.querySelector('[autofocus]').focus();
     };
-    replace(dialog, h('h2', { id: 'merge-title' }, t('contact_panel.merge_title', { name: contact.name || t('contact.unnamed') })),
+    replace(dialog, h('h2', { id: 'merge-title' }, t('contact_panel.merge_title', { name: contactName(contact, this.kind()) })),
       h('label', { for: 'merge-search' }, t('contact_panel.merge_search')), input, results,
       h('div', { class: 'dialog-actions' }, h('button', { type: 'button', class: 'button', onclick: close }, t('common.cancel'))));
     dialog.addEventListener('close', () => dialog.remove());

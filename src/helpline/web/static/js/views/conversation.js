@@ -6,6 +6,7 @@ import * as commands from '../commands.js';
 import { avatar, h, icon, later, replace } from '../dom.js';
 import { full, onTick, relative } from '../format.js';
 import { t } from '../i18n.js';
+import { customerName } from '../names.js';
 import { Actions } from './actions.js';
 import { BotPanel } from './bot_panel.js';
 import { channelIcon } from './channels.js';
@@ -13,6 +14,8 @@ import { Composer } from './composer.js';
 import { ContactPanel } from './contact_panel.js';
 import { placedAt } from './message.js';
 import { PAGE, Timeline } from './timeline.js';
+import { TypingLine } from './typing.js';
+import { threadSubject } from './email.js';
 import { windowChip, windowOf } from './window.js';
 
 const PANEL_KEY = 'helpline:side-panel';
@@ -33,6 +36,8 @@ export class ConversationPane {
       }),
     });
     this.composerEl = h('div', { class: 'composer-slot' });
+    this.typing = new TypingLine({ ctx, conversationId: () => (this.loaded ? this.id : null),
+      customer: () => customerName(this.conversation()) });
     this.actions = new Actions({ ctx, conversation: () => this.conversation(), composerDraft: () => this.composer.draft(),
       focusComposer: () => this.composer.focus() });
     this.composer = new Composer(ctx, this.composerEl, { actions: this.actions });
@@ -51,7 +56,7 @@ export class ConversationPane {
       ondrop: (event) => {
         this.main.classList.remove('dropping');
         if (event.dataTransfer && event.dataTransfer.files.length) { event.preventDefault(); this.composer.addFiles([...event.dataTransfer.files]); }
-      } }, this.timeline.el, this.composerEl);
+      } }, this.timeline.el, this.typing.el, this.composerEl);
     this.body = h('div', { class: 'conversation-body' }, this.main, this.panel);
 
     this.onMessage = (event) => {
@@ -109,6 +114,7 @@ export class ConversationPane {
     if (id === this.id) return;
     this.id = id;
     this.loaded = false;
+    this.typing.reset();
     this.identity = null;
     this.identities = null;
     if (this.cancelSkeleton) this.cancelSkeleton();
@@ -191,7 +197,8 @@ export class ConversationPane {
   renderHeader() {
     const c = this.conversation();
     if (!c) return;
-    const name = c.contact.name || t('contact.unnamed');
+    const name = customerName(c);
+    const subject = c.channel.kind === 'email' ? threadSubject(this.ctx.store.messagesOf(c.id).values()) : null;
     const mine = c.assignee && c.assignee.id === this.ctx.me.id;
     // Re-rendering must not drop keyboard focus: remember which control had it and give it back.
     const focused = this.header.contains(document.activeElement) ? document.activeElement : null;
@@ -202,6 +209,8 @@ export class ConversationPane {
       avatar(name, `c${c.contact.id}`),
       h('div', { class: 'conversation-title title-line' },
         h('h2', { id: 'conversation-title', tabindex: '-1', title: name }, name),
+        subject ? h('span', { class: 'fact thread-subject', title: subject }, icon('mail'),
+          h('span', { class: 'sr-only' }, t('email.subject_label')), h('span', {}, subject)) : null,
         h('span', { class: 'fact channel-fact' }, channelIcon(c.channel.kind),
           h('span', {}, t('conversation.channel', { kind: t(`kinds.${c.channel.kind}`), name: c.channel.name })))),
       h('div', { class: 'conversation-actions', role: 'toolbar', 'aria-label': t('actions.label') }, this.actions.render(),
@@ -343,6 +352,7 @@ export class ConversationPane {
     this.offTick();
     this.actions.destroy();
     this.timeline.destroy();
+    this.typing.destroy();
     this.composer.detach();
     for (const off of this.unregister) off();
   }
@@ -354,10 +364,16 @@ function shapeOf(c) {
   return `${c.handler}|${c.status}|${c.assignee ? c.assignee.id : ''}|${c.escalation ? c.escalation.reason : ''}`;
 }
 
-/** "+55 11 9…" for phones, "@handle"-like ids as given, e-mail addresses as given. */
+// Provider ids that mean nothing to a person (a page-scoped id, a website visitor's token, another system's id)
+// are never shown beside the customer's name; the Contact tab lists them for whoever needs them.
+const OPAQUE_IDS = new Set(['messenger', 'instagram', 'widget', 'api']);
+
+/** "+55 11 9…" for phones, e-mail addresses as given; null for opaque provider ids. */
 export function formatIdentity(identity) {
   const id = String(identity.provider_id || '');
-  if (String(identity.kind).startsWith('whatsapp') && /^\+?\d{8,15}$/u.test(id)) return id.startsWith('+') ? id : `+${id}`;
+  const kind = String(identity.kind).split(':')[0];
+  if (OPAQUE_IDS.has(kind)) return null;
+  if (kind === 'whatsapp' && /^\+?\d{8,15}$/u.test(id)) return id.startsWith('+') ? id : `+${id}`;
   return id;
 }
 

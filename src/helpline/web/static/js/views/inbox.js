@@ -10,6 +10,7 @@ import { navigate } from '../router.js';
 import { ConversationList } from './list.js';
 import { ConversationPane } from './conversation.js';
 import { Sidebar } from './sidebar.js';
+import { ChannelNotices } from './channel_notices.js';
 
 export function mount(ctx, outlet, route) {
   const sidebarEl = h('nav', { class: 'sidebar' });
@@ -18,7 +19,8 @@ export function mount(ctx, outlet, route) {
   const scrim = h('div', { class: 'scrim', onclick: () => sidebar.close() });
   const heading = h('h1', { class: 'sr-only', id: 'inbox-title' }, t('shell.inbox'));
   const layout = h('div', { class: 'inbox' }, heading, sidebarEl, scrim, listEl, conversationEl);
-  replace(outlet, layout);
+  const notices = new ChannelNotices(ctx);
+  replace(outlet, h('div', { class: 'inbox-screen' }, notices.el, layout));
 
   const state = { filters: fromQuery(route.query), selectedId: route.params.id ? Number(route.params.id) : null };
   const sidebar = new Sidebar(ctx, sidebarEl, state);
@@ -54,6 +56,7 @@ export function mount(ctx, outlet, route) {
       listEl.querySelector('#list-title').textContent = t('inbox.list_label');
       resizer.setAttribute('aria-label', t('inbox.resize_list'));
       pane.relabel();
+      notices.relabel();
       return;
     }
     if (filtersChanged) {
@@ -161,6 +164,7 @@ export function mount(ctx, outlet, route) {
       sidebar.destroy();
       list.destroy();
       pane.destroy();
+      notices.destroy();
     },
   };
 }

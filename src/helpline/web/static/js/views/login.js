@@ -10,7 +10,7 @@ import { current, navigate } from '../router.js';
 
 function safeNext(value) {
   // Only same-origin paths: a crafted ?next= must not send the operator to another site.
-  return value && value.startsWith('/') && !value.startsWith('//') && !value.startsWith('/login') ? value : '/';
+  return value && value.startsWith('/') && !value.startsWith('//') && !value.startsWith('/\\') && !value.startsWith('/login') ? value : '/';
 }
 
 function errorText(err) {

@@ -4,13 +4,16 @@
 import { h, icon, safeHref } from '../dom.js';
 import { bytes, full, time } from '../format.js';
 import { has, t } from '../i18n.js';
+import { renderMarkdown } from '../markdown.js';
+import { fullMessage, subjectLine } from './email.js';
+import { customerName, reasonDetail, reasonText } from '../names.js';
 
 const MEDIA_KINDS = new Set(['image', 'video', 'audio', 'document', 'sticker', 'attachment', 'text', 'template',
   'interactive', 'button', 'postback', 'location', 'contacts', 'event', 'unsupported', 'system']);
 
 /** The author's name as shown: contact name, "Bot", operator name or "You", "System". */
 export function authorName(m, c, me) {
-  if (m.author_kind === 'contact') return (c && c.contact.name) || t('contact.unnamed');
+  if (m.author_kind === 'contact') return c ? customerName(c) : t('contact.unnamed');
   if (m.author_kind === 'bot') return t('author.bot');
   if (m.author_kind === 'operator') {
     if (m.operator && me && m.operator.id === me.id) return t('author.you');
@@ -141,10 +144,15 @@ function bodyOf(m, env) {
     parts.push(h('p', { class: 'template-tag' }, icon('layout-template'),
       h('span', {}, t('message.template', { name: String(content.template.name || ''), language: String(lang || '') }))));
   }
-  if (m.text) parts.push(h('p', { class: 'message-text' }, m.text));
+  const subject = subjectLine(m);
+  if (subject) parts.push(subject);
+  // The widget's Markdown subset, built node by node (never innerHTML); what a customer wrote shows link targets.
+  if (m.text) parts.push(h('div', { class: 'message-text rich' }, renderMarkdown(m.text, { revealTargets: m.author_kind === 'contact' })));
   if (content.location && typeof content.location === 'object') parts.push(locationView(content.location));
   if (Array.isArray(content.contacts)) parts.push(contactCards(content.contacts));
   if (content.interactive && !m.text) parts.push(h('p', { class: 'message-text' }, String(content.interactive.title || '')));
+  const original = fullMessage(m);
+  if (original) parts.push(original);
   if (m.attachments && m.attachments.length) parts.push(h('ul', { class: 'attachments' }, m.attachments.map((a) => attachmentView(a, env))));
   if (!parts.length) {
     const type = content.unsupported ? String(content.unsupported.type || m.content_type) : m.content_type;
@@ -224,9 +232,7 @@ export function eventText(m, env) {
   }
 }
 
-export function reasonText(code) {
-  return code && has(`escalation.${code}`) ? t(`escalation.${code}`) : String(code || t('message.no_reason'));
-}
+export { reasonText };
 
 const EVENT_ICONS = { took_over: 'hand', handed_back: 'bot', assigned: 'user-check', unassigned: 'user', resolved: 'circle-check',
   reopened: 'rotate-ccw', snoozed: 'alarm-clock', event_changed: 'calendar', priority_changed: 'flag', tags_changed: 'tag',
@@ -244,7 +250,7 @@ export function renderMessage(m, env) {
     const text = eventText(m, env);
     const card = escalated && env.escalation ? h('details', { class: 'escalation-details' },
       h('summary', {}, t('escalation_card.summary_toggle')),
-      env.escalation.detail ? h('p', {}, t('escalation_card.detail', { detail: String(env.escalation.detail) })) : null,
+      env.escalation.detail ? h('p', {}, reasonDetail(env.escalation)) : null,
       env.escalation.summary ? h('p', { class: 'summary' }, String(env.escalation.summary)) : null) : null;
     return h('article', { class: ['message', 'from-system', 'event', escalated && 'escalation'], tabindex: '-1',
       'aria-label': `${text}, ${full(created)}`, dataset: { id: String(m.id) } },

@@ -5,7 +5,8 @@ import { t } from '../i18n.js';
 
 export function mount(ctx, outlet) {
   const render = () => replace(outlet, h('section', { class: 'empty-page' },
-    h('h1', {}, t('missing.title')), h('p', {}, h('a', { href: '/' }, t('missing.back')))));
+    h('h1', {}, t('missing.title')), h('p', {}, t('missing.detail')),
+    h('p', {}, h('a', { href: '/', class: 'button primary' }, t('missing.back')))));
   render();
   return { update: render, unmount() {} };
 }

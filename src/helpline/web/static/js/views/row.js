@@ -3,7 +3,9 @@
 
 import { avatar, h, icon } from '../dom.js';
 import { full, relative } from '../format.js';
-import { has, t } from '../i18n.js';
+import { t } from '../i18n.js';
+import { plainText } from '../markdown.js';
+import { customerName, reasonText } from '../names.js';
 import { channelIcon } from './channels.js';
 
 export const ROW_HEIGHT = 76;
@@ -11,7 +13,8 @@ export const ROW_HEIGHT = 76;
 /** "Bot: …", "You: …", "Maria: …", nothing for the customer; "No messages yet" when there is none. */
 export function previewText(c, me) {
   const last = c.last_message || {};
-  const text = last.preview || '';
+  // Bot and operator replies may carry Markdown, which the timeline renders: the one-line preview shows its words.
+  const text = last.preview ? (last.author_kind === 'contact' ? last.preview : plainText(last.preview)) : '';
   if (!text) return t('inbox.preview.empty');
   const kind = last.author_kind;
   if (kind === 'bot') return t('inbox.preview.bot', { text });
@@ -67,9 +70,7 @@ export function windowChip(c, now = Date.now()) {
 
 /** The escalation reason in words ("Asked for a person"); a reason this build does not know reads generically. */
 export function waitingReason(c) {
-  const reason = c.escalation && c.escalation.reason;
-  if (reason && has(`escalation.${reason}`)) return t(`escalation.${reason}`);
-  return t('inbox.waiting_short');
+  return reasonText(c.escalation && c.escalation.reason, 'inbox.waiting_short');
 }
 
 export function isWaiting(c) {
@@ -83,7 +84,7 @@ function clip(text, max) {
 
 /** The row's accessible name: one sentence of its parts, in the row's visual order. */
 export function rowLabel(c, me, { stale } = {}, now = Date.now()) {
-  const name = c.contact.name || t('contact.unnamed');
+  const name = customerName(c);
   const chip = windowChip(c, now);
   const parts = [
     name,
@@ -111,7 +112,7 @@ export function staleText(c) {
 
 /** The row element (role=option) for conversation `c` at list position `index`. */
 export function renderRow(c, me, { index, selected, stale, now = Date.now() }) {
-  const name = c.contact.name || t('contact.unnamed');
+  const name = customerName(c);
   const waiting = isWaiting(c);
   const chips = [];
   if (stale) chips.push(h('span', { class: 'chip stale-chip' }, icon('info'), staleText(c)));

@@ -1,0 +1,105 @@
+"""The accept path's one statement: a verified body into the inbound log, only if its channel is unchanged.
+
+`raw_inbound.accept_raw` stores a body for a channel the caller has just read. The signed inbound routes read
+their channel from a per-process cache (`channels/signing_cache.py`) instead, so the INSERT carries the
+check: `INSERT … SELECT … WHERE EXISTS (the channel, with the cached updated_at, not disabled) ON CONFLICT
+(dedupe_key) DO NOTHING RETURNING id` — one round trip that cannot store a body verified with a secret that
+has been rotated, or for a channel disabled or deleted, since the cache was filled. On PostgreSQL it goes
+through asyncpg directly as a prepared statement, AUTOCOMMIT; on SQLite through SQLAlchemy Core, in one
+write transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import cast
+
+import asyncpg
+from sqlalchemy import JSON, String, Table, exists, literal, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from helpline.channels.models import Channel
+from helpline.conversations.raw_inbound import RAW_TOPIC, dedupe_key, raw_payload
+from helpline.platform import outbox
+from helpline.platform.clock import utcnow
+from helpline.platform.db import UTCDateTime, json_text
+from helpline.runtime import Runtime
+
+# asyncpg's errors for "the server cannot be reached or refuses work right now" (SQLSTATE classes 08, 53, 57).
+_DATABASE_DOWN = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.exceptions.OperatorInterventionError,
+)
+
+# One round trip that also says whether the channel was current, so a duplicate needs no second look.
+_POSTGRES_ACCEPT = """
+WITH current_channel AS (
+    SELECT 1 FROM channels WHERE id = $5::bigint AND updated_at = $6::timestamptz AND status <> 'disabled'
+), stored AS (
+    INSERT INTO outbox (topic, payload, status, attempts, created_at, available_at, dedupe_key)
+    SELECT $1::varchar, $2::json, $7::varchar, 0, $3::timestamptz, $3::timestamptz, $4::varchar
+    WHERE EXISTS (SELECT 1 FROM current_channel)
+    ON CONFLICT (dedupe_key) DO NOTHING
+    RETURNING id
+)
+SELECT (SELECT id FROM stored) AS id, EXISTS (SELECT 1 FROM current_channel) AS current
+"""
+
+
+async def accept_if_current(
+    runtime: Runtime, channel_id: int, version: datetime, body: bytes
+) -> tuple[int | None, bool]:
+    """Store `body` for the channel as an `ingest.raw` row if the channel still has `updated_at == version`
+    and is not disabled; wakes this process's workers. Returns (new row id or None, whether the channel was
+    current): (id, True) stored; (None, True) the same body is already waiting (dedupe); (None, False)
+    nothing stored, the channel changed since `version` was read (or is disabled or gone).
+
+    Raises ConnectionError when PostgreSQL cannot be reached (the app answers 503 + Retry-After)."""
+    payload = raw_payload(channel_id, body)
+    key = dedupe_key(channel_id, body)
+    now = utcnow()
+    row_id: int | None
+    current: bool
+    if runtime.db.is_postgres:
+        runtime.db.driver_statements += 1
+        try:
+            pool = await runtime.db.driver_pool()
+            row = await pool.fetchrow(
+                _POSTGRES_ACCEPT, RAW_TOPIC, json_text(payload), now, key, channel_id, version, outbox.PENDING
+            )
+        except _DATABASE_DOWN as exc:
+            # The app answers ConnectionError with 503 + Retry-After, as for SQLAlchemy's "database down".
+            raise ConnectionError(f"database unavailable: {type(exc).__name__}") from exc
+        row_id, current = row["id"], row["current"]
+    else:
+        table = cast(Table, outbox.OutboxRow.__table__)
+        unchanged = exists().where(
+            Channel.id == channel_id, Channel.updated_at == version, Channel.status != "disabled"
+        )
+        source = select(
+            literal(RAW_TOPIC, String()),
+            literal(payload, JSON()),
+            literal(outbox.PENDING, String()),
+            literal(0),
+            literal(now, UTCDateTime()),
+            literal(now, UTCDateTime()),
+            literal(key, String()),
+        ).where(unchanged)
+        columns = ["topic", "payload", "status", "attempts", "created_at", "available_at", "dedupe_key"]
+        statement = (
+            sqlite_insert(table)
+            .from_select(columns, source)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(table.c.id)
+        )
+        async with runtime.db.transaction() as session:
+            row_id = (await session.execute(statement)).scalar_one_or_none()
+            current = row_id is not None or bool((await session.execute(select(unchanged))).scalar())
+    if row_id is not None:
+        outbox.wake_now()
+    return row_id, current
