@@ -1,9 +1,9 @@
 """Names for contacts a provider introduces by id only (Messenger's PSID, Instagram's IGSID): once, in the
 background, the channel asks the provider's user profile API and the contact gets the person's name.
 
-A contact an operator renamed in between keeps the operator's name; a profile Meta withholds (no permission,
-the person's privacy settings) leaves the id, as before. Channels whose adapter has no `fetch_profile` are
-never asked."""
+A contact an operator named in between keeps the operator's name; a profile Meta withholds (no permission,
+the person's privacy settings) leaves the contact unnamed (the operator app shows a placeholder). Channels
+whose adapter has no `fetch_profile` are never asked."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ PROFILE_DELAY_SECONDS = 3.0
 def ask_profile(session: AsyncSession, channel: Channel, contact: Contact, incoming: InboundContact) -> None:
     """Queue the profile look-up for a contact just created from `incoming` without a name, when the
     channel's adapter can look one up."""
-    if incoming.name or contact.name != incoming.provider_id:
+    if incoming.name or contact.name is not None:
         return
     if not hasattr(adapter_class(channel.kind), "fetch_profile"):
         return
@@ -66,7 +66,7 @@ def make_profile_handler(runtime: Runtime) -> Handler:
             return
         async with runtime.db.transaction() as session:
             contact = await session.get(Contact, int(payload["contact_id"]), with_for_update=True)
-            if contact is None or contact.name != provider_id:  # an operator's rename wins
+            if contact is None or contact.name is not None:  # an operator's naming wins
                 return
             contact.name = profile.name
             # Operators' inboxes show the name at once (conversation frames carry the contact).

@@ -1,5 +1,5 @@
 """A Messenger customer arrives as a PSID; Helpline asks Graph's user profile once and the contact gets the
-person's name. A withheld profile leaves the id; an operator's rename in between wins."""
+person's name. A withheld profile leaves the contact unnamed; an operator's naming in between wins."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ async def test_a_new_messenger_contact_gets_the_profile_name(
     peer.script = [graph_reply({"first_name": "Sheena", "last_name": "Nelson", "id": PSID})]
     assert (await post_webhook(client, fresh(fixture("messenger", "text")))).status_code == 200
     await drain(runtime)
-    assert (await _contact(runtime)).name == PSID  # the message's own work first
+    assert (await _contact(runtime)).name is None  # the message's own work first
     await _profiles_due(runtime)
     assert (await _contact(runtime)).name == "Sheena Nelson"
     [asked] = peer.requests
@@ -50,14 +50,14 @@ async def test_a_new_messenger_contact_gets_the_profile_name(
     assert len(peer.requests) == 1
 
 
-async def test_a_withheld_profile_keeps_the_id_and_a_rename_wins(
+async def test_a_withheld_profile_leaves_no_name_and_an_operator_naming_wins(
     client: httpx.AsyncClient, runtime: Runtime, peer: Peer
 ) -> None:
     mw = await meta_world(runtime, client, "messenger")
     peer.script = [graph_error(230, "(#230) Requires pages_messaging permission to manage the object")]
     await post_webhook(client, fresh(fixture("messenger", "text")))
     await _profiles_due(runtime)
-    assert (await _contact(runtime)).name == PSID
+    assert (await _contact(runtime)).name is None
 
     # An operator names the contact before the profile answer is applied: the operator's name stays.
     async with runtime.db.transaction() as session:
