@@ -6,6 +6,7 @@ Inside one transaction that is rolled back (the database is left as it was), alt
   with the trigram index `ix_messages_text_trgm` dropped;
 - N single-row `UPDATE conversations SET last_activity_at, last_message_preview, ...` (what every message
   does to its conversation), with the table's indexes as they are.
+- N single-row `INSERT INTO contacts` with and without `ix_contacts_name_trgm`.
 Prints the median ms per row of each, and the ratio with / without the trigram index. Run it on a database
 from `bench.reads_data --keep` migrated to 0012 and on one at 0011 to compare the conversation updates.
 """
@@ -29,6 +30,7 @@ INSERT = (
     "provider_message_id, delivery_state, provider_timestamp, occurred_at, created_at, updated_at) "
     "VALUES ($1, $2, 'inbound', 'contact', $3, 'text', '{}', $4, 'received', $5, $5, $5, $5)"
 )
+CONTACT = "INSERT INTO contacts (name, attributes, created_at, updated_at) VALUES ($1, '{}', $2, $2)"
 UPDATE = (
     "UPDATE conversations SET last_activity_at = $2, last_message_at = $2, last_inbound_at = $2, "
     "last_message_preview = $3, unread_count = unread_count + 1, updated_at = $2 WHERE id = $1"
@@ -43,6 +45,17 @@ async def _inserts(conn: asyncpg.Connection, rng: random.Random, targets: list[a
         target = rng.choice(targets)
         await statement.fetch(target["id"], target["channel_id"], message_text(rng), f"cost-{rng.random()}", now)
         now += timedelta(milliseconds=1)
+    return (time.perf_counter() - started) * 1000 / n
+
+
+async def _contacts(conn: asyncpg.Connection, rng: random.Random, n: int, index: str | None) -> float:
+    statement = await conn.prepare(CONTACT)
+    now = utcnow()
+    started = time.perf_counter()
+    for i in range(n):
+        await statement.fetch(f"Contact {rng.random():.6f} {i}", now)
+    if index:
+        await conn.execute(f"SELECT gin_clean_pending_list('{index}')")
     return (time.perf_counter() - started) * 1000 / n
 
 
@@ -63,6 +76,9 @@ async def main(args: argparse.Namespace) -> None:
     try:
         targets = await conn.fetch("SELECT id, channel_id FROM conversations ORDER BY random() LIMIT 5000")
         has_trigram = await conn.fetchval("SELECT to_regclass('ix_messages_text_trgm') IS NOT NULL")
+        names = await conn.fetchval("SELECT to_regclass('ix_contacts_name_trgm') IS NOT NULL")
+        contacts_with: list[float] = []
+        contacts_without: list[float] = []
         indexes = await conn.fetchval("SELECT count(*) FROM pg_indexes WHERE tablename = 'conversations'")
         with_index: list[float] = []
         without: list[float] = []
@@ -79,6 +95,10 @@ async def main(args: argparse.Namespace) -> None:
                     per_row += (time.perf_counter() - started) * 1000 / args.rows
                 with_index.append(per_row)
                 updates.append(await _updates(conn, rng, targets, args.rows))
+                contacts_with.append(await _contacts(conn, rng, args.rows, "ix_contacts_name_trgm" if names else None))
+                if names:
+                    await conn.execute("DROP INDEX ix_contacts_name_trgm")
+                    contacts_without.append(await _contacts(conn, rng, args.rows, None))
                 if has_trigram:
                     await conn.execute("DROP INDEX ix_messages_text_trgm")
                     without.append(await _inserts(conn, rng, targets, args.rows))
@@ -91,6 +111,9 @@ async def main(args: argparse.Namespace) -> None:
             ratio = statistics.median(with_index) / statistics.median(without)
             print(f"ratio:                                   {ratio:.2f}")
         print(f"UPDATE conversations ({indexes} indexes):    {statistics.median(updates):.3f}")
+        print(f"INSERT contacts, every index:            {statistics.median(contacts_with):.3f}")
+        if contacts_without:
+            print(f"INSERT contacts, without the trigram:    {statistics.median(contacts_without):.3f}")
     finally:
         await conn.close()
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,7 @@ import asyncpg
 from sqlalchemy import event, select, text
 
 from bench.reads_data import ADMIN_URL, create, describe, drop
+from bench.reads_sqlite import copy_to_sqlite
 from helpline.auth.models import Role
 from helpline.auth.permissions import Principal
 from helpline.conversations.counts import conversation_counts
@@ -180,10 +182,17 @@ def summarise(plan: dict[str, Any]) -> str:
 
 
 async def explain(db: Database, statements: list[tuple[str, Any]]) -> str:
-    """The summary of the slowest of `statements` under EXPLAIN (ANALYZE, BUFFERS)."""
+    """The summary of the slowest of `statements` under EXPLAIN (ANALYZE, BUFFERS); on SQLite, the lines of
+    every statement's EXPLAIN QUERY PLAN that read conversations or messages."""
     slowest: tuple[float, str] = (-1.0, "")
     async with db.reads() as session:
         conn = await session.connection()
+        if not db.is_postgres:
+            lines: list[str] = []
+            for statement, parameters in statements:
+                rows = (await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)).all()
+                lines += [row[-1] for row in rows if re.search(r"conversations|messages|B-TREE", row[-1])]
+            return "; ".join(dict.fromkeys(lines))
         for statement, parameters in statements:
             result = await conn.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {statement}", parameters)
             raw = result.scalar_one()
@@ -247,7 +256,7 @@ async def _deep_cursor(
     return cursor, seen
 
 
-async def _pick_ids(url: str, me: int, agent: int, agent_channels: list[int]) -> Ids:
+async def pick_ids(url: str, me: int, agent: int, agent_channels: list[int]) -> Ids:
     conn = await asyncpg.connect(url)
     try:
         big = await conn.fetchval("SELECT channel_id FROM conversations GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
@@ -284,13 +293,16 @@ async def _pick_ids(url: str, me: int, agent: int, agent_channels: list[int]) ->
     )
 
 
-async def run(url: str, me: int, agent: int, agent_channels: list[int], args: argparse.Namespace) -> None:
-    ids = await _pick_ids(url, me, agent, agent_channels)
+async def run(
+    url: str, me: int, agent: int, agent_channels: list[int], args: argparse.Namespace, target: str | None = None
+) -> None:
+    """Every case against `target` (an SQLAlchemy URL; default: the PostgreSQL database `url` itself)."""
+    ids = await pick_ids(url, me, agent, agent_channels)
     principals = {
         "admin": Principal(operator_id=ids.me, role=Role.admin, channel_ids=frozenset()),
         "agent": Principal(operator_id=ids.agent, role=Role.agent, channel_ids=ids.agent_channels),
     }
-    db = Database(url.replace("postgresql://", "postgresql+asyncpg://"), pool_size=2, max_overflow=0)
+    db = Database(target or url.replace("postgresql://", "postgresql+asyncpg://"), pool_size=2, max_overflow=0)
     recorder = Recorder(db)
     only = args.only.lower() if args.only else None
     header = (
@@ -414,7 +426,14 @@ async def _main(args: argparse.Namespace) -> None:
             ]
         finally:
             await conn.close()
-        await run(url, me, agent, channels, args)
+        if args.sqlite:
+            started = time.perf_counter()
+            target = await copy_to_sqlite(url, args.sqlite)
+            print(f"copied into {args.sqlite} in {time.perf_counter() - started:.1f} s")
+            await run(url, me, agent, channels, args, target)
+        else:
+            await run(url, me, agent, channels, args)
+        print(f"uptime: {_uptime()}")
         return
     generated = await create(seed=args.seed, admin_url=args.admin_url)
     print(f"generated {generated.name}: " + ", ".join(f"{k} {v:.1f} s" for k, v in generated.seconds.items()))
@@ -445,5 +464,6 @@ if __name__ == "__main__":
     parser.add_argument("--only", help="run the cases whose label contains this (or 'messages', 'counts')")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--sqlite", help="copy --database into a new SQLite file at this path and measure that")
     parser.add_argument("--json", action="store_true")
     asyncio.run(_main(parser.parse_args()))

@@ -57,10 +57,11 @@ class Generated:
 
 
 def _sizes(rng: random.Random, conversations: int, messages: int) -> list[int]:
-    """Messages per conversation: 0.02 % of conversations with 2,000 to 8,000, the rest log-normal (median ~5),
+    """Messages per conversation: 0.02 % of conversations with 0.2 to 0.8 % of all
+    messages each (2,000 to 8,000 of 1 M), the rest log-normal (median ~5),
     scaled so the total is exactly `messages` (at least one message each)."""
     huge = max(1, conversations // 5000)
-    sizes = [rng.randint(2000, 8000) for _ in range(huge)]
+    sizes = [rng.randint(messages // 500, messages // 125) for _ in range(huge)]
     rest = messages - sum(sizes)
     raw = [rng.lognormvariate(1.6, 1.0) for _ in range(conversations - huge)]
     scale = (rest - len(raw)) / sum(raw)

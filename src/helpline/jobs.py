@@ -121,14 +121,26 @@ async def retention_chore(runtime: Runtime, last: datetime | None) -> datetime |
 
 
 def start_workers(runtime: Runtime, front_line: FrontLine | None = None) -> OutboxWorker:
+    """Spawn the outbox workers (`HELPLINE_WORKER_BATCHES` of them, one batch in flight each, sharing their
+    handlers) and the periodic chores into `runtime`'s tasks; returns the first worker."""
     worker = build_worker(runtime, front_line)
-    runtime.spawn(worker.run(), WORKER_TASK)
+    # SQLite has one writer at a time: a second batch in flight would only wait for the first one's lock.
+    batches = 1 if not runtime.db.is_postgres else runtime.settings.worker_batches
+    workers = [worker, *(worker.sibling() for _ in range(batches - 1))]
+    for each in workers:
+        runtime.spawn(each.run(), WORKER_TASK)
     runtime.spawn(periodic_chores(runtime), "periodic-chores")
     # Mailboxes and other channels that must be read: one reader per channel across processes (a lease).
     runtime.spawn(supervise_receivers(runtime), "channel-receivers")
     if runtime.db.is_postgres:
-        # Rows committed by other processes (the API processes' `wakeups.Notifier`) wake this worker at once.
-        runtime.spawn(wakeups.listen(runtime.db, worker.wake), "outbox-listen")
+        # Rows committed by other processes (the API processes' `wakeups.Notifier`) wake these workers at once.
+
+        def wake_all() -> None:
+            for each in workers:
+                each.wake()
+
+        runtime.spawn(wakeups.listen(runtime.db, wake_all), "outbox-listen")
+    runtime.workers = workers
     return worker
 
 
@@ -145,18 +157,19 @@ async def run_workers_until(
     `ready`, when given, gets the worker once it runs."""
     try:
         worker = start_workers(runtime, front_line)
-        worker_task = next(task for task in runtime.tasks if task.get_name() == WORKER_TASK)
+        worker_tasks = {task for task in runtime.tasks if task.get_name() == WORKER_TASK}
         if ready is not None:
             ready(worker)
         stopping = asyncio.create_task(stop.wait())
-        await asyncio.wait({stopping, worker_task}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({stopping, *worker_tasks}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
-        worker.stop()
+        for each in runtime.workers:
+            each.stop()
         try:
-            await asyncio.wait_for(asyncio.shield(worker_task), stop_timeout)
+            await asyncio.wait_for(asyncio.shield(asyncio.gather(*worker_tasks)), stop_timeout)
         except TimeoutError:
-            log.warning("the outbox worker did not finish its batch in %ss; stopping it", stop_timeout)
+            log.warning("the outbox workers did not finish their batches in %ss; stopping them", stop_timeout)
         except Exception:
-            log.exception("the outbox worker ended with an error")
+            log.exception("an outbox worker ended with an error")
     finally:
         await runtime.close()

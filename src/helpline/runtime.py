@@ -17,6 +17,7 @@ from helpline.platform.http import guarded_client
 from helpline.platform.metrics import Metrics
 from helpline.platform.rate_limits import RateLimits
 from helpline.platform.storage import BlobStore
+from helpline.platform.worker import OutboxWorker
 from helpline.realtime.brokers import Broker, InProcessBroker, LoopForwarder, RedisBroker
 from helpline.realtime.hub import RealtimeHub
 from helpline.realtime.tickets import TicketStore, ticket_store
@@ -40,6 +41,8 @@ class Runtime:
     rate_limits: RateLimits
     tickets: TicketStore
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # The outbox workers running on this runtime's loop (`jobs.start_workers`), for stopping them.
+    workers: list[OutboxWorker] = field(default_factory=list)
     # True when the caller passed its HTTP client in (tests: a MockTransport); other loops then use it too.
     http_injected: bool = False
     # True for another loop's runtime using the injected client: only the runtime it came from closes it.

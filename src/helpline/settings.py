@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     # `serve` runs the workers in a thread of its own process (0), or supervises this many `helpline worker`
     # child processes (real CPU parallelism on PostgreSQL; needs Redis so their frames reach the sockets).
     worker_processes: int = Field(default=0, ge=0, le=64)
+    # Batches in flight per worker process (PostgreSQL; SQLite always 1): a batch is a chain of database
+    # round trips, so a second one keeps the connection busy while the first waits (bench/RESULTS.md).
+    worker_batches: int = Field(default=2, ge=1, le=16)
     worker_concurrency: int = Field(default=16, ge=1, le=256)
     worker_batch_size: int = Field(default=100, ge=1, le=1000)
     outbox_poll_seconds: float = Field(default=0.5, gt=0)

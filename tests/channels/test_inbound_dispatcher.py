@@ -222,3 +222,27 @@ def test_json_rendering_matches_the_app() -> None:
     content = {"status": "accepted", "inbound_event_id": 7, "text": "olá"}
     assert _json(content) == JSONResponse(content).body
     assert json.loads(_json(content)) == content
+
+
+async def test_database_unreachable_answers_503_with_retry_after(
+    client: httpx.AsyncClient, world: World, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert (await _post(client, world.channel_id, world.channel_secret, "m-1")).status_code == 200  # cached
+    if runtime.db.is_postgres:
+
+        async def refused() -> Any:
+            raise ConnectionRefusedError("connection refused")
+
+        monkeypatch.setattr(runtime.db, "driver_pool", refused)
+    else:
+        from sqlalchemy.exc import OperationalError
+
+        async def locked(*_: Any, **__: Any) -> Any:
+            raise OperationalError("INSERT", {}, Exception("unable to open database file"))
+
+        monkeypatch.setattr("sqlalchemy.ext.asyncio.AsyncSession.execute", locked)
+    answer = await _post(client, world.channel_id, world.channel_secret, "m-2")
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["error"]["code"] == "database_unavailable"
+    assert answer.headers["retry-after"] == "5"
+    assert answer.headers["x-content-type-options"] == "nosniff"

@@ -28,7 +28,11 @@ class _Tags(HTMLParser):
 
 
 @pytest.mark.parametrize("path", ["/", "/login", "/conversations/42", "/admin", "/admin/channels/3", "/preferences"])
-async def test_every_screen_url_serves_the_shell_under_a_strict_csp(client: httpx.AsyncClient, path: str) -> None:
+async def test_every_screen_url_serves_the_shell_under_a_strict_csp(
+    client: httpx.AsyncClient, world: World, path: str
+) -> None:
+    if path != "/login":
+        await login(client, world.agent.email)
     response = await client.get(path)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
@@ -47,9 +51,14 @@ async def test_every_screen_url_serves_the_shell_under_a_strict_csp(client: http
 
 async def test_shell_assets_load_with_their_types_and_long_caching(client: httpx.AsyncClient) -> None:
     parser = _Tags()
-    parser.feed((await client.get("/")).text)
+    parser.feed((await client.get("/login")).text)
     urls = [a.get("href") or a.get("src") for tag, a in parser.tags if tag in {"link", "script"}]
-    assert len(urls) == len(PRELOAD) + len(STYLES) + 2  # + favicon + the entry script
+    # + one stylesheet (the parts joined), the favicon and the entry script
+    assert len(urls) == len(PRELOAD) + 3
+    (sheet,) = [url for url in urls if url and url.endswith(".css")]
+    joined = (await client.get(sheet)).text
+    positions = [joined.index((STATIC_DIR / name).read_text(encoding="utf-8")) for name in STYLES]
+    assert positions == sorted(positions), "every part, whole and in cascade order"
     for url in urls:
         assert url and url.startswith(bundle().prefix)
         response = await client.get(url)
@@ -179,6 +188,31 @@ async def test_the_login_page_sends_a_logged_in_operator_on_and_serves_others_th
     assert (await client.get("/login")).headers["location"] == "/"
 
 
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [
+        ("/", "/login"),
+        ("/preferences", "/login?next=%2Fpreferences"),
+        ("/admin/channels?x=1", "/login?next=%2Fadmin%2Fchannels%3Fx%3D1"),
+        ("/conversations/42", "/login?next=%2Fconversations%2F42"),
+    ],
+)
+async def test_a_logged_out_visitor_of_a_screen_is_sent_to_the_login_page_by_the_server(
+    client: httpx.AsyncClient, path: str, location: str
+) -> None:
+    # Not by the page probing /auth/me: the browser would log that 401 as a console error.
+    response = await client.get(path)
+    assert response.status_code == 303
+    assert response.headers["location"] == location
+
+
+async def test_the_favicon_is_served_at_the_root_for_every_page_without_its_own(client: httpx.AsyncClient) -> None:
+    response = await client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("image/svg+xml")
+    assert response.content == (STATIC_DIR / "img" / "favicon.svg").read_bytes()
+
+
 def test_every_escalation_reason_the_backend_records_has_a_label_in_every_catalogue() -> None:
     from pathlib import Path
 
@@ -203,3 +237,13 @@ def test_every_escalation_reason_the_backend_records_has_a_label_in_every_catalo
         for reason in escalation.REASONS:
             assert isinstance(labels.get(reason), str) and labels[reason].strip(), f"{folder.name}: escalation.{reason}"
             assert isinstance(tried.get(reason), str) and tried[reason].strip(), f"{folder.name}: try.reasons.{reason}"
+
+
+def test_every_matching_method_the_bot_panel_may_show_has_a_label() -> None:
+    from helpline.bot.matching import registry
+
+    methods = {registry.LEXICAL, registry.USE_METHOD, registry.MINILM_METHOD, "clarified", "menu", "running"}
+    for folder in sorted((STATIC_DIR / "i18n").iterdir()):
+        labels: Any = merge_catalogue(folder)["bot"]["methods"]  # type: ignore[index]
+        missing = {m for m in methods if not (isinstance(labels.get(m), str) and labels[m].strip())}
+        assert not missing, f"{folder.name}: bot.methods lacks {sorted(missing)}"

@@ -148,8 +148,9 @@ class Retriever:
             other = [h for h in hits if h.article.language != language]
             hits = same + other if same and same[0].score >= (other[0].score if other else 0) * 0.8 else hits
         hits = hits[:k]
-        if self._encoder is not None and hits:
-            # Only the best hit is ever answered with: one more encoding, of its content words.
+        if self._encoder is not None and hits and (self.threshold is None or hits[0].score >= self.threshold):
+            # Only the best hit is ever answered with, and only above the threshold: then one more encoding, of
+            # the question's content words.
             position = self.articles.index(hits[0].article)
             topic = float(self._topic_scores([question], np.array([position]))[0])
             hits[0] = Hit(hits[0].article, hits[0].score, topic)

@@ -12,6 +12,7 @@ write transaction.
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime
 from typing import cast
 
@@ -23,7 +24,7 @@ from helpline.channels.models import Channel
 from helpline.conversations.raw_inbound import RAW_TOPIC, dedupe_key, raw_payload
 from helpline.platform import outbox
 from helpline.platform.clock import utcnow
-from helpline.platform.db import UTCDateTime, json_text
+from helpline.platform.db import UTCDateTime
 from helpline.runtime import Runtime
 
 # asyncpg's errors for "the server cannot be reached or refuses work right now" (SQLSTATE classes 08, 53, 57).
@@ -69,8 +70,10 @@ async def accept_if_current(
         runtime.db.driver_statements += 1
         try:
             pool = await runtime.db.driver_pool()
+            # Plain json.dumps, not the columns' cleaning serializer: the body was decoded as strict UTF-8
+            # (no lone surrogates) and parsed as JSON (no raw NUL), so there is nothing to clean.
             row = await pool.fetchrow(
-                _POSTGRES_ACCEPT, RAW_TOPIC, json_text(payload), now, key, channel_id, version, outbox.PENDING
+                _POSTGRES_ACCEPT, RAW_TOPIC, json.dumps(payload), now, key, channel_id, version, outbox.PENDING
             )
         except _DATABASE_DOWN as exc:
             # The app answers ConnectionError with 503 + Retry-After, as for SQLAlchemy's "database down".

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline.channels.base import IdentityChanged, InboundEvent, InboundMessage
@@ -40,6 +41,8 @@ from helpline.webhooks.events import FANOUT_TOPIC
 log = logging.getLogger(__name__)
 
 RAW_TOPIC = "ingest.raw"
+# A batch that meets another worker's concurrent insert is tried again once before it is split up.
+BATCH_ATTEMPTS = 2
 # The rows a message causes that a batch writes once per batch, not once per message; frames first, so the
 # operators' screens are the first thing a worker does after the commit.
 BUNDLED_TOPICS = (REALTIME_TOPIC, FANOUT_TOPIC, ROUTING_TOPIC)
@@ -138,37 +141,22 @@ async def ingest_raw_batch(runtime: Runtime, jobs: list[Job], parse: Parser) -> 
         parsed.append((job, channel, events))
     if not parsed:
         return outcome
-    results = {job.id: IngestResult() for job, _, _ in parsed}
-    try:
-        async with runtime.db.transaction() as session:
-            outbox.bundling(session, BUNDLED_TOPICS)
-            # The batch's channels are loaded into this session, so presenting a conversation reads none again.
-            fresh = await session.execute(select(Channel).where(Channel.id.in_(channel_ids)))
-            local = {c.id: c for c in fresh.scalars()}
-            seen = await _stored_message_ids(session, parsed)
-            await batch_lookups.prefetch(
-                session,
-                (
-                    (local[channel.id], event)
-                    for _, channel, events in parsed
-                    for event in events
-                    if isinstance(event, InboundMessage) and (channel.id, event.provider_message_id) not in seen
-                ),
-            )
-            for job, channel, events in parsed:
-                for event in events:
-                    if isinstance(event, IdentityChanged):
-                        # A number change moves an identity: from here on, look contacts up one by one.
-                        batch_lookups.forget(session)
-                    known_new = False
-                    if isinstance(event, InboundMessage):
-                        key = (channel.id, event.provider_message_id)
-                        known_new = key not in seen
-                        seen.add(key)
-                    await apply_event(runtime, session, local[channel.id], event, results[job.id], known_new=known_new)
-            outbox.flush_bundles(session)
-    except Exception as exc:
-        log.info("batch of %d inbound rows fell back to one transaction per event: %s", len(parsed), exc)
+    for attempt in range(BATCH_ATTEMPTS):
+        results = {job.id: IngestResult() for job, _, _ in parsed}
+        try:
+            await _ingest_batch(runtime, parsed, channel_ids, results)
+            break
+        except IntegrityError as exc:
+            # Another worker stored one of these first (a new customer's first two messages split across
+            # two batches): the next attempt's lookups find it. Retrying the whole batch is far cheaper than
+            # one transaction per event.
+            if attempt + 1 < BATCH_ATTEMPTS:
+                log.info("batch of %d inbound rows met a concurrent insert; trying it again", len(parsed))
+                continue
+            failure: Exception = exc
+        except Exception as exc:
+            failure = exc
+        log.info("batch of %d inbound rows fell back to one transaction per event: %s", len(parsed), failure)
         for job, channel, events in parsed:
             outcome[job.id] = await ingest_events(runtime, channel, events)
         return outcome
@@ -176,6 +164,42 @@ async def ingest_raw_batch(runtime: Runtime, jobs: list[Job], parse: Parser) -> 
         count_stored(runtime, channel, results[job.id])
         outcome[job.id] = results[job.id]
     return outcome
+
+
+async def _ingest_batch(
+    runtime: Runtime,
+    parsed: list[tuple[Job, Channel, list[InboundEvent]]],
+    channel_ids: set[int],
+    results: dict[int, IngestResult],
+) -> None:
+    """All events of a batch in ONE transaction; raises (and stores nothing) when any of them fails."""
+    async with runtime.db.transaction() as session:
+        outbox.bundling(session, BUNDLED_TOPICS)
+        # The batch's channels are loaded into this session, so presenting a conversation reads none again.
+        fresh = await session.execute(select(Channel).where(Channel.id.in_(channel_ids)))
+        local = {c.id: c for c in fresh.scalars()}
+        seen = await _stored_message_ids(session, parsed)
+        await batch_lookups.prefetch(
+            session,
+            (
+                (local[channel.id], event)
+                for _, channel, events in parsed
+                for event in events
+                if isinstance(event, InboundMessage) and (channel.id, event.provider_message_id) not in seen
+            ),
+        )
+        for job, channel, events in parsed:
+            for event in events:
+                if isinstance(event, IdentityChanged):
+                    # A number change moves an identity: from here on, look contacts up one by one.
+                    batch_lookups.forget(session)
+                known_new = False
+                if isinstance(event, InboundMessage):
+                    key = (channel.id, event.provider_message_id)
+                    known_new = key not in seen
+                    seen.add(key)
+                await apply_event(runtime, session, local[channel.id], event, results[job.id], known_new=known_new)
+        outbox.flush_bundles(session)
 
 
 async def _stored_message_ids(

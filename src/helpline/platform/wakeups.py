@@ -3,8 +3,8 @@
 In one process a commit wakes the worker through `outbox.on_enqueue`; another process hears nothing and
 used to wait the idle poll interval before seeing the first row after a quiet spell. On PostgreSQL the
 process that commits sends `NOTIFY helpline_outbox` and every worker LISTENs. The NOTIFY is sent from its
-own connection, outside the committing transactions, and at most once per `min_interval` however many rows
-are committed: a NOTIFY inside each accepting transaction would serialise all their commits on
+own connection, outside the committing transactions, and at most once per `Notifier.min_interval` however
+many rows are committed: a NOTIFY inside each accepting transaction would serialise all their commits on
 PostgreSQL's notification-queue lock. A missed notification costs at most one poll interval, never a row.
 """
 
@@ -34,7 +34,11 @@ def _dsn(db: Database) -> str:
 class Notifier:
     """Runs on one loop (`run`); `signal` may be called from any thread (it is an outbox commit listener)."""
 
-    def __init__(self, db: Database, *, min_interval: float = 0.005, retry_seconds: float = 1.0) -> None:
+    def __init__(self, db: Database, *, min_interval: float = 0.02, retry_seconds: float = 1.0) -> None:
+        """`min_interval`: the quiet time after each NOTIFY. The first commit after a quiet spell is notified
+        at once; later ones only matter to a worker already busy, which looks again within 20 ms by itself
+        (`OutboxWorker.busy_poll_seconds`). At 5 ms the NOTIFYs were 6.6 % of an API process's samples under
+        a flood (bench/RESULTS.md, accept path)."""
         self._dsn = _dsn(db)
         self._min_interval = min_interval
         self._retry_seconds = retry_seconds

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 import os
 import socket
@@ -101,11 +102,24 @@ class OutboxWorker:
         # process slower than the in-process one (bench/RESULTS.md).
         self.busy_poll_seconds = min(busy_poll_seconds, poll_seconds)
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._concurrency = concurrency
         self._semaphore = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self._wake_pending = False
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
+
+    def sibling(self) -> OutboxWorker:
+        """Another worker with the same handlers and settings, to have several batches in flight in one
+        process: while one batch waits on a database round trip, the other's statements go out."""
+        twin = copy.copy(self)
+        twin.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        twin._semaphore = asyncio.Semaphore(self._concurrency)
+        twin._wake = asyncio.Event()
+        twin._wake_pending = False
+        twin._stopping = False
+        twin._loop = None
+        return twin
 
     def wake(self) -> None:
         """Thread-safe nudge: a row was committed, look now instead of at the next poll.

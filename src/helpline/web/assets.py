@@ -10,8 +10,10 @@ from pathlib import Path
 
 STATIC_DIR = Path(__file__).parent / "static"
 
-# Style sheets, linked in parallel (an @import chain would cost round trips one after another).
+# Style sheets, in cascade order. The page links one file made of them all (STYLESHEET, built at start-up): one
+# request instead of four (ui-guide §10: ≤ 25 requests on first load); the parts stay readable in it and on disk.
 STYLES = ("css/app.css", "css/inbox.css", "css/conversation.css", "css/admin.css")
+STYLESHEET = "css/helpline.css"
 
 # Modules every screen needs; the shell preloads them so the import graph does not cost round trips.
 PRELOAD = (
@@ -72,6 +74,7 @@ class AssetBundle:
                 name = path.relative_to(root).as_posix()
                 media_type = _TYPES.get(path.suffix) or mimetypes.guess_type(name)[0] or "application/octet-stream"
                 files[name] = Asset(path.read_bytes(), media_type)
+        files[STYLESHEET] = Asset(joined_styles(files), "text/css")
         files.update(generated or {})
         digest = hashlib.sha256()
         for name, asset in sorted(files.items()):
@@ -84,6 +87,11 @@ class AssetBundle:
 
     def get(self, name: str) -> Asset | None:
         return self.files.get(name)
+
+
+def joined_styles(files: dict[str, Asset]) -> bytes:
+    """STYLES concatenated in order, each part headed by its file name (no @import, no url(): nothing to rewrite)."""
+    return b"\n".join(b"/* ---- " + name.encode() + b" ---- */\n" + files[name].body for name in STYLES)
 
 
 def merge_catalogue(folder: Path) -> dict[str, object]:

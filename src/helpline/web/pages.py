@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from functools import cache
 from html import escape
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from helpline.auth.dependencies import resolve_principal
 from helpline.platform.errors import HelplineError
-from helpline.web.assets import PRELOAD, STYLES, Asset, AssetBundle
+from helpline.web.assets import PRELOAD, STYLES, STYLESHEET, Asset, AssetBundle
 from helpline.web.icons import build_sprite
 
 router = APIRouter(include_in_schema=False)
@@ -31,7 +32,7 @@ def shell_html(assets: AssetBundle) -> str:
     """The page every screen starts from: no inline script or style, so a strict CSP holds."""
     prefix = escape(assets.prefix)
     preload = "".join(f'<link rel="modulepreload" href="{prefix}{name}">' for name in PRELOAD)
-    styles = "".join(f'<link rel="stylesheet" href="{prefix}{name}">' for name in STYLES)
+    styles = f'<link rel="stylesheet" href="{prefix}{STYLESHEET}">'
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -48,9 +49,29 @@ def _shell() -> HTMLResponse:
     return HTMLResponse(shell_html(bundle()), headers={"Cache-Control": "no-cache"})
 
 
-@router.get("/", response_class=HTMLResponse)
-async def inbox_page() -> HTMLResponse:
+async def _shell_or_login(request: Request) -> Response:
+    # A logged-out visitor is sent to the login page here rather than by the page probing /auth/me: the browser
+    # would log that probe's 401 as a console error on the way to the login page.
+    try:
+        await resolve_principal(request)
+    except HelplineError:
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        target = "/login" if here == "/" else f"/login?{urlencode({'next': here})}"
+        return RedirectResponse(target, status_code=303)
     return _shell()
+
+
+@router.get("/", response_class=HTMLResponse)
+async def inbox_page(request: Request) -> Response:
+    return await _shell_or_login(request)
+
+
+@router.get("/favicon.ico")
+async def favicon() -> Response:
+    """The icon browsers ask for on their own (the app root, the sandbox's sample site): the app's SVG icon."""
+    found = bundle().get("img/favicon.svg")
+    assert found is not None  # shipped with the package
+    return Response(found.body, media_type=found.media_type, headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -72,16 +93,16 @@ def safe_next(value: str | None) -> str:
 
 
 @router.get("/conversations/{conversation_id}", response_class=HTMLResponse)
-async def conversation_page(conversation_id: str) -> HTMLResponse:
+async def conversation_page(conversation_id: str, request: Request) -> Response:
     # The id is validated by the API the page calls; an unknown one shows the "doesn't exist" state.
-    return _shell()
+    return await _shell_or_login(request)
 
 
 @router.get("/admin", response_class=HTMLResponse)
 @router.get("/admin/{rest:path}", response_class=HTMLResponse)
 @router.get("/preferences", response_class=HTMLResponse)
-async def other_pages(rest: str = "") -> HTMLResponse:
-    return _shell()
+async def other_pages(request: Request, rest: str = "") -> Response:
+    return await _shell_or_login(request)
 
 
 @router.get("/assets/{version}/{name:path}")

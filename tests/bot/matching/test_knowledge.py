@@ -49,6 +49,10 @@ def test_a_covered_question_gets_its_article(retriever: Retriever, question: str
         ("Vocês vendem pneus?", "pt"),
         ("Vocês têm vagas de emprego?", "pt"),
         ("Do you sell tyres?", "en"),
+        # Shaped like a title, about something else: the content words ("haircut") decide.
+        ("How long does a haircut take?", "en"),
+        ("Quanto tempo demora o conserto da geladeira?", "pt"),
+        ("How long does it take to bake bread?", "en"),
     ],
 )
 def test_off_topic_questions_get_no_article(retriever: Retriever, question: str, language: str) -> None:
@@ -62,3 +66,10 @@ def test_without_an_encoder_the_setting_decides() -> None:
     [best] = lexical.search("how long does a claim take", k=1)
     assert best.article.id == 1
     assert lexical.answerable(best, setting=0.2) and not lexical.answerable(best, setting=1.01)
+
+
+def test_content_words_drop_the_question_frame() -> None:
+    from helpline.bot.knowledge import content_words
+
+    assert content_words("How long does a claim take?") == ["claim"]
+    assert content_words("Quanto tempo demora para o sinistro ser pago?") == ["sinistro", "pago"]

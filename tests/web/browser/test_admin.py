@@ -26,8 +26,17 @@ def _serious(page: Page) -> list[str]:
 def test_an_agent_has_no_admin_link_and_a_typed_url_says_admins_only(ui: OpenPage, world: World) -> None:
     session = ui(world.agent, path="/admin/channels")
     page = session.page
-    expect(page.get_by_role("heading", name="Admins only")).to_be_visible()
+    heading = page.get_by_role("heading", name="Admins only")
+    expect(heading).to_be_visible()
     expect(page.get_by_role("banner").get_by_role("link", name="Admin")).to_have_count(0)
+    # Laid out across the whole page, centred (not squeezed into the hidden menu's column).
+    state = page.locator(".empty-page")
+    outlet = page.locator(".admin")
+    box, whole, title = state.bounding_box(), outlet.bounding_box(), heading.bounding_box()
+    assert box and whole and title
+    assert box["width"] >= whole["width"] - 2, (box, whole)
+    assert abs((title["x"] + title["width"] / 2) - (whole["x"] + whole["width"] / 2)) < 4, (title, whole)
+    assert title["y"] > whole["y"] + whole["height"] / 4  # vertically centred too, not stuck at the top
     # Nothing of the section loaded: the channel list was never asked for.
     assert not [e for e in session.watch.client_errors if "/api/v1/channels" in e]
 

@@ -306,6 +306,36 @@ def test_snooze_presets_are_an_hour_tomorrow_and_next_monday_at_nine(page: Page)
     assert result == {"hour": [2026, 3, 9, 16, 30], "tomorrow": [2026, 3, 10, 9, 0], "monday": [2026, 3, 16, 9, 0]}
 
 
+def test_a_snooze_time_names_its_day_unless_it_is_today_in_the_operators_language_and_zone(page: Page) -> None:
+    result = run(
+        page,
+        """
+        const { at, setClock } = await m('/js/format.js');
+        const { setLocale } = await m('/js/i18n.js');
+        const now = new Date('2026-12-04T11:30:00Z');  // Friday 08:30 in São Paulo
+        const out = {};
+        for (const locale of ['en', 'pt-BR']) {
+          await setLocale(locale);
+          setClock({ timeZone: 'America/Sao_Paulo', hourCycle: 'h23' });
+          out[locale] = [at(new Date('2026-12-04T12:30:00Z'), now), at(new Date('2026-12-07T12:00:00Z'), now),
+            at(new Date('2027-01-04T12:00:00Z'), now)];
+        }
+        setClock({ timeZone: 'Asia/Tokyo', hourCycle: 'h23' });  // the operator's zone, not the browser's
+        out.tokyo = at(new Date('2026-12-04T12:30:00Z'), now);
+        await setLocale('en');
+        setClock({});
+        return out;
+        """,
+    )
+    assert result["en"][0] == "09:30"  # today: the time alone
+    assert result["en"][1] == "Mon, 7 Dec, 09:00" or result["en"][1] == "Mon, Dec 7, 09:00"
+    assert "2027" in result["en"][2] and "Jan" in result["en"][2]
+    assert result["pt-BR"][0] == "09:30"
+    assert "seg" in result["pt-BR"][1] and "7" in result["pt-BR"][1] and "dez" in result["pt-BR"][1]
+    assert "09:00" in result["pt-BR"][1]
+    assert result["tokyo"] == "21:30"  # 21:30 in Tokyo is still the same day as 20:30 there
+
+
 def test_catalogue_sentences_for_timeline_events_exist_in_both_languages() -> None:
     for locale in ("en", "pt-BR"):
         catalogue = json.loads(catalogues(STATIC_DIR / "i18n")[f"i18n/{locale}.json"].body)
@@ -387,3 +417,42 @@ def test_an_older_copy_of_a_conversation_never_replaces_a_newer_one(page: Page) 
         """,
     )
     assert result == {"seen": ["vip", "vip,new"], "kept": "vip", "now": "vip,new"}
+
+
+def test_show_full_message_is_offered_only_when_there_is_more_to_see(page: Page) -> None:
+    result = run(
+        page,
+        """
+        const { fullMessage, versionsOf } = await m('/js/views/email.js');
+        const mail = (text, email) => ({ id: Math.random(), text, content: { email: { subject: 's', ...email } } });
+        const body = 'Hello,\\nmy order 1234 did not arrive.\\n\\nAna';
+        const cases = {
+          plainHtmlSameWords: mail(body,
+            { html: '<div>Hello,</div><div>my order 1234 did not arrive.</div><p>Ana</p>' }),
+          fullTextSame: mail(body, { full_text: body + '\\n' }),
+          quoted: mail(body, { full_text: body + '\\n\\n> earlier',
+            html: '<p>Hello,<br>my order 1234 did not arrive.</p><p>Ana</p>' }),
+          bold: mail(body, { html: '<p>Hello, my order <b>1234</b> did not arrive.</p><p>Ana</p>' }),
+          link: mail(body,
+            { html: '<p>Hello, my order <a href="https://shop.example/1234">1234</a> did not arrive. Ana</p>' }),
+          bareLink: mail('See https://shop.example/1',
+            { html: '<p>See <a href="https://shop.example/1">https://shop.example/1</a></p>' }),
+          moreWords: mail(body, { html: '<p>' + body + '</p><div>Sent from my phone</div>' }),
+        };
+        const out = {};
+        for (const [name, message] of Object.entries(cases)) {
+          const el = fullMessage(message);
+          out[name] = { ...versionsOf(message), offered: Boolean(el),
+            switcher: Boolean(el) && el.querySelector('.email-views').childElementCount > 0 };
+        }
+        return out;
+        """,
+    )
+    no = {"text": False, "html": False, "offered": False, "switcher": False}
+    assert result["plainHtmlSameWords"] == no
+    assert result["fullTextSame"] == no
+    assert result["bareLink"] == no
+    assert result["quoted"] == {"text": True, "html": False, "offered": True, "switcher": False}
+    assert result["bold"] == {"text": False, "html": True, "offered": True, "switcher": False}
+    assert result["link"]["html"] is True
+    assert result["moreWords"]["html"] is True

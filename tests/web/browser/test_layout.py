@@ -61,6 +61,22 @@ def test_the_login_page_logs_nothing_and_requests_nothing_that_fails(ui: OpenPag
     assert session.watch.client_errors == []
 
 
+@pytest.mark.parametrize("path", ["/", "/conversations/1", "/admin/channels", "/sandbox/widget-site"])
+def test_a_logged_out_visitor_reaches_the_login_page_without_a_failed_request(ui: OpenPage, path: str) -> None:
+    # Every screen (the server sends logged-out visitors to /login: no /auth/me probe answering 401), and the
+    # sandbox's sample site, whose /favicon.ico the browser asks for on its own.
+    session = ui(path=path)
+    page = session.page
+    if path.startswith("/sandbox"):
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+    else:
+        expect(page.get_by_role("button", name="Log in")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(300)  # the favicon request comes after the load
+    assert session.watch.console_errors == []
+    assert session.watch.client_errors == []
+
+
 def test_a_logged_in_operator_opening_the_login_page_goes_on(ui: OpenPage, world: World) -> None:
     session = ui(world.agent, path="/login?next=%2Fpreferences")
     expect(session.page).to_have_url(re.compile(r"/preferences$"))

@@ -41,6 +41,16 @@ export function time(value) {
   return fmt({ hour: '2-digit', minute: '2-digit', ...(cycle ? { hourCycle: cycle } : {}) }).format(asDate(value));
 }
 
+/** A moment ahead or behind: "09:30" when it is today, else with its date ("Mon, 7 Dec, 09:00"; year if not this one). */
+export function at(value, now = new Date()) {
+  const date = asDate(value);
+  if (dayKey(date) === dayKey(now)) return time(date);
+  const cycle = currentLocale() === 'pt-BR' ? 'h23' : hourCycle;
+  const sameYear = fmt({ year: 'numeric' }).format(date) === fmt({ year: 'numeric' }).format(now);
+  return fmt({ weekday: 'short', day: 'numeric', month: 'short', ...(sameYear ? {} : { year: 'numeric' }),
+    hour: '2-digit', minute: '2-digit', ...(cycle ? { hourCycle: cycle } : {}) }).format(date);
+}
+
 /** Full date, time with seconds and zone: for tooltips and accessible names. */
 export function full(value) {
   return fmt({ dateStyle: 'full', timeStyle: 'long' }).format(asDate(value));

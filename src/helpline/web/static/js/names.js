@@ -1,4 +1,5 @@
-// Human words for what the server names by code or id: escalation reasons and customers without a name.
+// Human words for what the server names by code or id: escalation reasons, matching methods and customers
+// without a name.
 
 import { has, t } from './i18n.js';
 
@@ -32,4 +33,9 @@ export function reasonDetail(esc) {
     return t('escalation_card.window_closed_because', { reason: t(`escalation.${detail}`) });
   }
   return t('escalation_card.detail', { detail });
+}
+
+/** How the bot picked the script (bot/matching/registry.py, "clarified", "menu", "running") in words. */
+export function methodText(code) {
+  return code && has(`bot.methods.${code}`) ? t(`bot.methods.${code}`) : String(code || '');
 }

@@ -23,7 +23,8 @@ export const SECTIONS = [
 export function mount(ctx, outlet, route) {
   const menu = h('nav', { class: 'admin-menu', 'aria-label': t('admin.menu') });
   const body = h('div', { class: 'admin-body' });
-  replace(outlet, h('div', { class: 'admin' }, menu, body));
+  const frame = h('div', { class: 'admin' }, menu, body);
+  replace(outlet, frame);
   let current = null;
   let currentId = null;
   let loading = 0;
@@ -37,6 +38,7 @@ export function mount(ctx, outlet, route) {
     if (!['admin', 'supervisor'].includes(ctx.me.role)) {
       replace(menu);
       menu.hidden = true;
+      frame.classList.add('no-menu'); // the body takes the whole width, not the menu's column
       document.title = `${t('admin.admins_only')} · Helpline`;
       replace(body, adminsOnly());
       return;

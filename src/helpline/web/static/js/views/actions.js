@@ -4,7 +4,7 @@
 import { ApiError, get, patch, post } from '../api.js';
 import * as commands from '../commands.js';
 import { h, icon } from '../dom.js';
-import { full } from '../format.js';
+import { at, full } from '../format.js';
 import { t } from '../i18n.js';
 import { closePopover, openPopover, typeahead } from './popover.js';
 import { windowOf } from './window.js';
@@ -254,7 +254,6 @@ export class Actions {
 
   snoozePicker(anchor) {
     const times = snoozeTimes();
-    const fmt = new Intl.DateTimeFormat(document.documentElement.lang || 'en', { weekday: 'short', hour: '2-digit', minute: '2-digit' });
     const options = [
       ['1', t('actions.snooze_hour'), times.hour],
       ['2', t('actions.snooze_tomorrow'), times.tomorrow],
@@ -275,7 +274,7 @@ export class Actions {
         h('h3', {}, t('actions.snooze_title')),
         h('ul', { class: 'menu-list' }, options.map(([key, label, when]) => h('li', {},
           h('button', { type: 'button', class: 'menu-item', onclick: () => { close(); this.snooze(when); } },
-            h('kbd', {}, key), h('span', {}, label), h('span', { class: 'muted' }, fmt.format(when)))))),
+            h('kbd', {}, key), h('span', {}, label), h('span', { class: 'muted', title: full(when) }, at(when)))))),
         h('form', { class: 'snooze-custom', onsubmit: (event) => {
           event.preventDefault();
           const when = custom.value ? new Date(custom.value) : null;

@@ -8,7 +8,7 @@ import { h, icon, replace } from '../dom.js';
 import { full, relative } from '../format.js';
 import { t } from '../i18n.js';
 import { suggestionItem } from './composer.js';
-import { reasonDetail, reasonText } from '../names.js';
+import { methodText, reasonDetail, reasonText } from '../names.js';
 
 /** Confidence in words: High ≥ 80 % · Medium ≥ 50 % · Low. */
 export function confidenceWord(value) {
@@ -139,7 +139,7 @@ export class BotPanel {
     if (!s.candidates || !s.candidates.length) return null;
     return h('section', { class: 'panel-card' },
       h('h3', {}, icon('sparkles'), h('span', {}, t('bot.matching'))),
-      s.method ? h('p', { class: 'muted small' }, t('bot.method', { method: s.method })) : null,
+      s.method ? h('p', { class: 'muted small' }, t('bot.method', { method: methodText(s.method) })) : null,
       h('ul', { class: 'candidates' }, s.candidates.map((cand) => {
         const pct = Math.round(Math.max(0, Math.min(1, cand.confidence)) * 100);
         return h('li', { class: 'candidate' },

@@ -6,10 +6,12 @@
 import { get } from '../api.js';
 import { h, icon, replace } from '../dom.js';
 import { t } from '../i18n.js';
+import { loadOptions } from './options.js';
 
 const DISMISSED_KEY = 'helpline:reauth-dismissed';
 const REFRESH_MS = 120000; // calm: no frame announces a channel's status, so it is asked for now and then
 const NEEDS_REAUTH = 'needs_reauth';
+let firstMount = true;
 
 function dismissed() {
   try {
@@ -37,12 +39,16 @@ export class ChannelNotices {
     if (ctx.realtime) ctx.realtime.addEventListener('resync', this.onResync);
     document.addEventListener('visibilitychange', this.onVisible);
     this.timer = setInterval(() => this.load(), REFRESH_MS);
-    this.load();
+    // The first inbox of the session reuses the filters' channel list (fetched this very moment); a later one
+    // (back from the admin screens, say) asks afresh: a channel may have been fixed meanwhile.
+    this.load({ shared: firstMount });
+    firstMount = false;
   }
 
-  async load() {
+  /** `shared`: the channel list the filters already asked for (no extra request on first load); else a fresh one. */
+  async load({ shared = false } = {}) {
     try {
-      const list = await get('/channels');
+      const list = shared ? (await loadOptions()).channels : await get('/channels');
       this.channels = (Array.isArray(list) ? list : []).filter((c) => c.status === NEEDS_REAUTH);
     } catch {
       return; // the inbox works without it; the next try may succeed

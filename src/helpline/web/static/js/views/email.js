@@ -119,10 +119,38 @@ export function subjectLine(m) {
     h('span', { class: 'sr-only' }, t('email.subject_label')), h('span', {}, String(email.subject)));
 }
 
+// What the formatted version has that the displayed text cannot show.
+const RICH = 'table, img, ul, ol, strong, b, em, i, u, s, blockquote, pre, code, hr, sub, sup, dl';
+const letters = (text) => String(text || '').replace(/\s+/g, '');
+
+/**
+ * Which versions are worth offering: {text, html} — the full text only when it has more than the display (quoted
+ * history, signature), the formatted one only when it has formatting, inline images, links with their own words or
+ * other text. A plain mail whose HTML part repeats the same words offers nothing ("Show full message" would repeat
+ * the body).
+ */
+export function versionsOf(m, email = emailOf(m)) {
+  if (!email) return { text: false, html: false };
+  const shown = letters(m.text);
+  const text = Boolean(email.full_text) && letters(email.full_text) !== shown;
+  let html = false;
+  if (email.html) {
+    const holder = document.createElement('div');
+    holder.append(rebuildHtml(email.html, inlineUrls(m, email)));
+    const linked = [...holder.querySelectorAll('a[href]')]
+      .some((a) => letters(a.textContent) !== letters(a.getAttribute('href').replace(/^(mailto|tel):/i, '')));
+    html = Boolean(holder.querySelector(RICH)) || linked || letters(holder.textContent) !== shown;
+  }
+  return { text, html };
+}
+
 /** "Show full message" and, once opened, the full text or the formatted HTML; null when nothing was cut. */
 export function fullMessage(m) {
   const email = emailOf(m);
   if (!email || (!email.full_text && !email.html)) return null;
+  const versions = versionsOf(m, email);
+  if (!versions.text && !versions.html) return null;
+  const both = versions.text && versions.html;
   const regionId = `msg-${m.id}-full`;
   const region = h('div', { class: 'email-full', id: regionId });
   const toggle = h('button', { type: 'button', class: 'button small ghost', 'aria-controls': regionId });
@@ -132,8 +160,8 @@ export function fullMessage(m) {
     toggle.setAttribute('aria-expanded', view ? 'true' : 'false');
     toggle.replaceChildren(icon(view ? 'chevron-down' : 'chevron-right'), h('span', {}, t(view ? 'email.hide_full' : 'email.show_full')));
     region.hidden = !view;
-    views.hidden = !view || !email.html;
-    views.replaceChildren(...(email.html ? ['text', 'html'].map((name) => h('button', { type: 'button',
+    views.hidden = !view || !both;
+    views.replaceChildren(...(both ? ['text', 'html'].map((name) => h('button', { type: 'button',
       class: ['button', 'small', name === view && 'selected'], 'aria-pressed': name === view ? 'true' : 'false',
       onclick: () => { open.set(m.id, name); render(); } }, t(`email.view_${name}`))) : []));
     if (!view) {
@@ -151,7 +179,7 @@ export function fullMessage(m) {
   };
   toggle.addEventListener('click', () => {
     if (open.has(m.id)) open.delete(m.id);
-    else open.set(m.id, email.full_text ? 'text' : 'html');
+    else open.set(m.id, versions.text ? 'text' : 'html');
     render();
   });
   render();
