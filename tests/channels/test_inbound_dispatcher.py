@@ -95,7 +95,12 @@ async def test_same_body_twice_is_logged_once(client: httpx.AsyncClient, world: 
     first = await _post(client, world.channel_id, world.channel_secret, "dup")
     second = await _post(client, world.channel_id, world.channel_secret, "dup")
     assert first.json()["inbound_event_id"] is not None
-    assert second.status_code == 200 and second.json() == {"status": "accepted", "inbound_event_id": None}
+    assert second.status_code == 200
+    assert second.json() == {
+        "status": "accepted",
+        "inbound_event_id": first.json()["inbound_event_id"],
+        "duplicate": True,
+    }
     assert len(await _raw_rows(runtime)) == 1
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -93,17 +94,35 @@ async def test_a_body_sent_twice_while_waiting_is_logged_once_and_a_message_id_i
 ) -> None:
     first = await _accept(client, world, _payload("dup"))
     again = await _accept(client, world, _payload("dup"))
-    assert first.json()["inbound_event_id"] is not None
-    assert (again.status_code, again.json()["inbound_event_id"]) == (200, None)
+    assert first.json()["duplicate"] is False and isinstance(first.json()["inbound_event_id"], int)
+    # The same body names the same log row, and says it is a duplicate.
+    assert (again.status_code, again.json()) == (
+        200,
+        {"status": "accepted", "inbound_event_id": first.json()["inbound_event_id"], "duplicate": True},
+    )
     # Another body with the same provider message id: logged, then refused by the database's unique key.
     other = await _accept(client, world, {**_payload("dup"), "extra": 1})
-    assert other.json()["inbound_event_id"] is not None
+    assert other.json()["duplicate"] is False
+    assert other.json()["inbound_event_id"] not in (None, first.json()["inbound_event_id"])
     await drain(runtime)
     assert await _count(runtime, Message, Message.provider_message_id == "dup") == 1
     # After processing, the same body again is accepted and recognised as a duplicate message.
     assert (await _accept(client, world, _payload("dup"))).json()["inbound_event_id"] is not None
     await drain(runtime)
     assert await _count(runtime, Message) == 1
+
+
+async def test_identical_concurrent_posts_get_one_event_id(
+    client: httpx.AsyncClient, world: World, runtime: Runtime
+) -> None:
+    answers = await asyncio.gather(*(_accept(client, world, _payload("burst")) for _ in range(15)))
+    assert {a.status_code for a in answers} == {200}
+    ids = {a.json()["inbound_event_id"] for a in answers}
+    assert len(ids) == 1 and None not in ids
+    assert sorted(a.json()["duplicate"] for a in answers) == [False] + [True] * 14
+    assert await _count(runtime, OutboxRow, OutboxRow.topic == RAW_TOPIC) == 1
+    await drain(runtime)
+    assert await _count(runtime, Message, Message.provider_message_id == "burst") == 1
 
 
 async def test_bad_signature_is_refused_and_nothing_is_logged(

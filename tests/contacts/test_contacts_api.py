@@ -114,8 +114,10 @@ async def test_list_with_q_and_cursor(client: httpx.AsyncClient, world: World) -
     assert (await client.get("/api/v1/contacts", params={"q": "zzz"}, headers=world.agent.headers)).json()[
         "items"
     ] == []
-    # Wildcards in q are literal text, not patterns.
-    assert (await client.get("/api/v1/contacts", params={"q": "%"}, headers=world.agent.headers)).status_code == 200
+    # Wildcards in q are literal text, not patterns: nobody's name has a % or an _ in it.
+    for wildcard in ("%", "_", "Mari_", "%a%", "\\"):
+        got = await client.get("/api/v1/contacts", params={"q": wildcard}, headers=world.agent.headers)
+        assert got.status_code == 200 and got.json()["items"] == [], (wildcard, got.text)
 
     first = (await client.get("/api/v1/contacts", params={"limit": 2}, headers=world.agent.headers)).json()
     assert len(first["items"]) == 2 and first["next_cursor"]

@@ -549,6 +549,22 @@ async def test_patch_sets_event_priority_and_tags(
     assert unknown.json()["error"]["code"] == "unknown_event"
 
 
+async def test_patch_refuses_a_tag_too_long_instead_of_cutting_it(
+    client: httpx.AsyncClient, world: World, runtime: Runtime, line: Line
+) -> None:
+    conversation_id = await say(client, runtime, line, contact_id="a", text="hi", message_id="1")
+    url = f"{API}/{conversation_id}"
+    for tags in (["a" * 51], ["ok", "b" * 1000], [f"t{n}" for n in range(51)]):
+        refused = await client.patch(url, json={"tags": tags}, headers=world.agent.headers)
+        assert refused.status_code == 422, refused.text
+        assert "tags" in refused.text
+    # 50 characters once the surrounding spaces are gone is the limit, stored whole.
+    kept = await client.patch(url, json={"tags": ["  " + "c" * 50 + "  "]}, headers=world.agent.headers)
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["tags"] == ["c" * 50]
+    assert (await detail(client, world, conversation_id))["tags"] == ["c" * 50]
+
+
 # ---------------------------------------------------------------- audit and lifecycle
 
 

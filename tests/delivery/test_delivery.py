@@ -11,7 +11,10 @@ import pytest
 
 from helpline.auth.models import Role
 from helpline.auth.permissions import Principal
+from helpline.bot.escalation import Trigger
+from helpline.bot.handoff import escalate
 from helpline.conversations.actions import BOT, send_reply
+from helpline.conversations.models import Conversation
 from helpline.platform.crypto import verify_sha256_signature
 from helpline.realtime.hub import Subscriber
 from helpline.runtime import Runtime
@@ -272,6 +275,56 @@ async def test_bot_reply_queued_before_a_takeover_is_not_sent(
     sent = await settle(runtime, client, world, conversation_id, reply["id"])
     assert sent["delivery_state"] == "sent"
     assert [json.loads(r.content)["message"]["text"] for r in peer.requests] == ["Hi, a human here"]
+
+
+async def test_the_bots_own_handoff_does_not_cancel_the_reply_it_queued_before(
+    client: httpx.AsyncClient, cb_world: World, runtime: Runtime, peer: Peer
+) -> None:
+    """Two unclear messages: the bot's "Sorry, I did not understand" is still waiting for the callback when
+    the second one makes the bot hand over; the customer must still get it (only a human's takeover cancels)."""
+    world = cb_world
+    conversation_id = await _conversation(client, world)
+    await drain(runtime)
+    handback = await client.post(f"/api/v1/conversations/{conversation_id}/handback", headers=world.agent.headers)
+    assert handback.status_code == 200, handback.text
+    # The callback is down for the first attempt; each reply then gets its own provider id.
+    peer.script = [httpx.ConnectError("connection refused")]
+    peer.default = lambda request: httpx.Response(200, json={"id": f"provider-{len(peer.requests)}"})
+    async with runtime.db.transaction() as session:
+        bot_message = await send_reply(
+            session, conversation_id=conversation_id, author=BOT, text="Sorry, I did not get that", blobs=runtime.blobs
+        )
+    async with runtime.db.transaction() as session:
+        conversation = await session.get(Conversation, conversation_id, with_for_update=True)
+        assert conversation is not None
+        notice = await escalate(
+            session,
+            conversation,
+            trigger=Trigger("low_confidence", "2 unclear messages in a row"),
+            summary="Reason: low_confidence.",
+            state=dict(conversation.bot_state or {}),
+            blobs=runtime.blobs,
+            notify=True,
+            message_id=None,
+        )
+    assert notice is not None
+
+    message = await settle(runtime, client, world, conversation_id, bot_message.id)
+    assert (message["delivery_state"], message["error_code"]) == ("sent", None), message
+    handoff_notice = await settle(runtime, client, world, conversation_id, notice.id)
+    assert handoff_notice["delivery_state"] == "sent"
+    sent = [b["message"]["text"] for b in peer.json_bodies()]
+    assert "Sorry, I did not get that" in sent
+
+    # A person taking over still cancels the bot's replies queued before that.
+    handback = await client.post(f"/api/v1/conversations/{conversation_id}/handback", headers=world.agent.headers)
+    assert handback.status_code == 200, handback.text
+    async with runtime.db.transaction() as session:
+        late = await send_reply(session, conversation_id=conversation_id, author=BOT, text="late", blobs=runtime.blobs)
+    takeover = await client.post(f"/api/v1/conversations/{conversation_id}/takeover", headers=world.agent.headers)
+    assert takeover.status_code == 200, takeover.text
+    late_message = await settle(runtime, client, world, conversation_id, late.id)
+    assert (late_message["delivery_state"], late_message["error_code"]) == ("failed", "bot_paused")
 
 
 async def test_bot_reply_on_a_bot_handled_conversation_is_sent(

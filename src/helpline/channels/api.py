@@ -202,6 +202,24 @@ def channel_parser(runtime: Runtime) -> Parser:
 @router.post(
     "/{channel_id}/inbound",
     responses={
+        200: {
+            "description": (
+                'Accepted: `{"status": "accepted", "inbound_event_id": <log row id>, "duplicate": <bool>}`. '
+                "A byte-identical body still waiting in the inbound log answers that row's id with "
+                "`duplicate: true` and stores nothing; once ingested, the same body is logged again (new id) and "
+                "its message.id is recognised as already stored when the row is processed. With "
+                '`Prefer: return=representation`: `{"message_ids": [...], "duplicates": n, "failed": n}`.'
+            ),
+            "content": {
+                "application/json": {
+                    "examples": {
+                        "accepted": {"value": {"status": "accepted", "inbound_event_id": 41, "duplicate": False}},
+                        "same body again": {"value": {"status": "accepted", "inbound_event_id": 41, "duplicate": True}},
+                        "return=representation": {"value": {"message_ids": [1234], "duplicates": 0, "failed": 0}},
+                    }
+                }
+            },
+        },
         401: {"description": "bad or missing X-Helpline-Signature; nothing stored"},
         429: {"description": "over HELPLINE_INBOUND_CHANNEL_LIMIT; nothing stored, retry after Retry-After"},
     },
@@ -212,7 +230,8 @@ async def inbound(
     """A customer message from the system behind a generic API channel, signed with the channel secret.
 
     Accept fast: the verified body is stored in the inbound log with one INSERT and the answer is
-    `{"status": "accepted", "inbound_event_id": …}` (the id is null when the same body was already waiting);
+    `{"status": "accepted", "inbound_event_id": …, "duplicate": …}` (a byte-identical body still waiting in
+    the log answers that row's id with `duplicate: true`);
     workers turn it into contact, conversation and message within milliseconds. A sender that wants the
     stored message ids back sends `Prefer: return=representation` (RFC 7240 §4.2): the same log row is
     ingested before the answer, `{"message_ids": […], "duplicates": n, "failed": n}`, with

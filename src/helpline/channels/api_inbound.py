@@ -70,14 +70,16 @@ def _signed(keys: ChannelKeys, headers: Mapping[str, str], body: bytes) -> bool:
 async def accept_api_inbound(
     runtime: Runtime, cache: SigningCache, channel_id: int, headers: Mapping[str, str], body: bytes
 ) -> dict[str, object]:
-    """Verify and store one API-channel webhook: `{"status": "accepted", "inbound_event_id": id | None}`
-    (None: the same body is already waiting in the log). Raises what `checked_channel` raises, and
-    Unavailable (503, retry) in the unlikely case the channel keeps changing while the body is accepted."""
+    """Verify and store one API-channel webhook: `{"status": "accepted", "inbound_event_id": id,
+    "duplicate": bool}` — a byte-identical body still waiting in the log answers that row's id with
+    `duplicate: true` (message-level dedupe by message.id happens when the row is ingested). Raises what
+    `checked_channel` raises, and Unavailable (503, retry) in the unlikely case the channel keeps changing
+    while the body is accepted."""
     for _ in range(ATTEMPTS):
         keys = await checked_channel(runtime, cache, channel_id, headers, body)
-        row_id, current = await accept_if_current(runtime, channel_id, keys.version, body)
-        if current:
-            return {"status": "accepted", "inbound_event_id": row_id}
+        accepted = await accept_if_current(runtime, channel_id, keys.version, body)
+        if accepted.current:
+            return {"status": "accepted", "inbound_event_id": accepted.row_id, "duplicate": accepted.duplicate}
         # The channel changed after this process cached it: judge the request again by the stored row (a
         # rotated secret now refuses it, a disabled channel answers 409, a deleted one 404).
         await cache.reload(channel_id)

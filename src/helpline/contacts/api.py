@@ -23,6 +23,7 @@ from helpline.contacts.schemas import (
 from helpline.conversations.models import Conversation
 from helpline.platform.api_contract import BoundedInt, parse_int
 from helpline.platform.errors import Invalid, NotFound
+from helpline.platform.like import LIKE_ESCAPE, contains_pattern
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
 
@@ -54,12 +55,12 @@ async def list_contacts(
     if not principal.sees_all_channels:
         stmt = stmt.where(_visible_contact_clause(principal))
     if q:
-        pattern = f"%{q.lower().replace('%', '').replace('_', '')}%"
+        pattern = contains_pattern(q)
         stmt = stmt.where(
             or_(
-                func.lower(Contact.name).like(pattern),
-                func.lower(Contact.email).like(pattern),
-                Contact.phone.like(pattern),
+                func.lower(Contact.name).like(pattern, escape=LIKE_ESCAPE),
+                func.lower(Contact.email).like(pattern, escape=LIKE_ESCAPE),
+                Contact.phone.like(pattern, escape=LIKE_ESCAPE),
             )
         )
     if cursor:

@@ -197,7 +197,7 @@ async def update_conversation(
         )
     if changes.get("tags") is not None:
         before_tags = set(conversation.tags or [])
-        conversation.tags = sorted({t.strip().lower()[:50] for t in changes["tags"] if t.strip()})
+        conversation.tags = sorted({t.strip().lower() for t in changes["tags"] if t.strip()})
         if set(conversation.tags) != before_tags:
             await record_event(
                 session,

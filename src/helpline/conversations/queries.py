@@ -39,6 +39,7 @@ from helpline.platform.api_contract import parse_int
 from helpline.platform.clock import utcnow
 from helpline.platform.db import BigId, UTCDateTime
 from helpline.platform.errors import Invalid, NotFound
+from helpline.platform.like import LIKE_ESCAPE, contains_pattern
 from helpline.profiles.models import Event, Profile
 
 
@@ -198,11 +199,6 @@ def decode_cursor(cursor: str, *, sort: Sort = "recent") -> tuple[datetime | Non
         raise Invalid("malformed cursor", code="bad_cursor") from None
 
 
-def _like_pattern(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def window_clause(state: WindowName, now: datetime) -> ColumnElement[bool]:
     """Conversations whose reply window is in `state` at `now` (channel kinds without a window never match),
     with the thresholds of each kind's adapter through engagement.windows. Needs `Channel` joined."""
@@ -261,7 +257,7 @@ def filter_clauses(
     if filters.priorities:
         clauses.append(Conversation.priority.in_(filters.priorities))
     if filters.tag:
-        clauses.append(tag_clause(filters.tag.strip().lower()[:50], dialect))
+        clauses.append(tag_clause(filters.tag.strip().lower(), dialect))
     if filters.window:
         clauses.append(window_clause(filters.window, now))
     if filters.waiting is True:
@@ -287,13 +283,13 @@ def search_clauses(q: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     """`q` as (the contact's name contains it, one of the conversation's messages contains it), case-blind.
     Needs Contact joined for the first. `lower(…) LIKE '%…%'` is what PostgreSQL's trigram index on
     lower(contacts.name) answers (0012_read_indexes; one on lower(messages.text) is left out for its cost)."""
-    pattern = _like_pattern(q.strip())
+    pattern = contains_pattern(q.strip())
     matching_message = aliased(Message)
     return (
-        func.lower(Contact.name).like(pattern, escape="\\"),
+        func.lower(Contact.name).like(pattern, escape=LIKE_ESCAPE),
         exists().where(
             matching_message.conversation_id == Conversation.id,
-            func.lower(matching_message.text).like(pattern, escape="\\"),
+            func.lower(matching_message.text).like(pattern, escape=LIKE_ESCAPE),
         ),
     )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
@@ -50,17 +51,59 @@ WITH current_channel AS (
 )
 SELECT (SELECT id FROM stored) AS id, EXISTS (SELECT 1 FROM current_channel) AS current
 """
+# The row a byte-identical body is waiting in (read after the INSERT, in a fresh snapshot: the statement
+# above cannot see a row that a concurrent request committed while it ran).
+_POSTGRES_WAITING = "SELECT id FROM outbox WHERE dedupe_key = $1::varchar"
+# Rounds of INSERT + look-up: the waiting row may be ingested and deleted between the two, then it is stored anew.
+_ROUNDS = 3
 
 
-async def accept_if_current(
-    runtime: Runtime, channel_id: int, version: datetime, body: bytes
-) -> tuple[int | None, bool]:
+@dataclass(frozen=True)
+class Accepted:
+    """What `accept_if_current` did: `row_id` is the log row holding the body (None only when the channel was
+    not current); `duplicate`: the same body was already waiting there, nothing new was stored."""
+
+    row_id: int | None
+    current: bool
+    duplicate: bool = False
+
+
+async def accept_if_current(runtime: Runtime, channel_id: int, version: datetime, body: bytes) -> Accepted:
     """Store `body` for the channel as an `ingest.raw` row if the channel still has `updated_at == version`
-    and is not disabled; wakes this process's workers. Returns (new row id or None, whether the channel was
-    current): (id, True) stored; (None, True) the same body is already waiting (dedupe); (None, False)
-    nothing stored, the channel changed since `version` was read (or is disabled or gone).
+    and is not disabled; wakes this process's workers. Returns Accepted(id, True) stored; Accepted(id of the
+    waiting row, True, duplicate=True) the same body is already waiting (dedupe on sha256(channel, body));
+    Accepted(None, False) nothing stored, the channel changed since `version` was read (or is disabled or gone).
 
     Raises ConnectionError when PostgreSQL cannot be reached (the app answers 503 + Retry-After)."""
+    for _ in range(_ROUNDS):
+        row_id, current = await _insert(runtime, channel_id, version, body)
+        if row_id is not None:
+            outbox.wake_now()
+            return Accepted(row_id, True)
+        if not current:
+            return Accepted(None, False)
+        waiting = await _waiting_row(runtime, dedupe_key(channel_id, body))
+        if waiting is not None:
+            return Accepted(waiting, True, duplicate=True)
+    raise ConnectionError("the inbound log kept changing while the body was accepted")
+
+
+async def _waiting_row(runtime: Runtime, key: str) -> int | None:
+    if runtime.db.is_postgres:
+        try:
+            pool = await runtime.db.driver_pool()
+            found: int | None = await pool.fetchval(_POSTGRES_WAITING, key)
+        except _DATABASE_DOWN as exc:
+            raise ConnectionError(f"database unavailable: {type(exc).__name__}") from exc
+        return found
+    async with runtime.db.statements(readonly=True) as session:
+        row: int | None = (
+            await session.execute(select(outbox.OutboxRow.id).where(outbox.OutboxRow.dedupe_key == key))
+        ).scalar_one_or_none()
+        return row
+
+
+async def _insert(runtime: Runtime, channel_id: int, version: datetime, body: bytes) -> tuple[int | None, bool]:
     payload = raw_payload(channel_id, body)
     key = dedupe_key(channel_id, body)
     now = utcnow()
@@ -103,6 +146,4 @@ async def accept_if_current(
         async with runtime.db.transaction() as session:
             row_id = (await session.execute(statement)).scalar_one_or_none()
             current = row_id is not None or bool((await session.execute(select(unchanged))).scalar())
-    if row_id is not None:
-        outbox.wake_now()
     return row_id, current

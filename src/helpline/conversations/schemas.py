@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from helpline.conversations.models import Priority, Status
 from helpline.platform.api_contract import BoundedInt
@@ -205,10 +205,14 @@ class ReplyCreate(BaseModel):
     )
 
 
+# A tag as an operator types it: surrounding spaces do not count; a longer one is refused, never cut.
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)]
+
+
 class ConversationUpdate(BaseModel):
     event_id: BoundedInt | None = None
     priority: Priority | None = None
-    tags: list[str] | None = Field(default=None, max_length=50)
+    tags: list[Tag] | None = Field(default=None, max_length=50, description="at most 50 tags of ≤ 50 characters")
 
 
 class AssignRequest(BaseModel):

@@ -8,6 +8,7 @@ from datetime import datetime
 from functools import partial
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline.attachments.models import Attachment
 from helpline.auth.models import Operator
@@ -19,6 +20,7 @@ from helpline.contacts.models import ContactIdentity
 from helpline.conversations.events import message_changed
 from helpline.conversations.models import AuthorKind, Conversation, DeliveryState, Direction, Message
 from helpline.conversations.models import Handler as ConversationHandler
+from helpline.conversations.timeline import EVENT_CONTENT_TYPE, TOOK_OVER
 from helpline.platform.clock import utcnow
 from helpline.platform.worker import Handler, Job, RetryLater
 from helpline.runtime import Runtime
@@ -47,7 +49,11 @@ async def _build_outbound(runtime: Runtime, message_id: int) -> tuple[OutboundMe
         conversation = await session.get(Conversation, message.conversation_id)
         channel = await session.get(Channel, message.channel_id)
         assert conversation is not None and channel is not None
-        if message.author_kind == AuthorKind.bot.value and conversation.handler != ConversationHandler.bot.value:
+        if (
+            message.author_kind == AuthorKind.bot.value
+            and conversation.handler != ConversationHandler.bot.value
+            and await _taken_over_since(session, message)
+        ):
             return "bot_paused"
         identity = (
             await session.execute(
@@ -115,6 +121,22 @@ async def _build_outbound(runtime: Runtime, message_id: int) -> tuple[OutboundMe
             record_part=partial(_record_part, runtime, message.id),
         )
         return outbound, channel
+
+
+async def _taken_over_since(session: AsyncSession, message: Message) -> bool:
+    """Whether a person took the conversation over after `message` was queued (a "took_over" timeline event
+    with a later id). The bot's own hand-off flips the handler too, but must not cancel the replies the bot
+    queued before or with it ("Sorry, I can't help…"): only a human's takeover does."""
+    events = (
+        await session.execute(
+            select(Message.content).where(
+                Message.conversation_id == message.conversation_id,
+                Message.id > message.id,
+                Message.content_type == EVENT_CONTENT_TYPE,
+            )
+        )
+    ).scalars()
+    return any((content or {}).get("event") == TOOK_OVER for content in events)
 
 
 async def _record_part(runtime: Runtime, message_id: int, key: str, provider_id: str) -> None:
