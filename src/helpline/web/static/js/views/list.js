@@ -225,7 +225,7 @@ export class ConversationList {
     if (this.error) {
       const err = this.error;
       const message = err instanceof ApiError && err.status === 422
-        ? t('inbox.bad_filter') : err instanceof ApiError && err.status >= 400 && err.status < 500 ? t('inbox.load_failed_status')
+        ? t('filters.refused', { reason: err.message || err.code }) : err instanceof ApiError && err.status >= 400 && err.status < 500 ? t('inbox.load_failed_status')
           : t('inbox.load_failed');
       replace(this.status, h('div', { class: 'error-box', role: 'alert' },
         h('p', {}, message),
