@@ -16,6 +16,7 @@ from helpline.channels.api import channel_parser
 from helpline.channels.meta.api import reparse_part
 from helpline.channels.receivers import supervise_receivers
 from helpline.channels.widget.email_copy import send_email_copies
+from helpline.contacts.profiles import PROFILE_TOPIC, make_profile_handler
 from helpline.conversations.actions import DELIVERY_TOPIC, ROUTING_TOPIC
 from helpline.conversations.customer_changes import EARLY_CHANGE_TOPIC
 from helpline.conversations.early_changes_job import make_early_change_handler
@@ -53,6 +54,7 @@ def handlers(runtime: Runtime, front_line: FrontLine | None = None) -> dict[str,
         EARLY_STATUS_TOPIC: make_early_status_handler(runtime),
         EARLY_CHANGE_TOPIC: make_early_change_handler(runtime),
         END_ACTION_TOPIC: make_end_action_handler(runtime),
+        PROFILE_TOPIC: make_profile_handler(runtime),
         RETRY_TOPIC: make_retry_handler(runtime, lambda channel, part: reparse_part(runtime, channel, part)),
     }
 

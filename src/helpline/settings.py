@@ -6,6 +6,7 @@ import ipaddress
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -111,6 +112,9 @@ class Settings(BaseSettings):
     # The conversations' local time zone (IANA name), for "yesterday" / "ontem" in answers; a channel's
     # settings.time_zone overrides it.
     bot_time_zone: str = "UTC"
+    # The company's language: the bot answers in it when neither the message, the conversation so far, the
+    # contact's locale nor the channel's language says otherwise (en, pt, es, fr or it).
+    bot_default_language: Literal["en", "pt", "es", "fr", "it"] = "en"
 
     # Optional LLM: any OpenAI-compatible chat endpoint
     llm_base_url: str = ""

@@ -247,3 +247,38 @@ def test_every_matching_method_the_bot_panel_may_show_has_a_label() -> None:
         labels: Any = merge_catalogue(folder)["bot"]["methods"]  # type: ignore[index]
         missing = {m for m in methods if not (isinstance(labels.get(m), str) and labels[m].strip())}
         assert not missing, f"{folder.name}: bot.methods lacks {sorted(missing)}"
+
+
+def _js_list(name: str) -> list[str]:
+    """The string items of `export const NAME = [...]` in filters.js."""
+    source = (STATIC_DIR / "js/filters.js").read_text(encoding="utf-8")
+    found = re.search(rf"export const {name} = \[([^\]]*)\]", source)
+    assert found, name
+    return re.findall(r"'([a-z_]+)'", found.group(1))
+
+
+def test_every_computed_key_the_modules_translate_exists_for_every_value_it_can_take() -> None:
+    """Keys built at run time (`t(\\`status.${code}\\`)`): each prefix exists, and each code the app or the server
+    can put there has its entry in both catalogues — a missing one would show the raw key ("status.bogus")."""
+    from helpline.channels.registry import ADAPTERS
+    from helpline.conversations.models import Status
+
+    source = "\n".join(path.read_text(encoding="utf-8") for path in JS_FILES)
+    prefixes = set(re.findall(r"\bt\(`([a-z0-9_.-]+)\$\{", source))
+    assert {"status.", "kinds.", "window.", "presets.", "filters."} <= prefixes
+    vocabularies = {
+        "status.": {s.value for s in Status} | set(_js_list("STATUSES")),
+        "kinds.": set(ADAPTERS) | set(_js_list("KINDS")),
+        "window.": set(_js_list("WINDOWS")),
+        "presets.": set(re.findall(r"\{ id: '([a-z_]+)'", (STATIC_DIR / "js/filters.js").read_text())),
+        "filters.": set(_js_list("FILTER_KEYS")),
+        "filters.sort_": {"recent", "waiting"},
+        "handler.": {"bot", "human"},
+    }
+    for folder in sorted((STATIC_DIR / "i18n").iterdir()):
+        flat = _flatten(merge_catalogue(folder))
+        for prefix in sorted(prefixes):
+            assert any(key.startswith(prefix) for key in flat), f"{folder.name}: nothing under {prefix}"
+        for prefix, codes in vocabularies.items():
+            missing = sorted(code for code in codes if f"{prefix}{code}" not in flat)
+            assert not missing, f"{folder.name}: {prefix}… lacks {missing}"

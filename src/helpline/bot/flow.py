@@ -13,9 +13,10 @@ from helpline.bot import runner, smalltalk
 from helpline.bot.engine import ScriptEntry, Snapshot
 from helpline.bot.escalation import LOW_CONFIDENCE, Trigger, message_trigger, tag_trigger
 from helpline.bot.extract import choice
-from helpline.bot.language import detect_language, say, words
+from helpline.bot.language import guess_language, say, words
 from helpline.bot.llm import Llm
 from helpline.bot.runner import Outcome, Reply
+from helpline.platform.sanitize import is_blank
 from helpline.settings import Settings
 
 
@@ -29,6 +30,9 @@ class Context:
     running: ScriptEntry | None
     llm: Llm | None
     today: date
+    # The reply language when the message shows none and the conversation has none yet: the contact's
+    # locale, else the widget's or channel's language, else the company default (pipeline.fallback_language).
+    language: str = "en"
 
 
 # How many of the customer's latest messages (before a script starts) its steps may take answers from.
@@ -46,17 +50,24 @@ def _resumed(state: dict[str, Any]) -> dict[str, Any]:
 
 async def decide(ctx: Context) -> Outcome:
     state = copy.deepcopy(ctx.state)
+    if is_blank(ctx.text):
+        # Nothing readable (a provider delivered only spaces or zero-width characters, or a file without a
+        # caption): the message is stored as sent, but it is neither an answer nor an unclear demand, so the bot
+        # says nothing and counts nothing towards a hand-over.
+        return Outcome(state=state, log=[("empty_message", {})])
     if state.get("mode") == "paused":
         state = _resumed(state)
+    # The reply language, in order: the message's own when clear, the conversation's so far, the fallback.
+    said_in = guess_language(ctx.text)
     if not state.get("lang"):
-        state["lang"] = detect_language(ctx.text)
+        state["lang"] = said_in or ctx.language
     outcome = Outcome(state=state)
     trigger = tag_trigger(ctx.tags, ctx.settings.bot_escalate_tags) or message_trigger(
         ctx.text, keywords=ctx.settings.bot_escalation_keywords
     )
     if trigger is not None:
         # Tell them in the language they just used ("quero falar com alguém" in an English script).
-        state["lang"] = detect_language(ctx.text, default=str(state["lang"]))
+        state["lang"] = said_in or state["lang"]
         outcome.escalate = trigger
         if state.get("mode") == "script" and ctx.running is not None:
             outcome.fields = runner.fields(ctx.running, state)
@@ -69,6 +80,8 @@ async def decide(ctx: Context) -> Outcome:
         return outcome
     if mode == "clarifying" and _pick_offered(ctx, outcome):
         return outcome
+    if said_in is not None:
+        state["lang"] = said_in  # "Olá" after an English start: answered, and matched, in Portuguese
     kind = smalltalk.classify(ctx.text)
     if kind is not None:
         _small_talk(ctx, outcome, kind)
@@ -92,8 +105,7 @@ def _small_talk(ctx: Context, outcome: Outcome, kind: str) -> None:
     also travel as `quick_replies` in the message content for channels that show buttons; a reply with the
     number or the name starts that script."""
     state = outcome.state
-    lang = detect_language(ctx.text, default=str(state["lang"])) if state.get("mode") != "script" else state["lang"]
-    state["lang"] = lang
+    lang = str(state["lang"])
     outcome.log.append(("small_talk", {"kind": kind}))
     content: dict[str, Any] = {"bot": {"kind": "small_talk", "intent": kind}}
     text = say(lang, kind)

@@ -25,22 +25,55 @@ def words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
-# Frequent function words; enough to pick the language of a short chat message.
+# Frequent function words and small-talk words; enough to pick the language of a short chat message.
+# Words shared by languages ("a", "no", "de") count for each, so they decide nothing on their own.
 _STOPWORDS: dict[str, frozenset[str]] = {
-    "en": _set("the i my is you to a and of it want need please with what how can do hello hi"),
-    "pt": _set("o a eu meu minha e de do da que nao um uma com para quero preciso por favor ola oi voce"),
-    "es": _set("el la yo mi es de que no un una con para quiero necesito por favor hola usted"),
-    "fr": _set("le la je mon ma est de que ne pas un une avec pour veux besoin bonjour vous"),
-    "it": _set("il la io mio mia e di che non un una con per voglio bisogno ciao buongiorno lei"),
+    "en": _set(
+        "the i my is you to a and of it want need please with what how can do hello hi hey thanks thank bye "
+        "yes morning afternoon evening where when"
+    ),
+    "pt": _set(
+        "o a eu meu minha e de do da que nao um uma com para quero preciso por favor ola oi voce obrigado "
+        "obrigada valeu tchau sim bom boa tarde noite onde quando no na nos nas ao seu sua tive tenho estou foi "
+        "ontem hoje amanha dia gostaria queria apolice isso voces vc vcs"
+    ),
+    "es": _set(
+        "el la yo mi es de que no un una con para quiero necesito por favor hola usted gracias adios si "
+        "buenos buenas dias tardes noches donde cuando su tengo tuve estoy fue ayer hoy manana coche poliza eso "
+        "los las del puedo quisiera hay"
+    ),
+    "fr": _set("le je mon ma est ne pas une avec pour veux besoin bonjour vous merci oui"),
+    "it": _set("il io mio mia di che non un per voglio bisogno ciao buongiorno lei grazie"),
 }
+# Letters only one of the close languages writes, to break a tie of words ("a qué hora", "chocaron mi carro").
+_LETTERS = {"pt": frozenset("ãõçâêô"), "es": frozenset("ñ¿¡")}
+
+
+def guess_language(text: str) -> str | None:
+    """The language whose words occur most in `text`, or None when that is not clear: no word of any
+    language ("ok", "?", "123", an emoji) or a tie ("a", "no")."""
+    tokens = words(text)
+    scores = {lang: float(sum(t in stop for t in tokens)) for lang, stop in _STOPWORDS.items()}
+    lowered = text.casefold()
+    for lang, letters in _LETTERS.items():
+        scores[lang] += 0.5 * any(c in letters for c in lowered)
+    ranked = sorted(scores.values(), reverse=True)
+    if ranked[0] == 0 or ranked[0] == ranked[1]:
+        return None
+    return max(scores, key=lambda lang: scores[lang])
 
 
 def detect_language(text: str, default: str = "en") -> str:
-    """The language whose function words occur most; `default` on a tie or no evidence."""
-    tokens = words(text)
-    scores = {lang: sum(t in stop for t in tokens) for lang, stop in _STOPWORDS.items()}
-    best = max(scores, key=lambda lang: scores[lang])
-    return default if scores[best] == 0 or scores.get(default) == scores[best] else best
+    """The language `text` is written in (guess_language), else `default`."""
+    return guess_language(text) or default
+
+
+def supported(value: object) -> str | None:
+    """A locale or language tag ("pt-BR", "en_US", "ES") as one of LANGUAGES, or None."""
+    if not isinstance(value, str):
+        return None
+    base = value.strip().replace("_", "-").split("-")[0].lower()
+    return base if base in LANGUAGES else None
 
 
 _PHRASES: dict[str, dict[str, str]] = {

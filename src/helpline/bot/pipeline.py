@@ -30,11 +30,13 @@ from helpline.bot.engine import Engine, MatcherFactory, ScriptEntry
 from helpline.bot.escalation import REPLY_LIMIT, TECHNICAL_ERROR, WINDOW_CLOSED, Trigger
 from helpline.bot.flow import Context, decide
 from helpline.bot.handoff import escalate, log_interaction, rule_summary
+from helpline.bot.language import supported
 from helpline.bot.llm import Llm
 from helpline.bot.models import Script, ScriptVersion
 from helpline.bot.runner import Outcome
 from helpline.bot.schemas import ScriptDefinition
 from helpline.channels.models import Channel
+from helpline.contacts.models import Contact
 from helpline.conversations.actions import BOT, BotPaused, send_reply
 from helpline.conversations.models import Conversation, Direction, Handler, Message, Status
 from helpline.conversations.timeline import EVENT_CONTENT_TYPE, HANDED_BACK
@@ -63,6 +65,7 @@ class _Read:
     tags: list[str]
     running: ScriptEntry | None
     today: date
+    language: str
 
 
 class BotFrontLine:
@@ -111,6 +114,7 @@ class BotFrontLine:
                         running=read.running,
                         llm=self.llm,
                         today=read.today,
+                        language=read.language,
                     ),
                     where=f"conversation {conversation_id}",
                 )
@@ -157,10 +161,17 @@ class BotFrontLine:
             script = state.get("script") if state.get("mode") == "script" else None
             if script:
                 running = await load_entry(session, int(script["id"]), int(script["version"]))
+            channel = await session.get(Channel, conversation.channel_id)
+            contact = await session.get(Contact, conversation.contact_id)
+            zone = (channel.settings or {}).get("time_zone") if channel is not None else None
             return _Read(
                 message_id=message.id,
-                today=self.local_date(
-                    message.provider_timestamp or message.created_at, await _zone(session, conversation)
+                today=self.local_date(message.provider_timestamp or message.created_at, str(zone) if zone else None),
+                language=fallback_language(
+                    contact.attributes if contact is not None else None,
+                    message.content,
+                    channel.settings if channel is not None else None,
+                    self.runtime.settings.bot_default_language,
                 ),
                 rev=int(state.get("rev", 0)),
                 state=state,
@@ -320,11 +331,26 @@ async def _handed_back_at(session: Any, conversation_id: int) -> int:
     return next((int(i) for i, content in rows.all() if (content or {}).get("event") == HANDED_BACK), 0)
 
 
-async def _zone(session: Any, conversation: Conversation) -> str | None:
-    """The channel's time zone setting, if it has one."""
-    channel = await session.get(Channel, conversation.channel_id)
-    zone = (channel.settings or {}).get("time_zone") if channel is not None else None
-    return str(zone) if zone else None
+def fallback_language(
+    contact_attributes: dict[str, Any] | None,
+    message_content: dict[str, Any] | None,
+    channel_settings: dict[str, Any] | None,
+    company_default: str,
+) -> str:
+    """The language to answer in when the message shows none and the conversation has none yet: the contact's
+    `language` attribute, else the language the widget showed the visitor (`locale` of the message), else
+    the channel's `language` setting (a widget's `locale` unless "auto"), else the company default
+    (HELPLINE_BOT_DEFAULT_LANGUAGE)."""
+    channel = channel_settings or {}
+    for value in (
+        (contact_attributes or {}).get("language"),
+        (message_content or {}).get("locale"),
+        channel.get("language"),
+        channel.get("locale"),
+    ):
+        if (language := supported(value)) is not None:
+            return language
+    return supported(company_default) or "en"
 
 
 async def _locked(session: Any, conversation_id: int) -> Conversation | None:

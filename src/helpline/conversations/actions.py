@@ -21,6 +21,7 @@ from helpline.channels.base import DeliveryStatusChanged, InboundAttachment, Inb
 from helpline.channels.models import Channel
 from helpline.channels.registry import adapter_class
 from helpline.contacts.actions import contact_for_identity
+from helpline.contacts.profiles import ask_profile
 from helpline.conversations import waiting
 from helpline.conversations.customer_changes import with_early_changes
 from helpline.conversations.events import conversation_changed, message_changed
@@ -44,6 +45,7 @@ from helpline.engagement.windows import check_reply_allowed
 from helpline.platform.clock import utcnow
 from helpline.platform.errors import Conflict, Invalid, NotFound, TooLarge
 from helpline.platform.outbox import enqueue
+from helpline.platform.sanitize import is_blank
 from helpline.platform.storage import BlobStore
 
 DELIVERY_TOPIC = "delivery.send"
@@ -259,6 +261,8 @@ async def receive_inbound(
 
     identity_kind = adapter_class(channel.kind).identity_kind(channel.id)
     contact, new_contact = await contact_for_identity(session, identity_kind, inbound.contact)
+    if new_contact:
+        ask_profile(session, channel, contact, inbound.contact)  # Messenger/Instagram send only an id
     conversation, created = await _conversation_for(session, channel, contact.id, inbound, new_contact=new_contact)
     _apply_referral(channel, conversation, inbound.referral_id, created=created)
     if inbound.echo and (own := await claim_own_echo(session, conversation.id, inbound)) is not None:
@@ -431,10 +435,14 @@ async def send_reply(
     A `template` (approved, parameters checked) replaces text and files, and may go out after the window.
     `client_id` is stored as given; callers wanting idempotency look it up first (`find_by_client_id`)."""
     uploads = uploads or []
-    if template is not None and ((text and text.strip()) or uploads):
+    if template is not None and (not is_blank(text) or uploads):
         raise Invalid("send a template on its own: its text comes from the template", code="template_with_text")
-    if not (text and text.strip()) and not uploads and template is None:
-        raise Invalid("a reply needs text or at least one file", code="empty_reply")
+    if is_blank(text) and not uploads and template is None:
+        raise Invalid(
+            "a reply needs text or at least one file (spaces and invisible characters such as zero-width spaces "
+            "are not text)",
+            code="empty_reply",
+        )
     conversation = await lock_conversation(session, conversation_id)
     if author.kind == AuthorKind.bot and conversation.handler != Handler.bot.value:
         # Checked under the row lock: a takeover committed before this point always wins.

@@ -1,4 +1,5 @@
-"""Text every database can store: lone UTF-16 surrogates and NUL replaced by U+FFFD, everywhere in a value.
+"""Text every database can store (lone UTF-16 surrogates and NUL replaced by U+FFFD, everywhere in a value),
+and the test for text that shows nothing at all (`is_blank`).
 
 JSON may legally carry `\\ud83d` (half of an emoji cut by a client) or `\\u0000`; Python decodes them into
 strings that SQLite's UTF-8 encoder, PostgreSQL (text and jsonb refuse NUL and lone surrogates) and JSON
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 from typing import Any
 
 REPLACEMENT = "\ufffd"
@@ -27,6 +29,26 @@ def clean_text(value: str) -> str:
     if _UNSTORABLE.search(value) is None:
         return value
     return _UNSTORABLE.sub(REPLACEMENT, value)
+
+
+# Letters that draw nothing, used by chat apps and pranksters as "empty" text: Hangul fillers, braille blank.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# Format (Cf: ZWSP U+200B, ZWJ U+200D, BOM U+FEFF, LRM…), control, and separator (space, line, paragraph).
+_BLANK_CATEGORIES = frozenset(("Cf", "Cc", "Zs", "Zl", "Zp"))
+
+
+def _invisible(char: str) -> bool:
+    if char in _BLANK_LETTERS or "\ufe00" <= char <= "\ufe0f" or "\U000e0100" <= char <= "\U000e01ef":
+        return True  # variation selectors alone show nothing either
+    return unicodedata.category(char) in _BLANK_CATEGORIES
+
+
+def is_blank(value: str | None) -> bool:
+    """True when `value` is None, empty, or only characters that show nothing: whitespace, zero-width and
+    other format characters (ZWSP, ZWJ, BOM, bidi marks), controls, variation selectors, blank fillers.
+    A message of these reads as empty to a person, so it is refused where people write and read as empty
+    where a provider delivers it. Emoji, punctuation and digits are visible ("?" and "👍" are not blank)."""
+    return not value or all(_invisible(c) for c in value)
 
 
 def is_clean(value: str) -> bool:

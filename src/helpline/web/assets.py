@@ -21,6 +21,7 @@ PRELOAD = (
     "js/api.js",
     "js/dom.js",
     "js/i18n.js",
+    "js/bidi.js",
     "js/router.js",
     "js/format.js",
     "js/names.js",

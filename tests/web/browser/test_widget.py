@@ -142,7 +142,12 @@ def test_visitor_talks_to_the_bot_asks_for_a_person_and_gets_a_live_reply(
     expect(progress).to_have_attribute("aria-label", "Last step (3 of 3)")
 
     page.get_by_role("button", name="Talk to a person").click()
-    expect(page.get_by_text("We have asked a person to join. They will answer here.")).to_be_visible()
+    # One notice, the bot's own (kept in the history), and no button for what has just happened.
+    notice = page.locator(".msg.reply", has_text="I am passing you to a member of our team now")
+    expect(notice).to_be_visible()
+    expect(page.get_by_role("button", name="Talk to a person")).to_be_hidden()
+    expect(page.locator(".note")).to_have_count(0)
+    expect(notice).to_have_count(1)
 
     conversations = world.server.ok(world.admin, "GET", "/conversations", params={"channel_id": channel_id})
     conversation = conversations["items"][0]
@@ -169,6 +174,10 @@ def test_visitor_talks_to_the_bot_asks_for_a_person_and_gets_a_live_reply(
     # The new reply is inside the live region screen readers announce.
     assert page.get_by_role("log").locator(".msg", has_text="Hello Marta").count() == 1
 
+    # The operator hands the chat back to the bot: the button returns.
+    world.server.ok(world.admin, "POST", f"/conversations/{conversation['id']}/handback")
+    expect(page.get_by_role("button", name="Talk to a person")).to_be_visible()
+
     # Escape closes the panel and gives focus back to the launcher.
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
@@ -179,6 +188,7 @@ def test_visitor_talks_to_the_bot_asks_for_a_person_and_gets_a_live_reply(
     page.get_by_role("button", name="Open chat").click()
     expect(page.locator(".msg.reply", has_text="Hello Marta")).to_be_visible()
     expect(page.locator(".msg.visitor", has_text="I want to book an appointment")).to_be_visible()
+    expect(page.get_by_role("button", name="Talk to a person")).to_be_visible()
     session.watch.check()
 
 

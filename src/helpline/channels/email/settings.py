@@ -10,11 +10,13 @@ from typing import Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
 
+from helpline.channels.locale import ConversationLocale
+
 # Lenient on purpose: RFC 5322 allows far more than any validator accepts, the server has the last word.
 ADDRESS_PATTERN = r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$"
 
 
-class EmailSettings(BaseModel):
+class EmailSettings(ConversationLocale):
     """Where the mailbox lives and how replies look. `imap_security`: `tls` (implicit, port 993), `starttls`
     (port 143 upgraded) or `none` (loopback tests only); `smtp_security`: `starttls` (587), `tls` (465) or `none`."""
 

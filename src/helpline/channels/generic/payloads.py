@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from helpline.channels.locale import ConversationLocale
+from helpline.platform.sanitize import is_blank
 
 
 class _Strict(BaseModel):
@@ -39,10 +42,19 @@ class MessageIn(_Strict):
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10)
     reply_to: str | None = Field(default=None, max_length=255)
 
+    @field_validator("text")
+    @classmethod
+    def _strip(cls, value: str | None) -> str | None:
+        # Python's notion of space, which also counts the separators U+001C to U+001F that pydantic's trim keeps.
+        return value.strip() if value is not None else None
+
     @model_validator(mode="after")
     def _has_content(self) -> MessageIn:
-        if not self.text and not self.attachments:
-            raise ValueError("a message needs text or attachments")
+        if is_blank(self.text) and not self.attachments:
+            raise ValueError(
+                "a message needs text or attachments (text of only spaces or invisible characters such as "
+                "zero-width spaces is empty)"
+            )
         return self
 
 
@@ -51,7 +63,7 @@ class InboundPayload(_Strict):
     message: MessageIn
 
 
-class GenericSettings(_Strict):
+class GenericSettings(_Strict, ConversationLocale):
     callback_url: AnyHttpUrl | None = Field(
         default=None, description="Helpline POSTs each reply here, signed with the channel secret."
     )

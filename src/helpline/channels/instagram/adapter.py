@@ -30,6 +30,7 @@ class InstagramAdapter(PageMessagingAdapter):
     settings_model = InstagramSettings
     credentials_model = MetaCredentials
     asset_setting: ClassVar[str] = "ig_account_id"
+    profile_fields: ClassVar[str] = "name,username"
     # Text "< 1000 characters"; PNG/JPEG/GIF images up to 8 MB, audio and video up to 25 MB (provider-contracts §4).
     limits: ClassVar[SendLimits] = SendLimits(
         provider="Instagram",

@@ -6,7 +6,14 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any, ClassVar
 
-from helpline.channels.base import DeliveryError, InboundEvent, OutboundAttachment, OutboundMessage, SentReceipt
+from helpline.channels.base import (
+    DeliveryError,
+    InboundContact,
+    InboundEvent,
+    OutboundAttachment,
+    OutboundMessage,
+    SentReceipt,
+)
 from helpline.channels.limits import SendLimits, file_problem, text_problem
 from helpline.channels.meta.adapter import MetaAdapter
 from helpline.channels.meta.messaging import parse_messaging
@@ -25,6 +32,24 @@ class PageMessagingAdapter(MetaAdapter):
 
     asset_setting: ClassVar[str]
     limits: ClassVar[SendLimits]
+    # The user profile fields this platform answers for a person who wrote to the Page / account.
+    profile_fields: ClassVar[str] = "first_name,last_name"
+
+    async def fetch_profile(self, user_id: str) -> InboundContact | None:
+        """The name of the person behind a PSID / IGSID: GET /{user-id}?fields=… with the Page's token
+        (Messenger's User Profile API, Instagram's user profile; both answer only for a person who wrote first,
+        which they have). None when Meta withholds it (no permission, the person's privacy settings): the
+        contact keeps the id as its name. Raises DeliveryError for a failure worth retrying."""
+        try:
+            answer = await self.graph.call("GET", user_id, params={"fields": self.profile_fields})
+        except DeliveryError as exc:
+            if exc.retryable:
+                raise
+            return None
+        first, last = str(answer.get("first_name") or "").strip(), str(answer.get("last_name") or "").strip()
+        name = " ".join(p for p in (first, last) if p) or str(answer.get("name") or answer.get("username") or "")
+        # The profile picture is left out: its CDN link expires within days, a broken avatar later.
+        return InboundContact(provider_id=user_id, name=name.strip()[:300]) if name.strip() else None
 
     @classmethod
     def route(cls, payload: Mapping[str, Any]) -> list[Routed]:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
+from helpline.channels.locale import ConversationLocale
 
-class MetaSettings(BaseModel):
+
+class MetaSettings(ConversationLocale):
     model_config = ConfigDict(
         extra="ignore", str_strip_whitespace=True, populate_by_name=True, coerce_numbers_to_str=True
     )

@@ -31,6 +31,7 @@ from helpline.delivery.handlers import signed_attachment_url
 from helpline.platform.api_contract import BoundedInt
 from helpline.platform.errors import Invalid, NotFound, TooLarge
 from helpline.platform.filetypes import VERIFIED, check_declared_type, normalize
+from helpline.platform.sanitize import is_blank
 from helpline.runtime import Runtime
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -144,12 +145,26 @@ async def config(channel_id: BoundedInt, request: Request, runtime: RuntimeDep) 
     return public_config(channel, widget)
 
 
+LOCALE_HELP = (
+    "the visitor's language as the page knows it (BCP 47, e.g. pt-BR): the bot answers in it when a message "
+    "shows no language of its own"
+)
+
+
+def _locale_content(locale: str | None) -> dict[str, Any]:
+    """{"locale": "pt"} from "pt-BR": the language part of the page's tag, kept on the message for the bot
+    (bot/pipeline.py uses it when it speaks that language); nothing for a tag that is not one."""
+    language = (locale or "").strip().replace("_", "-").split("-")[0].lower()
+    return {"locale": language} if re.fullmatch(r"[a-z]{2,3}", language) else {}
+
+
 class SessionStart(BaseModel):
     name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)
     message: str | None = Field(default=None, max_length=20_000, description="the pre-chat form's first message")
     user_id: str | None = Field(default=None, min_length=1, max_length=200)
     user_hash: str | None = Field(default=None, max_length=128, description="hex HMAC-SHA256(secret, user_id)")
+    locale: str | None = Field(default=None, max_length=35, description=LOCALE_HELP)
 
 
 class SessionStarted(BaseModel):
@@ -164,6 +179,7 @@ class MessageIn(BaseModel):
     text: str = Field(min_length=1, max_length=20_000)
     client_id: str = Field(min_length=1, max_length=64, pattern=CLIENT_ID.pattern)
     quick_reply: bool = Field(default=False, description="the text is a quick-reply button the visitor pressed")
+    locale: str | None = Field(default=None, max_length=35, description=LOCALE_HELP)
 
 
 async def _ingest(runtime: Runtime, channel: Channel, event: InboundMessage) -> dict[str, Any]:
@@ -180,6 +196,9 @@ async def _ingest(runtime: Runtime, channel: Channel, event: InboundMessage) -> 
 
 
 def _text(widget: WidgetSettings, text: str | None) -> str | None:
+    """The visitor's text without surrounding space; None when it shows nothing (spaces, zero-width characters)."""
+    if is_blank(text):
+        return None
     cleaned = (text or "").strip()
     if len(cleaned) > widget.max_message_chars:
         raise Invalid(
@@ -214,7 +233,8 @@ async def start_session(
         email=str(body.email) if body.email else None,
     )
     if text:
-        await _ingest(runtime, channel, visitor_message(visitor, client_id="first", text=text))
+        first = visitor_message(visitor, client_id="first", text=text, content=_locale_content(body.locale))
+        await _ingest(runtime, channel, first)
     return SessionStarted(
         token=SessionSigner(runtime.settings.secret_key).issue(visitor),
         session_id=session_id,
@@ -258,8 +278,11 @@ async def send_message(
     await _count_message(request, runtime, widget, channel, visitor)
     text = _text(widget, body.text)
     if text is None:
-        raise Invalid("the message is empty", code="empty_message")
-    content = {"quick_reply": True} if body.quick_reply else {}
+        raise Invalid(
+            "the message is empty: it has only spaces or invisible characters (such as zero-width spaces)",
+            code="empty_message",
+        )
+    content = {**({"quick_reply": True} if body.quick_reply else {}), **_locale_content(body.locale)}
     return await _ingest(
         runtime, channel, visitor_message(visitor, client_id=body.client_id, text=text, content=content)
     )

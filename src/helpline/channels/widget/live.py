@@ -143,6 +143,8 @@ async def visitor_socket(websocket: WebSocket, channel_id: BoundedInt) -> None:
                         "id": conversation.id,
                         "unread_count": conversation.unread_count,
                         "assignee": {"id": conversation.assignee_id},
+                        "handler": conversation.handler,
+                        "status": conversation.status,
                     }
                 )
         await websocket.send_json({"type": "hello", "session_id": visitor.session_id})

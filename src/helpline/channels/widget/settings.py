@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
 from helpline.channels.limits import MB
+from helpline.channels.locale import ConversationLocale
 from helpline.platform.rate_limits import parse_limit
 
 DEFAULT_SESSION_RATE = "20/minute;300/hour"
@@ -33,7 +34,7 @@ def normalize_origin(value: str) -> str:
     return f"{parts.scheme.lower()}://{host}" + (f":{port}" if port is not None else "")
 
 
-class WidgetSettings(BaseModel):
+class WidgetSettings(ConversationLocale):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     allowed_origins: list[str] = Field(

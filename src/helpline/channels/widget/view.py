@@ -20,6 +20,7 @@ ESCALATION = "escalation"
 JOINED = "joined"
 READ = "read"
 TYPING = "typing"
+HANDLER = "handler"
 
 
 def visible(data: Mapping[str, Any]) -> bool:
@@ -88,11 +89,14 @@ def message_view(data: Mapping[str, Any], attachment_url: Callable[[int], str]) 
 
 class FrameProjection:
     """Turns the operators' frames about one visitor's conversations into the visitor's frames; remembers the
-    assignee and unread count of each conversation to tell "an operator joined" and "your messages were read"."""
+    assignee, handler and unread count of each conversation to tell "an operator joined", "who answers now"
+    (the widget hides its "Talk to a person" button while a person handles the chat) and "your messages were
+    read"."""
 
     def __init__(self, attachment_url: Callable[[int], str]) -> None:
         self.attachment_url = attachment_url
         self.assignees: dict[int, int | None] = {}
+        self.handlers: dict[int, str | None] = {}
         self.unread: dict[int, int] = {}
 
     def remember(self, conversation: Mapping[str, Any]) -> None:
@@ -100,6 +104,7 @@ class FrameProjection:
         conversation_id = int(conversation["id"])
         assignee = conversation.get("assignee") or {}
         self.assignees[conversation_id] = assignee.get("id")
+        self.handlers[conversation_id] = _handler(conversation)
         self.unread[conversation_id] = int(conversation.get("unread_count") or 0)
 
     def project(self, frame: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -122,8 +127,20 @@ class FrameProjection:
         assignee = data.get("assignee") or {}
         if assignee.get("id") and self.assignees.get(conversation_id) != assignee["id"]:
             out.append({"type": JOINED, "conversation_id": conversation_id, "name": assignee.get("name")})
+        handler = _handler(data)
+        if handler != self.handlers.get(conversation_id, handler):
+            out.append({"type": HANDLER, "conversation_id": conversation_id, "handler": handler})
         unread = int(data.get("unread_count") or 0)
         if unread == 0 and self.unread.get(conversation_id, 0) > 0:
             out.append({"type": READ, "conversation_id": conversation_id})
         self.remember(data)
         return out
+
+
+def _handler(conversation: Mapping[str, Any]) -> str | None:
+    """Who answers the visitor: "bot" or "human", or None once the conversation is resolved (a new message
+    starts a new one, with the bot)."""
+    if conversation.get("status") == "resolved":
+        return None
+    handler = conversation.get("handler")
+    return str(handler) if handler in ("bot", "human") else None

@@ -177,6 +177,8 @@ async def get_object(greq: GraphRequest) -> Any:
             "messaging_product": "whatsapp",
         }
     target = greq.resolve_me()
+    if (profile := greq.sandbox.user_profile(target, str(greq.params.get("fields") or ""))) is not None:
+        return profile
     if target in greq.sandbox.pages:
         page = greq.sandbox.pages[target]
         return {"id": page.id, "name": page.name}

@@ -421,3 +421,21 @@ class MetaSandbox:
 
     def customer_name(self, user_id: str) -> str:
         return self._names.get(user_id, "Sandbox Customer")
+
+    def user_profile(self, user_id: str, fields: str) -> dict[str, Any] | None:
+        """GET /{PSID or IGSID}?fields=… as Graph answers it for a person who wrote to a Page or IG account:
+        Messenger's first_name / last_name, Instagram's name / username (only the fields asked for). None for
+        an id that never wrote here (Graph answers those with an error)."""
+        if user_id not in self._names or not any(user_id == u for _, u in self.last_inbound):
+            return None
+        name = self._names[user_id]
+        first, _, last = name.partition(" ")
+        known = {
+            "id": user_id,
+            "first_name": first,
+            "last_name": last,
+            "name": name,
+            "username": name.lower().replace(" ", "."),
+        }
+        wanted = [f.strip() for f in fields.split(",") if f.strip()] or ["id", "name"]
+        return {"id": user_id, **{f: known[f] for f in wanted if f in known}}

@@ -27,7 +27,7 @@
       prechat_required: 'Before we start, please tell us your name and e-mail.', name: 'Name', email: 'E-mail',
       start: 'Start chat', step: 'Step {k} of {n}', last_step: 'Last step ({k} of {n})', done: 'All done',
       typing: 'Typing…', you: 'You', assistant: 'Assistant', team: 'Support',
-      escalated: 'We have asked a person to join. They will answer here.', joined: '{name} joined the chat',
+      joined: '{name} joined the chat',
       seen: 'Seen', failed: 'Your message could not be sent. Please try again.',
       slow: 'You are sending messages too fast. Try again in {s} seconds.', reconnecting: 'Reconnecting…',
       announce: 'New message from {who}: {text}', unread: '{n} new messages', file_large: 'Files may be up to {size}.',
@@ -42,7 +42,7 @@
       prechat_required: 'Antes de começar, diga-nos o seu nome e e-mail.', name: 'Nome', email: 'E-mail',
       start: 'Iniciar conversa', step: 'Passo {k} de {n}', last_step: 'Último passo ({k} de {n})', done: 'Concluído',
       typing: 'Digitando…', you: 'Você', assistant: 'Assistente', team: 'Atendimento',
-      escalated: 'Pedimos que uma pessoa entre na conversa. Ela responderá aqui.', joined: '{name} entrou na conversa',
+      joined: '{name} entrou na conversa',
       seen: 'Visto', failed: 'Não foi possível enviar a sua mensagem. Tente novamente.',
       slow: 'Você está enviando mensagens rápido demais. Tente de novo em {s} segundos.',
       reconnecting: 'Reconectando…', announce: 'Nova mensagem de {who}: {text}', unread: '{n} mensagens novas',
@@ -153,10 +153,15 @@ textarea { flex: 1; resize: none; border: 1px solid #c5cdd6; border-radius: 10px
     return root;
   }
 
-  function pickLocale(configured) {
-    const wanted = (script.dataset.locale || (configured !== 'auto' ? configured : '') || navigator.language || 'en')
+  // The visitor's language: the page's data-locale, else the widget's setting, else the browser's. The bot
+  // answers in it when a message ("ok", "?") shows none; the widget's own labels exist in en and pt.
+  function visitorLocale(configured) {
+    return (script.dataset.locale || (configured && configured !== 'auto' ? configured : '') || navigator.language || 'en')
       .toLowerCase();
-    return wanted.startsWith('pt') ? 'pt' : 'en';
+  }
+
+  function pickLocale(configured) {
+    return visitorLocale(configured).startsWith('pt') ? 'pt' : 'en';
   }
 
   let strings = CATALOGUE.en;
@@ -417,7 +422,7 @@ textarea { flex: 1; resize: none; border: 1px solid #c5cdd6; border-radius: 10px
 
     async ensureSession(extra = {}) {
       if (this.session) return this.session;
-      const body = { ...extra };
+      const body = { ...extra, locale: visitorLocale(this.config.locale) };
       if (USER_ID) { body.user_id = USER_ID; body.user_hash = USER_HASH; }
       const started = await call('POST', '/sessions', { json: body });
       this.session = { token: started.token, session_id: started.session_id, user_id: USER_ID, verified: started.verified };
@@ -465,7 +470,7 @@ textarea { flex: 1; resize: none; border: 1px solid #c5cdd6; border-radius: 10px
       if (!this.session) return;
       try {
         const data = await call('GET', `${this.path}/messages`, { token: this.session.token });
-        this.handler = data.handler;
+        this.setHandler(data.handler);
         for (const message of data.messages) this.upsert(message, { quiet: true });
         this.afterChange();
       } catch (error) {
@@ -511,10 +516,12 @@ textarea { flex: 1; resize: none; border: 1px solid #c5cdd6; border-radius: 10px
         this.upsert(frame.message);
         this.afterChange();
       } else if (frame.type === 'escalation') {
-        this.handler = 'human';
-        this.note(t('escalated'));
+        // No note of our own: the bot's hand-over message (or a case's closing message) already says it.
+        this.setHandler('human');
+      } else if (frame.type === 'handler') {
+        this.setHandler(frame.handler);
       } else if (frame.type === 'joined' && frame.name) {
-        this.handler = 'human';
+        this.setHandler('human');
         this.note(t('joined', { name: frame.name }));
       } else if (frame.type === 'typing') {
         this.showTyping(6000);
@@ -523,6 +530,15 @@ textarea { flex: 1; resize: none; border: 1px solid #c5cdd6; border-radius: 10px
       } else if (frame.type === 'resync') {
         this.loadHistory();
       }
+    }
+
+    setHandler(handler) {
+      // With a person: no "Talk to a person" button (it is one already); back with the bot, it returns.
+      this.handler = handler;
+      const hide = handler === 'human';
+      // A hidden button drops the keyboard focus out of the panel (and Escape with it): hand it to the composer.
+      if (hide && this.root.getRootNode().activeElement === this.humanButton) this.input.focus();
+      this.humanButton.hidden = hide;
     }
 
     // -------------------------------------------------------------- messages
@@ -669,7 +685,7 @@ textarea { flex: 1; resize: none; border: 1px solid #c5cdd6; border-radius: 10px
       try {
         await this.ensureSession();
         const data = await call('POST', `${this.path}/messages`, {
-          token: this.session.token, json: { text, client_id: newId(), quick_reply: quickReply },
+          token: this.session.token, json: { text, client_id: newId(), quick_reply: quickReply, locale: visitorLocale(this.config.locale) },
         });
         if (data.message) this.upsert(data.message);
         this.afterChange();

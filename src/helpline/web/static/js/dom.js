@@ -1,4 +1,7 @@
-// DOM building without HTML strings: every text goes through textContent, so customer strings render literally.
+// DOM building without HTML strings: every text goes through textContent, so customer strings render literally,
+// isolated (bidi.js) so that one holding bidi controls or right-to-left letters cannot reorder the text around it.
+
+import { isolate } from './bidi.js';
 
 const SPRITE = new URL('../icons.svg', import.meta.url).pathname;
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -14,7 +17,7 @@ export function h(tag, props = {}, ...children) {
   for (const [key, value] of Object.entries(props || {})) {
     if (value === undefined || value === null || value === false) continue;
     if (key === 'class') el.className = Array.isArray(value) ? value.filter(Boolean).join(' ') : value;
-    else if (key === 'text') el.textContent = String(value);
+    else if (key === 'text') el.textContent = isolate(value);
     else if (key === 'dataset') Object.assign(el.dataset, value);
     else if (key === 'style') throw new Error('inline styles are not allowed (CSP); use a class');
     else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
@@ -29,7 +32,7 @@ export function h(tag, props = {}, ...children) {
 export function append(el, children) {
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    el.append(child instanceof Node ? child : document.createTextNode(isolate(child)));
   }
   return el;
 }
@@ -57,14 +60,27 @@ export function icon(name, { label, cls } = {}) {
   return svg;
 }
 
-/** Initials for an avatar: "Ana Souza" → "AS"; anything odd → "?". */
+// Markup-looking tags ("<b>"), invisible format characters (bidi controls, zero-width joiners on their own) and
+// leading punctuation are not part of a name's initials.
+const TAGS = /<\/?[a-z][^<>]*>/giu;
+const FORMAT = /\p{Cf}/gu;
+const INITIAL = /^[\p{L}\p{N}]|^\p{Extended_Pictographic}/u;
+const graphemes = (text) => (Intl.Segmenter
+  ? [...new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(text)].map((s) => s.segment) : Array.from(text));
+
+/**
+ * Initials for an avatar: "Ana Souza" → "AS", "<b>Ana" → "A", "🌻 Flor" → "🌻F", "Website visitor #12" → "WV"
+ * (words that start with a letter, digit or emoji; failing those, the first such character anywhere); "?" if none.
+ */
 export function initials(name) {
-  // Words that start with a letter or digit: "Website visitor #12" → "WV", not "W#".
-  const parts = String(name || '').trim().split(/\s+/u).filter((part) => /^[\p{L}\p{N}]/u.test(part));
-  if (!parts.length) return '?';
-  const first = Array.from(parts[0])[0] || '';
-  const last = parts.length > 1 ? Array.from(parts[parts.length - 1])[0] || '' : '';
-  return (first + last).toUpperCase();
+  const text = String(name || '').replace(TAGS, ' ').replace(/\u200D(?!\p{Extended_Pictographic})/gu, '')
+    .replace(/[\u200B\u200C\u200E\u200F\u202A-\u202E\u2060-\u206F\uFEFF\u061C]/gu, '');
+  const first = (word) => graphemes(word).find((g) => INITIAL.test(g.replace(FORMAT, '') || g)) || '';
+  const words = text.trim().split(/\s+/u).filter((word) => INITIAL.test(word));
+  if (!words.length) return first(text).toUpperCase() || '?';
+  const head = first(words[0]);
+  const tail = words.length > 1 ? first(words[words.length - 1]) : '';
+  return (head + tail).toUpperCase();
 }
 
 /** A stable tint class (0–7) from a string, for avatars. */

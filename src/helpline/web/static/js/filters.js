@@ -32,6 +32,64 @@ export function fromQuery(query) {
   return filters;
 }
 
+// The API's own parameter names, as someone may paste them from an API query: read as the inbox's names.
+const ALIASES = { channel_kind: 'kind', channel_id: 'channel', profile_id: 'profile', event_id: 'event', contact_id: 'contact' };
+const HANDLERS = ['bot', 'human'];
+const SORTS = ['recent', 'waiting'];
+const ID = /^[1-9]\d{0,15}$/;
+
+/**
+ * The URL's filters, checked against what the app knows: {filters, ignored: [{key, value}]}.
+ * `known` — {profiles, events, channels, operators} lists of {id, …} once loaded, or null before: then only the fixed
+ * vocabularies (status, handler, window, sort, view) and the shape of ids are checked, and a later call with the
+ * lists checks that the ids (and channel kinds beyond the fixed ones) exist. Unknown parameters are ignored too (and reported).
+ */
+export function checkFilters(query, known = null) {
+  const filters = {};
+  const ignored = [];
+  const seen = new Set();
+  for (const [raw, value] of query.entries()) {
+    const key = ALIASES[raw] || raw;
+    if (!FILTER_KEYS.includes(key)) {
+      if (value !== '' || raw) ignored.push({ key: raw, value });
+      continue;
+    }
+    if (value === '') continue;
+    if (!MULTI.has(key) && seen.has(key)) continue;
+    seen.add(key);
+    if (!valid(key, value, known)) {
+      ignored.push({ key, value });
+      continue;
+    }
+    if (MULTI.has(key)) filters[key] = [...(filters[key] || []), value].filter((v, i, all) => all.indexOf(v) === i);
+    else filters[key] = value;
+  }
+  return { filters, ignored };
+}
+
+function valid(key, value, known) {
+  // A list that failed to load (empty) proves nothing: the id is kept, and the API decides.
+  const has = (list) => !known || !(list || []).length || list.some((item) => String(item.id) === value);
+  switch (key) {
+    case 'view': return PRESETS.some((p) => p.id === value);
+    case 'status': return STATUSES.includes(value);
+    // Kinds beyond the sidebar's (a widget, a newer kind) are known by the channels the operator can see.
+    case 'kind': return KINDS.includes(value) || !known || !(known.channels || []).length
+      || known.channels.some((c) => c.kind === value);
+    case 'handler': return HANDLERS.includes(value);
+    case 'window': return WINDOWS.includes(value);
+    case 'sort': return SORTS.includes(value);
+    case 'waiting': return value === 'true';
+    case 'q': return true;
+    case 'contact': return ID.test(value);
+    case 'assignee': return value === 'me' || value === 'none' || (ID.test(value) && has(known && known.operators));
+    case 'profile': return ID.test(value) && has(known && known.profiles);
+    case 'event': return ID.test(value) && has(known && known.events);
+    case 'channel': return ID.test(value) && has(known && known.channels);
+    default: return false;
+  }
+}
+
 /** "?a=1&a=2" from a filter set (empty values left out); '' when nothing is set. */
 export function toSearch(filters) {
   const params = new URLSearchParams();

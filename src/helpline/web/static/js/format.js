@@ -51,6 +51,23 @@ export function at(value, now = new Date()) {
     hour: '2-digit', minute: '2-digit', ...(cycle ? { hourCycle: cycle } : {}) }).format(date);
 }
 
+/** An answer the bot collected, for reading: dates ("2026-11-23" → "23 Nov 2026") and moments localised, numbers
+ * grouped, objects as JSON, the rest as typed. */
+export function answerValue(value) {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'object') return JSON.stringify(value);
+  if (typeof value === 'number') return number(value);
+  const text = String(value);
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(Date.parse(`${text}T00:00:00Z`))) {
+    // A calendar date, not a moment: shown as that day wherever the operator is.
+    return new Intl.DateTimeFormat(currentLocale(), { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(`${text}T00:00:00Z`));
+  }
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(text) && !Number.isNaN(Date.parse(text))) {
+    return fmt({ dateStyle: 'medium', timeStyle: 'short' }).format(new Date(text));
+  }
+  return text;
+}
+
 /** Full date, time with seconds and zone: for tooltips and accessible names. */
 export function full(value) {
   return fmt({ dateStyle: 'full', timeStyle: 'long' }).format(asDate(value));

@@ -2,6 +2,8 @@
 // Catalogues are JSON files per locale; values are strings or plural objects {zero?, one, many?, other}.
 // Placeholders {name} are replaced by text only (no HTML in catalogues, ever).
 
+import { isolate } from './bidi.js';
+
 export const LOCALES = ['en', 'pt-BR'];
 let locale = 'en';
 let messages = {};
@@ -67,7 +69,7 @@ export function t(key, params = {}) {
     entry = pluralForm(entry, count);
     params = { ...params, count: numberFormat().format(count) };
   }
-  return String(entry).replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
+  return String(entry).replace(/\{(\w+)\}/g, (whole, name) => (name in params ? isolate(params[name]) : whole));
 }
 
 /** Does the catalogue have this key (for server codes that may be new)? */

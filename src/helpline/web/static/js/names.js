@@ -25,14 +25,65 @@ export function reasonText(code, fallback = 'message.no_reason') {
   return code && has(`escalation.${code}`) ? t(`escalation.${code}`) : t(fallback);
 }
 
-/** The detail under a hand-off reason: for "window closed" it names the reason the bot had (a code), in words. */
+/** A script step's key ("policy_number") as a label: the step's question when the hand-off carries it. */
+export function fieldLabel(key, esc = null) {
+  const field = esc && (esc.fields || []).find((f) => f && f.key === key && f.question);
+  if (field) return String(field.question);
+  const text = String(key || '').replace(/[_-]+/gu, ' ').trim();
+  return text ? text[0].toUpperCase() + text.slice(1) : '';
+}
+
+// The words bot/flow.py writes for low confidence (an English sentence today): read back as a count.
+const UNCLEAR = /^(\d+) unclear messages? in a row$/;
+
+/** The detail under a hand-off reason, in words: the step the answers failed at, the unclear-message count, the
+ * reason the bot had when the window had closed; other details (a keyword, a provider's error) as they are. */
 export function reasonDetail(esc) {
   if (!esc || !esc.detail) return null;
   const detail = String(esc.detail);
   if (esc.reason === 'window_closed' && has(`escalation.${detail}`)) {
     return t('escalation_card.window_closed_because', { reason: t(`escalation.${detail}`) });
   }
+  if (esc.reason === 'failed_answers') return t('escalation_card.failed_step', { step: fieldLabel(detail, esc) });
+  const unclear = esc.reason === 'low_confidence' && UNCLEAR.exec(detail);
+  if (unclear) return t('escalation_card.unclear', { count: Number(unclear[1]) });
   return t('escalation_card.detail', { detail });
+}
+
+// bot/handoff.py's rule summary (no LLM): "Script: N (completed). Collected: k=v; k=v. Reason: code (detail).
+// Customer said: "…" / "…"" — English and codes, so it is rebuilt in the operator's language from its parts.
+const RULE_SUMMARY = /^(?:Script: (.*?)( \(completed\))?\. (?=Collected: |Reason: ))?(?:Collected: (.*?)\. (?=Reason: ))?Reason: ([a-z_]+)(?: \((.*?)\))?\.(?: Customer said: (.*))?$/su;
+
+/** "k=v; k=v" → [[k, v]…] (keys are step keys: letters, digits, _ and -). */
+function pairs(text) {
+  return String(text || '').split(/; (?=[\w-]+=)/u).map((part) => {
+    const at = part.indexOf('=');
+    return at > 0 ? [part.slice(0, at), part.slice(at + 1)] : null;
+  }).filter(Boolean);
+}
+
+/**
+ * A hand-off summary as lines in the operator's language: a rule summary is rebuilt from its parts (reason and
+ * detail in words, answers labelled and formatted by `value(text)`); any other summary (an LLM's) is one line as is.
+ */
+export function summaryLines(esc, value = String) {
+  const summary = esc && esc.summary ? String(esc.summary) : '';
+  if (!summary) return [];
+  const rule = RULE_SUMMARY.exec(summary.trim());
+  if (!rule) return [summary];
+  const [, script, completed, collected, reason, detail, said] = rule;
+  const answers = (esc.fields || []).length ? esc.fields.map((f) => [f.key, f.value]) : pairs(collected);
+  const facts = { ...esc, reason: esc.reason || reason, detail: esc.detail ?? detail };
+  const lines = [];
+  if (script) lines.push(t(completed ? 'escalation_card.script_done' : 'escalation_card.script', { name: script }));
+  if (answers.length) {
+    lines.push(t('escalation_card.collected', { answers: answers.map(([key, v]) => `${fieldLabel(key, esc)}: ${value(v)}`).join('; ') }));
+  }
+  const why = reasonText(facts.reason);
+  const more = reasonDetail(facts);
+  lines.push(t('escalation_card.reason', { reason: more ? `${why} — ${more}` : why }));
+  if (said) lines.push(t('escalation_card.said', { words: said }));
+  return lines;
 }
 
 /** How the bot picked the script (bot/matching/registry.py, "clarified", "menu", "running") in words. */

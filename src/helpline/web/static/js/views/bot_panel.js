@@ -5,10 +5,11 @@
 
 import { ApiError, del, get, post } from '../api.js';
 import { h, icon, replace } from '../dom.js';
-import { full, relative } from '../format.js';
+import { answerValue, full, relative } from '../format.js';
 import { t } from '../i18n.js';
 import { suggestionItem } from './composer.js';
-import { methodText, reasonDetail, reasonText } from '../names.js';
+import { fieldLabel, methodText, reasonDetail, reasonText } from '../names.js';
+import { summaryBlock } from './message.js';
 
 /** Confidence in words: High ≥ 80 % · Medium ≥ 50 % · Low. */
 export function confidenceWord(value) {
@@ -25,22 +26,19 @@ function caseFields(esc) {
   return h('div', { class: 'case-fields' },
     name ? h('p', { class: 'case-title' }, h('strong', {}, t('bot.case_title', { name: String(name) }))) : null,
     h('dl', { class: 'answers' }, fields.map((f) => {
-      const value = typeof f.value === 'object' ? JSON.stringify(f.value) : String(f.value);
-      return [h('dt', {}, String(f.question || humanKey(f.key))), h('dd', {}, h('span', {}, value), copyable(value))];
+      const value = answerValue(f.value);
+      return [h('dt', {}, fieldLabel(f.key, esc)), h('dd', {}, h('span', {}, value), copyable(value))];
     })));
 }
 
-function answerList(answers) {
+/** Answers as label → value; labels from the hand-off's questions when `esc` has them. */
+function answerList(answers, esc = null) {
   return h('dl', { class: 'answers' }, answers.map(([key, value]) => {
-    const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
-    return [h('dt', {}, humanKey(key)), h('dd', {}, h('span', {}, text), copyable(text))];
+    const text = answerValue(value);
+    return [h('dt', {}, fieldLabel(key, esc)), h('dd', {}, h('span', {}, text), copyable(text))];
   }));
 }
 
-function humanKey(key) {
-  const text = String(key || '').replace(/[_-]+/gu, ' ').trim();
-  return text ? text[0].toUpperCase() + text.slice(1) : '';
-}
 
 function copyable(value) {
   return h('button', { type: 'button', class: 'icon-button small', 'aria-label': t('conversation.copy_value', { value }), title: t('common.copy'),
@@ -99,7 +97,7 @@ export class BotPanel {
       caseFields(esc),
       esc.detail ? h('p', { class: 'muted' }, reasonDetail(esc)) : null,
       esc.at ? h('p', { class: 'muted small' }, h('time', { datetime: esc.at, title: full(esc.at) }, relative(esc.at))) : null,
-      esc.summary ? h('details', { open: unanswered }, h('summary', {}, t('bot.summary')), h('p', { class: 'summary' }, String(esc.summary))) : null,
+      esc.summary ? h('details', { open: unanswered }, h('summary', {}, t('bot.summary')), summaryBlock(esc)) : null,
       words.length ? h('div', {}, h('p', { class: 'muted small' }, t('bot.last_words')),
         h('ul', { class: 'last-words' }, words.map((w) => h('li', {}, h('q', {}, w))))) : null);
   }
@@ -129,9 +127,9 @@ export class BotPanel {
       'aria-label': t('bot.progress_label', { done: p.steps_done, total: p.steps_total }) }) : null;
     return h('section', { class: 'panel-card' }, h('h3', {}, icon('scroll-text'), h('span', {}, name ? String(name) : t('bot.script'))),
       p && p.steps_total ? h('p', {}, s.mode === 'done' || p.steps_done >= p.steps_total ? t('bot.completed', { total: p.steps_total })
-        : stepKey ? t('bot.step_named', { step, total: p.steps_total, name: humanKey(stepKey) }) : t('bot.step', { step, total: p.steps_total })) : null,
+        : stepKey ? t('bot.step_named', { step, total: p.steps_total, name: fieldLabel(stepKey, s.escalation) }) : t('bot.step', { step, total: p.steps_total })) : null,
       bar,
-      answers.length ? answerList(answers) : h('p', { class: 'muted' }, t('bot.no_answers')),
+      answers.length ? answerList(answers, s.escalation) : h('p', { class: 'muted' }, t('bot.no_answers')),
       s.mode === 'script' ? h('button', { type: 'button', class: 'button small', onclick: () => this.stop() }, icon('x'), h('span', {}, t('bot.stop'))) : null);
   }
 

@@ -2,7 +2,7 @@
 
 import { h, icon, replace } from '../dom.js';
 import { PRESETS, toSearch } from '../filters.js';
-import { t } from '../i18n.js';
+import { has, t } from '../i18n.js';
 import { navigate } from '../router.js';
 import { byId, loadOptions, options } from './options.js';
 
@@ -10,6 +10,8 @@ import { byId, loadOptions, options } from './options.js';
 export function valueLabel(key, value, me) {
   const o = options();
   const named = (list) => (byId(list, value) || {}).name || t('filters.unknown', { id: value });
+  // A code the catalogue does not know (a newer server's) reads as itself, never as an i18n key.
+  const word = (key) => (has(key) ? t(key) : String(value));
   switch (key) {
     case 'view': {
       const preset = PRESETS.find((p) => p.id === value);
@@ -18,11 +20,11 @@ export function valueLabel(key, value, me) {
     case 'profile': return named(o.profiles);
     case 'event': return named(o.events);
     case 'channel': return named(o.channels);
-    case 'kind': return t(`kinds.${value}`);
-    case 'status': return t(`status.${value}`);
-    case 'handler': return t(`handler.${value}`);
-    case 'window': return t(`window.${value}`);
-    case 'sort': return t(`filters.sort_${value}`);
+    case 'kind': return word(`kinds.${value}`);
+    case 'status': return word(`status.${value}`);
+    case 'handler': return word(`handler.${value}`);
+    case 'window': return word(`window.${value}`);
+    case 'sort': return word(`filters.sort_${value}`);
     case 'waiting': return t('filters.waiting_only');
     case 'contact': return t('filters.contact_value', { id: value });
     case 'q': return value;

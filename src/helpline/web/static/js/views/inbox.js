@@ -2,8 +2,8 @@
 // (one pane at a time on a phone; the URL decides which). Registers the inbox's keyboard commands.
 
 import { register } from '../commands.js';
-import { h, replace } from '../dom.js';
-import { canonical, fromQuery, PRESETS, savedViewFilters, toSearch } from '../filters.js';
+import { h, icon, replace } from '../dom.js';
+import { canonical, checkFilters, FILTER_KEYS, PRESETS, savedViewFilters, toSearch } from '../filters.js';
 import { t } from '../i18n.js';
 import { prefs } from '../prefs.js';
 import { navigate } from '../router.js';
@@ -11,6 +11,7 @@ import { ConversationList } from './list.js';
 import { ConversationPane } from './conversation.js';
 import { Sidebar } from './sidebar.js';
 import { ChannelNotices } from './channel_notices.js';
+import { loadOptions } from './options.js';
 
 export function mount(ctx, outlet, route) {
   const sidebarEl = h('nav', { class: 'sidebar' });
@@ -20,9 +21,41 @@ export function mount(ctx, outlet, route) {
   const heading = h('h1', { class: 'sr-only', id: 'inbox-title' }, t('shell.inbox'));
   const layout = h('div', { class: 'inbox' }, heading, sidebarEl, scrim, listEl, conversationEl);
   const notices = new ChannelNotices(ctx);
-  replace(outlet, h('div', { class: 'inbox-screen' }, notices.el, layout));
+  // URL filters the app does not know (a typo, a deleted operator, an API parameter name): dropped, and said.
+  const filterNotice = h('div', { class: 'notice notice-neutral filter-notice', role: 'status', hidden: true });
+  let ignoredFilters = [];
+  replace(outlet, h('div', { class: 'inbox-screen' }, notices.el, filterNotice, layout));
 
-  const state = { filters: fromQuery(route.query), selectedId: route.params.id ? Number(route.params.id) : null };
+  function showIgnored() {
+    filterNotice.hidden = !ignoredFilters.length;
+    const list = ignoredFilters.map(({ key, value }) => t('filters.ignored_item',
+      { filter: FILTER_KEYS.includes(key) ? t(`filters.${key}`) : key, value }));
+    replace(filterNotice, icon('info'),
+      h('p', { class: 'notice-text' }, t('filters.ignored', { count: list.length, filters: list.join(', ') })),
+      h('button', { type: 'button', class: 'icon-button small', 'aria-label': t('filters.ignored_dismiss'),
+        title: t('common.dismiss'), onclick: () => { ignoredFilters = []; showIgnored(); document.getElementById('main')?.focus(); } },
+      icon('x')));
+  }
+
+  /** The URL's valid filters; invalid ones are noted and the address bar rewritten without them. */
+  function validFilters(where, known = null) {
+    const { filters, ignored } = checkFilters(where.query, known);
+    if (ignored.length) {
+      const fresh = ignored.filter((item) => !ignoredFilters.some((o) => o.key === item.key && o.value === item.value));
+      ignoredFilters = [...ignoredFilters, ...fresh];
+      showIgnored();
+      const path = where.params.id ? `/conversations/${where.params.id}` : '/';
+      history.replaceState(history.state, '', path + toSearch(filters) + location.hash);
+    }
+    return filters;
+  }
+
+  const state = { filters: validFilters(route), selectedId: route.params.id ? Number(route.params.id) : null };
+  // Ids (operators, profiles, events, channels) are checked once their lists are in.
+  loadOptions().then((known) => {
+    const filters = validFilters({ query: new URLSearchParams(location.search), params: { id: state.selectedId } }, known);
+    if (canonical(filters) !== canonical(state.filters)) navigate(location.pathname + toSearch(filters), { replace: true });
+  }).catch(() => {});
   const sidebar = new Sidebar(ctx, sidebarEl, state);
   const list = new ConversationList(ctx, listEl, state, { onOpenFilters: (opener) => sidebar.toggle(opener) });
   listEl.prepend(h('h2', { class: 'sr-only', id: 'list-title' }, t('inbox.list_label')));
@@ -41,7 +74,7 @@ export function mount(ctx, outlet, route) {
   }
 
   function apply(where, { relabel = false } = {}) {
-    const filters = fromQuery(where.query);
+    const filters = validFilters(where);
     const filtersChanged = canonical(filters) !== canonical(state.filters);
     state.filters = filters;
     const selectedId = where.params.id ? Number(where.params.id) : null;
@@ -57,6 +90,7 @@ export function mount(ctx, outlet, route) {
       resizer.setAttribute('aria-label', t('inbox.resize_list'));
       pane.relabel();
       notices.relabel();
+      if (ignoredFilters.length) showIgnored();
       return;
     }
     if (filtersChanged) {

@@ -38,7 +38,7 @@ export class ConversationList {
     this.pointerInside = false;
 
     this.search = h('input', { type: 'search', id: 'list-search', class: 'search', 'aria-label': t('inbox.search'),
-      placeholder: t('inbox.search_placeholder'), value: state.filters.q || '', enterkeyhint: 'search',
+      placeholder: t('inbox.search_placeholder'), value: state.filters.q || '', enterkeyhint: 'search', maxlength: 200,
       onkeydown: (event) => {
         if (event.key === 'Enter') this.setQuery(event.target.value.trim());
         if (event.key === 'Escape') { event.preventDefault(); this.focus(); }
@@ -225,7 +225,7 @@ export class ConversationList {
     if (this.error) {
       const err = this.error;
       const message = err instanceof ApiError && err.status === 422
-        ? t('inbox.bad_filter') : err instanceof ApiError && err.status >= 400 && err.status < 500 ? t('inbox.load_failed_status')
+        ? t('filters.refused', { reason: err.message || err.code }) : err instanceof ApiError && err.status >= 400 && err.status < 500 ? t('inbox.load_failed_status')
           : t('inbox.load_failed');
       replace(this.status, h('div', { class: 'error-box', role: 'alert' },
         h('p', {}, message),

@@ -2,11 +2,11 @@
 // Everything the customer wrote becomes text; links are built only for http(s)/mailto/tel (ui-guide §2).
 
 import { h, icon, safeHref } from '../dom.js';
-import { bytes, full, time } from '../format.js';
+import { answerValue, bytes, full, time } from '../format.js';
 import { has, t } from '../i18n.js';
 import { renderMarkdown } from '../markdown.js';
 import { fullMessage, subjectLine } from './email.js';
-import { customerName, reasonDetail, reasonText } from '../names.js';
+import { customerName, reasonDetail, reasonText, summaryLines } from '../names.js';
 
 const MEDIA_KINDS = new Set(['image', 'video', 'audio', 'document', 'sticker', 'attachment', 'text', 'template',
   'interactive', 'button', 'postback', 'location', 'contacts', 'event', 'unsupported', 'system']);
@@ -234,6 +234,12 @@ export function eventText(m, env) {
 
 export { reasonText };
 
+/** The hand-off summary, in the operator's language (see names.summaryLines). */
+export function summaryBlock(esc) {
+  const lines = summaryLines(esc, answerValue);
+  return lines.length ? h('div', { class: 'summary' }, lines.map((line) => h('p', {}, line))) : null;
+}
+
 const EVENT_ICONS = { took_over: 'hand', handed_back: 'bot', assigned: 'user-check', unassigned: 'user', resolved: 'circle-check',
   reopened: 'rotate-ccw', snoozed: 'alarm-clock', event_changed: 'calendar', priority_changed: 'flag', tags_changed: 'tag',
   escalated: 'triangle-alert' };
@@ -251,7 +257,7 @@ export function renderMessage(m, env) {
     const card = escalated && env.escalation ? h('details', { class: 'escalation-details' },
       h('summary', {}, t('escalation_card.summary_toggle')),
       env.escalation.detail ? h('p', {}, reasonDetail(env.escalation)) : null,
-      env.escalation.summary ? h('p', { class: 'summary' }, String(env.escalation.summary)) : null) : null;
+      summaryBlock(env.escalation)) : null;
     return h('article', { class: ['message', 'from-system', 'event', escalated && 'escalation'], tabindex: '-1',
       'aria-label': `${text}, ${full(created)}`, dataset: { id: String(m.id) } },
     h('p', { class: 'event-line' }, icon(EVENT_ICONS[m.content && m.content.event] || (escalated ? 'triangle-alert' : 'info')),
