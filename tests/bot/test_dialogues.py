@@ -161,3 +161,39 @@ async def test_relative_dates_use_the_conversation_time_zone(runtime: Runtime) -
     assert bot.local_date(late_evening_in_sao_paulo, "America/Sao_Paulo") == TODAY
     assert bot.local_date(late_evening_in_sao_paulo, "Europe/Lisbon").isoformat() == "2026-11-24"
     assert bot.local_date(late_evening_in_sao_paulo, "Not/AZone").isoformat() == "2026-11-24"
+
+
+async def test_an_off_topic_question_in_a_script_is_declined_and_the_step_asked_again(
+    chat: Chat, client: httpx.AsyncClient, world: World, seeded: None
+) -> None:
+    [start] = await chat("I had a car accident and want to file a claim")
+    question = start.splitlines()[-1]
+    assert "policy number" in question
+    # Not an answer attempt: declined, the pending question again, no format hint, no failed answer counted.
+    [declined] = await chat("do you sell tyres?")
+    assert declined.startswith("Sorry, I can't help with that here.") and declined.endswith(question)
+    [again] = await chat("Can I pay by card?")
+    assert again.startswith("Sorry, I can't help with that here. If you would rather talk to a person, just ask.")
+    [third] = await chat("what are your opening hours?")
+    assert third.endswith(question)
+    bot = await _bot(client, world, chat.conversation_id)
+    assert bot["mode"] == "script" and bot["escalation"] is None
+    # The script goes on with a real answer.
+    [next_question] = await chat("POL-482913")
+    assert "policy" not in next_question.lower()
+    assert (await _bot(client, world, chat.conversation_id))["answers"]["policy_number"] == "POL-482913"
+
+
+async def test_uma_pergunta_fora_do_assunto_no_roteiro_e_recusada_e_a_pergunta_repetida(
+    chat: Chat, client: httpx.AsyncClient, world: World, seeded: None
+) -> None:
+    [start] = await chat("Bateram no meu carro anteontem")
+    question = start.splitlines()[-1]
+    assert question.startswith("Qual é o número da sua apólice?")
+    [declined] = await chat("vocês vendem pneus?")
+    assert declined.startswith("Desculpe, não consigo ajudar com isso por aqui.") and declined.endswith(question)
+    [again] = await chat("Qual o horário de atendimento?")
+    assert "Se preferir falar com uma pessoa, é só pedir." in again and again.endswith(question)
+    bot = await _bot(client, world, chat.conversation_id)
+    assert bot["mode"] == "script" and bot["escalation"] is None
+    assert await chat("minha apólice é pol 482913") == ["Em poucas palavras, o que aconteceu?"]

@@ -7,6 +7,7 @@ webhook, bot/end_action.py)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -15,7 +16,7 @@ from helpline.bot import slots, smalltalk
 from helpline.bot.engine import ScriptEntry
 from helpline.bot.escalation import CASE, FAILED_ANSWERS, Trigger
 from helpline.bot.extract import extract, yes_no
-from helpline.bot.language import say
+from helpline.bot.language import fold, say
 from helpline.bot.llm import Llm
 from helpline.bot.schemas import ScriptDefinition, StepDefinition
 
@@ -186,7 +187,7 @@ def _advance(outcome: Outcome, entry: ScriptEntry, prefix: str = "") -> None:
     if index is None:
         _finish(outcome, entry, prefix=prefix)
         return
-    state["step"], state["attempts"] = index, 0
+    state["step"], state["attempts"], state["off_topic"] = index, 0, 0
     step = entry.definition.steps[index]
     unsure = state.get("unsure") or {}
     if step.key in unsure:
@@ -242,6 +243,37 @@ def _small_talk(outcome: Outcome, entry: ScriptEntry, kind: str) -> None:
     _ask(outcome, entry, int(state.get("step", 0)), "question", prefix=say(lang, phrase))
 
 
+# Openings of a question of one's own ("do you sell tyres?", "vocês vendem pneus?", "¿venden llantas?"), folded.
+_QUESTION_START = re.compile(
+    r"^(what|do|does|did|can|could|is|are|how|why|where|when|who|which|will|would|should|have|has"
+    r"|voces?|vcs|o que|como|onde|quando|por ?que|qual|quais|quem|pode|podem|tem|vende|vendem|sera"
+    r"|tienen|venden|donde|cuando|cual|cuales|quien|puede|pueden|usted|ustedes)\b"
+)
+# Off-topic questions in a row before the re-asked step also offers a person (failed answers count apart).
+OFF_TOPIC_OFFER = 2
+
+
+def _off_topic(text: str) -> bool:
+    """Whether a message that is not a valid answer is a question of the customer's own rather than an
+    attempt at one: it ends with "?" or opens like a question (EN/PT/ES)."""
+    folded = fold(text).strip().lstrip("¿¡ ")
+    return folded.endswith("?") or bool(_QUESTION_START.match(folded))
+
+
+def _decline_off_topic(outcome: Outcome, entry: ScriptEntry, text: str) -> None:
+    """An off-topic question inside a script (Rasa's "unhappy path"): say it cannot be helped with here and
+    ask the pending step again. Not a failed answer: counted apart, and from OFF_TOPIC_OFFER in a row the
+    re-ask also says a person can take over."""
+    state = outcome.state
+    lang = str(state.get("lang", "en"))
+    state["off_topic"] = int(state.get("off_topic", 0)) + 1
+    outcome.log.append(("off_topic", {"step": state.get("step"), "count": state["off_topic"], "text": text[:300]}))
+    prefix = say(lang, "off_topic")
+    if state["off_topic"] >= OFF_TOPIC_OFFER:
+        prefix = f"{prefix} {say(lang, 'off_topic_person')}"
+    _ask(outcome, entry, int(state.get("step", 0)), "question", prefix=prefix)
+
+
 def _retry_prefix(step: StepDefinition, lang: str, region: str, today: date) -> str:
     prefix = step.retry_message or say(lang, "retry")
     if step.type in ("choice", "yes_no"):
@@ -276,6 +308,9 @@ async def answer(outcome: Outcome, entry: ScriptEntry, text: str, *, llm: Llm | 
     if value is None:
         if talk is not None:
             _small_talk(outcome, entry, talk)
+            return
+        if _off_topic(text):
+            _decline_off_topic(outcome, entry, text)
             return
         state["attempts"] = int(state.get("attempts", 0)) + 1
         outcome.log.append(("answer_rejected", {"step": step.key, "attempt": state["attempts"], "text": text[:300]}))
