@@ -64,6 +64,7 @@ async def test_low_confidence_falls_back_then_escalates(chat: Chat, runtime: Run
         conversation = await session.get(Conversation, chat.conversation_id)
         assert conversation is not None
         assert conversation.handler == "human" and conversation.bot_state["escalation"]["reason"] == "low_confidence"
+        assert conversation.bot_state["escalation"]["params"] == {"count": 2}
 
 
 async def test_the_fallback_offers_a_person_and_a_short_answer_takes_it(

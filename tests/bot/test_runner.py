@@ -102,6 +102,11 @@ async def test_max_attempts_escalates_with_reason(
         assert (conversation.handler, conversation.status) == ("human", "open")
     bot = await _bot(client, world, chat.conversation_id)
     assert bot["escalation"]["reason"] == "failed_answers" and bot["escalation"]["detail"] == "policy"
+    # The same facts as data, for an operator screen in another language.
+    assert bot["escalation"]["params"] == {"step": "policy", "step_label": "What is your policy number?"}
+    listing = (await client.get("/api/v1/conversations", headers=world.agent.headers)).json()["items"]
+    [row] = [c for c in listing if c["id"] == chat.conversation_id]
+    assert row["escalation"]["params"] == bot["escalation"]["params"]
     assert "Insurance claim" in bot["escalation"]["summary"]
     assert bot["mode"] == "paused"
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from helpline.bot.language import fold
 
@@ -104,8 +105,13 @@ def keyword_hit(text: str, keywords: Iterable[str]) -> str | None:
 
 @dataclass(frozen=True)
 class Trigger:
+    """Why the bot hands over: `reason` (a code), `detail` (free text, e.g. the keyword that matched) and
+    `params`, the same facts as data for a screen to put in its own words ({"count": 2} for low_confidence,
+    {"step": key, "step_label": question} for failed_answers)."""
+
     reason: str
     detail: str = ""
+    params: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 def message_trigger(text: str, *, keywords: Iterable[str]) -> Trigger | None:

@@ -200,7 +200,11 @@ async def _match(ctx: Context, outcome: Outcome) -> None:
         return
     state["low_confidence"] = int(state.get("low_confidence", 0)) + 1
     if state["low_confidence"] >= s.bot_low_confidence_limit:
-        outcome.escalate = Trigger(LOW_CONFIDENCE, f"{state['low_confidence']} unclear messages in a row")
+        outcome.escalate = Trigger(
+            LOW_CONFIDENCE,
+            f"{state['low_confidence']} unclear messages in a row",
+            {"count": int(state["low_confidence"])},
+        )
         return
     state["mode"] = "idle"
     outcome.replies.append(Reply(say(lang, "fallback"), {"bot": {"kind": "fallback"}}))

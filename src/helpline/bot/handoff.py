@@ -45,10 +45,13 @@ def pause(
     """Mark `state` paused by this hand-off (in place) and return the escalation record it now holds.
 
     `fields` ([{"key", "question", "value"}], the script's answers in step order) is the structured case an
-    operator reads at the top of the conversation, with the script it came from."""
+    operator reads at the top of the conversation, with the script it came from. `summary` is English text
+    (notes, webhooks); `params` and `fields` carry the same facts as data for a screen in another language
+    (the shape is documented on bot.schemas.EscalationRecord)."""
     escalation = {
         "reason": trigger.reason,
         "detail": trigger.detail,
+        "params": dict(trigger.params),
         "summary": summary,
         "at": utcnow().isoformat(),
         "message_id": message_id,

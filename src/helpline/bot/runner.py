@@ -280,7 +280,7 @@ async def answer(outcome: Outcome, entry: ScriptEntry, text: str, *, llm: Llm | 
         state["attempts"] = int(state.get("attempts", 0)) + 1
         outcome.log.append(("answer_rejected", {"step": step.key, "attempt": state["attempts"], "text": text[:300]}))
         if state["attempts"] >= step.max_attempts:
-            outcome.escalate = Trigger(FAILED_ANSWERS, step.key)
+            outcome.escalate = Trigger(FAILED_ANSWERS, step.key, {"step": step.key, "step_label": step.question})
             outcome.fields = fields(entry, state)
             return
         _ask(outcome, entry, int(state["step"]), "retry", prefix=_retry_prefix(step, lang, region, today))

@@ -185,6 +185,33 @@ class ScriptRunPublic(BaseModel):
     finished_at: datetime | None
 
 
+class CaseField(BaseModel):
+    key: str = Field(description="the script step's key")
+    question: str | None = Field(default=None, description="the step's question: its label, in the script's words")
+    value: Any
+
+
+class EscalationRecord(BaseModel):
+    """The bot's hand-off as data, for a screen to show in its own language: `reason` is a code, `params` its
+    facts ({"count": n} for low_confidence, {"step": key, "step_label": question} for failed_answers), `fields`
+    the answers collected with their step labels. `summary` is the same in English text, for notes and
+    webhooks; `detail` is free text (a keyword that matched, an error)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    reason: str = Field(
+        description="customer_request, keyword, frustration, low_confidence, failed_answers, technical_error, "
+        "tag_rule, window_closed, reply_limit, …"
+    )
+    detail: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    summary: str | None = None
+    at: str | None = None
+    message_id: int | None = None
+    script: dict[str, Any] | None = Field(default=None, description="{id, key, name} of the script it came from")
+    fields: list[CaseField] = Field(default_factory=list)
+
+
 class BotStatePublic(BaseModel):
     """The bot block an operator sees on a conversation: where the bot is and what it collected."""
 
@@ -195,7 +222,7 @@ class BotStatePublic(BaseModel):
     progress: Progress | None
     answers: dict[str, Any]
     candidates: list[Candidate]
-    escalation: dict[str, Any] | None
+    escalation: EscalationRecord | None
     method: str | None = Field(description="the script-matching method in use")
     runs: list[ScriptRunPublic] = Field(
         default_factory=list, description="this conversation's script runs, oldest first"

@@ -51,6 +51,11 @@ class EscalationPublic(BaseModel):
         "tag_rule, window_closed or reply_limit"
     )
     detail: str | None = Field(description="e.g. the keyword or the tags that matched")
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description='the reason\'s facts as data, to word on screen: {"count": n} for low_confidence, '
+        '{"step": key, "step_label": question} for failed_answers',
+    )
     at: datetime | None
 
 

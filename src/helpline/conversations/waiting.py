@@ -74,7 +74,13 @@ def escalation_of(conversation: Conversation) -> EscalationPublic | None:
         at = datetime.fromisoformat(str(raw["at"])) if raw.get("at") else None
     except ValueError:
         at = None
-    return EscalationPublic(reason=str(raw["reason"]), detail=str(raw.get("detail") or "") or None, at=at)
+    params = raw.get("params")
+    return EscalationPublic(
+        reason=str(raw["reason"]),
+        detail=str(raw.get("detail") or "") or None,
+        params=params if isinstance(params, dict) else {},
+        at=at,
+    )
 
 
 def language_of(conversation: Conversation, contact_attributes: dict[str, Any] | None) -> str | None:

@@ -306,6 +306,28 @@ def test_snooze_presets_are_an_hour_tomorrow_and_next_monday_at_nine(page: Page)
     assert result == {"hour": [2026, 3, 9, 16, 30], "tomorrow": [2026, 3, 10, 9, 0], "monday": [2026, 3, 16, 9, 0]}
 
 
+def test_snooze_presets_follow_the_operators_time_zone_not_the_browsers(page: Page) -> None:
+    result = run(
+        page,
+        """
+        const { snoozeTimes } = await m('/js/views/actions.js');
+        // Sunday 2026-03-08 23:30 in Tokyo (14:30 UTC) — still Sunday in São Paulo, the browser's zone.
+        const now = new Date('2026-03-08T14:30:00Z');
+        const tokyo = snoozeTimes(now, 'Asia/Tokyo');
+        // New York leaves winter time on 2026-03-08: Monday 09:00 there is 13:00 UTC, not 14:00.
+        const ny = snoozeTimes(new Date('2026-03-07T15:00:00Z'), 'America/New_York');
+        return { tomorrow: tokyo.tomorrow.toISOString(), monday: tokyo.monday.toISOString(),
+          nyTomorrow: ny.tomorrow.toISOString(), nyMonday: ny.monday.toISOString() };
+        """,
+    )
+    assert result == {
+        "tomorrow": "2026-03-09T00:00:00.000Z",  # Monday 09:00 in Tokyo
+        "monday": "2026-03-09T00:00:00.000Z",  # Sunday night there: the next Monday is tomorrow
+        "nyTomorrow": "2026-03-08T13:00:00.000Z",  # Sunday 09:00 EDT
+        "nyMonday": "2026-03-09T13:00:00.000Z",
+    }
+
+
 def test_a_snooze_time_names_its_day_unless_it_is_today_in_the_operators_language_and_zone(page: Page) -> None:
     result = run(
         page,

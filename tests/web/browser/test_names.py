@@ -151,7 +151,11 @@ def test_a_rule_hand_off_summary_reads_in_the_operators_language(page: Page) -> 
             const { answerValue } = await m('/js/format.js');
             const { reasonDetail, summaryLines } = await m('/js/names.js');
             return { lines: summaryLines(arg.esc, answerValue), failed: reasonDetail(arg.failed),
-              free: summaryLines({ summary: 'The customer wants a refund.' }) };
+              free: summaryLines({ summary: 'The customer wants a refund.' }),
+              // The structured params win over the English detail text.
+              counted: reasonDetail({ reason: 'low_confidence', detail: 'three strikes', params: { count: 3 } }),
+              labelled: reasonDetail({ reason: 'failed_answers', detail: 'policy_number',
+                params: { step: 'policy_number', step_label: 'Qual é o número da apólice?' } }) };
             """,
             {"locale": locale, "esc": esc, "failed": failed},
         )
@@ -168,3 +172,6 @@ def test_a_rule_hand_off_summary_reads_in_the_operators_language(page: Page) -> 
     assert "low_confidence" not in " ".join(pt) and "unclear" not in " ".join(pt)
     assert out["pt-BR"]["failed"] == "As respostas continuaram falhando em: Número da apólice?"
     assert out["en"]["free"] == ["The customer wants a refund."]
+    assert out["en"]["counted"] == "3 unclear messages in a row"
+    assert out["pt-BR"]["counted"] == "3 mensagens pouco claras seguidas"
+    assert out["pt-BR"]["labelled"] == "As respostas continuaram falhando em: Qual é o número da apólice?"

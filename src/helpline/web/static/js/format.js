@@ -10,6 +10,11 @@ export function setClock({ timeZone: zone, hourCycle: cycle } = {}) {
   hourCycle = cycle || undefined;
 }
 
+/** The operator's chosen time zone (IANA name), or undefined for the browser's. */
+export function clockZone() {
+  return timeZone;
+}
+
 // Intl formatters are costly to build (a list row needs several): one per locale, zone and options.
 const formatters = new Map();
 
@@ -66,6 +71,30 @@ export function answerValue(value) {
     return fmt({ dateStyle: 'medium', timeStyle: 'short' }).format(new Date(text));
   }
   return text;
+}
+
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+
+/** The wall clock in `zone` at `date`: {year, month (1–12), day, hour, minute, second, weekday (0 = Sunday)}. */
+export function wallClock(date, zone) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', weekday: 'short',
+    year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' })
+    .formatToParts(date).map((p) => [p.type, p.value]));
+  return { year: +parts.year, month: +parts.month, day: +parts.day, hour: +parts.hour % 24, minute: +parts.minute,
+    second: +parts.second, weekday: WEEKDAYS.indexOf(parts.weekday) };
+}
+
+/** The moment a wall clock in `zone` shows day/hour/minute (days past the month's end roll over, as Date.UTC does). */
+export function atWallClock({ year, month, day, hour = 0, minute = 0 }, zone) {
+  const wall = Date.UTC(year, month - 1, day, hour, minute);
+  const offset = (at) => {
+    const w = wallClock(new Date(at), zone);
+    return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) - Math.floor(at / 1000) * 1000;
+  };
+  let at = wall - offset(wall);
+  const again = offset(at); // across a DST change the first guess used the other side's offset
+  if (again !== offset(wall)) at = wall - again;
+  return new Date(at);
 }
 
 /** Full date, time with seconds and zone: for tooltips and accessible names. */

@@ -44,7 +44,13 @@ export function reasonDetail(esc) {
   if (esc.reason === 'window_closed' && has(`escalation.${detail}`)) {
     return t('escalation_card.window_closed_because', { reason: t(`escalation.${detail}`) });
   }
-  if (esc.reason === 'failed_answers') return t('escalation_card.failed_step', { step: fieldLabel(detail, esc) });
+  // `params` is the hand-off's facts as data (bot.schemas.EscalationRecord); the text is read for older records.
+  const params = esc.params || {};
+  if (esc.reason === 'failed_answers') {
+    const step = params.step_label ? String(params.step_label) : fieldLabel(params.step || detail, esc);
+    return t('escalation_card.failed_step', { step });
+  }
+  if (esc.reason === 'low_confidence' && Number.isInteger(params.count)) return t('escalation_card.unclear', { count: params.count });
   const unclear = esc.reason === 'low_confidence' && UNCLEAR.exec(detail);
   if (unclear) return t('escalation_card.unclear', { count: Number(unclear[1]) });
   return t('escalation_card.detail', { detail });

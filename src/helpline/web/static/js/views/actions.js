@@ -4,7 +4,7 @@
 import { ApiError, get, patch, post } from '../api.js';
 import * as commands from '../commands.js';
 import { h, icon } from '../dom.js';
-import { at, full } from '../format.js';
+import { at, atWallClock, clockZone, full, wallClock } from '../format.js';
 import { t } from '../i18n.js';
 import { closePopover, openPopover, typeahead } from './popover.js';
 import { windowOf } from './window.js';
@@ -21,9 +21,16 @@ export function why(err) {
   return err.message || t('actions.err_unknown');
 }
 
-/** Snooze presets: 1 h, tomorrow 09:00, next Monday 09:00 (operator's local clock). */
-export function snoozeTimes(now = new Date()) {
+/** Snooze presets: 1 h, tomorrow 09:00, next Monday 09:00 — on the operator's clock (their time zone preference,
+ * else the browser's). */
+export function snoozeTimes(now = new Date(), zone = clockZone()) {
   const hour = new Date(now.getTime() + 3600000);
+  if (zone) {
+    const today = wallClock(now, zone);
+    const tomorrow = atWallClock({ ...today, day: today.day + 1, hour: 9, minute: 0 }, zone);
+    const monday = atWallClock({ ...today, day: today.day + (((8 - today.weekday) % 7) || 7), hour: 9, minute: 0 }, zone);
+    return { hour, tomorrow, monday };
+  }
   const tomorrow = new Date(now);
   tomorrow.setDate(now.getDate() + 1);
   tomorrow.setHours(9, 0, 0, 0);

@@ -38,7 +38,7 @@ export class ConversationList {
     this.pointerInside = false;
 
     this.search = h('input', { type: 'search', id: 'list-search', class: 'search', 'aria-label': t('inbox.search'),
-      placeholder: t('inbox.search_placeholder'), value: state.filters.q || '', enterkeyhint: 'search',
+      placeholder: t('inbox.search_placeholder'), value: state.filters.q || '', enterkeyhint: 'search', maxlength: 200,
       onkeydown: (event) => {
         if (event.key === 'Enter') this.setQuery(event.target.value.trim());
         if (event.key === 'Escape') { event.preventDefault(); this.focus(); }
