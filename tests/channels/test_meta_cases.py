@@ -25,7 +25,14 @@ from helpline.platform.outbox import OutboxRow
 from helpline.runtime import Runtime
 from helpline.settings import Settings
 from helpline.webhooks.models import WebhookDelivery
-from tests.channels.meta_support import messages_of, meta_settings, meta_world, only_conversation, post_webhook
+from tests.channels.meta_support import (
+    messages_of,
+    meta_settings,
+    meta_world,
+    only_conversation,
+    post_webhook,
+    wa_text,
+)
 from tests.conftest import drain
 from tests.platform.fake_peer import Peer
 
@@ -78,6 +85,28 @@ async def test_batch_with_a_broken_emoji_stores_all_three_once(client: httpx.Asy
     }
     again = await post_webhook(client, body)
     assert again.status_code == 200 and await message_count(runtime) == 3
+
+
+async def test_non_json_numbers_in_one_message_do_not_lose_its_sibling(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    """`NaN` / `Infinity` are not JSON (RFC 8259 §6) but Python's parser takes them, and PostgreSQL's json type
+    then refuses the stored event; the value is kept as its literal text so the delivery is stored whole."""
+    await meta_world(runtime, client, "whatsapp")
+    payload = wa_text("wamid.sibling-after-infinity", "sibling")
+    value = payload["entry"][0]["changes"][0]["value"]
+    odd = copy.deepcopy(value["messages"][0])
+    odd.update(id="wamid.with-infinity", type="image", image={"id": "MEDIA", "sha256": "NAN"})
+    odd.pop("text")
+    value["messages"] = [odd, value["messages"][0]]
+    body = json.dumps(payload).replace('"MEDIA"', "Infinity").replace('"NAN"', "-Infinity").encode()
+    assert b"Infinity" in body
+    response = await post_webhook(client, body)
+    assert response.status_code == 200, response.text
+    await drain(runtime)
+    async with runtime.db.reads() as session:
+        ids = set((await session.execute(select(Message.provider_message_id))).scalars())
+    assert "wamid.sibling-after-infinity" in ids
 
 
 @pytest.mark.parametrize(

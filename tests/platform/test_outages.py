@@ -3,17 +3,19 @@ degrades to this process (and says so in /api/v1/health), and ids continue above
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from helpline.app import RETRY_AFTER_SECONDS, create_app
 from helpline.realtime.brokers import RedisBroker
-from tests.conftest import make_settings
+from tests.conftest import POSTGRES_ADMIN_URL, make_settings
 
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
 UNREACHABLE_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:1/helpline"
@@ -69,3 +71,27 @@ async def test_after_an_outage_redis_ids_continue_above_the_local_ones(redis_url
         assert shared > local
     finally:
         await broker.close()
+
+
+@pytest.fixture
+async def role_without_connections(postgres_database: str) -> AsyncIterator[str]:
+    """A URL of the test database for a role that may open no connection: PostgreSQL refuses every
+    connect with SQLSTATE 53300 (too many connections), as when max_connections is reached."""
+    role = f"helpline_no_connections_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+    try:
+        await admin.execute(f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT 0')
+        yield postgres_database.replace("://postgres@", f"://{role}@", 1)
+    finally:
+        await admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+        await admin.close()
+
+
+async def test_too_many_connections_answers_503_not_500(tmp_path: Path, role_without_connections: str) -> None:
+    application = create_app(make_settings(tmp_path, role_without_connections), migrate=False)
+    async with application.router.lifespan_context(application), await _client(application) as client:
+        listed = await client.get("/api/v1/conversations", headers={"Authorization": "Bearer hl_x"})
+        inbound = await client.post("/api/v1/channels/1/inbound", content=b"{}", headers={"X-Signature": "x"})
+    for response in (listed, inbound):
+        assert response.status_code == 503, response.text
+        assert response.headers["retry-after"] == str(RETRY_AFTER_SECONDS)

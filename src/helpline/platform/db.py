@@ -153,6 +153,12 @@ async def _keep_session(_connection: Any) -> None:
     (`RESET ALL; UNLISTEN *; …`) per statement — 13 % of the accept path's CPU (bench/RESULTS.md)."""
 
 
+# SQLSTATE classes meaning "not now" rather than "not this statement" (PostgreSQL manual, Appendix A):
+# 08 connection exception, 53 insufficient resources (e.g. 53300 too many connections), 57 operator
+# intervention (shutdown, "cannot connect now" while starting).
+_UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
+
+
 def database_down(exc: BaseException) -> bool:
     """Whether a DBAPI error means the database cannot be reached or is unavailable right now (so the
     request may be retried: 503), rather than a bad statement or bad data."""
@@ -161,6 +167,10 @@ def database_down(exc: BaseException) -> bool:
     if isinstance(exc, (OperationalError, InterfaceError)):
         return True
     original = getattr(exc, "orig", None)
+    # SQLAlchemy's asyncpg adapter wraps most server errors in a generic `Error`; its SQLSTATE still tells.
+    sqlstate = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    if isinstance(sqlstate, str) and sqlstate[:2] in _UNAVAILABLE_SQLSTATE_CLASSES:
+        return True
     return isinstance(original, (OSError, ConnectionError)) or "connection" in type(original).__name__.lower()
 
 

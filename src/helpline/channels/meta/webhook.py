@@ -31,8 +31,11 @@ def verify_signature(app_secret: str, headers: Mapping[str, str], body: bytes) -
 
 
 def load_envelope(body: bytes) -> dict[str, Any]:
+    """The webhook body as a dict with an `entry` list. Raises PayloadInvalid (not JSON, or not that shape)."""
     try:
-        payload = json.loads(body)
+        # `NaN` / `Infinity` are not JSON (RFC 8259 §6) yet Python's parser takes them; as floats they would
+        # make PostgreSQL refuse the stored event and with it the whole delivery. Kept as their text.
+        payload = json.loads(body, parse_constant=str)
     except (ValueError, UnicodeDecodeError):
         raise PayloadInvalid("the body is not valid JSON") from None
     if not isinstance(payload, dict) or not isinstance(payload.get("entry", []), list):

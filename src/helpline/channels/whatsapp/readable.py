@@ -42,7 +42,8 @@ def flow_response(raw: Any) -> dict[str, Any]:
     if isinstance(raw, dict):
         return raw
     try:
-        parsed = json.loads(str(raw))
+        # NaN / Infinity are not JSON (RFC 8259 §6); kept as text so the stored data stays valid JSON.
+        parsed = json.loads(str(raw), parse_constant=str)
     except (TypeError, ValueError):
         return {}
     return parsed if isinstance(parsed, dict) else {}
