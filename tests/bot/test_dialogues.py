@@ -197,3 +197,15 @@ async def test_uma_pergunta_fora_do_assunto_no_roteiro_e_recusada_e_a_pergunta_r
     bot = await _bot(client, world, chat.conversation_id)
     assert bot["mode"] == "script" and bot["escalation"] is None
     assert await chat("minha apólice é pol 482913") == ["Em poucas palavras, o que aconteceu?"]
+
+
+async def test_spanish_greeting_gets_the_menu_and_a_claim_starts_the_claim_script(
+    chat: Chat, client: httpx.AsyncClient, world: World, seeded: None
+) -> None:
+    [hello] = await chat("Hola")
+    assert hello.startswith("¡Hola! Soy el asistente virtual.") and "\n1) " in hello, hello
+    [start] = await chat("Quiero reclamar, póliza AB-111222, me chocaron el lunes pasado")
+    bot = await _bot(client, world, chat.conversation_id)
+    assert bot["mode"] == "script" and bot["escalation"] is None, (start, bot)
+    # AB-111222 is not the company's policy format (POL-123456): asked for, in Spanish.
+    assert "póliza" in start.splitlines()[-1], start
