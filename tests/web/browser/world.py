@@ -66,11 +66,20 @@ class World:
         return self._users[key]
 
     def customer_says(
-        self, kind: str, name: str, text: str, *, at: datetime | None = None, wait: bool = True, **fields: Any
+        self,
+        kind: str,
+        name: str,
+        text: str,
+        *,
+        at: datetime | None = None,
+        wait: bool = True,
+        share_profile: bool = True,
+        **fields: Any,
     ) -> dict[str, Any]:
         """`name` writes `text` on `kind` (whatsapp, messenger, instagram or api) over the real signed webhook path;
         returns the conversation once the admin can see the message in it (bounded wait; `wait=False` returns {}).
-        `fields` go to the sandbox (e.g. `type="document", document={...}`)."""
+        `share_profile=False`: Graph withholds the person's profile (Messenger/Instagram), so Helpline never
+        learns the name. `fields` go to the sandbox (e.g. `type="document", document={...}`)."""
         if kind == "api":
             contact = f"api-{name.encode().hex()[:24]}"
             body = json.dumps(
@@ -84,6 +93,8 @@ class World:
             assert response.status_code < 300, response.text
         else:
             asset, user = ASSET_OF_KIND[kind], self.user_id(kind, name)
+            if not share_profile:
+                self.server.sandbox.withheld_profiles.add(user)
             self.server.call(lambda: self.server.sandbox.customer_says(asset, user, text, name=name, at=at, **fields))
         return self.conversation_with(kind, text) if wait else {}
 
@@ -187,7 +198,9 @@ def populate(world: World) -> dict[str, dict[str, Any]]:
             "Can I book an appointment for next week?",
             at=datetime.now(UTC) - timedelta(hours=30),
         ),
-        "chloe": world.customer_says("messenger", "Chloé Martin", "Bonjour, je voudrais déclarer un sinistre"),
+        "chloe": world.customer_says(
+            "messenger", "Chloé Martin", "Bonjour, je voudrais déclarer un sinistre", share_profile=False
+        ),
         "giulia": world.customer_says("instagram", "Giulia Rossi", "Vorrei parlare con un operatore"),
         "noah": world.customer_says("api", "Noah Davis", "What are your opening hours on Saturday?"),
     }

@@ -132,6 +132,8 @@ class MetaSandbox:
         self.rate_limits: dict[str, tuple[int, float]] = {}
         self._usage: dict[str, deque[float]] = {}
         self._names: dict[str, str] = {}
+        # People whose profile Graph does not give out (e.g. the app lacks profile access): the look-up fails.
+        self.withheld_profiles: set[str] = set()
 
     # ------------------------------------------------------------ set-up
 
@@ -425,8 +427,10 @@ class MetaSandbox:
     def user_profile(self, user_id: str, fields: str) -> dict[str, Any] | None:
         """GET /{PSID or IGSID}?fields=… as Graph answers it for a person who wrote to a Page or IG account:
         Messenger's first_name / last_name, Instagram's name / username (only the fields asked for). None for
-        an id that never wrote here (Graph answers those with an error)."""
-        if user_id not in self._names or not any(user_id == u for _, u in self.last_inbound):
+        an id that never wrote here or whose profile is withheld (Graph answers those with an error)."""
+        if user_id not in self._names or user_id in self.withheld_profiles:
+            return None
+        if not any(user_id == u for _, u in self.last_inbound):
             return None
         name = self._names[user_id]
         first, _, last = name.partition(" ")
