@@ -688,6 +688,9 @@ textarea { flex: 1; resize: none; border: 1px solid #c5cdd6; border-radius: 10px
           token: this.session.token, json: { text, client_id: newId(), quick_reply: quickReply, locale: visitorLocale(this.config.locale) },
         });
         if (data.message) this.upsert(data.message);
+        // A sent message ends the typing burst: the next keystroke announces a new one at once, not up to 2 s
+        // later (the operator's view hides "typing…" when the message lands).
+        this.lastTyping = 0;
         this.afterChange();
         this.startBotTyping();
         return true;
