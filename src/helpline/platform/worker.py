@@ -322,24 +322,10 @@ class OutboxWorker:
         return "; ".join(errors)[:2000] if errors else None
 
     async def _call_bundle(self, handler: BundleHandler, row: outbox.ClaimedRow, jobs: list[Job]) -> str | None:
-        try:
-            await handler(jobs)
-        except RetryLater as exc:
-            return str(exc) or "retry requested"
-        except Exception as exc:
-            log.exception("outbox bundle handler %s failed for row %s", row.topic, row.id)
-            return f"{type(exc).__name__}: {exc}"
-        return None
+        return await _outcome(handler(jobs), "outbox bundle handler", row)
 
     async def _call(self, handler: Handler, row: outbox.ClaimedRow, job: Job) -> str | None:
-        try:
-            await handler(job)
-        except RetryLater as exc:
-            return str(exc) or "retry requested"
-        except Exception as exc:
-            log.exception("outbox handler %s failed for row %s", row.topic, row.id)
-            return f"{type(exc).__name__}: {exc}"
-        return None
+        return await _outcome(handler(job), "outbox handler", row)
 
     async def _relax_durability(self, session: AsyncSession) -> None:
         """Claims and settlements may skip waiting for the disk flush (PostgreSQL `synchronous_commit`).
@@ -375,3 +361,16 @@ class OutboxWorker:
                         row.attempts,
                         error,
                     )
+
+
+async def _outcome(work: Awaitable[None], what: str, row: outbox.ClaimedRow) -> str | None:
+    """Runs a handler's work: None when it succeeded, else the error kept on the row (RetryLater's reason, or
+    the exception, which is logged)."""
+    try:
+        await work
+    except RetryLater as exc:
+        return str(exc) or "retry requested"
+    except Exception as exc:
+        log.exception("%s %s failed for row %s", what, row.topic, row.id)
+        return f"{type(exc).__name__}: {exc}"
+    return None
