@@ -5,7 +5,8 @@ export const FILTER_KEYS = ['view', 'profile', 'event', 'kind', 'channel', 'stat
   'waiting', 'contact', 'q', 'sort'];
 export const MULTI = new Set(['kind', 'status']);
 
-export const KINDS = ['whatsapp', 'messenger', 'instagram', 'email', 'webchat', 'api'];
+// Every channel kind the server registers (channels/registry.py ADAPTERS; a test keeps the two equal).
+export const KINDS = ['whatsapp', 'messenger', 'instagram', 'email', 'widget', 'api'];
 export const STATUSES = ['open', 'pending', 'snoozed', 'resolved'];
 export const WINDOWS = ['open', 'closing', 'closed'];
 

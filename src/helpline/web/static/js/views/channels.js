@@ -4,8 +4,8 @@ import { icon } from '../dom.js';
 import { t } from '../i18n.js';
 
 const GLYPHS = {
-  whatsapp: 'ch-whatsapp', messenger: 'ch-messenger', instagram: 'ch-instagram', email: 'mail', webchat: 'globe',
-  voice: 'phone', api: 'webhook', widget: 'globe',
+  whatsapp: 'ch-whatsapp', messenger: 'ch-messenger', instagram: 'ch-instagram', email: 'mail', widget: 'globe',
+  voice: 'phone', api: 'webhook',
 };
 
 export function channelIcon(kind, { labelled = false } = {}) {

@@ -9,6 +9,7 @@ import { duration, number, onTick } from '../format.js';
 import { t } from '../i18n.js';
 import { prefs, save } from '../prefs.js';
 import { navigate } from '../router.js';
+import { channelIcon } from './channels.js';
 import { loadOptions, options } from './options.js';
 import { Picker } from './picker.js';
 
@@ -254,7 +255,7 @@ export class Sidebar {
           logo: p.logo_url, icon: 'building-2' }))]),
         this.picker('event', t('filters.event'), [any, ...o.events.map((e) => ({ value: String(e.id), label: e.name,
           logo: e.logo_url, icon: 'calendar' }))]),
-        this.checkGroup('kind', t('filters.kind'), KINDS, (k) => t(`kinds.${k}`)),
+        this.checkGroup('kind', t('filters.kind'), KINDS, (k) => [channelIcon(k), t(`kinds.${k}`)]),
         this.picker('channel', t('filters.channel'), [any, ...o.channels.map((c) => ({ value: String(c.id), label: c.name,
           icon: 'message-circle' }))]),
         this.checkGroup('status', t('filters.status'), STATUSES, (s) => t(`status.${s}`)),
