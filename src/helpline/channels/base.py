@@ -219,6 +219,9 @@ class OutboundMessage:
 class SentReceipt:
     provider_message_id: str | None
     timestamp: datetime | None = None
+    # What the provider was sent that the message should keep, merged into its `content` by the caller: e.g. an
+    # e-mail's subject and threading headers (content["email"], the shape inbound mails have).
+    content: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -177,6 +177,8 @@ async def _record(
             # "sent up to" it, and a customer with the thread open reads (and Meta stamps the watermark) before
             # our call returns; with the time recorded after the response such a reply stayed "delivered".
             message.provider_timestamp = receipt.timestamp or handed_over or utcnow()
+            if receipt.content:
+                message.content = {**(message.content or {}), **receipt.content}
         else:
             message.delivery_state = DeliveryState.failed.value
             message.error_code = error.code if error else skip

@@ -5,6 +5,9 @@ auto-replies and SMTP refusals end as the operator must see them."""
 from __future__ import annotations
 
 import asyncio
+import io
+import json
+import zipfile
 
 import httpx
 from sqlalchemy import select
@@ -125,6 +128,35 @@ async def test_mail_to_conversation_reply_by_smtp_and_the_answer_threads_back(
     # A fresh mail (no thread headers) from the same person opens a new conversation.
     await receive(runtime, channel, customer_mail("third@example.com", "Outro assunto", subject="Fatura"))
     assert len(await conversations(runtime, channel.id)) == 2
+
+
+async def test_an_operator_reply_keeps_the_subject_and_headers_it_was_sent_with_in_the_api_and_the_export(
+    client: httpx.AsyncClient, runtime: Runtime, world: World, smtp: SmtpServer
+) -> None:
+    """The reply's "Re: <subject> [#id]", Message-ID, In-Reply-To and References (RFC 5322 §3.6.4) are stored
+    on the message as an inbound mail's are: the timeline shows the subject and the contact export holds it."""
+    channel = await make_email_channel(runtime, email_settings(smtp), member_ids=[world.agent.id])
+    await receive(runtime, channel, customer_mail("first@example.com", "Olá, meu pedido não chegou."))
+    [conversation] = await conversations(runtime, channel.id)
+    sent_id = await reply(client, world, conversation.id, "Vamos verificar.")
+    await drain(runtime)
+    [out] = smtp.mailroom.received
+    sent = next(m for m in await messages(runtime, conversation.id) if m.id == sent_id)
+    email = sent.content["email"]
+    assert email["subject"] == out.message["Subject"] == f"Re: Pedido 1234 não chegou [#{conversation.id}]"
+    assert f"<{email['message_id']}>" == out.message["Message-ID"] and email["message_id"] == sent.provider_message_id
+    assert email["in_reply_to"] == "first@example.com" and email["references"] == ["first@example.com"]
+    assert email["from"] == "support@helpline.test" and email["to"] == ["ana@example.com"]
+
+    listed = (await client.get(f"/api/v1/conversations/{conversation.id}/messages", headers=world.agent.headers)).json()
+    items = listed["items"] if isinstance(listed, dict) else listed
+    assert next(m for m in items if m["id"] == sent_id)["content"]["email"]["subject"] == email["subject"]
+
+    response = await client.get(f"/api/v1/contacts/{conversation.contact_id}/export", headers=world.supervisor.headers)
+    assert response.status_code == 200
+    document = json.loads(zipfile.ZipFile(io.BytesIO(response.content)).read("export.json"))
+    exported = next(m for m in document["messages"] if m["id"] == sent_id)
+    assert exported["content"]["email"]["subject"] == email["subject"]
 
 
 async def test_subject_token_threads_a_reply_without_headers_only_for_the_same_contact(

@@ -31,7 +31,7 @@ from helpline.channels.base import (
     WebhookRejected,
 )
 from helpline.channels.email import oauth
-from helpline.channels.email.compose import build_mail, message_id_for
+from helpline.channels.email.compose import build_mail, message_id_for, sent_headers
 from helpline.channels.email.imap import ImapMailbox, MailboxLoginRefused
 from helpline.channels.email.parse import ParsedMail, parse_mail
 from helpline.channels.email.settings import EmailCredentials, EmailSettings
@@ -226,7 +226,9 @@ class EmailAdapter:
             return SentReceipt(provider_message_id=provider_id)
 
         # One SMTP transaction carries text, HTML and files: recorded as one part, never sent twice.
-        return await message.send_part("mail", deliver)
+        receipt = await message.send_part("mail", deliver)
+        # The reply keeps what the customer's mail client shows: its subject ("Re: …") and threading headers.
+        return SentReceipt(provider_message_id=receipt.provider_message_id, content={"email": sent_headers(mail)})
 
     async def fetch_attachment(self, source_url: str, max_bytes: int) -> tuple[bytes, str]:
         raise DeliveryError("email attachments arrive inside the mail", retryable=False, code="not_supported")

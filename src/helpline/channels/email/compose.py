@@ -13,7 +13,8 @@ import re
 import uuid
 from collections.abc import Sequence
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime, formataddr, parseaddr
+from typing import Any
 
 from helpline.channels.base import DeliveryError, OutboundMessage, ThreadEntry
 from helpline.channels.email.settings import EmailSettings
@@ -119,3 +120,22 @@ def build_mail(settings: EmailSettings, message: OutboundMessage) -> EmailMessag
             item.data, maintype=maintype or "application", subtype=subtype or "octet-stream", filename=item.filename
         )
     return mail
+
+
+def sent_headers(mail: EmailMessage) -> dict[str, Any]:
+    """What a sent reply keeps in its content["email"] (the keys an inbound mail has): {"message_id", "subject",
+    "from", "to", "in_reply_to", "references"}; ids without angle brackets."""
+
+    def ids(header: str) -> list[str]:
+        return re.findall(r"<([^<>\s]+)>", str(mail.get(header) or ""))
+
+    in_reply_to = ids("In-Reply-To")
+    message_id = ids("Message-ID")
+    return {
+        "message_id": message_id[0] if message_id else None,
+        "subject": str(mail["Subject"] or ""),
+        "from": parseaddr(str(mail["From"] or ""))[1].lower(),
+        "to": [parseaddr(str(mail["To"] or ""))[1].lower()],
+        "in_reply_to": in_reply_to[0] if in_reply_to else None,
+        "references": ids("References"),
+    }
