@@ -376,3 +376,28 @@ async def test_database_errors_answer_4xx_and_keep_stored_values_out_of_the_log(
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "contacts_email_key" in logged and "answered 422" in logged
     assert "ana.secret@example.com" not in logged and "4111111111111111111111" not in logged
+
+
+async def test_a_validation_error_lists_each_problem_machine_readable_without_echoing_the_input(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """`details.problems`: field, pydantic's error type and its limits — what a client needs to say it in its own
+    language — and never the value sent (it may be a password)."""
+    secret = "x" * 3
+    response = await client.post(
+        "/api/v1/operators",
+        json={"email": "new@example.com", "name": "", "password": secret, "role": "boss"},
+        headers=world.admin.headers,
+    )
+    assert_error(response, 422, "invalid")
+    details = response.json()["error"]["details"]
+    assert len(details["errors"]) == len(details["problems"]) >= 2
+    by_field = {p["field"]: p for p in details["problems"]}
+    assert by_field["role"]["type"] in {"literal_error", "enum"} and "agent" in by_field["role"]["ctx"]["expected"]
+    assert all(set(p) == {"field", "type", "ctx", "message"} for p in details["problems"])
+    assert all(isinstance(v, str | int | float | bool) for p in details["problems"] for v in p["ctx"].values())
+    assert secret not in response.text
+    missing = await client.post("/api/v1/events", json={"description": "no name"}, headers=world.admin.headers)
+    assert {"field": "name", "type": "missing", "ctx": {}, "message": "Field required"} in missing.json()["error"][
+        "details"
+    ]["problems"]

@@ -46,6 +46,7 @@ from helpline.platform.headers import SecurityHeadersMiddleware
 from helpline.platform.middleware import BodyLimitMiddleware, MetricsMiddleware
 from helpline.platform.migrate import upgrade_async
 from helpline.platform.proxies import TrustedProxyMiddleware
+from helpline.platform.validation import field_problem
 from helpline.privacy.api import router as privacy_router
 from helpline.privacy.staff_api import router as privacy_staff_router
 from helpline.profiles.api import router as profiles_router
@@ -84,7 +85,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (404, "no such resource, or not visible to this operator"),
         (409, "conflicts with the current state"),
         (413, "request body too large"),
-        (422, "invalid input; `details.errors` lists the problems"),
+        (422, "invalid input; `details.errors` lists the problems, `details.problems` the same as {field, type, ctx}"),
         (429, "too many attempts; see Retry-After"),
         (503, "the database is unavailable; see Retry-After"),
     )
@@ -114,11 +115,13 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [
-            f"{'.'.join(str(p) for p in err['loc'] if p != 'body') or 'body'}: {err['msg']}" for err in exc.errors()
-        ]
+        fields = [".".join(str(p) for p in err["loc"] if p != "body") or "body" for err in exc.errors()]
+        problems = [f"{field}: {err['msg']}" for field, err in zip(fields, exc.errors(), strict=True)]
         code = "invalid_json" if any(err["type"] == "json_invalid" for err in exc.errors()) else "invalid"
-        return _error(422, code, "; ".join(problems[:5]), {"errors": problems})
+        # `errors`: one English line per problem (for logs and people reading the API); `problems`: the same,
+        # machine-readable, so a client can say them in its own language (the web app's catalogues do).
+        structured = [field_problem(field, err) for field, err in zip(fields, exc.errors(), strict=True)]
+        return _error(422, code, "; ".join(problems[:5]), {"errors": problems, "problems": structured})
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -282,3 +282,74 @@ def test_every_computed_key_the_modules_translate_exists_for_every_value_it_can_
         for prefix, codes in vocabularies.items():
             missing = sorted(code for code in codes if f"{prefix}{code}" not in flat)
             assert not missing, f"{folder.name}: {prefix}… lacks {missing}"
+
+
+def test_the_sidebar_filters_by_every_channel_kind_helpline_has_each_with_a_glyph_and_its_colour() -> None:
+    """Every registered channel kind (the website widget too) is a kind filter, with its own glyph and colour class;
+    and the sidebar offers no kind that no channel can have (its filter would always be empty)."""
+    from helpline.channels.registry import ADAPTERS
+
+    assert set(_js_list("KINDS")) == set(ADAPTERS)
+    glyph_source = (STATIC_DIR / "js/views/channels.js").read_text(encoding="utf-8")
+    glyphs = re.search(r"const GLYPHS = \{([^}]*)\}", glyph_source)
+    assert glyphs
+    mapped = set(re.findall(r"\b([a-z_]+): '", glyphs.group(1)))
+    css = (STATIC_DIR / "css/app.css").read_text(encoding="utf-8")
+    for kind in ADAPTERS:
+        assert kind in mapped, f"no glyph for {kind}"
+        assert f".channel-glyph.ch-{kind} {{ color:" in css, f"no colour for {kind}"
+    sidebar = (STATIC_DIR / "js/views/sidebar.js").read_text(encoding="utf-8")
+    assert re.search(r"checkGroup\('kind'.*channelIcon", sidebar), "the kind filter shows each kind's glyph"
+
+
+def _request_field_names(document: dict[str, Any]) -> set[str]:
+    """Every property name a request body may hold (nested too) and every query parameter, from the OpenAPI document."""
+    schemas = document["components"]["schemas"]
+    names: set[str] = set()
+
+    def walk(schema: Any, seen: set[str]) -> None:
+        if not isinstance(schema, dict):
+            return
+        if "$ref" in schema:
+            name = schema["$ref"].rsplit("/", 1)[-1]
+            if name not in seen:
+                seen.add(name)
+                walk(schemas[name], seen)
+            return
+        for key, value in (schema.get("properties") or {}).items():
+            names.add(key)
+            walk(value, seen)
+        for key in ("items", "additionalProperties"):
+            walk(schema.get(key), seen)
+        for key in ("anyOf", "oneOf", "allOf"):
+            for part in schema.get(key) or []:
+                walk(part, seen)
+
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for content in (operation.get("requestBody") or {}).get("content", {}).values():
+                walk(content.get("schema"), set())
+            names |= {p["name"] for p in operation.get("parameters", []) if p["in"] == "query" and "." not in p["name"]}
+    return names
+
+
+async def test_every_field_the_api_can_refuse_has_a_name_and_every_reason_a_sentence_in_every_catalogue(
+    client: httpx.AsyncClient,
+) -> None:
+    """A 422's problems are said in the operator's language (js/problems.js): the field by its catalogue name, the
+    reason by its catalogue sentence — an English field name or pydantic's English would otherwise show."""
+    fields = _request_field_names((await client.get("/openapi.json")).json())
+    assert {"name", "email", "password", "text", "steps", "question"} <= fields
+    source = (STATIC_DIR / "js/problems.js").read_text(encoding="utf-8")
+    reasons = set(re.findall(r": '([a-z_]+)'", re.search(r"const REASONS = \{(.*?)\};", source, re.S).group(1)))  # type: ignore[union-attr]
+    assert {"missing", "text_max", "choice", "invalid"} <= reasons
+    for folder in sorted((STATIC_DIR / "i18n").iterdir()):
+        flat = _flatten(merge_catalogue(folder))
+        missing_fields = sorted(name for name in fields | {"body"} if f"validation.fields.{name}" not in flat)
+        assert not missing_fields, f"{folder.name}: validation.fields lacks {missing_fields}"
+        missing_reasons = sorted(
+            r for r in reasons | {"invalid"} if not any(k.startswith(f"validation.types.{r}") for k in flat)
+        )
+        assert not missing_reasons, f"{folder.name}: validation.types lacks {missing_reasons}"

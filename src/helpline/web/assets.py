@@ -19,6 +19,7 @@ STYLESHEET = "css/helpline.css"
 PRELOAD = (
     "js/app.js",
     "js/api.js",
+    "js/problems.js",
     "js/dom.js",
     "js/i18n.js",
     "js/bidi.js",

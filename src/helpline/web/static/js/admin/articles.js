@@ -87,7 +87,7 @@ function editorPage(ctx, el, articleId) {
     } catch (err) {
       button.disabled = false;
       button.textContent = t('common.save');
-      showSummary(summary, serverProblems(err).map((p) => ({ id: null, message: p.path ? `${p.path}: ${p.message}` : errorText(err) })));
+      showSummary(summary, serverProblems(err).map((p) => ({ id: null, message: p.text })));
     }
   }
 

@@ -2,7 +2,7 @@
 // One step per page with its own URL; the draft lives in sessionStorage so Back, reload and the language switch
 // lose nothing. The channel is created when the credentials step is accepted (the later steps need its id).
 
-import { ApiError, get, patch, post } from '../api.js';
+import { get, patch, post } from '../api.js';
 import { h, icon, replace } from '../dom.js';
 import { t } from '../i18n.js';
 import { channelIcon } from '../views/channels.js';
@@ -177,7 +177,7 @@ export function mountWizard(ctx, el, step0) {
         const again = el.querySelector('#wizard-summary');
         const problems = serverProblems(err).map((p) => {
           const mapped = p.path ? fields.serverError(p.path.replace(/^(settings|credentials)\./, ''), p.message) : null;
-          return mapped || { id: null, message: err instanceof ApiError && err.status >= 400 && err.status < 500 ? p.message : errorText(err) };
+          return mapped || { id: null, message: p.text };
         });
         showSummary(again, problems);
       }

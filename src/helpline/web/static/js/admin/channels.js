@@ -122,7 +122,7 @@ function channelPage(ctx, el, id, route) {
         save.disabled = false;
         save.textContent = t('common.save');
         showSummary(summary, serverProblems(err).map((p) => connection.serverError(p.path.replace(/^(settings|credentials)\./, ''), p.message)
-          || { id: null, message: p.path ? `${p.path}: ${p.message}` : errorText(err) }));
+          || { id: null, message: p.text }));
       }
     }
 

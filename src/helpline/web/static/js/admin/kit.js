@@ -4,6 +4,7 @@
 import { ApiError } from '../api.js';
 import { h, icon, later, replace } from '../dom.js';
 import { has, t } from '../i18n.js';
+import { problemsOf } from '../problems.js';
 
 /** t(key) when the catalogue has it, else `fallback` (server codes that may be new). */
 export const tOr = (key, fallback, params) => (has(key) ? t(key, params) : fallback);
@@ -155,13 +156,13 @@ export function summaryBox(id) {
   return h('div', { class: 'error-summary', id, role: 'alert', tabindex: '-1', hidden: true, 'aria-labelledby': `${id}-title` });
 }
 
-/** Validation messages from the server ("a.b: msg; c: msg") as [{path, message}]. */
+/** The server's validation problems as [{path, label, message, text}]: `message` is the reason alone (for the field's
+ * own error line), `text` is "Field: reason" (for the summary) — both in the operator's language. */
 export function serverProblems(err) {
-  const raw = (err && err.details && Array.isArray(err.details.errors)) ? err.details.errors : [err && err.message];
-  return raw.filter(Boolean).map((text) => {
-    const match = /^([\w.\-[\]]+): (.*)$/s.exec(String(text));
-    return match ? { path: match[1], message: match[2] } : { path: '', message: String(text) };
-  });
+  const problems = problemsOf(err && err.details);
+  if (problems.length) return problems;
+  const text = errorText(err);
+  return text ? [{ path: '', label: '', message: text, text }] : [];
 }
 
 /**

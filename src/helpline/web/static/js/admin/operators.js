@@ -161,7 +161,7 @@ export function mount(ctx, el, route) {
         showSummary(summary, serverProblems(err).map((p) => {
           const wrap = map[p.path];
           if (wrap) { wrap.setError(p.message); return { id: wrap.control.id, message: p.message }; }
-          return { id: null, message: err.status === 409 || p.path === '' ? errorText(err) : `${p.path}: ${p.message}` };
+          return { id: null, message: err.status === 409 || p.path === '' ? errorText(err) : p.text };
         }));
       }
     }

@@ -200,7 +200,7 @@ export function mount(ctx, el, route) {
         showSummary(summary, serverProblems(err).map((p) => {
           const wrap = map[p.path];
           if (wrap) { wrap.setError(p.message); return { id: wrap.control.id, message: p.message }; }
-          return { id: null, message: p.path ? `${p.path}: ${p.message}` : errorText(err) };
+          return { id: null, message: p.text };
         }));
       }
     }

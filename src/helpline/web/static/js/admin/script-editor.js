@@ -246,7 +246,7 @@ export function mountScriptEditor(ctx, el, scriptId) {
       versions = null;
       loadVersions();
     } catch (err) {
-      showProblems(serverProblems(err).map((p) => ({ id: null, message: p.path ? `${p.path}: ${p.message}` : errorText(err) })));
+      showProblems(serverProblems(err).map((p) => ({ id: null, message: p.text })));
       paint();
       summary.focus();
     }
