@@ -23,6 +23,7 @@ from helpline.channels.registry import adapter_class
 from helpline.contacts.actions import contact_for_identity
 from helpline.contacts.profiles import ask_profile
 from helpline.conversations import waiting
+from helpline.conversations.copies import copied_conversation
 from helpline.conversations.customer_changes import with_early_changes
 from helpline.conversations.events import conversation_changed, message_changed
 from helpline.conversations.models import (
@@ -259,11 +260,17 @@ async def receive_inbound(
         # An unsend or edit that came first: the message is stored as the customer left it.
         inbound = await with_early_changes(session, channel.id, inbound)
 
-    identity_kind = adapter_class(channel.kind).identity_kind(channel.id)
-    contact, new_contact = await contact_for_identity(session, identity_kind, inbound.contact)
-    if new_contact:
-        ask_profile(session, channel, contact, inbound.contact)  # Messenger/Instagram send only an id
-    conversation, created = await _conversation_for(session, channel, contact.id, inbound, new_contact=new_contact)
+    # A mail answering a chat reply we e-mailed joins that chat (conversations/copies.py has the rule): the
+    # chat's contact wrote it, so no contact is looked up or created for the sender.
+    copied = await copied_conversation(session, channel, inbound)
+    if copied is not None:
+        conversation, created = copied, False
+    else:
+        identity_kind = adapter_class(channel.kind).identity_kind(channel.id)
+        contact, new_contact = await contact_for_identity(session, identity_kind, inbound.contact)
+        if new_contact:
+            ask_profile(session, channel, contact, inbound.contact)  # Messenger/Instagram send only an id
+        conversation, created = await _conversation_for(session, channel, contact.id, inbound, new_contact=new_contact)
     _apply_referral(channel, conversation, inbound.referral_id, created=created)
     if inbound.echo and (own := await claim_own_echo(session, conversation.id, inbound)) is not None:
         return InboundOutcome(message=own, conversation=conversation, duplicate=True)
@@ -333,7 +340,9 @@ async def receive_inbound(
         conversation.snoozed_until = None
 
     await conversation_changed(session, conversation, created=created, channel=channel)
-    await message_changed(session, message, created=True, attachments=attachments)
+    await message_changed(
+        session, message, created=True, attachments=attachments, audience_channel_id=conversation.channel_id
+    )
     # Answering an auto-reply, a list or a delivery notice automatically starts mail loops (RFC 3834); a
     # message withdrawn before it arrived leaves nothing to answer.
     # Only the bot has work to do on a new message; a human queue needs none (the frame above told the

@@ -48,8 +48,10 @@ async def message_changed(
     created: bool,
     attachments: list[Attachment] | None = None,
     webhook: bool = True,
+    audience_channel_id: int | None = None,
 ) -> None:
-    """Frame (the message's channel as audience) and, unless `webhook` is False, the webhook event."""
+    """Frame (the message's channel as audience — or `audience_channel_id`, the conversation's, for a message that
+    arrived on another channel: conversations/copies.py) and, unless `webhook` is False, the webhook event."""
     operator = await session.get(Operator, message.operator_id) if message.operator_id else None
     if attachments is None:
         attachments = list(
@@ -57,6 +59,7 @@ async def message_changed(
         )
     data = present_message(message, operator, attachments).model_dump(mode="json")
     frame_type = "message.created" if created else "message.updated"
-    emit_frame(session, frame_type, data=data, channel_id=message.channel_id, conversation_id=message.conversation_id)
+    audience = audience_channel_id or message.channel_id
+    emit_frame(session, frame_type, data=data, channel_id=audience, conversation_id=message.conversation_id)
     if webhook:
         emit_webhook_event(session, frame_type, data)
