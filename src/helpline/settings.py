@@ -135,6 +135,10 @@ class Settings(BaseSettings):
     privacy_policy_file: Path | None = None
     terms_file: Path | None = None
 
+    # Web app: its ES modules joined into a few bundles at start-up (web/bundler.py; ui-guide §10: ≤ 25 requests
+    # on first load). False serves every module on its own, as written, for debugging (docs/architecture.md).
+    web_bundle: bool = True
+
     # Demo
     demo: bool = False
     demo_interval_seconds: float = Field(default=8.0, gt=0)

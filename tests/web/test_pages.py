@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from helpline.platform.headers import STRICT_CSP
-from helpline.web.assets import PRELOAD, STATIC_DIR, STYLES, merge_catalogue
+from helpline.web.assets import STATIC_DIR, STYLES, merge_catalogue
 from helpline.web.icons import CHANNEL_MARKS, LUCIDE_ICONS
 from helpline.web.pages import bundle
 from tests.conftest import World, login
@@ -53,8 +53,8 @@ async def test_shell_assets_load_with_their_types_and_long_caching(client: httpx
     parser = _Tags()
     parser.feed((await client.get("/login")).text)
     urls = [a.get("href") or a.get("src") for tag, a in parser.tags if tag in {"link", "script"}]
-    # + one stylesheet (the parts joined), the favicon and the entry script
-    assert len(urls) == len(PRELOAD) + 3
+    # one stylesheet (the parts joined), the favicon and the entry bundle (the modules joined: test_bundler.py)
+    assert len(urls) == 3
     (sheet,) = [url for url in urls if url and url.endswith(".css")]
     joined = (await client.get(sheet)).text
     positions = [joined.index((STATIC_DIR / name).read_text(encoding="utf-8")) for name in STYLES]

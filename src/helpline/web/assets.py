@@ -8,6 +8,8 @@ import mimetypes
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from helpline.web.bundler import BUNDLE_DIR, build
+
 STATIC_DIR = Path(__file__).parent / "static"
 
 # Style sheets, in cascade order. The page links one file made of them all (STYLESHEET, built at start-up): one
@@ -15,7 +17,20 @@ STATIC_DIR = Path(__file__).parent / "static"
 STYLES = ("css/app.css", "css/inbox.css", "css/conversation.css", "css/admin.css")
 STYLESHEET = "css/helpline.css"
 
-# Modules every screen needs; the shell preloads them so the import graph does not cost round trips.
+# The modules joined into bundles at start-up (bundler.py): one file for the first screen whichever it is (inbox,
+# conversation, a 404 page), one per screen loaded later on demand. Served by default; `HELPLINE_WEB_BUNDLE=false`
+# serves the modules one by one for debugging (docs/architecture.md). A module no group reaches (only loaded by a
+# dynamic import()) is bundled alone. The first group's first module is the entry.
+BUNDLES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("app", ("js/app.js", "js/views/inbox.js", "js/palette.js", "js/notify.js", "js/views/missing.js")),
+    ("login", ("js/views/login.js",)),
+    ("preferences", ("js/views/preferences.js",)),
+    ("admin", ("js/admin/*",)),
+)
+ENTRY = "js/app.js"
+ENTRY_BUNDLE = f"{BUNDLE_DIR}/{BUNDLES[0][0]}.js"
+
+# Unbundled only: modules every screen needs; the shell preloads them so the import graph does not cost round trips.
 PRELOAD = (
     "js/app.js",
     "js/api.js",
@@ -48,7 +63,13 @@ PRELOAD = (
     "js/views/picker.js",
 )
 
-_TYPES = {".js": "text/javascript", ".css": "text/css", ".json": "application/json", ".svg": "image/svg+xml"}
+_TYPES = {
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".json": "application/json",
+    ".map": "application/json",
+    ".svg": "image/svg+xml",
+}
 
 
 @dataclass(frozen=True)
@@ -77,6 +98,7 @@ class AssetBundle:
                 media_type = _TYPES.get(path.suffix) or mimetypes.guess_type(name)[0] or "application/octet-stream"
                 files[name] = Asset(path.read_bytes(), media_type)
         files[STYLESHEET] = Asset(joined_styles(files), "text/css")
+        files.update(bundles(files))
         files.update(generated or {})
         digest = hashlib.sha256()
         for name, asset in sorted(files.items()):
@@ -89,6 +111,29 @@ class AssetBundle:
 
     def get(self, name: str) -> Asset | None:
         return self.files.get(name)
+
+
+def bundles(files: dict[str, Asset]) -> dict[str, Asset]:
+    """BUNDLES built from the `js/` modules among `files` (a group's root ending in `/*` names a whole folder).
+
+    Raises BundleError (bundler.py) when a module uses a form the bundler does not support."""
+    sources = {name: asset.body for name, asset in files.items() if name.startswith("js/") and name.endswith(".js")}
+    groups = [
+        (
+            group,
+            tuple(
+                name
+                for root in roots
+                for name in (
+                    sorted(n for n in sources if n.startswith(root[:-1]) and "/" not in n[len(root) - 1 :])
+                    if root.endswith("/*")
+                    else [root]
+                )
+            ),
+        )
+        for group, roots in BUNDLES
+    ]
+    return {name: Asset(body, _TYPES[Path(name).suffix]) for name, body in build(sources, groups, ENTRY).items()}
 
 
 def joined_styles(files: dict[str, Asset]) -> bytes:

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from helpline.auth.dependencies import resolve_principal
 from helpline.platform.errors import HelplineError
-from helpline.web.assets import PRELOAD, STYLES, STYLESHEET, Asset, AssetBundle
+from helpline.web.assets import ENTRY, ENTRY_BUNDLE, PRELOAD, STYLES, STYLESHEET, Asset, AssetBundle
 from helpline.web.icons import build_sprite
 
 router = APIRouter(include_in_schema=False)
@@ -28,10 +28,14 @@ def bundle() -> AssetBundle:
     return _bundle
 
 
-def shell_html(assets: AssetBundle) -> str:
-    """The page every screen starts from: no inline script or style, so a strict CSP holds."""
+def shell_html(assets: AssetBundle, *, bundled: bool = True) -> str:
+    """The page every screen starts from: no inline script or style, so a strict CSP holds.
+
+    `bundled`: one script, the entry bundle (the other bundles load on demand); otherwise the entry module and a
+    `modulepreload` list of the modules every screen needs (the `HELPLINE_WEB_BUNDLE=false` debugging mode)."""
     prefix = escape(assets.prefix)
-    preload = "".join(f'<link rel="modulepreload" href="{prefix}{name}">' for name in PRELOAD)
+    entry = ENTRY_BUNDLE if bundled else ENTRY
+    preload = "" if bundled else "".join(f'<link rel="modulepreload" href="{prefix}{name}">' for name in PRELOAD)
     styles = f'<link rel="stylesheet" href="{prefix}{STYLESHEET}">'
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
@@ -39,14 +43,15 @@ def shell_html(assets: AssetBundle) -> str:
         '<meta name="color-scheme" content="light dark"><title>Helpline</title>'
         f'<link rel="icon" href="{prefix}img/favicon.svg" type="image/svg+xml">'
         f"{styles}{preload}"
-        f'<script type="module" src="{prefix}js/app.js"></script></head>'
+        f'<script type="module" src="{prefix}{entry}"></script></head>'
         '<body><div id="app"></div><noscript>Helpline needs JavaScript enabled.</noscript></body></html>'
     )
 
 
-def _shell() -> HTMLResponse:
+def _shell(request: Request) -> HTMLResponse:
     # The shell itself must never be cached for long: it names the current asset version.
-    return HTMLResponse(shell_html(bundle()), headers={"Cache-Control": "no-cache"})
+    bundled = request.app.state.runtime.settings.web_bundle
+    return HTMLResponse(shell_html(bundle(), bundled=bundled), headers={"Cache-Control": "no-cache"})
 
 
 async def _shell_or_login(request: Request) -> Response:
@@ -58,7 +63,7 @@ async def _shell_or_login(request: Request) -> Response:
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         target = "/login" if here == "/" else f"/login?{urlencode({'next': here})}"
         return RedirectResponse(target, status_code=303)
-    return _shell()
+    return _shell(request)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -81,7 +86,7 @@ async def login_page(request: Request) -> Response:
     try:
         await resolve_principal(request)
     except HelplineError:
-        return _shell()
+        return _shell(request)
     return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
 
 
