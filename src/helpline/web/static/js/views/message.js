@@ -63,12 +63,38 @@ export function tickOf(m) {
   return { state: shown, icon: icons[state], label: t(`delivery.${shown}`) };
 }
 
+// Meta's numeric codes by what they mean to an operator (channels/meta/errors.py READABLE, REAUTH_CODES, …).
+const META_CODES = {
+  auth: [0, 102, 190], rate_limited: [1, 2, 4, 17, 32, 341, 613, 80007, 130429, 131000, 131016, 131056, 133004],
+  window_closed: [131047], invalid_recipient: [131026, 551], media_error: [131052, 131053], unsupported_type: [131051],
+  template: [132000, 132001, 132005, 132007, 132012, 132015, 132016], policy: [368], parameter: [100],
+};
+const WINDOW_SUBCODES = ['2018278', '2018065', '2534022'];
+
+/** The catalogue key (delivery_error.*) for a stored error code: the channels' own codes, Meta's numbers
+ * ("131047", "10/2018278"), SMTP replies ("smtp_550"), a bounce's DSN status ("5.1.1"); null when unknown. */
+export function deliveryErrorKey(code) {
+  if (code === null || code === undefined || code === '') return null;
+  const text = String(code);
+  if (/^[a-z_]+$/.test(text)) return has(`delivery_error.${text}`) ? `delivery_error.${text}` : null;
+  const [main, sub] = text.split('/');
+  if (/^\d+$/.test(main)) {
+    if (main === '10') return WINDOW_SUBCODES.includes(sub) ? 'delivery_error.window_closed' : 'delivery_error.permission';
+    const group = Object.keys(META_CODES).find((key) => META_CODES[key].includes(Number(main)));
+    return `delivery_error.${group || 'meta_error'}`;
+  }
+  const smtp = /^smtp_(\d)\d\d$/.exec(text);
+  if (smtp) return smtp[1] === '4' ? 'delivery_error.smtp_temporary' : 'delivery_error.smtp_refused';
+  if (/^5\.1\.\d{1,3}$/.test(text)) return 'delivery_error.bad_address';
+  if (/^[45]\.\d{1,3}\.\d{1,3}$/.test(text)) return 'delivery_error.bounce';
+  return null;
+}
+
 /** "Not delivered: <reason in words>" with the provider's own words beneath when they differ. */
 export function failureText(m) {
   if (m.failed && m.failure) return m.failure;
-  const code = m.error_code;
-  const known = code && has(`delivery_error.${code}`) ? t(`delivery_error.${code}`) : null;
-  return t('message.not_delivered', { reason: known || m.error_reason || t('message.no_reason') });
+  const key = deliveryErrorKey(m.error_code);
+  return t('message.not_delivered', { reason: (key && t(key)) || m.error_reason || t('message.no_reason') });
 }
 
 function middleTruncate(name, max = 36) {
@@ -196,7 +222,7 @@ function failureBlock(m, env) {
   }
   return h('div', { class: 'failure' },
     h('p', { class: 'failure-text' }, failureText(m)),
-    !m.pending && m.error_reason && m.error_code && has(`delivery_error.${m.error_code}`)
+    !m.pending && m.error_reason && deliveryErrorKey(m.error_code)
       ? h('p', { class: 'failure-detail muted' }, m.error_reason) : null,
     h('div', { class: 'failure-actions' }, actions.map(([ic, label, run]) =>
       h('button', { type: 'button', class: 'button small', onclick: run }, icon(ic), h('span', {}, label)))));
