@@ -6,7 +6,18 @@ from datetime import date
 
 import pytest
 
-from helpline.bot.extract import choice, date_value, email, extract, find_date, number, pattern, phone, yes_no
+from helpline.bot.extract import (
+    choice,
+    date_value,
+    dont_know,
+    email,
+    extract,
+    find_date,
+    number,
+    pattern,
+    phone,
+    yes_no,
+)
 from helpline.bot.schemas import StepDefinition
 
 TODAY = date(2026, 11, 23)
@@ -124,10 +135,46 @@ def test_step_definitions_are_checked() -> None:
         ("05/06/2026", date(2026, 6, 5), False),  # 5 June or May 6: confirmed with the customer
         ("on Friday", date(2026, 11, 27), False),
         ("Next Tuesday, 14 July", date(2026, 7, 14), True),  # an explicit date wins over the weekday
+        # Spoken of in the past, a bare weekday is the latest one ("it was Tuesday" is not tomorrow).
+        ("no, it was Tuesday", date(2026, 11, 17), False),
+        ("não, foi na terça", date(2026, 11, 17), False),
+        ("fue el viernes", date(2026, 11, 20), False),
+        # A day of the month alone: this month's when on the right side of today, else confirmed.
+        ("foi dia 20", date(2026, 11, 20), True),
+        ("actually it was the 20th", date(2026, 11, 20), True),
+        ("dia 25", date(2026, 11, 25), True),
+        ("foi dia 25", date(2026, 10, 25), False),
+        ("el día 5", date(2026, 12, 5), False),
     ],
 )
 def test_relative_and_uncertain_dates(text: str, expected: date, sure: bool) -> None:
     assert find_date(text, TODAY) == (expected, sure)
+
+
+def test_a_question_about_the_past_reads_a_bare_weekday_as_the_latest() -> None:
+    happened = StepDefinition(key="d", question="When did it happen?", type="date")
+    suits = StepDefinition(key="d", question="Which day suits you?", type="date")
+    assert extract(happened, "on Friday", region="US", today=TODAY) == "2026-11-20"
+    assert extract(suits, "on Friday", region="US", today=TODAY) == "2026-11-27"
+    quando = StepDefinition(key="d", question="Quando aconteceu?", type="date")
+    assert extract(quando, "na sexta", region="BR", today=TODAY) == "2026-11-20"
+
+
+@pytest.mark.parametrize(
+    ("text", "unknown", "verdict"),
+    [
+        ("I don't know", True, None),
+        ("no idea", True, False),
+        ("não sei", True, False),  # holds "não": the runner reads dont_know first
+        ("não lembro", True, False),
+        ("no lo sé", True, False),
+        ("no", False, False),
+        ("👍", False, True),
+        ("👎🏽", False, False),
+    ],
+)
+def test_dont_know_and_thumbs(text: str, unknown: bool, verdict: bool | None) -> None:
+    assert (dont_know(text), yes_no(text)) == (unknown, verdict)
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,9 @@ from tests.channels.widget.support import Widget, make_widget, start
 from tests.conftest import World, drain
 from tests.conversations.conftest import Line
 
-SHORT = ["ok", "?", "123", "👍", "😀😀"]
+SHORT = ["ok", "?", "123"]
+# Emoji that say thanks (👍, 😀😀) are small talk, answered in the widget's language (not "unclear").
+EMOJI_THANKS = ["👍", "😀😀"]
 
 
 @pytest.fixture
@@ -51,6 +53,14 @@ async def test_short_messages_on_an_english_widget_are_answered_in_english(
     assert await visitor_says(client, runtime, widget, [text]) == [say("en", "fallback")]
 
 
+@pytest.mark.parametrize("text", EMOJI_THANKS)
+async def test_emoji_thanks_on_an_english_widget_are_answered_in_english(
+    client: httpx.AsyncClient, runtime: Runtime, world: World, seeded: None, text: str
+) -> None:
+    widget = await make_widget(runtime, [world.agent.id], bot_enabled=True, locale="en")
+    assert await visitor_says(client, runtime, widget, [text]) == [say("en", "thanks")]
+
+
 async def test_an_auto_widget_uses_the_language_the_page_showed_the_visitor(
     client: httpx.AsyncClient, runtime: Runtime, world: World, seeded: None
 ) -> None:
@@ -70,7 +80,7 @@ async def test_the_message_language_wins_then_the_conversation_keeps_it(
     assert unclear == say("pt", "fallback")
     # Spanish too: greeting, then an emoji.
     hola, emoji = await visitor_says(client, runtime, widget, ["Hola, buenas tardes", "👍"])
-    assert hola.startswith("¡Hola! Soy el asistente virtual.") and emoji == say("es", "fallback")
+    assert hola.startswith("¡Hola! Soy el asistente virtual.") and emoji == say("es", "thanks")
 
 
 async def test_the_contact_locale_comes_before_the_company_default(

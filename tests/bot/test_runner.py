@@ -32,7 +32,7 @@ async def test_script_collects_validated_answers_with_progress(
     assert (first.content["steps_done"], first.content["steps_total"], first.content["is_final_step"]) == (0, 3, False)
 
     # A bad answer is re-asked with the step's retry message, and the progress does not move.
-    replies = await chat("I don't have it here")
+    replies = await chat("it's the blue card")
     assert replies == ["Policy numbers look like POL-1234.\nWhat is your policy number?"]
     assert (await _messages(runtime, chat))[-1].content["bot"]["kind"] == "retry"
 

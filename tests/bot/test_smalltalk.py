@@ -32,6 +32,13 @@ from helpline.bot.smalltalk import classify
         ("tem alguém aí?", "anyone_there"),
         ("is anyone there?", "anyone_there"),
         ("¿hay alguien ahí?", "anyone_there"),
+        # Emoji only: a wave says hello, thumbs up / folded hands / smiles say thanks, others ask what is needed.
+        ("👋", "greeting"),
+        ("👍🏽", "thanks"),
+        ("🙏", "thanks"),
+        ("❤️", "thanks"),
+        ("😡", "emoji"),
+        ("🚗💥", "emoji"),
     ],
 )
 def test_small_talk(text: str, kind: str) -> None:

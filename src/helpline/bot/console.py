@@ -79,6 +79,7 @@ def _action(outcome: Outcome) -> TryAction:
     actions: tuple[tuple[str, TryAction], ...] = (
         ("script_started", "start_script"),
         ("script_completed", "complete_script"),
+        ("script_stopped", "complete_script"),
         ("answer_rejected", "retry_step"),
         ("answer_extracted", "next_step"),
         ("answer_confirmed", "next_step"),

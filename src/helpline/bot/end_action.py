@@ -13,6 +13,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from helpline.bot import runs
 from helpline.bot.escalation import END_ACTION_FAILED, Trigger
 from helpline.bot.handoff import escalate, log_interaction, rule_summary
 from helpline.bot.models import Script, ScriptRun
@@ -98,6 +99,8 @@ async def _hand_over(
         {"key": k, "question": k, "value": v} for k, v in (payload.get("answers") or {}).items()
     ]
     trigger = Trigger(END_ACTION_FAILED, error)
+    # A script the customer started meanwhile stops here too: its run is handed over with the conversation.
+    await runs.sync(session, conversation_id, state, state, [], escalated=True)
     await escalate(
         session,
         conversation,

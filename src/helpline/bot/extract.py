@@ -32,6 +32,14 @@ _NO = _set("no nope nah not never nao negative non nada nunca pas niente")
 _YES_PHRASES = ("of course", "por favor", "com certeza", "por supuesto", "bien sur", "va bene", "that's right")
 _NO_PHRASES = ("no thanks", "not really", "de jeito nenhum", "de ninguna manera", "pas du tout", "per niente")
 
+_DONT_KNOW = re.compile(
+    r"\b((i )?(don'?t|do not|dont) (know|remember|recall|have (it|that|one))|idk|no idea|not sure|no clue|"
+    r"(nao|n) (sei|lembro|me lembro|tenho( (ele|ela|isso|aqui))?)|sei la|"
+    r"no (lo )?(se|recuerdo|tengo)|ni idea|"
+    r"je ne (sais|me souviens) pas|je (ne l'?ai|n'?ai) pas|"
+    r"non (lo )?(so|ricordo|ce l'ho))\b"
+)
+
 _ORDINALS: dict[str, int] = {}
 for _index, _names in enumerate(
     (
@@ -126,6 +134,19 @@ _NEXT_WEEKDAY = (
     re.compile(rf"\b{_DAY_NAME} (?:que vem|prochain|prochaine|prossim[ao]|que viene)\b"),
 )
 _BARE_WEEKDAY = re.compile(rf"\b(?:on |na |no |el |le |il |this |esta |este )?{_DAY_NAME}\b")
+# A day of the month alone: "foi dia 20", "on the 20th", "el día 20", "le 20".
+_DAY_OF_MONTH = (
+    re.compile(r"\b(?:dia|el dia|le|il giorno) (\d{1,2})\b"),
+    re.compile(r"\bthe (\d{1,2})(?:st|nd|rd|th)\b"),
+)
+# Words that put what the customer describes in the past ("it was Tuesday", "foi na terça", "fue el lunes"), in
+# the message or in the step's question ("When did it happen?"): a bare weekday is then the latest one.
+_PAST = re.compile(
+    r"\b(was|were|did|happened|occurred|had|hit|crashed|stole|stolen|broke|broken|"
+    r"foi|aconteceu|ocorreu|bateram|bati|tive|roubaram|quebrou|quebraram|"
+    r"fue|paso|ocurrio|chocaron|choque|tuve|robaron|rompio|"
+    r"etait|c'etait|est arrive|e successo|era)\b"
+)
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)*")
@@ -136,6 +157,10 @@ _MONTH_DAY = re.compile(r"\b([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4
 
 
 def yes_no(text: str) -> bool | None:
+    """True for yes, False for no (EN, PT, ES, FR, IT words, a thumbs up or down), None when unclear or both."""
+    thumbs = {c for c in text if c in "\U0001f44d\U0001f44e"}
+    if len(thumbs) == 1 and not words(text):
+        return "\U0001f44d" in thumbs
     folded = fold(text)
     if any(p in folded for p in _NO_PHRASES):
         return False
@@ -145,6 +170,12 @@ def yes_no(text: str) -> bool | None:
     yes = any(t in _YES for t in tokens)
     no = any(t in _NO for t in tokens)
     return None if yes == no else yes
+
+
+def dont_know(text: str) -> bool:
+    """Whether the customer says they do not know or do not have what was asked ("I don't know", "não sei",
+    "no lo sé", "no tengo"): an honest non-answer, not a wrong one."""
+    return bool(_DONT_KNOW.search(fold(text)))
 
 
 def choice(text: str, choices: list[str]) -> str | None:
@@ -230,7 +261,32 @@ def _explicit_date(folded: str, today: date) -> tuple[date, bool] | None:
     return None
 
 
-def _relative_date(folded: str, today: date) -> tuple[date, bool] | None:
+def _day_of_month(day: int, today: date, past: bool) -> tuple[date, bool] | None:
+    """ "dia 20": this month's 20th, or the month's before (past) or after when that side of today; certain only
+    when it falls in this month."""
+    if not 1 <= day <= 31:
+        return None
+    if (past and day <= today.day) or (not past and day >= today.day):
+        found = _safe_date(today.year, today.month, day)
+        return (found, True) if found else None
+    month, year = (
+        (today.month - 1 or 12, today.year - (today.month == 1))
+        if past
+        else (
+            today.month % 12 + 1,
+            today.year + (today.month == 12),
+        )
+    )
+    found = _safe_date(year, month, day)
+    return (found, False) if found else None
+
+
+def reads_past(text: str) -> bool:
+    """Whether `text` speaks of the past ("it was", "foi", "fue", "When did it happen?")."""
+    return bool(_PAST.search(fold(text)))
+
+
+def _relative_date(folded: str, today: date, past: bool = False) -> tuple[date, bool] | None:
     for phrase, days in _RELATIVE_PHRASES:
         if re.search(rf"\b(?:{phrase})\b", folded):
             return today + timedelta(days=days), True
@@ -246,26 +302,35 @@ def _relative_date(folded: str, today: date) -> tuple[date, bool] | None:
     for token in re.findall(r"[a-z']+", folded):
         if token in _RELATIVE_DAYS:
             return today + timedelta(days=_RELATIVE_DAYS[token]), True
+    for pattern_ in _DAY_OF_MONTH:
+        if m := pattern_.search(folded):
+            return _day_of_month(int(m.group(1)), today, past or bool(_PAST.search(folded)))
     if m := _BARE_WEEKDAY.search(folded):
-        # "on Monday": past or coming? The coming one is read, and the customer is asked to confirm.
-        return _weekday_after(today, _WEEKDAYS[m.group(1)]), False
+        # "on Monday": past or coming? The coming one — or the latest one when the message or the question
+        # speaks of the past ("it was Tuesday") — is read, and the customer is asked to confirm.
+        weekday = _WEEKDAYS[m.group(1)]
+        if past or _PAST.search(folded):
+            return _weekday_before(today, weekday), False
+        return _weekday_after(today, weekday), False
     return None
 
 
-def find_date(text: str, today: date) -> tuple[date, bool] | None:
+def find_date(text: str, today: date, *, past: bool = False) -> tuple[date, bool] | None:
     """(the date in `text`, whether the reading is certain), or None. `today` is the conversation's local date.
 
     Explicit dates first (ISO 2026-05-03; "12 May", "12 de maio", "May 12th, 2026"; numeric day-first 12/05 or
     12.05.2026, month-first when the day cannot be a month), then relative ones: anteontem / day before
     yesterday / anteayer, yesterday / ontem / ayer, last night, today, tomorrow, "3 days ago" / "há 3 dias" /
     "hace dos días", "last Monday" / "segunda passada" / "el lunes pasado" (the latest before today), "next
-    Friday" / "próxima sexta" (the first after today). A bare weekday or an ambiguous numeric date is uncertain."""
+    Friday" / "próxima sexta" (the first after today), a day of the month alone ("dia 20", "the 20th"). A bare
+    weekday or an ambiguous numeric date is uncertain. A bare weekday is the coming one, or the latest one when
+    `past` (the step asks about the past) or the text itself speaks of the past ("it was Tuesday")."""
     folded = fold(text).replace("-feira", "")
-    return _explicit_date(folded, today) or _relative_date(folded, today)
+    return _explicit_date(folded, today) or _relative_date(folded, today, past)
 
 
-def date_value(text: str, today: date) -> date | None:
-    found = find_date(text, today)
+def date_value(text: str, today: date, *, past: bool = False) -> date | None:
+    found = find_date(text, today, past=past)
     return found[0] if found else None
 
 
@@ -340,7 +405,7 @@ def extract(step: StepDefinition, text: str, *, region: str, today: date) -> Any
     if step.type == "number":
         return number(text)
     if step.type == "date":
-        found = date_value(text, today)
+        found = date_value(text, today, past=reads_past(step.question))
         return found.isoformat() if found else None
     if step.type == "email":
         return email(text)

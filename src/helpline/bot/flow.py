@@ -108,7 +108,8 @@ def _small_talk(ctx: Context, outcome: Outcome, kind: str) -> None:
     lang = str(state["lang"])
     outcome.log.append(("small_talk", {"kind": kind}))
     content: dict[str, Any] = {"bot": {"kind": "small_talk", "intent": kind}}
-    text = say(lang, kind)
+    # An emoji that says neither hello nor thanks (😡, 🚗💥): ask what they need, without counting it unclear.
+    text = say(lang, "ask_need" if kind == smalltalk.EMOJI else kind)
     if kind in (smalltalk.GREETING, smalltalk.ANYONE_THERE):
         menu = _menu(ctx, lang)
         if menu:

@@ -106,6 +106,12 @@ _PHRASES: dict[str, dict[str, str]] = {
         "off_topic_person": "If you would rather talk to a person, just ask.",
         "start": "I can help you with {name}.",
         "article_source": "(from our help article: {title})",
+        "noted": 'Noted: {value} for "{question}".',
+        "changed": 'I changed "{question}" to {value}.',
+        "dont_know": (
+            "No problem. I need it to go on here; if you don't have it "
+            "to hand, just ask for a person and our team will help."
+        ),
     },
     "pt": {
         "greeting": "Olá! Eu sou o assistente virtual.",
@@ -136,6 +142,12 @@ _PHRASES: dict[str, dict[str, str]] = {
         "off_topic_person": "Se preferir falar com uma pessoa, é só pedir.",
         "start": "Posso ajudar com {name}.",
         "article_source": "(do nosso artigo de ajuda: {title})",
+        "noted": 'Anotado: {value} para "{question}".',
+        "changed": 'Corrigi "{question}" para {value}.',
+        "dont_know": (
+            "Sem problema. Preciso dessa informação para continuar por aqui; se não a tiver "
+            "à mão, é só pedir para falar com uma pessoa que a nossa equipe ajuda."
+        ),
     },
     "es": {
         "greeting": "¡Hola! Soy el asistente virtual.",
@@ -166,6 +178,12 @@ _PHRASES: dict[str, dict[str, str]] = {
         "off_topic_person": "Si prefiere hablar con una persona, solo pídalo.",
         "start": "Puedo ayudarle con {name}.",
         "article_source": "(de nuestro artículo de ayuda: {title})",
+        "noted": 'Anotado: {value} para "{question}".',
+        "changed": 'He cambiado "{question}" a {value}.',
+        "dont_know": (
+            "No hay problema. Lo necesito para continuar aquí; si no lo tiene "
+            "a mano, pida hablar con una persona y nuestro equipo le ayudará."
+        ),
     },
     "fr": {
         "greeting": "Bonjour ! Je suis l'assistant virtuel.",
@@ -196,6 +214,12 @@ _PHRASES: dict[str, dict[str, str]] = {
         "off_topic_person": "Si vous préférez parler à une personne, demandez-le.",
         "start": "Je peux vous aider pour : {name}.",
         "article_source": "(de notre article d'aide : {title})",
+        "noted": "C'est noté : {value} pour « {question} ».",
+        "changed": "J'ai corrigé « {question} » : {value}.",
+        "dont_know": (
+            "Pas de souci. J'en ai besoin pour continuer ici ; si vous ne l'avez "
+            "pas sous la main, demandez une personne et notre équipe vous aidera."
+        ),
     },
     "it": {
         "greeting": "Salve! Sono l'assistente virtuale.",
@@ -225,6 +249,12 @@ _PHRASES: dict[str, dict[str, str]] = {
         "off_topic_person": "Se preferisce parlare con una persona, basta chiederlo.",
         "start": "Posso aiutarla con {name}.",
         "article_source": "(dal nostro articolo di aiuto: {title})",
+        "noted": 'Annotato: {value} per "{question}".',
+        "changed": 'Ho corretto "{question}" in {value}.',
+        "dont_know": (
+            "Nessun problema. Mi serve per continuare qui; se non ce l'ha a "
+            "portata di mano, chieda una persona e il nostro team la aiuterà."
+        ),
     },
 }
 

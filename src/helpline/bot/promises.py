@@ -36,3 +36,13 @@ def broken_promise(definition: ScriptDefinition) -> str | None:
         return None
     match = _PROMISES.search(fold(definition.closing_message))
     return match.group(0) if match else None
+
+
+def stop_promise(definition: ScriptDefinition) -> tuple[str, str] | None:
+    """(step key, promising words) of a `stop_if_no` message that promises a follow-up, or None: after a "no"
+    the script stops and nothing is done, whatever its end."""
+    for step in definition.steps:
+        match = _PROMISES.search(fold(step.stop_if_no or ""))
+        if match:
+            return step.key, match.group(0)
+    return None

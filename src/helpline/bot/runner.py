@@ -1,7 +1,9 @@
 """The script runner: ask each step, take the answer, validate, re-ask, and close — as pure state changes.
 
 Steps already answered by what the customer wrote (bot/slots.py) are skipped, unsure readings are confirmed,
-and a script ends the way its definition says (`end`): close politely, create a case for a person (the
+an answer to a later step given early is noted, a correction ("no, it was Tuesday") replaces an earlier
+answer, "I don't know" gets the offer of a person, and a "no" to a step with `stop_if_no` stops the script.
+A script ends the way its definition says (`end`): close politely, create a case for a person (the
 conversation goes to the human queue with the answers), or call the company's system (the end-action
 webhook, bot/end_action.py)."""
 
@@ -15,7 +17,7 @@ from typing import Any
 from helpline.bot import slots, smalltalk
 from helpline.bot.engine import ScriptEntry
 from helpline.bot.escalation import CASE, FAILED_ANSWERS, Trigger
-from helpline.bot.extract import extract, yes_no
+from helpline.bot.extract import dont_know, extract, yes_no
 from helpline.bot.language import fold, say
 from helpline.bot.llm import Llm
 from helpline.bot.schemas import ScriptDefinition, StepDefinition
@@ -212,11 +214,17 @@ def current_step(definition: ScriptDefinition, state: dict[str, Any]) -> StepDef
     return definition.steps[index] if 0 <= index < len(definition.steps) else None
 
 
-def _confirmation(outcome: Outcome, entry: ScriptEntry, step: StepDefinition, text: str) -> bool:
-    """The customer's reply to "I understood X — is that right?"; True when settled here."""
+def _confirmation(
+    outcome: Outcome, entry: ScriptEntry, step: StepDefinition, text: str, *, region: str, today: date
+) -> bool:
+    """The customer's reply to "I understood X — is that right?"; True when settled here. A reply holding a
+    value of its own ("no, it was Tuesday", "não, foi dia 20") is not settled here: it is read as the answer."""
     state = outcome.state
     value = (state.get("unsure") or {}).pop(step.key, None)
     state["confirming"] = None
+    if step.type != "yes_no" and extract(step, text, region=step.region or region, today=today) is not None:
+        outcome.log.append(("answer_corrected", {"step": step.key, "value": value}))
+        return False
     verdict = yes_no(text)
     if verdict is True:
         state.setdefault("answers", {})[step.key] = value
@@ -227,7 +235,7 @@ def _confirmation(outcome: Outcome, entry: ScriptEntry, step: StepDefinition, te
         outcome.log.append(("answer_corrected", {"step": step.key, "value": value}))
         _ask(outcome, entry, int(state["step"]), "question")
         return True
-    return False  # neither: read the reply as the answer itself ("no, it was the 6th of May" was handled above)
+    return False  # neither: read the reply as the answer itself
 
 
 def _small_talk(outcome: Outcome, entry: ScriptEntry, kind: str) -> None:
@@ -239,8 +247,10 @@ def _small_talk(outcome: Outcome, entry: ScriptEntry, kind: str) -> None:
         outcome.replies.append(Reply(say(lang, "goodbye"), {"bot": {"kind": "small_talk", "intent": kind}}))
         return
     # Thanks mid-script get a plain "you're welcome": "anything else?" would talk over the pending question.
+    # An emoji that says nothing (😢 for "what happened?") just gets the question again.
     phrase = {smalltalk.GREETING: "greeting", smalltalk.THANKS: "welcome"}.get(kind, kind)
-    _ask(outcome, entry, int(state.get("step", 0)), "question", prefix=say(lang, phrase))
+    prefix = "" if kind == smalltalk.EMOJI else say(lang, phrase)
+    _ask(outcome, entry, int(state.get("step", 0)), "question", prefix=prefix)
 
 
 # Openings of a question of one's own ("do you sell tyres?", "vocês vendem pneus?", "¿venden llantas?"), folded.
@@ -274,6 +284,79 @@ def _decline_off_topic(outcome: Outcome, entry: ScriptEntry, text: str) -> None:
     _ask(outcome, entry, int(state.get("step", 0)), "question", prefix=prefix)
 
 
+# How a correction of an earlier answer opens: "no, it was Tuesday", "sorry, the policy is …", "na verdade …".
+_CORRECTION = re.compile(
+    r"^(no|nope|sorry|actually|wait|oops|correction|i meant|i mean|my mistake|"
+    r"nao|desculpa|desculpe|na verdade|corrigindo|correcao|errei|quis dizer|"
+    r"perdon|perdona|en realidad|me equivoque|quise decir|correccion)\b"
+)
+
+
+def _corrections(
+    entry: ScriptEntry, state: dict[str, Any], step: StepDefinition, text: str, *, region: str, today: date
+) -> list[tuple[StepDefinition, Any]]:
+    """Earlier answers `text` replaces: for each answered step (not the current one) that slot filling can
+    read, the value `text` holds when it differs from the stored one. A type answered by two steps is left
+    alone (which one would be meant?)."""
+    answers = state.get("answers") or {}
+    answered = [
+        s for s in entry.definition.steps if s.key in answers and s.key != step.key and s.type in slots.FILLABLE
+    ]
+    changed = []
+    for earlier in answered:
+        if sum(1 for s in answered if s.type == earlier.type) > 1:
+            continue
+        found = slots.find(earlier, text, region=earlier.region or region, today=today)
+        if found is not None and found.value != answers[earlier.key]:
+            changed.append((earlier, found.value))
+    return changed
+
+
+def _correct(outcome: Outcome, entry: ScriptEntry, changed: list[tuple[StepDefinition, Any]]) -> None:
+    """Replace earlier answers, say so (the value as read, so a wrong reading shows), ask the pending step."""
+    state = outcome.state
+    lang = str(state.get("lang", "en"))
+    said = []
+    for step, value in changed:
+        state["answers"][step.key] = value
+        outcome.log.append(("answer_changed", {"step": step.key, "value": value}))
+        said.append(say(lang, "changed", question=step.question, value=slots.display(step, value, lang)))
+    _advance(outcome, entry, prefix=" ".join(said))
+
+
+def _noted(outcome: Outcome, entry: ScriptEntry, text: str, *, region: str, today: date) -> bool:
+    """An answer to a later step given before its question ("it happened yesterday" when asked the policy
+    number): kept, said back, and the pending question asked again — not a failed answer. True when noted."""
+    state = outcome.state
+    step_key = str(entry.definition.steps[int(state.get("step", 0))].key)
+    filled = slots.fill(entry.definition, state, [text], region=region, today=today, skip=step_key)
+    if not filled:
+        return False
+    lang = str(state.get("lang", "en"))
+    steps = {s.key: s for s in entry.definition.steps}
+    notes = []
+    for key, value, sure in filled:
+        outcome.log.append(("answer_prefilled", {"step": key, "value": value, "sure": sure}))
+        if sure:  # an unsure reading is confirmed when its step comes up
+            notes.append(say(lang, "noted", question=steps[key].question, value=slots.display(steps[key], value, lang)))
+    _ask(outcome, entry, int(state["step"]), "question", prefix=" ".join(notes))
+    return True
+
+
+def _stop(outcome: Outcome, entry: ScriptEntry, step: StepDefinition) -> None:
+    """A "no" to a step with `stop_if_no` ("Shall I cancel it?"): its message, and the script ends without
+    its end — no case, no webhook, nothing promised."""
+    state = outcome.state
+    # No progress in the reply: the widget hides its step bar, the script did not complete.
+    outcome.replies.append(
+        Reply(step.stop_if_no or "", {"bot": {"kind": "stopped", "script": script_ref(entry), "step": step.key}})
+    )
+    state["mode"] = "done"
+    state.pop("confirming", None)
+    answers = dict(state.get("answers", {}))
+    outcome.log.append(("script_stopped", {"script": script_ref(entry), "step": step.key, "answers": answers}))
+
+
 def _retry_prefix(step: StepDefinition, lang: str, region: str, today: date) -> str:
     prefix = step.retry_message or say(lang, "retry")
     if step.type in ("choice", "yes_no"):
@@ -291,13 +374,20 @@ async def answer(outcome: Outcome, entry: ScriptEntry, text: str, *, llm: Llm | 
     if step is None:
         _finish(outcome, entry)
         return
-    if state.get("confirming") == step.key and _confirmation(outcome, entry, step, text):
+    if state.get("confirming") == step.key and _confirmation(outcome, entry, step, text, region=region, today=today):
         return
     talk = smalltalk.classify(text)
-    if talk is not None and step.type in ("text", "choice", "number"):
+    if talk is not None and (step.type in ("text", "choice", "number") or talk == smalltalk.EMOJI):
         _small_talk(outcome, entry, talk)  # "thanks" is not a description, nor "hello?" an order number
         return
-    value = extract(step, text, region=step.region or region, today=today)
+    if step.type in ("text", "yes_no") and _CORRECTION.match(fold(text)):
+        # "no, it was Tuesday" asked "what happened?" or "shall I book it?" corrects the date, it is no answer.
+        changed = _corrections(entry, state, step, text, region=region, today=today)
+        if changed:
+            _correct(outcome, entry, changed)
+            return
+    unknown = step.type != "text" and dont_know(text)
+    value = None if unknown else extract(step, text, region=step.region or region, today=today)
     source = "rules"
     if value is None and llm is not None:
         raw = await llm.extract(step, text)
@@ -309,20 +399,36 @@ async def answer(outcome: Outcome, entry: ScriptEntry, text: str, *, llm: Llm | 
         if talk is not None:
             _small_talk(outcome, entry, talk)
             return
-        if _off_topic(text):
+        changed = [] if unknown else _corrections(entry, state, step, text, region=region, today=today)
+        if changed:
+            _correct(outcome, entry, changed)
+            return
+        if not unknown and _noted(outcome, entry, text, region=region, today=today):
+            return
+        if not unknown and _off_topic(text):
             _decline_off_topic(outcome, entry, text)
             return
         state["attempts"] = int(state.get("attempts", 0)) + 1
-        outcome.log.append(("answer_rejected", {"step": step.key, "attempt": state["attempts"], "text": text[:300]}))
+        outcome.log.append(
+            (
+                "answer_rejected",
+                {"step": step.key, "attempt": state["attempts"], "text": text[:300], "unknown": unknown},
+            )
+        )
         if state["attempts"] >= step.max_attempts:
             outcome.escalate = Trigger(FAILED_ANSWERS, step.key, {"step": step.key, "step_label": step.question})
             outcome.fields = fields(entry, state)
             return
-        _ask(outcome, entry, int(state["step"]), "retry", prefix=_retry_prefix(step, lang, region, today))
+        # "I don't know": no format lesson, the offer of a person (a retry after max_attempts hands over anyway).
+        prefix = say(lang, "dont_know") if unknown else _retry_prefix(step, lang, region, today)
+        _ask(outcome, entry, int(state["step"]), "retry", prefix=prefix)
         return
     state.setdefault("answers", {})[step.key] = value
     (state.get("unsure") or {}).pop(step.key, None)
     outcome.log.append(("answer_extracted", {"step": step.key, "value": value, "source": source}))
+    if value is False and step.stop_if_no:
+        _stop(outcome, entry, step)
+        return
     # The same message may already answer later steps ("POL-482913, it happened yesterday").
     _prefill(outcome, entry, [text], region=region, today=today, skip=step.key)
     _advance(outcome, entry)

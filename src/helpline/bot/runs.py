@@ -19,6 +19,8 @@ RUNNING = "running"
 COMPLETED = "completed"
 ESCALATED = "escalated"
 REPLACED = "replaced"
+# The customer said no to a step with `stop_if_no`: the script ended without its end (no case, no webhook).
+STOPPED = "stopped"
 
 
 async def sync(
@@ -60,6 +62,8 @@ async def sync(
         current.answers = answers
     if any(kind == "script_completed" for kind, _ in log):
         current.status, current.finished_at = COMPLETED, utcnow()
+    elif any(kind == "script_stopped" for kind, _ in log):
+        current.status, current.finished_at = STOPPED, utcnow()
     elif escalated:
         current.status, current.finished_at = ESCALATED, utcnow()
 

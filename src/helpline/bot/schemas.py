@@ -34,9 +34,18 @@ class StepDefinition(BaseModel):
     )
     max_attempts: BoundedInt = Field(default=3, ge=1, le=10)
     region: str | None = Field(default=None, description="default phone region, e.g. BR")
+    stop_if_no: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="yes_no steps: when the answer is no, the script stops with this message instead of its "
+        "closing message, and its end (case, webhook) is not done — 'Shall I cancel it?' → 'no'",
+    )
 
     @model_validator(mode="after")
     def _type_needs(self) -> StepDefinition:
+        if self.stop_if_no is not None and self.type != "yes_no":
+            raise ValueError(f"step {self.key!r}: stop_if_no is for yes_no steps")
         if self.type == "choice" and len(self.choices) < 2:
             raise ValueError(f"step {self.key!r}: a choice step needs at least two choices")
         if self.type == "pattern":
@@ -177,7 +186,7 @@ class ScriptRunPublic(BaseModel):
     script_key: str
     script_name: str
     script_version: BoundedInt
-    status: Literal["running", "completed", "escalated", "replaced"]
+    status: Literal["running", "completed", "escalated", "replaced", "stopped"]
     end: Literal["close", "case", "webhook"]
     end_status: Literal["sent", "failed"] | None
     answers: dict[str, Any]

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline.audit.actions import record
 from helpline.bot.models import Script, ScriptVersion
-from helpline.bot.promises import broken_promise
+from helpline.bot.promises import broken_promise, stop_promise
 from helpline.bot.schemas import ScriptDefinition, ScriptPublic, ScriptVersionPublic
 from helpline.platform.crypto import SecretBox, new_secret
 from helpline.platform.errors import Conflict, Invalid, NotFound
@@ -53,6 +53,13 @@ async def _check_end_action(definition: ScriptDefinition, allow_private: bool) -
             f"the closing message promises a follow-up (“{promise}”) but the script ends with `close`, which does "
             "nothing after it: use end: case (a person takes over with the answers) or end: webhook (your "
             "system is called), or reword the closing message",
+            code="closing_promise",
+        )
+    stop = stop_promise(definition)
+    if stop is not None:
+        raise Invalid(
+            f"step {stop[0]!r}: the stop_if_no message promises a follow-up (“{stop[1]}”), but after a no the "
+            "script stops and nothing is done: reword it",
             code="closing_promise",
         )
     if definition.end_action is not None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import phonenumbers
 
-from helpline.bot.extract import choice, email, find_date, number, pattern, phone
+from helpline.bot.extract import choice, email, find_date, number, pattern, phone, reads_past
 from helpline.bot.language import fold, words
 from helpline.bot.schemas import ScriptDefinition, StepDefinition
 
@@ -65,7 +65,7 @@ def find(step: StepDefinition, text: str, *, region: str, today: date) -> Found 
         value = phone(text, step.region or region)
         return Found(value, True) if value else None
     if step.type == "date":
-        found = find_date(text, today)
+        found = find_date(text, today, past=reads_past(step.question))
         return Found(found[0].isoformat(), found[1]) if found else None
     if step.type == "number":
         amount = _number_near_keyword(step, text)

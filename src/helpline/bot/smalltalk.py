@@ -9,6 +9,7 @@ company's scripts, never count as unclear and never escalate, whatever the match
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from helpline.bot.language import fold
 
@@ -17,7 +18,13 @@ THANKS = "thanks"
 GOODBYE = "goodbye"
 ARE_YOU_A_BOT = "are_you_a_bot"
 ANYONE_THERE = "anyone_there"
-KINDS = (GREETING, THANKS, GOODBYE, ARE_YOU_A_BOT, ANYONE_THERE)
+# A message of emoji only that says neither hello nor thanks (😡, 🚗💥, 😢): not a request the matcher could
+# read, so it is not counted as unclear either; the bot asks what the customer needs.
+EMOJI = "emoji"
+KINDS = (GREETING, THANKS, GOODBYE, ARE_YOU_A_BOT, ANYONE_THERE, EMOJI)
+
+# Emoji read as words: a wave says hello; thumbs up, folded hands, OK hand, hearts and smiles say thanks / fine.
+_EMOJI_KINDS: dict[str, str] = {"👋": GREETING, **dict.fromkeys("🙏👍👌❤♥😊🙂😀😃😄😁🥰😍💙💚✅🤝", THANKS)}
 
 # Phrases on folded text (lower case, no accents). Longer phrases first within a kind, so "bom dia" is
 # removed before "dia" could be seen as left over.
@@ -96,6 +103,9 @@ def classify(text: str) -> str | None:
 
     "are you a bot?" wins over a greeting in the same message ("hi, are you a robot?"); "thanks, bye" is a
     goodbye; a lone "hello?" is `anyone_there`. Messages longer than 12 words are never small talk."""
+    emoji = _emoji_kind(text)
+    if emoji is not None:
+        return emoji
     folded = fold(text)
     if not folded or len(folded.split()) > 12:
         return None
@@ -110,3 +120,22 @@ def classify(text: str) -> str | None:
     if found == [GREETING] and folded.rstrip().endswith("?") and len(folded.split()) <= 2:
         return ANYONE_THERE  # "hello?", "oi?" — the customer is waiting for an answer
     return next(kind for kind in (ARE_YOU_A_BOT, ANYONE_THERE, GOODBYE, THANKS, GREETING) if kind in found)
+
+
+def _emoji_kind(text: str) -> str | None:
+    """GREETING or THANKS for a message of emoji only that says so (👋, 👍, 🙏), EMOJI for other emoji-only
+    messages, None when the message has a letter or digit. Skin tones, variation selectors and ZWJ are ignored."""
+    symbols = [c for c in text if not c.isspace() and unicodedata.category(c) not in ("Mn", "Cf", "Sk")]
+    if not symbols or any(unicodedata.category(c) != "So" and not _is_punctuation(c) for c in symbols):
+        return None
+    emoji = [c for c in symbols if unicodedata.category(c) == "So"]
+    if not emoji:
+        return None
+    kinds = {_EMOJI_KINDS.get(c) for c in emoji}
+    if None in kinds:
+        return EMOJI
+    return GREETING if GREETING in kinds else THANKS
+
+
+def _is_punctuation(char: str) -> bool:
+    return unicodedata.category(char).startswith("P")
