@@ -353,3 +353,41 @@ async def test_every_field_the_api_can_refuse_has_a_name_and_every_reason_a_sent
             r for r in reasons | {"invalid"} if not any(k.startswith(f"validation.types.{r}") for k in flat)
         )
         assert not missing_reasons, f"{folder.name}: validation.types lacks {missing_reasons}"
+
+
+# Error codes that never reach the operator app: the generic ones keep the server's specific words; the others
+# answer webhooks, the widget's visitor API (which has its own strings), provider callbacks, or API clients.
+_NOT_FOR_OPERATORS = {
+    "bad_request", "invalid", "conflict", "forbidden", "not_found", "unauthorized", "too_many_requests", "unavailable",
+    "template_invalid", "bad_signature", "bad_payload", "bad_signed_request", "bad_verify_token", "bad_origin",
+    "channel_disabled", "not_configured", "bad_cursor", "pre_chat_required", "empty_message", "empty_file",
+    "text_too_long", "attachment_too_large", "bot_paused",
+}  # fmt: skip
+
+
+def _domain_error_codes() -> set[str]:
+    """Every stable code a HelplineError is raised with (`code="…"`) or a subclass declares (`code = "…"`)."""
+    source = STATIC_DIR.parents[1]
+    raised = r"\b(?:Invalid|Conflict|Forbidden|Unauthorized|NotFound|TooLarge|ReplyNotAllowed|TemplateInvalid)\("
+    codes: set[str] = set()
+    for path in source.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for found in re.finditer(raised + r"(?:[^()]|\([^()]*\))*?code=\"([a-z_]+)\"", text, re.S):
+            codes.add(found.group(1))
+        codes |= set(re.findall(r"^    code = \"([a-z_]+)\"$", text, re.M))
+    return codes
+
+
+def test_every_domain_error_an_operator_can_meet_has_a_sentence_in_every_catalogue() -> None:
+    codes = _domain_error_codes() - _NOT_FOR_OPERATORS
+    assert {
+        "duplicate_email",
+        "reply_window_closed",
+        "empty_reply",
+        "attachment_type_mismatch",
+        "reopen_first",
+    } <= codes
+    for folder in sorted((STATIC_DIR / "i18n").iterdir()):
+        flat = _flatten(merge_catalogue(folder))
+        missing = sorted(code for code in codes if f"api_error.{code}" not in flat)
+        assert not missing, f"{folder.name}: api_error lacks {missing}"

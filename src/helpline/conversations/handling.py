@@ -63,7 +63,7 @@ async def takeover(session: AsyncSession, conversation_id: int, *, principal: Pr
 async def handback(session: AsyncSession, conversation_id: int, *, principal: Principal) -> Conversation:
     conversation = await lock_conversation(session, conversation_id)
     if conversation.status == Status.resolved.value:
-        raise Conflict("reopen the conversation before handing it back to the bot")
+        raise Conflict("reopen the conversation before handing it back to the bot", code="reopen_first")
     conversation.handler = Handler.bot.value
     conversation.status = Status.pending.value
     conversation.assignee_id = None

@@ -23,7 +23,7 @@ async def create_profile(session: AsyncSession, *, name: str, description: str |
     try:
         await session.flush()
     except IntegrityError:
-        raise Conflict(f"a profile named {name!r} already exists") from None
+        raise Conflict(f"a profile named {name!r} already exists", code="duplicate_name") from None
     record(
         session,
         operator_id=actor_id,
@@ -55,7 +55,7 @@ async def update_row(
     try:
         await session.flush()
     except IntegrityError:
-        raise Conflict("that name is taken") from None
+        raise Conflict("that name is taken", code="duplicate_name") from None
     kind = model.__tablename__[:-1]
     record(
         session,

@@ -103,3 +103,26 @@ def test_validation_problems_read_as_sentences_in_portuguese(page: Page) -> None
     ]
     assert result["message"] == " ".join(result["problems"])
     assert result["server"] == BODY["error"]["message"]
+
+
+CODES = """
+const i18n = await m('/js/i18n.js');
+await i18n.setLocale(arg);
+const { ApiError } = await m('/js/api.js');
+return [
+  new ApiError(409, 'duplicate_email', 'an operator with e-mail x@example.com already exists').message,
+  new ApiError(409, 'conflict', 'the server says exactly what').message,
+  new ApiError(409, 'duplicate_email', 'an operator with e-mail x@example.com already exists').serverMessage,
+];
+"""
+
+
+def test_a_domain_error_code_reads_in_the_operators_language_and_a_generic_one_keeps_the_servers_words(
+    page: Page,
+) -> None:
+    assert run(page, CODES, "pt-BR") == [
+        "Já existe um operador com este e-mail.",
+        "the server says exactly what",
+        "an operator with e-mail x@example.com already exists",
+    ]
+    assert run(page, CODES, "en")[0] == "An operator with this e-mail already exists."

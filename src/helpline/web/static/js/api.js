@@ -1,14 +1,15 @@
 // The JSON API client: same-origin cookie session, the CSRF header on writes, errors as ApiError.
 
-import { describeProblems } from './problems.js';
+import { describeProblems, errorSentence } from './problems.js';
 
 const BASE = '/api/v1';
 const SAFE = new Set(['GET', 'HEAD']);
 
 export class ApiError extends Error {
   constructor(status, code, message, details = {}) {
-    // A validation error (422 with problems) reads in the operator's language; the server's English stays at hand.
-    super((status === 422 && describeProblems(details)) || message);
+    // A validation error (422 with problems) or a known code reads in the operator's language; the server's
+    // English stays at hand.
+    super((status === 422 && describeProblems(details)) || errorSentence(code) || message);
     this.status = status;
     this.code = code;
     this.details = details;

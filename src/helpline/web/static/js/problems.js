@@ -1,5 +1,5 @@
-// Validation errors (HTTP 422) in the operator's language: the API's machine-readable problems
-// (error.details.problems: {field, type, ctx, message}) become "Field: reason" sentences from the catalogue.
+// API errors in the operator's language: a validation error's machine-readable problems (error.details.problems:
+// {field, type, ctx, message}) become "Field: reason" sentences, a domain error's stable code its catalogue sentence.
 
 import { currentLocale, has, t } from './i18n.js';
 
@@ -67,4 +67,10 @@ export function problemsOf(details) {
 export function describeProblems(details) {
   const problems = problemsOf(details);
   return problems.length ? problems.map((problem) => problem.text).join(' ') : null;
+}
+
+/** The catalogue's sentence for a domain error code (api_error.duplicate_email), or null: generic codes ("invalid",
+ * "conflict") keep the server's own, more specific words. */
+export function errorSentence(code) {
+  return code && /^[a-z_]+$/.test(code) && has(`api_error.${code}`) ? t(`api_error.${code}`) : null;
 }
