@@ -93,6 +93,12 @@ def test_a_completed_script_shows_its_case_at_the_top_of_the_bot_panel(
     expect(card).to_contain_text("Case: Order status")
     expect(card).to_contain_text("And the e-mail address you ordered with?")
     expect(card).to_contain_text("emma.wilson@example.com")
+    # Each answer sits under its question, as wide as the card: beside a long question it was squeezed to a
+    # letter per line.
+    answer = card.locator("dd", has_text="emma.wilson@example.com")
+    card_box, answer_box = card.bounding_box(), answer.bounding_box()
+    assert card_box is not None and answer_box is not None
+    assert answer_box["width"] > 0.7 * card_box["width"], (answer_box, card_box)
 
 
 def test_closed_window_composer_offers_a_template_and_sends_it(
