@@ -391,3 +391,45 @@ def test_every_domain_error_an_operator_can_meet_has_a_sentence_in_every_catalog
         flat = _flatten(merge_catalogue(folder))
         missing = sorted(code for code in codes if f"api_error.{code}" not in flat)
         assert not missing, f"{folder.name}: api_error lacks {missing}"
+
+
+def test_every_audit_action_the_backend_records_has_a_label_in_every_catalogue() -> None:
+    """The audit screen names each action in words (admin.audit.actions.<action with _>), never "auth.login"."""
+    source = STATIC_DIR.parents[1]
+    actions: set[str] = set()
+    for path in source.rglob("*.py"):
+        if path.parts[-2] == "bot":  # the bot's console names its outcomes "action" too; no audit entries
+            continue
+        text = path.read_text(encoding="utf-8")
+        actions |= set(re.findall(r'\baction="([a-z_]+\.[a-z_.]+)"', text))
+        actions |= set(re.findall(r'_audit\([^"]*"([a-z_]+\.[a-z_.]+)"', text))
+        for suffix in re.findall(r'action=f"\{kind\}\.([a-z_]+)"', text):
+            actions |= {f"profile.{suffix}", f"event.{suffix}"}
+    assert {"auth.login", "channel.created", "privacy.exported", "profile.logo_changed"} <= actions
+    for folder in sorted((STATIC_DIR / "i18n").iterdir()):
+        labels: Any = merge_catalogue(folder)["admin"]["audit"]["actions"]  # type: ignore[index]
+        missing = sorted(a for a in actions if a.replace(".", "_") not in labels)
+        assert not missing, f"{folder.name}: admin.audit.actions lacks {missing}"
+
+
+def test_every_detail_an_audit_entry_records_has_a_label_in_every_catalogue() -> None:
+    """The audit screen's details line names each key in words (admin.audit.details.<key>), e.g. "tipo: WhatsApp"."""
+    source = STATIC_DIR.parents[1]
+    keys: set[str] = set()
+    call = r"\brecord\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\)"
+    for path in source.rglob("*.py"):
+        if path.parts[-2] == "bot":
+            continue
+        text = path.read_text(encoding="utf-8")
+        for found in re.finditer(call, text, re.S):
+            details = re.search(r"details=\{(.*)\}", found.group(0), re.S)
+            if details:
+                keys |= set(re.findall(r'"([a-z_]+)":', details.group(1)))
+        for found in re.finditer(r"_audit\((.*?)\)\n", text, re.S):
+            keys |= set(re.findall(r"\b([a-z_]+)=", found.group(1)))
+    keys -= {"ge", "le", "action", "details", "target_id", "target_type"}  # bounds and record()'s own arguments
+    assert {"kind", "fields", "merged_contact_id", "method"} <= keys
+    for folder in sorted((STATIC_DIR / "i18n").iterdir()):
+        labels: Any = merge_catalogue(folder)["admin"]["audit"]["details"]  # type: ignore[index]
+        missing = sorted(key for key in keys if key not in labels)
+        assert not missing, f"{folder.name}: admin.audit.details lacks {missing}"

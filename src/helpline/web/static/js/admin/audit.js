@@ -21,9 +21,14 @@ const LINKS = { channel: (id) => `/admin/channels/${id}`, operator: (id) => `/ad
   article: (id) => `/admin/articles/${id}`, profile: (id) => `/admin/profiles/profile-${id}`, event: (id) => `/admin/profiles/event-${id}`,
   conversation: (id) => `/conversations/${id}` };
 
-/** The details object as one readable line: `fields: name, status · kind: whatsapp`. */
+/** The details object as one readable line in the operator's language: `campos: Nome, Status · tipo: WhatsApp`. */
 function detailsText(details) {
-  return Object.entries(details || {}).map(([key, value]) => `${key}: ${Array.isArray(value) ? value.join(', ') : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)}`).join(' · ');
+  const codes = { kind: 'kinds', fields: 'validation.fields', reason: 'escalation', method: 'admin.audit.methods' };
+  const word = (key, value) => (codes[key] && /^[a-z_+]+$/.test(String(value))
+    ? tOr(`${codes[key]}.${String(value).replace(/\+/g, '_')}`, String(value)) : String(value));
+  return Object.entries(details || {}).map(([key, value]) => `${tOr(`admin.audit.details.${key}`, key)}: ${Array.isArray(value)
+    ? value.map((item) => word(key, item)).join(', ') : typeof value === 'object' && value !== null ? JSON.stringify(value)
+      : word(key, value)}`).join(' · ');
 }
 
 export function mount(ctx, el, route) {
