@@ -62,6 +62,15 @@ async def test_a_matched_script_starts_and_steps_through_its_questions(
     assert second["reply"]["text"] == "When did it happen?"
     assert second["alternatives"] == [] and second["out_of_scope"] is None  # no matching while a script runs
 
+    # An answer to a later step given early is noted; a correction replaces an earlier answer (tests/bot/
+    # test_dialogue_edges.py has the dialogues): the console says so as the pipeline would.
+    noted = await try_it(client, world, message="my number is +55 11 98765-4321", state=second["state"])
+    assert noted["action"] == "next_step" and noted["answers"]["phone"] == "+5511987654321"
+    assert noted["reply"]["text"].startswith('Noted: +5511987654321 for "Which phone number can we call?".')
+    changed = await try_it(client, world, message="sorry, it is POL-4321", state=noted["state"])
+    assert changed["action"] == "next_step" and changed["answers"]["policy"] == "POL-4321"
+    assert changed["reply"]["text"] == 'I changed "What is your policy number?" to POL-4321.\nWhen did it happen?'
+
 
 async def test_the_console_says_what_the_pipeline_sends(
     chat: Chat, client: httpx.AsyncClient, world: World, runtime: Runtime, scripts: dict[str, Any]

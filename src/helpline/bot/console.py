@@ -84,6 +84,8 @@ def _action(outcome: Outcome) -> TryAction:
         ("answer_extracted", "next_step"),
         ("answer_confirmed", "next_step"),
         ("answer_corrected", "next_step"),
+        ("answer_changed", "next_step"),  # "no, it was Tuesday": an earlier answer replaced
+        ("answer_prefilled", "next_step"),  # an answer to a later step given early, noted
         ("clarify", "clarify"),
         ("article_used", "article"),
         ("small_talk", "small_talk"),
