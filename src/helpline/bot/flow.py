@@ -15,6 +15,7 @@ from helpline.bot.escalation import LOW_CONFIDENCE, Trigger, message_trigger, ta
 from helpline.bot.extract import choice
 from helpline.bot.language import guess_language, say, words
 from helpline.bot.llm import Llm
+from helpline.bot.routing import message_language, route
 from helpline.bot.runner import Outcome, Reply
 from helpline.platform.sanitize import is_blank
 from helpline.settings import Settings
@@ -157,30 +158,42 @@ def _start(ctx: Context, outcome: Outcome, entry: ScriptEntry, *, how: str, conf
     )
 
 
-def _candidates(ctx: Context, lang: str) -> tuple[list[dict[str, Any]], bool]:
-    matcher = ctx.snapshot.matcher_for(lang)
-    if matcher is None:
-        return [], True
-    ranked = matcher.rank(ctx.text, 3)
-    out_of_scope = matcher.is_out_of_scope(ctx.text)
+def _candidates(ctx: Context, lang: str) -> tuple[list[dict[str, Any]], bool, str | None]:
+    """The top scripts with their confidences, whether the message is out of scope, and the language whose
+    scripts were matched (bot/routing.py: the message's own when sure, else the most confident language's)."""
+    if ctx.snapshot.matcher is None:
+        return [], True, None
+    routed = route(ctx.snapshot.matcher, ctx.snapshot.by_language, ctx.text, prior=lang)
     candidates = [
         {"script_id": entry.id, "key": key, "name": entry.name, "confidence": round(float(conf), 4)}
-        for key, conf in ranked
+        for key, conf in routed.ranked
         if (entry := ctx.snapshot.scripts.get(key)) is not None
     ]
-    return candidates, out_of_scope
+    return candidates, routed.out_of_scope, routed.language
 
 
 async def _match(ctx: Context, outcome: Outcome) -> None:
     state = outcome.state
     lang = str(state["lang"])
     s = ctx.settings
-    candidates, out_of_scope = _candidates(ctx, lang)
+    candidates, out_of_scope, matched_in = _candidates(ctx, lang)
     state["candidates"] = candidates
     outcome.log.append(
-        ("matched", {"candidates": candidates, "out_of_scope": out_of_scope, "method": ctx.snapshot.method})
+        (
+            "matched",
+            {
+                "candidates": candidates,
+                "out_of_scope": out_of_scope,
+                "method": ctx.snapshot.method,
+                "language": matched_in,
+            },
+        )
     )
     top = candidates[0] if candidates and not out_of_scope else None
+    if top is not None and matched_in is not None and top["confidence"] >= s.bot_match_low:
+        # The message did not show its language surely and another language's scripts matched it better
+        # ("a entrega está atrasada" on an English widget): the offer or the script is in that language.
+        lang = state["lang"] = matched_in
     if top is not None and top["confidence"] >= s.bot_match_high:
         entry = ctx.snapshot.scripts[top["key"]]
         _start(ctx, outcome, entry, how="matched", confidence=top["confidence"])
@@ -215,10 +228,15 @@ async def _answer_from_knowledge(ctx: Context, outcome: Outcome) -> bool:
     """Answer from the best article when it is a confident match; with an LLM, a grounded short answer."""
     state = outcome.state
     retriever = ctx.snapshot.retriever
-    hits = retriever.search(ctx.text, k=3, language=str(state["lang"]))
+    # The article in the language the question is most likely written in ("posso pagar por boleto" on an English
+    # line gets the Portuguese article when there is one), else the conversation's.
+    language = message_language(ctx.text)[1] or str(state["lang"])
+    hits = retriever.search(ctx.text, k=3, language=language)
     if not hits or not retriever.answerable(hits[0], ctx.settings.bot_article_threshold):
         return False
     best = hits[0]
+    if best.article.language == language:
+        state["lang"] = language
     # The title goes first so the customer can tell which question the bot thinks it is answering.
     text, grounded = f"{best.article.title}\n{best.article.answer}", False
     if ctx.llm is not None:

@@ -18,6 +18,21 @@ OFF_TOPIC_QUANTILE = 0.97
 MIN_THRESHOLD = 0.35
 # The content-word cosine's floor (a knowledge base with nothing like the off-topic questions).
 MIN_TOPIC_THRESHOLD = 0.1
+# Shared words (`lexical_share`): a question whose content words all differ from the article's ("how do I reset my
+# router" against "How do I update my address?") needs a cosine this much above the threshold — only its form is
+# like the title's; one that shares most of them ("posso pagar com pix": "pagamento", "Pix") may be this much below
+# it. Chosen on the dev questions (bot/seeds/knowledge_questions_dev.csv), bench/RESULTS.md.
+NO_SHARED_WORD_MARGIN = 0.2
+SHARED_WORDS_RESCUE = 0.05
+SHARED_WORDS_ENOUGH = 0.5
+# An article in the customer's language whose title and answer are at least this close (cosine) to the best
+# article is its translation, given instead of it ("vocês aceitam boleto?" gets the Portuguese payment article even
+# when the English one scores a little higher). Translations of the shipped articles score 0.68 to 0.87 with each
+# other, different articles at most 0.35.
+TRANSLATION_COSINE = 0.6
+# Words are compared by their first letters, so "pagar" meets "pagamento", "claims" meets "claim" (EN/PT/ES have
+# no light stemmer in the dependencies, and whole-word equality missed most inflections).
+STEM = 4
 
 
 # Question frames and function words (EN/PT/ES, accents folded): what a question shares with any article title
@@ -44,6 +59,22 @@ def content_words(text: str) -> list[str]:
     return [w for w in words(text) if w not in _FRAME and not w.isdigit()]
 
 
+def _stems(text: str) -> set[str]:
+    return {w[:STEM] for w in content_words(text) if len(w) >= 3}
+
+
+def lexical_share(question: str, article: str) -> float | None:
+    """The share of the question's content words (3 letters or more) that the article's title, answer or tags
+    also use (`STEM` first letters equal; a 3-letter word such as "pay" also meets "payment"); None when the
+    question has no content word of 3 letters or more."""
+    asked = {w for w in content_words(question) if len(w) >= 3}
+    if not asked:
+        return None
+    offered = _stems(article)
+    shared = sum(w[:STEM] in offered or (len(w) < STEM and any(o.startswith(w) for o in offered)) for w in asked)
+    return shared / len(asked)
+
+
 class TextEncoder(Protocol):
     """helpline.bot.matching.encoder.Encoder's shape, restated so this module does not import the models."""
 
@@ -67,6 +98,7 @@ class Hit:
     article: ArticleDoc
     score: float
     topic: float | None = None
+    lexical: float | None = None  # lexical_share of the question with the article
 
 
 def off_topic_questions() -> list[str]:
@@ -97,6 +129,8 @@ class Retriever:
             # take?" → "claim"): what each article is about.
             topics = [" ".join(content_words(v)) or v for v in views]
             self._topics = self._encoder.encode(topics, remember=True).reshape(2, len(articles), -1)
+            # Which articles say the same in another language (the title-and-answer views' cosines).
+            self._same = np.einsum("ad,bd->ab", self._views[1], self._views[1])
             questions = off_topic_questions()
             scores = self._scores(questions, remember=True)
             self.threshold = max(MIN_THRESHOLD, float(np.quantile(scores.max(axis=1), OFF_TOPIC_QUANTILE)))
@@ -147,20 +181,49 @@ class Retriever:
             same = [h for h in hits if h.article.language == language]
             other = [h for h in hits if h.article.language != language]
             hits = same + other if same and same[0].score >= (other[0].score if other else 0) * 0.8 else hits
+            if hits and hits[0].article.language != language and self._encoder is not None:
+                hits = self._translated(hits, language)
         hits = hits[:k]
-        if self._encoder is not None and hits and (self.threshold is None or hits[0].score >= self.threshold):
-            # Only the best hit is ever answered with, and only above the threshold: then one more encoding, of
-            # the question's content words.
-            position = self.articles.index(hits[0].article)
-            topic = float(self._topic_scores([question], np.array([position]))[0])
-            hits[0] = Hit(hits[0].article, hits[0].score, topic)
+        if self._encoder is not None and hits:
+            best = hits[0]
+            article = best.article
+            lexical = lexical_share(question, f"{article.title} {article.answer} {' '.join(article.tags)}")
+            floor = (self.threshold or 0.0) - (SHARED_WORDS_RESCUE if (lexical or 0.0) >= SHARED_WORDS_ENOUGH else 0.0)
+            topic = None
+            if self.threshold is None or best.score >= floor:
+                # Only the best hit is ever answered with, and only near the threshold: then one more encoding, of
+                # the question's content words.
+                position = self.articles.index(best.article)
+                topic = float(self._topic_scores([question], np.array([position]))[0])
+            hits[0] = Hit(best.article, best.score, topic, lexical)
         return hits
+
+    def _translated(self, hits: list[Hit], language: str) -> list[Hit]:
+        """`hits` with the best one replaced by its translation in `language`, when the articles hold one (same
+        title and answer in another language, cosine >= TRANSLATION_COSINE); the question's score is kept."""
+        best = self.articles.index(hits[0].article)
+        candidates = [i for i, a in enumerate(self.articles) if a.language == language]
+        if not candidates:
+            return hits
+        twin = max(candidates, key=lambda i: float(self._same[best, i]))
+        if float(self._same[best, twin]) < TRANSLATION_COSINE:
+            return hits
+        translated = Hit(self.articles[twin], hits[0].score)
+        return [translated, *(h for h in hits[1:] if h.article.id != self.articles[twin].id)]
 
     def answerable(self, hit: Hit, setting: float) -> bool:
         """Whether `hit` is good enough to answer with: above the measured threshold, and its content words above
-        theirs (the question is about what the article is about, not only shaped like its title); without an
-        encoder, above `setting` (the admin's `bot_article_threshold`, used by the lexical retriever)."""
+        theirs (the question is about what the article is about, not only shaped like its title); with no content
+        word shared with the article, NO_SHARED_WORD_MARGIN above it; sharing most, SHARED_WORDS_RESCUE below it is
+        enough. Without an encoder, above `setting` (the admin's `bot_article_threshold`, lexical retriever)."""
         if self.threshold is None:
             return hit.score >= setting
         topical = hit.topic is None or self.topic_threshold is None or hit.topic >= self.topic_threshold
+        if hit.lexical is None:
+            return hit.score >= self.threshold and topical
+        if hit.lexical == 0.0:
+            # Not one word in common: only a clearly closer meaning than the off-topic questions' answers it.
+            return hit.score >= self.threshold + NO_SHARED_WORD_MARGIN and topical
+        if hit.lexical >= SHARED_WORDS_ENOUGH and hit.topic is not None:
+            return hit.score >= self.threshold - SHARED_WORDS_RESCUE and topical
         return hit.score >= self.threshold and topical

@@ -49,18 +49,43 @@ _STOPWORDS: dict[str, frozenset[str]] = {
 _LETTERS = {"pt": frozenset("ãõçâêô"), "es": frozenset("ñ¿¡")}
 
 
-def guess_language(text: str) -> str | None:
-    """The language whose words occur most in `text`, or None when that is not clear: no word of any
-    language ("ok", "?", "123", an emoji) or a tie ("a", "no")."""
+# A guess is sure when its language has this many more of its words (a letter of its own counts half) than any
+# other: one shared-looking word ("a", "de", "tem") is not enough to choose which language's scripts to match.
+SURE_MARGIN = 2.0
+
+
+def language_scores(text: str) -> dict[str, float]:
+    """For each of LANGUAGES, how many words of `text` are its function or small-talk words, plus 0.5 when a
+    letter only it writes occurs (ã/ç for pt, ñ/¿ for es)."""
     tokens = words(text)
     scores = {lang: float(sum(t in stop for t in tokens)) for lang, stop in _STOPWORDS.items()}
     lowered = text.casefold()
     for lang, letters in _LETTERS.items():
         scores[lang] += 0.5 * any(c in letters for c in lowered)
-    ranked = sorted(scores.values(), reverse=True)
-    if ranked[0] == 0 or ranked[0] == ranked[1]:
-        return None
-    return max(scores, key=lambda lang: scores[lang])
+    return scores
+
+
+def _ranked(text: str) -> tuple[str | None, float]:
+    """The leading language (None when none leads: no known word, or a tie) and its margin over the next."""
+    scores = language_scores(text)
+    first, second = sorted(scores.values(), reverse=True)[:2]
+    if first == 0 or first == second:
+        return None, 0.0
+    return max(scores, key=lambda lang: scores[lang]), first - second
+
+
+def guess_language(text: str) -> str | None:
+    """The language whose words occur most in `text`, or None when that is not clear: no word of any
+    language ("ok", "?", "123", an emoji) or a tie ("a", "no")."""
+    return _ranked(text)[0]
+
+
+def sure_language(text: str) -> tuple[str | None, str | None]:
+    """(sure, leaning): the language `text` is surely in (its words lead by SURE_MARGIN), else None; and the
+    language it leans to (guess_language), which may be None. "I want to cancel my plan" → ("en", "en");
+    "vocês funcionam domingo?" → (None, "pt"); "a entrega está atrasada" → (None, None)."""
+    leaning, margin = _ranked(text)
+    return (leaning if margin >= SURE_MARGIN else None), leaning
 
 
 def detect_language(text: str, default: str = "en") -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpline.bot.knowledge import MIN_THRESHOLD, ArticleDoc, Retriever, off_topic_questions
+from helpline.bot.knowledge import MIN_THRESHOLD, ArticleDoc, Retriever, lexical_share, off_topic_questions
 from helpline.bot.matching import knowledge_encoder
 
 ARTICLES = [
@@ -13,6 +13,7 @@ ARTICLES = [
     ArticleDoc(2, "Which payment methods do you accept?", "Credit cards, bank transfer, direct debit.", (), "en"),
     ArticleDoc(3, "Quanto tempo demora um sinistro?", "A maioria é resolvida em até 10 dias úteis.", (), "pt"),
     ArticleDoc(4, "Quais formas de pagamento vocês aceitam?", "Cartão de crédito, boleto, Pix.", (), "pt"),
+    ArticleDoc(5, "How do I update my address?", "Change it in the app under Profile.", ("address",), "en"),
 ]
 
 
@@ -73,3 +74,34 @@ def test_content_words_drop_the_question_frame() -> None:
 
     assert content_words("How long does a claim take?") == ["claim"]
     assert content_words("Quanto tempo demora para o sinistro ser pago?") == ["sinistro", "pago"]
+
+
+@pytest.mark.parametrize(
+    ("question", "article", "share"),
+    [
+        ("posso pagar com pix", "Quais formas de pagamento vocês aceitam? Cartão de crédito, boleto, Pix.", 1.0),
+        ("can I pay monthly", "Payments are monthly or yearly.", 1.0),  # "pay" meets "payments"
+        ("how do I restart my modem", "How do I update my address? Change it in the app under Profile.", 0.0),
+        ("how do I?", "How do I update my address?", None),  # no content word at all
+    ],
+)
+def test_lexical_share(question: str, article: str, share: float | None) -> None:
+    assert lexical_share(question, article) == share
+
+
+def test_a_question_sharing_no_word_with_the_title_needs_a_clearly_closer_meaning(retriever: Retriever) -> None:
+    # Shaped like "How do I update my address?", about something else, not one content word in common.
+    [best] = retriever.search("how do I restart my modem", k=1, language="en")
+    assert best.lexical == 0.0
+    assert not retriever.answerable(best, setting=0.0)
+
+
+def test_the_article_is_given_in_the_customer_language_when_it_exists_in_it(retriever: Retriever) -> None:
+    # An English wording from a Portuguese-speaking customer (the conversation is in Portuguese): the English
+    # article scores best, its Portuguese translation is given.
+    [best] = retriever.search("which payment methods do you accept", k=1, language="pt")
+    assert best.article.id == 4
+    assert retriever.answerable(best, setting=0.0)
+    # Spanish has no article here: the best one whatever its language.
+    [best] = retriever.search("how long does a claim take", k=1, language="es")
+    assert best.article.id == 1

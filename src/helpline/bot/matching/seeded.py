@@ -18,8 +18,8 @@ from typing import Any
 from helpline.bot.articles import parse_articles
 from helpline.bot.engine import ScriptEntry, fit_matchers
 from helpline.bot.knowledge import ArticleDoc, Retriever, TextEncoder
-from helpline.bot.language import detect_language
 from helpline.bot.matching.protocol import ScriptMatcher
+from helpline.bot.routing import message_language, route
 from helpline.bot.scripts import parse_definitions
 from helpline.bot.seeds import seed_documents
 from helpline.settings import Settings
@@ -59,16 +59,22 @@ class SeededFigures:
     off_topic_clarified: float = 0.0
     article_threshold: float | None = None
     knowledge_misses: list[dict[str, Any]] = field(default_factory=list)
+    # The dev questions (knowledge_questions_dev.csv) the lexical and translation rules were chosen on.
+    dev_on_topic: int = 0
+    dev_on_topic_answered_right: float = 0.0
+    dev_off_topic: int = 0
+    dev_off_topic_declined: float = 0.0
 
 
 def _decide(
     everything: ScriptMatcher, by_language: dict[str, ScriptMatcher], text: str, s: Settings
 ) -> tuple[str, list[tuple[str, float]]]:
     """ "start", "clarify" or "none", as helpline.bot.flow decides, with the ranked candidates."""
-    # As the bot does: the customer's language picks the scripts offered in it.
-    matcher = by_language.get(detect_language(text), everything)
-    ranked = matcher.rank(text, 3)
-    if matcher.is_out_of_scope(text):
+    # As the bot does (bot/routing.py): the customer's language picks the scripts offered in it; a first message
+    # of a conversation with nothing else known has the company default as its prior.
+    routed = route(everything, by_language, text, prior=s.bot_default_language)
+    ranked = routed.ranked
+    if routed.out_of_scope:
         return "none", ranked
     confidence = ranked[0][1]
     if confidence >= s.bot_match_high:
@@ -133,17 +139,10 @@ def seeded_figures(
     questions = _csv("knowledge_questions.csv")
     on = [q for q in questions if q["article"]]
     off = [q for q in questions if not q["article"]]
-    answered_right = declined = 0
-    knowledge_misses: list[dict[str, Any]] = []
-    for q in questions:
-        hits = retriever.search(q["text"], k=1, language=detect_language(q["text"]))
-        answered = bool(hits) and retriever.answerable(hits[0], s.bot_article_threshold)
-        title = hits[0].article.title if answered else None
-        good = title == q["article"] if q["article"] else title is None
-        answered_right += bool(q["article"]) and good
-        declined += not q["article"] and good
-        if not good:
-            knowledge_misses.append({"text": q["text"], "expected": q["article"] or None, "answered": title})
+    answered_right, declined, knowledge_misses = _knowledge(retriever, questions, s)
+    dev_questions = _csv("knowledge_questions_dev.csv")
+    dev_right, dev_declined, _ = _knowledge(retriever, dev_questions, s)
+    dev_on = sum(bool(q["article"]) for q in dev_questions)
     decisions = [_decide(everything, by_language, q["text"], s)[0] for q in off]
     return SeededFigures(
         paraphrases=test,
@@ -156,7 +155,31 @@ def seeded_figures(
         off_topic_clarified=decisions.count("clarify") / len(off),
         article_threshold=retriever.threshold,
         knowledge_misses=knowledge_misses,
+        dev_on_topic=dev_on,
+        dev_on_topic_answered_right=dev_right / max(dev_on, 1),
+        dev_off_topic=len(dev_questions) - dev_on,
+        dev_off_topic_declined=dev_declined / max(len(dev_questions) - dev_on, 1),
     )
+
+
+def _knowledge(
+    retriever: Retriever, questions: list[dict[str, str]], s: Settings
+) -> tuple[int, int, list[dict[str, Any]]]:
+    """(covered questions answered with their article, off-topic ones declined, the misses)."""
+    answered_right = declined = 0
+    misses: list[dict[str, Any]] = []
+    for q in questions:
+        # As the bot does (flow._answer_from_knowledge): the question's likely language, else the company default.
+        language = message_language(q["text"])[1] or s.bot_default_language
+        hits = retriever.search(q["text"], k=1, language=language)
+        answered = bool(hits) and retriever.answerable(hits[0], s.bot_article_threshold)
+        title = hits[0].article.title if answered else None
+        good = title == q["article"] if q["article"] else title is None
+        answered_right += bool(q["article"]) and good
+        declined += not q["article"] and good
+        if not good:
+            misses.append({"text": q["text"], "expected": q["article"] or None, "answered": title})
+    return answered_right, declined, misses
 
 
 def describe_seeded(f: SeededFigures) -> str:
@@ -183,6 +206,9 @@ def describe_seeded(f: SeededFigures) -> str:
         f"knowledge answers    {f.on_topic} covered questions answered with the right article "
         f"{pct(f.on_topic_answered_right)}; {f.off_topic} off-topic questions declined {pct(f.off_topic_declined)}; "
         f"threshold {threshold}",
+        f"knowledge (dev)      {f.dev_on_topic} covered questions answered with the right article "
+        f"{pct(f.dev_on_topic_answered_right)}; {f.dev_off_topic} off-topic questions declined "
+        f"{pct(f.dev_off_topic_declined)}",
         f"off-topic questions  would start a script {pct(f.off_topic_started)}, get a clarifying question "
         f"{pct(f.off_topic_clarified)} (before knowledge is tried)",
     ]
