@@ -94,10 +94,13 @@ def test_every_flow_step_answer_is_accepted_and_every_wrong_one_refused() -> Non
                     assert extract(step, text, region="US", today=date(2026, 7, 1)) is not None, (key, text)
                 if refused is not None:
                     assert extract(step, refused, region="US", today=date(2026, 7, 1)) is None, (key, refused)
-        assert language in ("en", "pt")
+        assert language in ("en", "pt", "es")
     rng = random.Random(3)
-    kinds = Counter(conversation(rng, "en")[0] for _ in range(2000))
-    assert 0.57 < kinds["complete"] / 2000 < 0.67 and 0.05 < kinds["person"] / 2000 < 0.11
+    for language in ("en", "pt", "es"):
+        kinds = Counter(conversation(rng, language)[0] for _ in range(2000))
+        assert 0.57 < kinds["complete"] / 2000 < 0.67 and 0.05 < kinds["person"] / 2000 < 0.11, language
+    # Spanish customers follow their scripts too, not only ask for a person.
+    assert set(FLOWS["es"]) == {"insurance-claim-es", "order-status-es", "appointment-es", "cancellation-es"}
 
 
 def test_a_customer_waits_before_writing_again() -> None:

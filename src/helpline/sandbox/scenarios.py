@@ -5,9 +5,9 @@ it after the bot's retry message; a few ask for a person midway; some ask a ques
 opening-hours script answers. Some say hello first, and some put their policy number or the date in the
 opening message — like real customers they do not repeat it, and say "yes" when the bot checks an unsure
 reading (the bot's own slot filling, bot/slots.py, tells which steps their opening already answered).
-Customers writing in Spanish, Italian or French (no seeded scripts) ask for a
-person. The mix keeps the demo inbox looking like a working day: bot-completed conversations, a few
-escalations, and live traffic.
+Customers writing in English, Portuguese and Spanish follow the scripts of their language; those writing in
+Italian or French (no seeded scripts) ask for a person. The mix keeps the demo inbox looking like a working
+day: bot-completed conversations, a few escalations, and live traffic.
 """
 
 from __future__ import annotations
@@ -102,6 +102,47 @@ FLOWS: dict[str, dict[str, Flow]] = {
             ("a do carro", None, None),
         ),
     },
+    "es": {
+        "insurance-claim-es": (
+            (
+                "Hola, necesito abrir un siniestro del coche",
+                "Ayer me chocaron el coche",
+                "Me robaron el coche anoche",
+                "Chocaron mi coche anteayer, mi póliza es POL 556677",
+            ),
+            (
+                ("Mi póliza es POL-556677", "POL-210398"),
+                ("Fue ayer por la tarde", "el 12 de mayo"),
+                ("Un coche me golpeó por detrás en un semáforo", "Se cayó un árbol sobre el tejado"),
+                ("Pueden llamarme al +34 612 34 56 78", "+34 913 12 34 56"),
+            ),
+            ("Creo que es AUT-2291-7", "la semana pasada, no recuerdo el día", None, "a cualquier hora"),
+        ),
+        "order-status-es": (
+            (
+                "¿Dónde está mi pedido?",
+                "Mi pedido no ha llegado",
+                "Quiero rastrear mi envío",
+                "¿Dónde está el pedido 48213?",
+            ),
+            (("Pedido 48213", "Es el 77120"), ("lucia.garcia@example.com", "mi correo es mateo.l@example.es")),
+            ("no tengo el número", "el de siempre"),
+        ),
+        "appointment-es": (
+            ("Quisiera pedir una cita con un asesor", "Necesito una cita la semana que viene"),
+            (("El 14 de julio", "pasado mañana"), ("Mañana", "por la tarde"), ("sí", "Sí, confírmela")),
+            ("cuando pueda", "por la noche", None),
+        ),
+        "cancellation-es": (
+            (
+                "Quiero cancelar mi póliza",
+                "¿Cómo doy de baja mi seguro?",
+                "Quiero cancelar la póliza POL-908172",
+            ),
+            (("POL-334455", "La póliza es POL-908172"), ("Encontré una oferta más barata", "Vendí el coche"), ("sí",)),
+            ("la del coche", None, None),
+        ),
+    },
 }
 
 QUESTIONS = {
@@ -111,9 +152,14 @@ QUESTIONS = {
         "Quanto tempo demora um sinistro?",
         "Quais formas de pagamento vocês aceitam?",
     ),
+    "es": ("¿Cuál es su horario de atención?", "¿Cuánto tarda un siniestro?", "¿Qué formas de pago aceptan?"),
 }
-GREETINGS = {"en": ("Hi", "Hello, good morning"), "pt": ("Olá, bom dia", "Oi, tudo bem?")}
-YES = {"en": "yes", "pt": "sim"}
+GREETINGS = {
+    "en": ("Hi", "Hello, good morning"),
+    "pt": ("Olá, bom dia", "Oi, tudo bem?"),
+    "es": ("Hola, buenos días", "Buenas tardes"),
+}
+YES = {"en": "yes", "pt": "sim", "es": "sí"}
 GREETING_SHARE = 0.2
 ASK_FOR_PERSON = {
     "en": ("Can I talk to a person, please?", "I want to speak to a human agent"),
@@ -130,7 +176,7 @@ NAMES = {
     "fr": (("Chloé", "Louis"), ("Martin", "Bernard")),
 }
 # Who writes (by language) and what they do; tuned so most conversations end completed by the bot.
-LANGUAGE_WEIGHTS = {"pt": 0.52, "en": 0.44, "es": 0.02, "it": 0.01, "fr": 0.01}
+LANGUAGE_WEIGHTS = {"pt": 0.45, "en": 0.4, "es": 0.13, "it": 0.01, "fr": 0.01}
 PLAN_WEIGHTS = {"complete": 0.62, "correct": 0.2, "person": 0.08, "question": 0.1}
 
 
