@@ -124,6 +124,9 @@ def test_fallback_order() -> None:
         ("quero participar um sinistro", "pt"),
         ("gracias", "es"),
         ("Hola, buenas tardes", "es"),
+        ("vc sabe qd chega meu pedido", "pt"),  # informal spellings
+        ("demora mto pra resolver sinistro?", "pt"),
+        ("Buongiorno, vorrei parlare con un operatore", "it"),  # "con", "un" are Spanish words too
     ],
 )
 def test_guess_language(text: str, language: str | None) -> None:

@@ -2,10 +2,11 @@
 
 Function words (`language.guess_language`) place greetings and most requests, but not a short message without
 them ("cancela tudo", "hail left dents all over my bonnet", "a qué hora abren"). py3langid (a maintained fork of
-langid.py: numpy only, a 4.5 MB model inside the wheel, ~0.05 ms of CPU per message) reads those from character
-n-grams: on the dev paraphrases and short EN/PT/ES messages it placed 141 of 148, against 128 placed (19 unsure,
-1 wrong) by the function words (bench/RESULTS.md, "Language routing"). Its mistakes are one-word messages ("sim",
-"hello"), which the function words place, so the two are combined in bot/routing.py.
+langid.py: numpy only, a 4.5 MB model inside the wheel, ~0.05 ms of CPU per message, ~0.8 s to load once per
+process and ~55 MB resident) reads those from character n-grams: on the dev paraphrases and short EN/PT/ES messages
+it placed 141 of 148, against 131 placed (16 unsure, 1 wrong) by the function words (bench/RESULTS.md, "Language
+routing"). Its mistakes are one-word messages ("sim", "hello"), which the function words place, so the two are
+combined in bot/routing.py.
 """
 
 from __future__ import annotations
@@ -28,9 +29,18 @@ def _identifier() -> Any | None:
     except ImportError:  # a custom install without it: routing falls back to the matchers' confidences
         log.warning("py3langid is not installed; language routing uses the function words and the matchers only")
         return None
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    identifier.set_languages(list(LANGUAGES))
-    return identifier
+    full = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    full.set_languages(list(LANGUAGES))
+    # Rebuilt from the five languages' columns only, so the 97-language matrix is freed (~25 MB less resident).
+    return LanguageIdentifier(
+        full.nb_ptc,
+        full.nb_pc,
+        list(full.nb_classes),
+        full.tk_nextmove,
+        full.tk_output,
+        norm_probs=True,
+        tk_row=full.tk_row,
+    )
 
 
 def identify(text: str) -> tuple[str | None, float]:

@@ -30,20 +30,21 @@ def words(text: str) -> list[str]:
 _STOPWORDS: dict[str, frozenset[str]] = {
     "en": _set(
         "the i my is you to a and of it want need please with what how can do hello hi hey thanks thank bye "
-        "yes morning afternoon evening where when"
+        "yes morning afternoon evening where when have are was your for on in at this that not"
     ),
     "pt": _set(
         "o a eu meu minha e de do da que nao um uma com para quero preciso por favor ola oi voce obrigado "
         "obrigada valeu tchau sim bom boa tarde noite onde quando no na nos nas ao seu sua tive tenho estou foi "
-        "ontem hoje amanha dia gostaria queria apolice isso voces vc vcs"
+        "ontem hoje amanha dia gostaria queria apolice isso voces vc vcs pra pro mto pq qd tbm ja mais tudo agora "
+        "vou posso pode tem"
     ),
     "es": _set(
         "el la yo mi es de que no un una con para quiero necesito por favor hola usted gracias adios si "
         "buenos buenas dias tardes noches donde cuando su tengo tuve estoy fue ayer hoy manana coche poliza eso "
-        "los las del puedo quisiera hay"
+        "los las del puedo quisiera hay ustedes ahora todavia ya muy pero tienen puede"
     ),
-    "fr": _set("le je mon ma est ne pas une avec pour veux besoin bonjour vous merci oui"),
-    "it": _set("il io mio mia di che non un per voglio bisogno ciao buongiorno lei grazie"),
+    "fr": _set("le je mon ma est ne pas une avec pour veux besoin bonjour vous merci oui parler voudrais"),
+    "it": _set("il io mio mia di che non un per voglio bisogno ciao buongiorno lei grazie vorrei parlare sono"),
 }
 # Letters only one of the close languages writes, to break a tie of words ("a qué hora", "chocaron mi carro").
 _LETTERS = {"pt": frozenset("ãõçâêô"), "es": frozenset("ñ¿¡")}
