@@ -1,7 +1,10 @@
 // DOM building without HTML strings: every text goes through textContent, so customer strings render literally,
 // isolated (bidi.js) so that one holding bidi controls or right-to-left letters cannot reorder the text around it.
 
-import { isolate } from './bidi.js';
+import { isolate, neutralise } from './bidi.js';
+
+// Attributes the browser shows or speaks (tooltips, accessible names): a direction override in them is shown too.
+const SHOWN_ATTRIBUTES = new Set(['title', 'aria-label', 'alt', 'placeholder']);
 
 const SPRITE = new URL('../icons.svg', import.meta.url).pathname;
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -23,7 +26,7 @@ export function h(tag, props = {}, ...children) {
     else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
     else if (key === 'value' && 'value' in el) el.value = value;
     else if (key === 'checked' || key === 'selected' || key === 'disabled' || key === 'hidden') el[key] = !!value;
-    else el.setAttribute(key, value === true ? '' : String(value));
+    else el.setAttribute(key, value === true ? '' : SHOWN_ATTRIBUTES.has(key) ? neutralise(value) : String(value));
   }
   append(el, children);
   return el;

@@ -2,6 +2,7 @@
 // `code`, [text](url), bare links, "- " / "1. " lists, ``` code blocks, line breaks. Output is built from DOM
 // nodes whose text is set as text — never innerHTML — so `<img onerror>` in a message stays literal characters.
 
+import { neutralise } from './bidi.js';
 import { safeHref } from './dom.js';
 
 // Element names the renderer may create (and nothing else): the allow-list a test holds it to.
@@ -72,7 +73,8 @@ function paragraph(lines, options) {
  */
 export function renderMarkdown(text, options = {}) {
   const fragment = document.createDocumentFragment();
-  const lines = String(text ?? '').replace(/\r\n?/g, '\n').split('\n');
+  // A direction override in what someone typed would reverse their words on screen (bidi.js): shown as U+FFFD.
+  const lines = neutralise(text ?? '').replace(/\r\n?/g, '\n').split('\n');
   let prose = [];
   let list = null;
   const flush = () => {

@@ -3,6 +3,7 @@
 // summarised; screen readers hear "New hand-off: …"; the tab title counts conversations needing me.
 // Only the leader tab notifies and plays sounds. Permission is only ever asked from a button.
 
+import { isolate } from './bidi.js';
 import { h } from './dom.js';
 import { t } from './i18n.js';
 import { customerName, reasonText } from './names.js';
@@ -194,7 +195,8 @@ export class Notifier {
   show(tag, title, body, conversationId) {
     if (!prefs.notifications || permission() !== 'granted') return;
     try {
-      const notification = new Notification(title, { body, tag, renotify: false, silent: true });
+      // The system draws these outside the page: a customer's name is isolated and its overrides shown here too.
+      const notification = new Notification(isolate(title), { body: isolate(body), tag, renotify: false, silent: true });
       notification.onclick = () => {
         window.focus();
         notification.close();
@@ -217,7 +219,9 @@ export class Notifier {
     try { asked = localStorage.getItem(ASKED_KEY) === '1'; } catch { /* private mode */ }
     if (asked || this.offered) return;
     this.offered = true;
-    this.ctx.shell.toast(t('notify.offer'), { timeout: 15000, action: { label: t('notify.offer_button'), run: async () => {
+    // Offered once per browser, answered or not: Preferences keeps the switch for later.
+    try { localStorage.setItem(ASKED_KEY, '1'); } catch { /* private mode */ }
+    this.ctx.shell.offer(t('notify.offer'), { action: { label: t('notify.offer_button'), run: async () => {
       const result = await askPermission();
       if (result === 'granted') {
         const { save } = await import('./prefs.js');

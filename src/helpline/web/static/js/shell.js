@@ -19,13 +19,16 @@ export class Shell {
     this.active = 'inbox';
     this.banner = h('header', { class: 'topbar', role: 'banner' });
     this.connection = h('div', { class: 'connection', role: 'status', 'aria-live': 'polite', hidden: true });
+    // One-time offers (the first hand-off's "turn on notifications"): a line in the page's flow, above everything, so
+    // it covers no row or button the way a toast over the list did.
+    this.offerLine = h('div', { class: 'offer-line', role: 'region', 'aria-label': t('shell.offer_label'), hidden: true });
     this.outlet = h('main', { id: 'main', class: 'outlet', tabindex: '-1' });
     this.polite = h('div', { class: 'sr-only', 'aria-live': 'polite', 'aria-atomic': 'true' });
     this.assertive = h('div', { class: 'sr-only', role: 'alert' });
     this.toasts = h('div', { class: 'toasts', role: 'region', 'aria-label': t('shell.notifications') });
     this.dialog = h('dialog', { class: 'dialog', 'aria-labelledby': 'session-ended-title' });
     this.skip = h('a', { class: 'skip-link', href: '#main' });
-    replace(root, this.skip, this.banner, this.connection,
+    replace(root, this.skip, this.banner, this.connection, this.offerLine,
       this.outlet, this.polite, this.assertive, this.toasts, this.dialog);
     this.render();
     this.lastState = 'connecting';
@@ -121,6 +124,19 @@ export class Shell {
     this.toasts.append(item);
     if (timeout) setTimeout(() => item.remove(), timeout);
     return item;
+  }
+
+  /** A one-time offer as a line under the top bar, with its action and "Not now"; either answer closes it. */
+  offer(text, { action }) {
+    const close = () => {
+      this.offerLine.hidden = true;
+      this.offerLine.replaceChildren();
+    };
+    replace(this.offerLine, icon('bell'), h('span', { class: 'offer-text' }, text),
+      h('button', { type: 'button', class: 'button small primary', onclick: () => { close(); action.run(); } }, action.label),
+      h('button', { type: 'button', class: 'button small', onclick: close }, t('shell.not_now')));
+    this.offerLine.hidden = false;
+    return close;
   }
 
   /** 401 anywhere: the one justified modal; drafts stay in localStorage, login returns to this URL. */
