@@ -130,3 +130,20 @@ def test_customer_text_in_a_message_and_everywhere_h_sets_text_shows_its_overrid
         "plain": "Ana Souza — POL-482913",
         "hebrew": "\u2068שרה\u2069",
     }, result
+
+
+def test_a_number_answer_is_shown_as_typed_not_grouped(page: Page) -> None:  # noqa: F811
+    result = run(
+        page,
+        """
+        const { setLocale } = await m('/js/i18n.js');
+        const { answerValue } = await m('/js/format.js');
+        const out = {};
+        for (const locale of ['en', 'pt-BR']) {
+          await setLocale(locale);
+          out[locale] = [answerValue(77120), answerValue(1234567), answerValue(2.5), answerValue('77120')];
+        }
+        return out;
+        """,
+    )
+    assert result == {"en": ["77120", "1234567", "2.5", "77120"], "pt-BR": ["77120", "1234567", "2,5", "77120"]}

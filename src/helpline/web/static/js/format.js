@@ -57,11 +57,14 @@ export function at(value, now = new Date()) {
 }
 
 /** An answer the bot collected, for reading: dates ("2026-11-23" → "23 Nov 2026") and moments localised, numbers
- * grouped, objects as JSON, the rest as typed. */
+ * ungrouped (an order or policy number is an identifier the operator copies: 77120, never "77,120"; only the decimal
+ * separator follows the locale), objects as JSON, the rest as typed. */
 export function answerValue(value) {
   if (value === null || value === undefined) return '';
   if (typeof value === 'object') return JSON.stringify(value);
-  if (typeof value === 'number') return number(value);
+  if (typeof value === 'number') {
+    return new Intl.NumberFormat(currentLocale(), { useGrouping: false, maximumFractionDigits: 20 }).format(value);
+  }
   const text = String(value);
   if (/^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(Date.parse(`${text}T00:00:00Z`))) {
     // A calendar date, not a moment: shown as that day wherever the operator is.
