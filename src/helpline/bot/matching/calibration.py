@@ -141,6 +141,9 @@ def _collect(
                     similarities.append(similarity(group))
         if held:
             heldout.in_truth.append(np.array([column[labels[i]] for i in held]))
+        # Let this round's model go before the next one is fitted: with 100 scripts each holds tens of MB, and a
+        # background recalibration runs beside the serving model (the process's peak memory).
+        del scorer, similarity
     return heldout if heldout.in_scores else None
 
 
