@@ -90,3 +90,19 @@ def test_an_unknown_address_shows_the_404_page_with_a_way_back(ui: OpenPage, wor
     page.get_by_role("link", name="Voltar à caixa de entrada").click()
     expect(page.get_by_role("listbox")).to_be_visible()
     assert [e for e in session.watch.client_errors if "/nonexistent" not in e] == []
+
+
+@pytest.mark.parametrize("locale", ["en-US", "pt-BR"])
+def test_a_checkbox_and_its_label_share_a_row_on_a_phone(ui: OpenPage, world: World, locale: str) -> None:
+    """A long label (pt-BR runs 20 to 30 % longer) wraps beside its box, never onto the line below it."""
+    page = ui(world.admin, viewport=PHONE_375, locale=locale, path="/preferences").page
+    boxes = page.locator(".field.checkbox > input[type=checkbox]")
+    expect(boxes.first).to_be_visible()
+    rows = page.evaluate(
+        """() => [...document.querySelectorAll('.field.checkbox > input[type=checkbox]')].map((box) => {
+          const label = document.querySelector(`label[for="${box.id}"]`).getBoundingClientRect();
+          const own = box.getBoundingClientRect();
+          return { id: box.id, beside: label.left >= own.right && label.top < own.bottom };
+        })"""
+    )
+    assert rows and all(row["beside"] for row in rows), rows
