@@ -48,28 +48,42 @@ export function replace(el, ...children) {
 
 /** A sprite icon; decorative unless `label` is given (then it is the accessible name). */
 export function icon(name, { label, cls } = {}) {
-  const svg = document.createElementNS(SVG_NS, 'svg');
-  svg.setAttribute('class', cls ? `icon ${cls}` : 'icon');
+  // Cloned from one built element per name and class: a list row has several icons, and building each from
+  // scratch (two elements, five attributes) was a visible part of a fast scroll's frame.
+  const key = `${name} ${cls || ''}`;
+  let model = icons.get(key);
+  if (!model) {
+    model = document.createElementNS(SVG_NS, 'svg');
+    model.setAttribute('class', cls ? `icon ${cls}` : 'icon');
+    model.setAttribute('aria-hidden', 'true');
+    model.setAttribute('focusable', 'false');
+    const use = document.createElementNS(SVG_NS, 'use');
+    use.setAttribute('href', `${SPRITE}#${name}`);
+    model.append(use);
+    icons.set(key, model);
+  }
+  const svg = model.cloneNode(true);
   if (label) {
+    svg.removeAttribute('aria-hidden');
     svg.setAttribute('role', 'img');
     svg.setAttribute('aria-label', label);
-  } else {
-    svg.setAttribute('aria-hidden', 'true');
   }
-  svg.setAttribute('focusable', 'false');
-  const use = document.createElementNS(SVG_NS, 'use');
-  use.setAttribute('href', `${SPRITE}#${name}`);
-  svg.append(use);
   return svg;
 }
+const icons = new Map(); // "name cls" → the element icon() clones
 
 // Markup-looking tags ("<b>"), invisible format characters (bidi controls, zero-width joiners on their own) and
 // leading punctuation are not part of a name's initials.
 const TAGS = /<\/?[a-z][^<>]*>/giu;
 const FORMAT = /\p{Cf}/gu;
 const INITIAL = /^[\p{L}\p{N}]|^\p{Extended_Pictographic}/u;
-const graphemes = (text) => (Intl.Segmenter
-  ? [...new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(text)].map((s) => s.segment) : Array.from(text));
+// One segmenter for every call: constructing one per word was a visible part of a fast scroll's frames.
+let segmenter = null;
+const graphemes = (text) => {
+  if (!Intl.Segmenter) return Array.from(text);
+  segmenter = segmenter || new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+  return [...segmenter.segment(text)].map((s) => s.segment);
+};
 
 /**
  * Initials for an avatar: "Ana Souza" → "AS", "<b>Ana" → "A", "🌻 Flor" → "🌻F", "Website visitor #12" → "WV"

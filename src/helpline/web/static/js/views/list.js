@@ -11,6 +11,9 @@ import { FilterChips } from './chips.js';
 import { ROW_HEIGHT as ROW, renderRow, skeletonRows } from './row.js';
 
 const OVERSCAN = 10;
+// Overscan rows built per frame beyond the visible ones: a fast wheel step brings a whole new window (30 rows),
+// and building it in one frame made long tasks (bench/RESULTS.md); the rest follow in the next frames.
+const OVERSCAN_BUILDS = 4;
 const PAGE = 50;
 const SKELETON_AFTER = 150;
 
@@ -306,27 +309,38 @@ export class ConversationList {
     this.rows.clear();
   }
 
-  /** Render only the rows in view plus overscan, reusing unchanged row nodes: 10,000 cost the same as 50. */
+  /** Render only the rows in view plus overscan, reusing unchanged row nodes: 10,000 cost the same as 50.
+   * The rows in view are always built at once; overscan rows at most OVERSCAN_BUILDS a frame, nearest first. */
   paint() {
     const total = this.ids.length;
     this.spacer.style.height = `${total * ROW}px`;
     const top = this.viewport.scrollTop;
     const height = this.viewport.clientHeight || 800;
-    const first = Math.max(0, Math.floor(top / ROW) - OVERSCAN);
-    const last = Math.min(total, Math.ceil((top + height) / ROW) + OVERSCAN);
+    const seenFirst = Math.min(total, Math.floor(top / ROW));
+    const seenLast = Math.min(total, Math.ceil((top + height) / ROW));
+    const first = Math.max(0, seenFirst - OVERSCAN);
+    const last = Math.min(total, seenLast + OVERSCAN);
+    const order = [];
+    for (let i = seenFirst; i < seenLast; i += 1) order.push(i);
+    for (let d = 1; d <= OVERSCAN; d += 1) {
+      if (seenLast - 1 + d < last) order.push(seenLast - 1 + d);
+      if (seenFirst - d >= first) order.push(seenFirst - d);
+    }
     const setsize = this.done ? String(total) : '-1';
     const wanted = new Set();
     const now = Date.now();
-    for (let i = first; i < last; i += 1) {
+    let budget = OVERSCAN_BUILDS;
+    let deferred = false;
+    for (const i of order) {
       const id = this.ids[i];
       const conversation = this.ctx.store.conversations.get(id);
       if (!conversation) continue;
-      wanted.add(id);
       const selected = id === this.state.selectedId;
       const stale = this.stale.has(id);
       const entry = this.rows.get(id);
       if (entry && entry.conversation === conversation && entry.selected === selected && entry.stale === stale
           && entry.epoch === this.epoch) {
+        wanted.add(id);
         if (entry.index !== i) {
           entry.el.style.transform = `translateY(${i * ROW}px)`;
           entry.el.setAttribute('aria-posinset', String(i + 1));
@@ -335,6 +349,15 @@ export class ConversationList {
         if (entry.setsize !== setsize) { entry.el.setAttribute('aria-setsize', setsize); entry.setsize = setsize; }
         continue;
       }
+      if (i < seenFirst || i >= seenLast) {
+        if (budget <= 0) {
+          deferred = true;
+          if (entry && entry.index === i) wanted.add(id); // an outdated row off screen may wait a frame
+          continue;
+        }
+        budget -= 1;
+      }
+      wanted.add(id);
       const el = renderRow(conversation, this.ctx.me, { index: i, selected, stale, now });
       el.setAttribute('aria-setsize', setsize);
       if (entry) entry.el.replaceWith(el);
@@ -350,6 +373,7 @@ export class ConversationList {
     const selected = this.state.selectedId;
     if (selected && this.rows.has(selected)) this.viewport.setAttribute('aria-activedescendant', `row-${selected}`);
     else this.viewport.removeAttribute('aria-activedescendant');
+    if (deferred) this.schedule();
   }
 
   onClick(event) {
