@@ -16,7 +16,9 @@ Figures (all in the page's own clock, `performance.now()`):
 - j → next: from the `j` keydown event to the end of the next 'helpline:open' measure, and long tasks meanwhile;
 - frame → row: the app's 'helpline:frame-row' measure (socket message → row repainted) for a live message;
 - scroll 10,000: long tasks (> 50 ms) and the most row nodes at once while wheeling through 10,000 rows (list pages are
-  served by a route handler in the browser, so only the client's rendering is measured).
+  served by a route handler in the browser, so only the client's rendering is measured); with `--trace-cpu` also
+  the renderer main thread's tasks by thread CPU time from Chromium's trace (tasks over 50 ms of CPU, the longest,
+  the total), which a loaded machine does not inflate as it does the wall-clock `longtask` figures.
 """
 
 from __future__ import annotations
@@ -240,18 +242,46 @@ def scroll_ten_thousand(page: Page, world: World) -> dict[str, Any]:
     box = page.get_by_role("listbox", name="Conversations").bounding_box()
     assert box is not None
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    browser = page.context.browser
+    if TRACE_CPU and browser is not None:
+        browser.start_tracing(page=page, categories=["devtools.timeline", "disabled-by-default-devtools.timeline"])
     started = time.monotonic()
     for _ in range(300):
         page.mouse.wheel(0, 2_550)
         page.evaluate("() => new Promise((resolve) => requestAnimationFrame(() => resolve()))")
     seconds = time.monotonic() - started
+    cpu = main_thread_tasks(browser.stop_tracing()) if TRACE_CPU and browser is not None else {}
     result = page.evaluate(
         """() => ({ longtasks_over_50: window.__longtasks.filter((d) => d > 50).length,
                    scroll_longest_task_ms: Math.max(0, ...window.__longtasks), max_row_nodes: window.__rows,
                    reached_row: Math.round(document.getElementById('conversation-list').scrollTop / 76) })"""
     )
     page.unroute("**/api/v1/conversations?*")
-    return {**result, "wheel_seconds": round(seconds, 1)}
+    return {**result, "wheel_seconds": round(seconds, 1), **cpu}
+
+
+TRACE_CPU = False  # --trace-cpu: the scroll pass's main-thread tasks by thread CPU time, from Chromium's trace
+
+
+def main_thread_tasks(trace: bytes) -> dict[str, float]:
+    """The renderer main thread's tasks (`RunTask`) in a Chromium trace, by thread CPU time (`tdur`): on a loaded
+    machine the wall-clock `longtask` figures measure the wait for a core as much as the page's work."""
+    data = json.loads(trace)
+    events = data["traceEvents"] if isinstance(data, dict) else data
+    names = {(e["pid"], e["tid"]): e["args"]["name"] for e in events if e.get("name") == "thread_name"}
+    cpu = sorted(
+        e["tdur"] / 1000
+        for e in events
+        if e.get("name") == "RunTask"
+        and e.get("ph") == "X"
+        and "tdur" in e
+        and names.get((e["pid"], e["tid"])) == "CrRendererMain"
+    )
+    return {
+        "scroll_tasks_over_50_cpu": sum(1 for c in cpu if c > 50),
+        "scroll_longest_task_cpu_ms": round(cpu[-1], 1) if cpu else 0.0,
+        "scroll_main_thread_cpu_ms": round(sum(cpu)),
+    }
 
 
 # ---------------------------------------------------------------- runs
@@ -302,7 +332,10 @@ def main() -> None:
     parser.add_argument("--throttled-runs", type=int, default=3)
     parser.add_argument("--scroll-runs", type=int, default=3, help="runs (of each kind) that also scroll 10,000 rows")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--trace-cpu", action="store_true", help="scroll: also main-thread tasks by CPU time")
     args = parser.parse_args()
+    global TRACE_CPU
+    TRACE_CPU = args.trace_cpu
     chromium = shutil.which("chromium")
     if chromium is None:
         raise SystemExit("bench.ui needs Debian's chromium on PATH (apt-get install chromium)")
