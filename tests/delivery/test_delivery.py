@@ -15,6 +15,7 @@ from helpline.bot.escalation import Trigger
 from helpline.bot.handoff import escalate
 from helpline.conversations.actions import BOT, send_reply
 from helpline.conversations.models import Conversation
+from helpline.jobs import build_worker
 from helpline.platform.crypto import verify_sha256_signature
 from helpline.realtime.hub import Subscriber
 from helpline.runtime import Runtime
@@ -172,7 +173,8 @@ async def test_server_error_then_success_is_retried_and_sent(
     # Every attempt is the same request: same body, same signature, same idempotency key.
     assert len({r.content for r in peer.requests}) == 1
     assert {r.headers["idempotency-key"] for r in peer.requests} == {f"helpline-message-{reply['id']}"}
-    assert _updates(frames, reply["id"]) == [("sent", None)]
+    # Each failed attempt's reason was shown while retrying; the send clears it.
+    assert _updates(frames, reply["id"]) == [("queued", "http_500"), ("queued", "timeout"), ("sent", None)]
     assert runtime.metrics.outbound_messages.labels("api", "retry")._value.get() == 2
     assert runtime.metrics.outbound_messages.labels("api", "sent")._value.get() == 1
 
@@ -191,7 +193,7 @@ async def test_server_error_forever_fails_after_max_attempts(
     assert message["delivery_state"] == "failed"
     assert message["error_code"] == "http_500"
     assert message["error_reason"] == "callback answered HTTP 500: database is down"
-    assert _updates(frames, reply["id"]) == [("failed", "http_500")]
+    assert _updates(frames, reply["id"]) == [("queued", "http_500"), ("failed", "http_500")]
     # Nothing is left behind: more rounds send nothing more.
     await asyncio.sleep(0.1)
     await drain(runtime)
@@ -202,13 +204,14 @@ async def test_network_error_forever_fails_with_a_readable_reason(
     client: httpx.AsyncClient, cb_world: World, runtime: Runtime, peer: Peer
 ) -> None:
     world = cb_world
-    peer.default = httpx.ConnectError("connection refused")
+    # A refused connection has its own code (connection_refused, tested below); any other failure is "network".
+    peer.default = httpx.ConnectError("[Errno -2] Name or service not known")
     conversation_id = await _conversation(client, world)
     reply = await _reply(client, world, conversation_id, "doomed")
     message = await settle(runtime, client, world, conversation_id, reply["id"])
     assert len(peer.requests) == 3
     assert (message["delivery_state"], message["error_code"]) == ("failed", "network")
-    assert "connection refused" in message["error_reason"]
+    assert "Name or service not known" in message["error_reason"]
 
 
 @pytest.mark.parametrize("status", [400, 401, 404, 422])
@@ -385,3 +388,58 @@ async def test_reply_with_a_file_carries_a_signed_download_url(
     download = await client.get(attachment["url"].removeprefix("http://testserver"))
     assert download.status_code == 200
     assert download.content == b"%PDF-1.4 invoice"
+
+
+async def _refused_connect_error() -> httpx.ConnectError:
+    """The error a real connection to a closed loopback port raises (nothing listens there)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with httpx.AsyncClient() as real:
+        try:
+            await real.post(f"http://127.0.0.1:{port}/cb", content=b"{}")
+        except httpx.ConnectError as exc:
+            return exc
+    raise AssertionError("something listened on the closed port")
+
+
+async def test_retrying_reply_shows_the_last_attempts_reason_then_fails_with_it(
+    client: httpx.AsyncClient, cb_world: World, runtime: Runtime, peer: Peer, frames: Subscriber
+) -> None:
+    """W8: a callback that refuses connections must not leave an unexplained "Sending": while the outbox
+    retries, the message is queued with the attempt's reason (API field and a live frame); after the budget
+    it is failed with the last reason."""
+    world = cb_world
+    refused = await _refused_connect_error()
+    peer.script = [refused]
+    peer.default = httpx.Response(503, text="maintenance")
+    conversation_id = await _conversation(client, world)
+    reply = await _reply(client, world, conversation_id, "anyone there?")
+    drained(frames)
+
+    assert await build_worker(runtime).run_once()
+    message = await _message(client, world, conversation_id, reply["id"])
+    assert (message["delivery_state"], message["error_code"]) == ("queued", "connection_refused")
+    assert "refused the connection" in message["error_reason"]
+    await drain(runtime)
+    frames_so_far = _updates(frames, reply["id"])
+    assert frames_so_far[0] == ("queued", "connection_refused")
+
+    message = await settle(runtime, client, world, conversation_id, reply["id"])
+    assert (message["delivery_state"], message["error_code"]) == ("failed", "http_503")
+    assert message["error_reason"] == "callback answered HTTP 503: maintenance"
+    assert frames_so_far[1:] + _updates(frames, reply["id"]) == [("queued", "http_503"), ("failed", "http_503")]
+
+
+async def test_a_reason_recorded_while_retrying_is_cleared_when_the_reply_goes_out(
+    client: httpx.AsyncClient, cb_world: World, runtime: Runtime, peer: Peer
+) -> None:
+    world = cb_world
+    peer.script = [await _refused_connect_error()]
+    peer.default = httpx.Response(200, json={"id": "ext-9"})
+    conversation_id = await _conversation(client, world)
+    reply = await _reply(client, world, conversation_id, "eventually")
+    message = await settle(runtime, client, world, conversation_id, reply["id"])
+    assert (message["delivery_state"], message["error_code"], message["error_reason"]) == ("sent", None, None)

@@ -172,6 +172,9 @@ async def _record(
             return
         if receipt is not None:
             message.delivery_state = DeliveryState.sent.value
+            # An earlier attempt's reason (recorded while retrying) no longer applies once it went out.
+            message.error_code = None
+            message.error_reason = None
             message.provider_message_id = receipt.provider_message_id or message.provider_message_id
             # Without the provider's own time, the send's start: Messenger's read watermark covers messages
             # "sent up to" it, and a customer with the thread open reads (and Meta stamps the watermark) before
@@ -185,6 +188,21 @@ async def _record(
             message.error_reason = error.reason if error else _SKIP_REASONS.get(skip or "", skip)
             if error is not None and error.needs_reauth:
                 await mark_needs_reauth(session, message.channel_id, error.reason)
+        await message_changed(session, message, created=False)
+
+
+async def _record_attempt(runtime: Runtime, message_id: int, error: DeliveryError) -> None:
+    """Keep the message `queued` but record why this attempt failed (error_code, error_reason) and tell the
+    operators, so a reply the outbox keeps retrying reads "Not delivered yet: <reason> — retrying" instead of
+    an unexplained "Sending" for hours (ui-guide §3: a failure is shown with its reason in words)."""
+    async with runtime.db.transaction() as session:
+        message = await session.get(Message, message_id)
+        if message is None or message.delivery_state != DeliveryState.queued.value:
+            return
+        if (message.error_code, message.error_reason) == (error.code, error.reason):
+            return  # the same outage again: nothing new to show
+        message.error_code = error.code
+        message.error_reason = error.reason
         await message_changed(session, message, created=False)
 
 
@@ -204,6 +222,7 @@ def make_delivery_handler(runtime: Runtime) -> Handler:
         except DeliveryError as exc:
             if exc.retryable and not job.last_attempt:
                 runtime.metrics.outbound_messages.labels(channel.kind, "retry").inc()
+                await _record_attempt(runtime, message_id, exc)
                 raise RetryLater(exc.reason) from exc
             runtime.metrics.outbound_messages.labels(channel.kind, "failed").inc()
             await _record(runtime, message_id, error=exc)

@@ -73,3 +73,38 @@ def test_every_stored_delivery_error_code_reads_as_a_sentence_in_each_language(p
     # An unknown future code still shows the server's words rather than nothing.
     unknown = run(page, SCRIPT, {"locale": locale, "codes": ["brand_new_code"], "words": SERVER_WORDS})
     assert SERVER_WORDS in unknown["brand_new_code"]
+
+
+RETRYING = """
+const i18n = await m('/js/i18n.js');
+await i18n.setLocale(arg.locale);
+const { retryingText, failureText } = await m('/js/views/message.js');
+const queued = (code) => (
+  { direction: 'outbound', delivery_state: 'queued', error_code: code, error_reason: arg.words });
+return {
+  refused: retryingText(queued('connection_refused')),
+  status: retryingText(queued('http_503')),
+  fresh: retryingText({ direction: 'outbound', delivery_state: 'queued', error_code: null, error_reason: null }),
+  failed: failureText({ error_code: 'http_404', error_reason: arg.words }),
+};
+"""
+
+
+@pytest.mark.parametrize(
+    ("locale", "refused", "status"),
+    [
+        ("en", "Not delivered yet: the receiving system refused the connection — retrying", "answered HTTP 503"),
+        (
+            "pt-BR",
+            "Ainda não entregue: o sistema de destino recusou a conexão — tentando de novo",
+            "respondeu HTTP 503",
+        ),
+    ],
+)
+def test_a_reply_the_outbox_is_retrying_says_why_in_words(page: Page, locale: str, refused: str, status: str) -> None:
+    """W8: a queued reply whose last attempt failed reads "Not delivered yet: <reason> — retrying", not "Sending"."""
+    texts = run(page, RETRYING, {"locale": locale, "words": SERVER_WORDS})
+    assert re.sub("[\u2066-\u2069]", "", texts["refused"]) == refused
+    assert status in re.sub("[\u2066-\u2069]", "", texts["status"])
+    assert texts["fresh"] is None  # nothing failed yet: plain "Sending"
+    assert "404" in texts["failed"] and SERVER_WORDS not in texts["failed"]

@@ -152,6 +152,14 @@ class GenericApiAdapter:
             raise DeliveryError(exc.message, retryable=False, code="unsafe_target") from exc
         except httpx.TimeoutException as exc:
             raise DeliveryError(f"callback timed out: {exc}", retryable=True, code="timeout") from exc
+        except httpx.ConnectError as exc:
+            if _refused(exc):  # nothing listens at the callback (it is down): said as such, not as "network"
+                raise DeliveryError(
+                    "callback refused the connection (nothing listens at its address, or it is down)",
+                    retryable=True,
+                    code="connection_refused",
+                ) from exc
+            raise DeliveryError(f"callback request failed: {exc}", retryable=True, code="network") from exc
         except httpx.HTTPError as exc:
             raise DeliveryError(f"callback request failed: {exc}", retryable=True, code="network") from exc
         if response.is_success:
@@ -172,3 +180,13 @@ class GenericApiAdapter:
 
     async def fetch_attachment(self, source_url: str, max_bytes: int) -> tuple[bytes, str]:
         return await download_limited(self.http, source_url, max_bytes=max_bytes)
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether a connect error was the peer refusing the TCP connection (ECONNREFUSED somewhere in its causes)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError) or "connection refused" in str(seen).lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

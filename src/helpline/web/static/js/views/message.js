@@ -77,6 +77,8 @@ export function deliveryErrorKey(code) {
   if (code === null || code === undefined || code === '') return null;
   const text = String(code);
   if (/^[a-z_]+$/.test(text)) return has(`delivery_error.${text}`) ? `delivery_error.${text}` : null;
+  if (/^http_\d{3}$/.test(text)) return 'delivery_error.http_status'; // the API channel's callback answered
+
   const [main, sub] = text.split('/');
   if (/^\d+$/.test(main)) {
     if (main === '10') return WINDOW_SUBCODES.includes(sub) ? 'delivery_error.window_closed' : 'delivery_error.permission';
@@ -90,11 +92,25 @@ export function deliveryErrorKey(code) {
   return null;
 }
 
+function reasonWords(m) {
+  const key = deliveryErrorKey(m.error_code);
+  const status = /^http_(\d{3})$/.exec(String(m.error_code || ''));
+  return (key && t(key, { status: status ? status[1] : '' })) || m.error_reason || t('message.no_reason');
+}
+
 /** "Not delivered: <reason in words>" with the provider's own words beneath when they differ. */
 export function failureText(m) {
   if (m.failed && m.failure) return m.failure;
-  const key = deliveryErrorKey(m.error_code);
-  return t('message.not_delivered', { reason: (key && t(key)) || m.error_reason || t('message.no_reason') });
+  return t('message.not_delivered', { reason: reasonWords(m) });
+}
+
+/** For a reply still queued whose last attempt failed (the outbox retries it): "Not delivered yet: <reason> —
+ * retrying"; null when no attempt has failed yet. */
+export function retryingText(m) {
+  if (m.pending || m.direction !== 'outbound' || m.delivery_state !== 'queued' || !(m.error_code || m.error_reason)) {
+    return null;
+  }
+  return t('message.retrying', { reason: reasonWords(m) });
 }
 
 function middleTruncate(name, max = 36) {
@@ -311,5 +327,12 @@ export function renderMessage(m, env) {
   reactionsOf(m),
   h('div', { class: 'message-foot' }, stamp,
     tick ? h('span', { class: ['ticks', `state-${tick.state}`], id: `${id}-tick` }, icon(tick.icon), h('span', {}, tick.label)) : null),
-  failed ? failureBlock(m, env) : null);
+  failed ? failureBlock(m, env) : null,
+  retryingLine(m));
+}
+
+function retryingLine(m) {
+  const text = retryingText(m);
+  return text ? h('p', { class: 'retrying muted', title: m.error_reason || '' }, icon('refresh-cw'), h('span', {}, text))
+    : null;
 }
