@@ -57,6 +57,9 @@ async function boot() {
     await showLogin();
     return;
   }
+  // The operator and their preferences are asked for together (one round trip less before the inbox, ui-guide
+  // §10); when /auth/me answers 401 the preferences' answer is a quiet 401 too, and nothing uses it.
+  const remotePrefs = loadRemote({ quiet401: true }).catch(() => {});
   let me;
   try {
     me = await get('/auth/me', {}, { quiet401: true });
@@ -70,7 +73,7 @@ async function boot() {
     root.replaceChildren(h('p', { class: 'page-error', role: 'alert' }, t('app.unreachable')));
     return;
   }
-  await loadRemote().catch(() => {});
+  await remotePrefs;
   await startLocale();
   const store = new Store();
   const realtime = new Realtime();

@@ -36,10 +36,10 @@ const SERVER_FIELDS = ['locale', 'time_zone', 'hour_cycle', 'theme', 'sound', 'n
 const SERVER_DEFAULTS = JSON.stringify({ locale: 'en', time_zone: null, hour_cycle: null, theme: 'system', sound: false,
   notifications: false, shortcuts: true, saved_views: [] });
 
-/** Fetch the server's copy; a server without the endpoint keeps the local one. */
-export async function loadRemote() {
+/** Fetch the server's copy; a server without the endpoint keeps the local one. `quiet401`: see api.js. */
+export async function loadRemote({ quiet401 = false } = {}) {
   try {
-    const remote = await get('/auth/me/preferences');
+    const remote = await get('/auth/me/preferences', {}, { quiet401 });
     const pristine = JSON.stringify(Object.fromEntries(SERVER_FIELDS.map((key) => [key, remote[key] ?? null]))) === SERVER_DEFAULTS;
     const local = readLocal();
     Object.assign(prefs, DEFAULTS, remote);
