@@ -116,12 +116,9 @@ def test_the_sentences_cover_truncation() -> None:
 
 def test_onnx_batched_embeddings_equal_numpy(models: Models, reference: np.ndarray) -> None:
     onnx_model = models[1]
-    # Two batches, as the encoder sends them: the short sentences padded to the longest of them, the long ones at 256
-    # (one batch of all would pad every sentence to 256 word pieces: 50 times the work).
-    short = [s for s in SENTENCES if len(s) < 200]
-    long = [s for s in SENTENCES if len(s) >= 200]
-    assert short + long == SENTENCES
-    batched = np.vstack([onnx_model.embed(short), onnx_model.embed(long)])
+    # One call: the encoder groups the texts by length, so short ones are padded together and one group pads
+    # short sentences to the long ones' 256 word pieces.
+    batched = onnx_model.embed(SENTENCES)
     assert batched.shape == (len(SENTENCES), 384)
     assert np.allclose(np.linalg.norm(batched, axis=1), 1.0, atol=1e-5)
     cosines = _cosines(batched, reference)

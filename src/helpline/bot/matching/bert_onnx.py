@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from helpline.bot.matching.bert import BertFolder
+from helpline.bot.matching.bert import BertFolder, by_length
 from helpline.bot.matching.scorers import Matrix
 
 log = logging.getLogger(__name__)
@@ -118,8 +118,11 @@ class OnnxMiniLM:
 
     def embed(self, texts: list[str]) -> Matrix:
         """(len(texts), hidden) unit-length mean-pooled embeddings; texts past 256 word pieces are cut there."""
-        ids, types, mask = self._folder.tokenize(texts)
-        (vectors,) = self._session.run(
-            ["embedding"], {"input_ids": ids, "token_type_ids": types, "attention_mask": mask}
-        )
-        return np.asarray(vectors, dtype=np.float64)
+        out = np.empty((len(texts), self.dimension), dtype=np.float64)
+        for chunk in by_length(texts):
+            ids, types, mask = self._folder.tokenize([texts[i] for i in chunk])
+            (vectors,) = self._session.run(
+                ["embedding"], {"input_ids": ids, "token_type_ids": types, "attention_mask": mask}
+            )
+            out[chunk] = vectors
+        return out

@@ -4,8 +4,9 @@ The default is `use-multilingual-tfidf-svm`: it runs on numpy from weights insid
 Portuguese and Spanish as well as English, and costs ~7 ms per message. `use-minilm-tfidf-svm` (when the MiniLM
 weights are installed) joins MiniLM-L6 to it for English matchers: +3.6 points at 10 examples per script in
 cross-validation on BANKING77's training split and fewer wrong starts on the dev paraphrases, but it started two
-fewer of the 47 shipped test paraphrases, so it is not the default yet (bench/RESULTS.md). `minilm-tfidf-svm` is
-English-only, so it is offered, never chosen by itself. `tfidf-svm` needs scikit-learn only.
+fewer of the 47 shipped test paraphrases, so it is not the default yet (bench/RESULTS.md). `minilm-tfidf-svm`
+(onnxruntime, else numpy) is English-only, so it is offered, never chosen by itself. `tfidf-svm` needs
+scikit-learn only.
 """
 
 from __future__ import annotations
