@@ -57,11 +57,13 @@ def _quantize(model: bytes) -> bytes:
         return target.read_bytes()
 
 
-def model_bytes(folder: BertFolder, *, quantized: bool, directory: Path | None = None) -> bytes:
-    """The serialised ONNX model for `folder`, from the cache or built (2 to 3 s of CPU, 2 more to quantise) and stored.
+def model_source(folder: BertFolder, *, quantized: bool, directory: Path | None = None) -> Path | bytes:
+    """The ONNX model for `folder`: the cached file's path, built (2 to 3 s of CPU, 2 more to quantise) if missing.
 
     The cache key is the weights' sha256 and `bert_graph.BUILDER_VERSION`, so new weights or a changed graph are
-    rebuilt. An unwritable cache directory is logged and the model is built in memory at every start instead.
+    rebuilt. A path, not bytes, when the file exists: onnxruntime reading the file itself keeps ~80 MB less resident
+    than a session made from bytes (bench/RESULTS.md). An unwritable cache directory is logged and the serialised
+    model is returned, built in memory at every start.
     """
     from helpline.bot.matching import bert_graph
 
@@ -70,18 +72,19 @@ def model_bytes(folder: BertFolder, *, quantized: bool, directory: Path | None =
     key = f"{_weights_digest(folder.weights_path)[:20]}-v{bert_graph.BUILDER_VERSION}"
     path = directory / f"sentence-bert-{key}-{variant}.onnx"
     if path.is_file():
-        return path.read_bytes()
+        return path
     fp32_path = directory / f"sentence-bert-{key}-fp32.onnx"
     data = fp32_path.read_bytes() if fp32_path.is_file() else bert_graph.build(folder).SerializeToString()
     built = {"fp32": data}
     if quantized:
         built["int8"] = _quantize(data)
-    for name, content in built.items():
-        try:
+    try:
+        for name, content in built.items():
             _write_atomically(directory / f"sentence-bert-{key}-{name}.onnx", content)
-        except OSError as exc:
-            log.warning("cannot cache the built encoder model in %s (%s); it is rebuilt at every start", directory, exc)
-    return built[variant]
+    except OSError as exc:
+        log.warning("cannot cache the built encoder model in %s (%s); it is rebuilt at every start", directory, exc)
+        return built[variant]
+    return path
 
 
 def session_options() -> Any:
@@ -98,7 +101,12 @@ def session_options() -> Any:
 
 
 class OnnxMiniLM:
-    """all-MiniLM-L6-v2 under onnxruntime: the same embeddings as `bert.MiniLM`; thread-safe (`run` is)."""
+    """all-MiniLM-L6-v2 under onnxruntime: the same embeddings as `bert.MiniLM`; thread-safe (`run` is).
+
+    `quantized=True` (int8 dynamic quantisation) is ~1.8 times faster but not the default: its embeddings drifted
+    from fp32's (cosine down to 0.82 on varied sentences) and it lost 0.4 points of 10-shot BANKING77 accuracy on
+    the training split (bench/RESULTS.md, "Sentence encoders").
+    """
 
     name = "minilm"
 
@@ -108,8 +116,9 @@ class OnnxMiniLM:
         self._folder = folder
         self.dimension = folder.dimension
         self.quantized = quantized
-        data = model_bytes(folder, quantized=quantized, directory=directory)
-        self._session: Any = ort.InferenceSession(data, session_options(), providers=["CPUExecutionProvider"])
+        source = model_source(folder, quantized=quantized, directory=directory)
+        model = str(source) if isinstance(source, Path) else source
+        self._session: Any = ort.InferenceSession(model, session_options(), providers=["CPUExecutionProvider"])
 
     @classmethod
     def from_package(cls, *, quantized: bool = False) -> OnnxMiniLM:
