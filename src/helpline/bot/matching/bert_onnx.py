@@ -58,7 +58,7 @@ def _quantize(model: bytes) -> bytes:
 
 
 def model_source(folder: BertFolder, *, quantized: bool, directory: Path | None = None) -> Path | bytes:
-    """The ONNX model for `folder`: the cached file's path, built (2 to 3 s of CPU, 2 more to quantise) if missing.
+    """The ONNX model for `folder`: the cached file's path, built (1 to 2.5 s of CPU, 2 more to quantise) if missing.
 
     The cache key is the weights' sha256 and `bert_graph.BUILDER_VERSION`, so new weights or a changed graph are
     rebuilt. A path, not bytes, when the file exists: onnxruntime reading the file itself keeps ~80 MB less resident
