@@ -132,7 +132,7 @@ def test_customer_text_in_a_message_and_everywhere_h_sets_text_shows_its_overrid
     }, result
 
 
-def test_a_number_answer_is_shown_as_typed_not_grouped(page: Page) -> None:  # noqa: F811
+def test_a_number_answer_is_shown_as_typed_not_grouped_and_a_yes_no_in_words(page: Page) -> None:  # noqa: F811
     result = run(
         page,
         """
@@ -141,9 +141,12 @@ def test_a_number_answer_is_shown_as_typed_not_grouped(page: Page) -> None:  # n
         const out = {};
         for (const locale of ['en', 'pt-BR']) {
           await setLocale(locale);
-          out[locale] = [answerValue(77120), answerValue(1234567), answerValue(2.5), answerValue('77120')];
+          out[locale] = [77120, 1234567, 2.5, '77120', true, false].map((value) => answerValue(value));
         }
         return out;
         """,
     )
-    assert result == {"en": ["77120", "1234567", "2.5", "77120"], "pt-BR": ["77120", "1234567", "2,5", "77120"]}
+    assert result == {
+        "en": ["77120", "1234567", "2.5", "77120", "Yes", "No"],
+        "pt-BR": ["77120", "1234567", "2,5", "77120", "Sim", "Não"],
+    }

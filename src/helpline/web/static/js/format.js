@@ -58,10 +58,12 @@ export function at(value, now = new Date()) {
 
 /** An answer the bot collected, for reading: dates ("2026-11-23" → "23 Nov 2026") and moments localised, numbers
  * ungrouped (an order or policy number is an identifier the operator copies: 77120, never "77,120"; only the decimal
- * separator follows the locale), objects as JSON, the rest as typed. */
+ * separator follows the locale), yes/no in words, objects as JSON, the rest as typed. */
 export function answerValue(value) {
   if (value === null || value === undefined) return '';
   if (typeof value === 'object') return JSON.stringify(value);
+  // A yes/no step's answer is stored as a boolean: words, not "true".
+  if (typeof value === 'boolean') return t(value ? 'bot.answer_yes' : 'bot.answer_no');
   if (typeof value === 'number') {
     return new Intl.NumberFormat(currentLocale(), { useGrouping: false, maximumFractionDigits: 20 }).format(value);
   }
