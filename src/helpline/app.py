@@ -204,6 +204,13 @@ def create_app(
         runtime.spawn(
             realtime_access.watch(runtime.hub, runtime.db, settings.realtime_recheck_seconds), "realtime-access"
         )
+        if settings.demo:
+            from helpline.sandbox.demo import start_demo
+
+            # Before the workers: the demo's mail servers listen on new ports each start and the stored
+            # channel is re-pointed at them here, so the mailbox reader's first login goes to the live port
+            # (started after, it tried the previous run's port first and logged refused connections).
+            await start_demo(runtime, meta_sandbox=getattr(app.state, "meta_sandbox", None))
         workers = WorkerThread(runtime, front_line) if settings.run_workers else None
         if workers is not None:
             # Their own loop in a thread: the requests on this loop cannot starve them (worker_thread.py).
@@ -212,10 +219,6 @@ def create_app(
         elif runtime.db.is_postgres:
             # The workers are other processes: wake them when this one commits outbox rows.
             runtime.spawn(wakeups.Notifier(runtime.db).run(), "outbox-notify")
-        if settings.demo:
-            from helpline.sandbox.demo import start_demo
-
-            await start_demo(runtime, meta_sandbox=getattr(app.state, "meta_sandbox", None))
         try:
             yield
         finally:

@@ -4,6 +4,8 @@ UIDVALIDITY change, a reader killed mid-fetch, IDLE, the lease between readers, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from typing import Any
 
 import httpx
@@ -293,3 +295,49 @@ async def test_a_mail_the_parser_chokes_on_is_kept_and_the_reader_goes_on(
     expected = poison.replace(b"\n", b"\r\n")
     assert (original.filename, original.size, original.state) == ("original.eml", len(expected), "stored")
     assert second.text == "depois"
+
+
+async def test_a_mail_server_that_refuses_connections_is_one_warning_line_then_read_when_back(
+    runtime: Runtime, dovecot: Dovecot, smtp: SmtpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """#18: a refused connection (the demo's Dovecot not up yet, a server restarting) is an expected outage: a
+    WARNING without a traceback, retried with backoff — and once the channel points at a live server, read."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    user = dovecot.add_user()
+    settings = email_settings(smtp, imap_host=dovecot.host, imap_port=closed_port, from_address=user)
+    channel = await make_email_channel(runtime, settings, credentials={"username": user, "password": PASSWORD})
+    caplog.set_level(logging.WARNING, logger=poller.log.name)
+    reader = asyncio.create_task(read_mailbox_forever(runtime, channel.id))
+    try:
+        refused: list[logging.LogRecord] = []
+        for _ in range(200):  # the first attempt and one retry after 1 s (a loaded machine is slow to connect)
+            refused = [r for r in caplog.records if r.name == poller.log.name]
+            if len(refused) >= 2:
+                break
+            await asyncio.sleep(0.1)
+        assert len(refused) >= 2, refused
+        assert all(r.levelno == logging.WARNING and r.exc_info is None for r in refused), refused
+        assert "mailbox not reachable" in refused[0].getMessage()
+        assert "Connection refused" in refused[0].getMessage()
+        assert "retrying in 1 s" in refused[0].getMessage() and "retrying in 2 s" in refused[1].getMessage()
+        async with runtime.db.transaction() as session:
+            row = await session.get(Channel, channel.id)
+            assert row is not None
+            row.settings = {**row.settings, "imap_port": dovecot.port}
+        for _ in range(100):
+            async with runtime.db.reads() as session:
+                cursor = (
+                    await session.execute(select(MailboxCursor).where(MailboxCursor.channel_id == channel.id))
+                ).first()
+            if cursor is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert cursor is not None, "the reader never opened the mailbox once the server was reachable"
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader

@@ -268,6 +268,18 @@ async def read_mailbox_forever(runtime: Runtime, channel_id: int) -> None:
                     await _needs_reauth(runtime, channel_id, exc.reason)
                     return
                 log.warning("channel %s: mailbox not reachable: %s", channel_id, exc.reason)
+            except OSError as exc:
+                # The mail server is down or not reachable (refused, reset, timed out): an expected outage, not
+                # a bug — one line without a traceback, then the same backoff.
+                log.warning(
+                    "channel %s: mailbox not reachable (%s); retrying in %.0f s",
+                    channel_id,
+                    exc,
+                    backoff,
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                continue
             except Exception:
                 log.exception("channel %s: reading the mailbox failed; retrying in %.0f s", channel_id, backoff)
                 await asyncio.sleep(backoff)
