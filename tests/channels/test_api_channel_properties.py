@@ -13,7 +13,7 @@ from sqlalchemy import select
 from helpline.attachments.models import Attachment
 from helpline.contacts.models import Contact
 from helpline.conversations.models import Message
-from helpline.platform.sanitize import clean_text
+from helpline.platform.sanitize import clean_inbound_text
 from helpline.runtime import Runtime
 from tests.channels.test_meta_properties import ANY_TEXT, run_property
 from tests.conftest import World
@@ -43,7 +43,7 @@ async def test_any_text_in_the_text_name_or_file_name_is_stored_cleaned_never_a_
             # Only what the documented payload refuses (a file name of blanks, one over 255 characters).
             assert response.status_code == 422, response.text
             return
-        expected = clean_text(json.loads(json.dumps(text)).strip())
+        expected = clean_inbound_text(json.loads(json.dumps(text)).strip())
         async with runtime.db.reads() as session:
             message = (
                 await session.execute(select(Message).where(Message.provider_message_id == f"prop-m-{n}"))

@@ -157,7 +157,8 @@ async def test_characters_no_database_stores_are_cleaned_on_the_way_in(
     await drain(runtime)
     async with runtime.db.reads() as session:
         message = (await session.execute(select(Message))).scalar_one()
-    assert message.text == "hi \ufffd!"
+    # NUL is a control character: removed at the inbound edge (finding A2: it showed as "hi \ufffd!").
+    assert message.text == "hi !"
 
 
 async def test_a_poison_row_keeps_its_error_is_counted_and_never_blocks_the_rows_behind_it(
@@ -377,3 +378,28 @@ async def test_a_batch_that_meets_another_workers_new_contact_is_tried_again_who
     assert await _count(runtime, Contact) == 3
     assert await _outbox(runtime) != []  # frames etc. of the batch; the raw rows are settled
     assert [r for r in await _outbox(runtime) if r.topic == RAW_TOPIC] == []
+
+
+async def test_control_characters_are_removed_from_api_text_and_names_the_rest_kept(
+    client: httpx.AsyncClient, world: World, runtime: Runtime
+) -> None:
+    """A2: NUL and other C0 controls except tab/LF/CR (and DEL) are removed at the inbound edge — never shown as
+    "�" — on the accept-fast path and the ingest-now path alike; zero-width characters and emoji are kept."""
+    text = "hi\x00null\x07 \x1b[1mbold\x7f\tTAB\r\nnext \u200b zw 😀"
+    for wait, message_id in ((False, "ctl-fast"), (True, "ctl-now")):
+        body, headers = signed_inbound(
+            world.channel_secret,
+            {
+                "contact": {"id": f"c-{message_id}", "name": "Ana\x00\x01 Silva"},
+                "message": {"id": message_id, "text": text},
+            },
+            wait=wait,
+        )
+        response = await client.post(f"/api/v1/channels/{world.channel_id}/inbound", content=body, headers=headers)
+        assert response.status_code == 200, response.text
+    await drain(runtime)
+    async with runtime.db.reads() as session:
+        stored = {m.provider_message_id: m.text for m in (await session.execute(select(Message))).scalars()}
+    assert stored == dict.fromkeys(("ctl-fast", "ctl-now"), "hinull [1mbold\tTAB\r\nnext \u200b zw 😀")
+    listing = (await client.get("/api/v1/conversations", headers=world.agent.headers)).json()["items"]
+    assert {c["contact"]["name"] for c in listing} == {"Ana Silva"}

@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from helpline.conversations.models import EarlyChange, Message
 from helpline.platform.outbox import OutboxRow
-from helpline.platform.sanitize import clean_text
+from helpline.platform.sanitize import clean_inbound_text
 from helpline.runtime import Runtime
 from helpline.settings import Settings
 from tests.channels.meta_support import fixture, fresh, meta_settings, meta_world, post_webhook, wa_text
@@ -92,7 +92,7 @@ async def test_any_text_in_a_whatsapp_batch_is_stored_cleaned_with_its_siblings(
             assert await stored(runtime, f"wamid.P{n}-{suffix}") is not None
         middle = await stored(runtime, f"wamid.P{n}-b")
         # What JSON carries: two escaped halves that happen to form a pair decode as one character.
-        assert middle is not None and middle.text == clean_text(json.loads(json.dumps(text)))
+        assert middle is not None and middle.text == clean_inbound_text(json.loads(json.dumps(text)))
 
     await run_property(ANY_TEXT, check)
 

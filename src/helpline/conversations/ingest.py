@@ -36,7 +36,7 @@ from helpline.conversations.early_status import EARLY_STATUS_TOPIC, early_status
 from helpline.conversations.provider_events import apply_reaction, apply_watermark
 from helpline.engagement.templates import apply_template_status
 from helpline.platform.outbox import enqueue
-from helpline.platform.sanitize import clean_value
+from helpline.platform.sanitize import clean_inbound, clean_value
 from helpline.platform.worker import Handler, Job
 from helpline.runtime import Runtime
 
@@ -61,7 +61,7 @@ async def ingest_events(runtime: Runtime, channel: Channel, events: list[Inbound
     the provider's redelivery is what we want."""
     result = IngestResult()
     for raw in events:
-        item: InboundEvent = clean_value(raw)
+        item: InboundEvent = clean_inbound(raw)  # the one inbound edge every channel passes
         try:
             await ingest_one(runtime, channel, item, result)
         except Exception as exc:
@@ -171,6 +171,6 @@ def make_retry_handler(
             events = await parse_part(channel, dict(job.payload.get("part") or {}))
         result = IngestResult()
         for event in events:
-            await ingest_one(runtime, channel, clean_value(event), result)
+            await ingest_one(runtime, channel, clean_inbound(event), result)
 
     return retry

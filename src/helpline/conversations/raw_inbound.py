@@ -32,7 +32,7 @@ from helpline.conversations.actions import ROUTING_TOPIC
 from helpline.conversations.ingest import IngestResult, apply_event, count_stored, ingest_events
 from helpline.conversations.models import EarlyChange, Message
 from helpline.platform import outbox
-from helpline.platform.sanitize import clean_value
+from helpline.platform.sanitize import clean_inbound
 from helpline.platform.worker import BatchHandler, Job
 from helpline.realtime.frames import TOPIC as REALTIME_TOPIC
 from helpline.runtime import Runtime
@@ -132,7 +132,7 @@ async def ingest_raw_batch(runtime: Runtime, jobs: list[Job], parse: Parser) -> 
             outcome[job.id] = IngestResult()
             continue
         try:
-            events: list[InboundEvent] = clean_value(parse(channel, raw_body(job.payload)))
+            events: list[InboundEvent] = clean_inbound(parse(channel, raw_body(job.payload)))
         except Exception as exc:
             runtime.metrics.ingest_failures.labels(channel.kind).inc()
             log.error("inbound log row %s (channel %s) does not parse: %s", job.id, channel.id, exc, exc_info=exc)

@@ -15,10 +15,13 @@ from urllib.parse import parse_qsl, urlencode
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from helpline.platform.sanitize import clean_value, is_clean
+from helpline.platform.sanitize import clean_inbound, clean_value, is_clean
 
 # Routes whose raw body is signed by the sender: Meta's callback, the generic API inbound, Meta's privacy callbacks.
 SIGNED_PATHS = re.compile(r"^(/webhooks/|/privacy/|/api/v1/channels/[^/]+/inbound$)")
+# The website visitors' chat (a channel without a signature): their text is a customer's, cleaned as every
+# channel's inbound text is (NUL removed rather than shown as U+FFFD; `sanitize.clean_inbound`).
+CUSTOMER_PATHS = re.compile(r"^/api/v1/widget/")
 # In JSON text, a NUL or a surrogate can only arrive escaped: `\u0000`, `\ud83d` (a raw NUL byte is invalid JSON).
 _SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
 
@@ -52,7 +55,8 @@ class CleanInputMiddleware:
             return
         body = await self._read(receive)
         if _SUSPECT_ESCAPE.search(body):
-            cleaned_body = self._cleaned(body)
+            customer = CUSTOMER_PATHS.match(scope.get("path", "")) is not None
+            cleaned_body = self._cleaned(body, customer=customer)
             if cleaned_body != body:
                 body = cleaned_body
                 headers = [(k, v) for k, v in scope.get("headers") or [] if k != b"content-length"]
@@ -87,9 +91,10 @@ class CleanInputMiddleware:
                 return b"".join(chunks)
 
     @staticmethod
-    def _cleaned(body: bytes) -> bytes:
+    def _cleaned(body: bytes, *, customer: bool) -> bytes:
         try:
             parsed = json.loads(body)
         except ValueError:
             return body  # not JSON after all: the route answers 422 as it would have
-        return json.dumps(clean_value(parsed), ensure_ascii=False).encode()
+        cleaned = clean_inbound(parsed) if customer else clean_value(parsed)
+        return json.dumps(cleaned, ensure_ascii=False).encode()

@@ -1,5 +1,6 @@
 """Text every database can store (lone UTF-16 surrogates and NUL replaced by U+FFFD, everywhere in a value),
-and the test for text that shows nothing at all (`is_blank`).
+customers' text cleaned at the inbound edge (`clean_inbound`: control characters removed as well), and the
+test for text that shows nothing at all (`is_blank`).
 
 JSON may legally carry `\\ud83d` (half of an emoji cut by a client) or `\\u0000`; Python decodes them into
 strings that SQLite's UTF-8 encoder, PostgreSQL (text and jsonb refuse NUL and lone surrogates) and JSON
@@ -13,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 REPLACEMENT = "\ufffd"
@@ -55,28 +57,52 @@ def is_clean(value: str) -> bool:
     return _UNSTORABLE.search(value) is None
 
 
+# C0 control characters except tab, line feed and carriage return, and DEL: no keyboard types them, no
+# screen shows them (a NUL read as "hi�null" to operators), and they break copy-paste into other systems.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_inbound_text(value: str) -> str:
+    """A customer's text (message, name, file name…) as stored: C0 control characters other than tab/LF/CR
+    and DEL removed, lone surrogates replaced by U+FFFD (`clean_text`); every other character kept."""
+    if _CONTROLS.search(value) is not None:
+        value = _CONTROLS.sub("", value)
+    return clean_text(value)
+
+
 def clean_value(value: Any) -> Any:
     """A copy of `value` with every string cleaned: dict keys and values, lists, tuples, frozen dataclasses.
 
     Other values (numbers, bytes, datetimes, None) come back unchanged; unchanged containers are returned as
     they are, so the common clean case allocates nothing.
     """
+    return _walk(value, clean_text)
+
+
+def clean_inbound(value: Any) -> Any:
+    """`clean_value` for what customers send (inbound events of every channel, widget requests): every string
+    through `clean_inbound_text`. Applied once at the inbound edge (`conversations/ingest.py`,
+    `conversations/raw_inbound.py`, `platform/clean_input.py` for the widget)."""
+    return _walk(value, clean_inbound_text)
+
+
+def _walk(value: Any, text: Callable[[str], str]) -> Any:
     if isinstance(value, str):
-        return clean_text(value)
+        return text(value)
     if isinstance(value, dict):
-        cleaned = {clean_value(k): clean_value(v) for k, v in value.items()}
+        cleaned = {_walk(k, text): _walk(v, text) for k, v in value.items()}
         return value if _same_items(value, cleaned) else cleaned
     if isinstance(value, list):
-        items = [clean_value(v) for v in value]
+        items = [_walk(v, text) for v in value]
         return value if all(a is b for a, b in zip(items, value, strict=True)) else items
     if isinstance(value, tuple) and not hasattr(value, "_fields"):
-        items = [clean_value(v) for v in value]
+        items = [_walk(v, text) for v in value]
         return value if all(a is b for a, b in zip(items, value, strict=True)) else tuple(items)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes = {}
         for field in dataclasses.fields(value):
             current = getattr(value, field.name)
-            cleaned_field = clean_value(current)
+            cleaned_field = _walk(current, text)
             if cleaned_field is not current:
                 changes[field.name] = cleaned_field
         return dataclasses.replace(value, **changes) if changes else value
