@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +123,7 @@ async def test_non_json_numbers_in_one_message_do_not_lose_its_sibling(
 async def test_unstorable_characters_in_any_field_are_replaced(
     client: httpx.AsyncClient, runtime: Runtime, where: str, bad: str
 ) -> None:
-    """Names, captions, file names and texts: the bad character becomes U+FFFD, the rest is kept."""
+    """Names, captions, file names and texts: a lone surrogate becomes U+FFFD, a NUL is removed, the rest is kept."""
     world = await meta_world(runtime, client, "whatsapp")
     payload = case("whatsapp-batch-broken-emoji")
     value = payload["entry"][0]["changes"][0]["value"]
@@ -152,7 +152,7 @@ async def test_unstorable_characters_in_any_field_are_replaced(
     assert len(conversations) == 3
     if where == "name":
         names = {c["contact"]["name"] for c in conversations}
-        assert names - {"Batch Two", "Batch Three"} == {bad.replace("\\udc00", "\ufffd").replace("\\u0000", "\ufffd")}
+        assert names - {"Batch Two", "Batch Three"} == {bad.replace("\\udc00", "\ufffd").replace("\\u0000", "")}
 
 
 async def test_nul_in_query_parameters_and_json_bodies_is_cleaned(client: httpx.AsyncClient, runtime: Runtime) -> None:
@@ -599,3 +599,42 @@ async def test_an_unsend_after_delivery_leaves_no_copy_in_replay_buffers_or_webh
     assert "4111" not in json.dumps(buffered)
     # The withdrawal itself stays replayable, so a reconnecting operator learns of it.
     assert any(f["type"] == "message.updated" and f["data"]["content"].get("deleted") for f in buffered)
+
+
+CONTROLS = "hi\x00null\x07 \x1b[1mbold\x7f\tTAB\r\nnext \u200b zw 😀"
+CONTROLS_STORED = "hinull [1mbold\tTAB\r\nnext \u200b zw 😀"
+
+
+async def test_control_characters_in_a_whatsapp_text_and_name_are_removed_the_rest_kept(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    """A2: NUL and other C0 controls (not tab/LF/CR) are removed at the inbound edge; operators never see "�"."""
+    world = await meta_world(runtime, client, "whatsapp")
+    response = await post_webhook(client, wa_text("wamid.controls-1", CONTROLS, name="Ana\x00\x01 Silva\x1f"))
+    assert response.status_code == 200, response.text
+    await drain(runtime)
+    conversation = await only_conversation(client, world)
+    assert conversation["contact"]["name"] == "Ana Silva"
+    [message] = [m for m in await messages_of(client, world, conversation["id"]) if m["direction"] == "inbound"]
+    assert message["text"] == CONTROLS_STORED
+
+
+@pytest.mark.parametrize(
+    ("stamp", "kept"), [("1", "1970-01-01T00:00:01+00:00"), ("32503680000", "3000-01-01T00:00:00+00:00")]
+)
+async def test_an_implausible_provider_time_files_the_message_at_its_receive_time_and_keeps_the_value(
+    client: httpx.AsyncClient, runtime: Runtime, stamp: str, kept: str
+) -> None:
+    """A1: a provider clock in 1970 or the year 3000 must not file the message outside today's timeline."""
+    world = await meta_world(runtime, client, "whatsapp")
+    payload = wa_text("wamid.clock-1", "what time is it?")
+    payload["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] = stamp
+    before = utcnow()
+    assert (await post_webhook(client, payload)).status_code == 200
+    await drain(runtime)
+    conversation = await only_conversation(client, world)
+    [message] = await messages_of(client, world, conversation["id"])
+    filed = datetime.fromisoformat(message["provider_timestamp"])
+    filed = filed if filed.tzinfo else filed.replace(tzinfo=UTC)
+    assert before - timedelta(seconds=1) <= filed <= utcnow()
+    assert message["content"]["implausible_provider_timestamp"] == kept

@@ -221,6 +221,7 @@ def channel_parser(runtime: Runtime) -> Parser:
             },
         },
         401: {"description": "bad or missing X-Helpline-Signature; nothing stored"},
+        415: {"description": "Content-Type is not application/json (optionally charset=utf-8); nothing stored"},
         429: {"description": "over HELPLINE_INBOUND_CHANNEL_LIMIT; nothing stored, retry after Retry-After"},
     },
 )

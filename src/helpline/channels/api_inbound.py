@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from helpline.channels.base import PayloadInvalid, WebhookRejected
 from helpline.channels.signing_cache import ChannelKeys, SigningCache
 from helpline.conversations.raw_accept import accept_if_current
-from helpline.platform.errors import Conflict, Invalid, NotFound, Unauthorized, Unavailable
+from helpline.platform.errors import Conflict, Invalid, NotFound, Unauthorized, Unavailable, UnsupportedMediaType
 from helpline.runtime import Runtime
 
 # Rounds of check + guarded INSERT when the channel changes in between (each change costs one round).
@@ -26,8 +26,9 @@ async def checked_channel(
     """The channel once the body is verified and acceptable: signature (constant time) against the channel's
     current secret, channel enabled, rate limit, body valid. `headers` have lower-case names.
 
-    Raises NotFound (404 no API channel with that id), Unauthorized (401 `bad_signature`), Conflict
-    (409 `channel_disabled`), RateLimited (429 with retry_after), Invalid (422 `bad_payload`)."""
+    Raises NotFound (404 no API channel with that id), Unauthorized (401 `bad_signature`),
+    UnsupportedMediaType (415 unless `Content-Type: application/json`), Conflict (409 `channel_disabled`),
+    RateLimited (429 with retry_after), Invalid (422 `bad_payload`)."""
     keys = await cache.get(channel_id)
     if keys is not None and not _signed(keys, headers, body):
         # Maybe the secret was rotated since this process read it: judge by the stored one.
@@ -39,6 +40,7 @@ async def checked_channel(
     except WebhookRejected as exc:
         runtime.metrics.webhook_rejections.labels(keys.kind, "signature").inc()
         raise Unauthorized(str(exc), code="bad_signature") from None
+    check_json_content_type(headers)
     if keys.status == "disabled":
         # Cached as disabled: make sure it still is before refusing (it may have been enabled again).
         fresh = await cache.reload(channel_id)
@@ -57,6 +59,24 @@ async def checked_channel(
         runtime.metrics.webhook_rejections.labels(keys.kind, "payload").inc()
         raise Invalid(str(exc), code="bad_payload") from None
     return keys
+
+
+def check_json_content_type(headers: Mapping[str, str]) -> None:
+    """Refuse (415 `unsupported_media_type`) a body not declared as JSON: `application/json`, optionally with
+    `charset=utf-8` (RFC 8259 §8.1: JSON exchanged between systems is UTF-8). A sender posting `text/plain`
+    or a form has a bug worth seeing, not a body we guess at. `headers` have lower-case names."""
+    declared = headers.get("content-type", "")
+    media, _, parameters = declared.partition(";")
+    if media.strip().lower() == "application/json":
+        pairs = (p.partition("=") for p in parameters.split(";") if p.strip())
+        charsets = {value.strip().strip('"').lower() for name, _, value in pairs if name.strip().lower() == "charset"}
+        if charsets <= {"utf-8", "utf8"}:
+            return
+    raise UnsupportedMediaType(
+        f"the body must be sent as Content-Type: application/json (UTF-8); this request declared "
+        f"{declared.strip()[:100] or 'no Content-Type'}",
+        code="unsupported_media_type",
+    )
 
 
 def _signed(keys: ChannelKeys, headers: Mapping[str, str], body: bytes) -> bool:

@@ -8,7 +8,7 @@ every other request — including those — goes to the app unchanged, whose rou
 What the skipped layers did for these requests is done here, cheaply: the body limit (413 `too_large`,
 `HELPLINE_MAX_REQUEST_BYTES`), the request counter and latency histogram of `/metrics` (same metric names and
 route template), the security headers, and errors rendered by the app's own exception handlers (so 401, 404,
-409, 422, 429 + Retry-After, 503 + Retry-After have the shape of every other answer, and an unexpected error
+409, 415, 422, 429 + Retry-After, 503 + Retry-After have the shape of every other answer, and an unexpected error
 is logged and answered like anywhere else). Not needed here: the input cleaning (a signed body is taken byte
 for byte anyway), the audit origin (accepting writes no audit entry), the client address behind a trusted
 proxy (nothing here uses it) and gzip (the answers are a few dozen bytes).

@@ -22,7 +22,7 @@ from helpline.channels.models import Channel
 from helpline.channels.registry import adapter_class
 from helpline.contacts.actions import contact_for_identity
 from helpline.contacts.profiles import ask_profile
-from helpline.conversations import waiting
+from helpline.conversations import provider_time, waiting
 from helpline.conversations.copies import copied_conversation
 from helpline.conversations.customer_changes import with_early_changes
 from helpline.conversations.events import conversation_changed, message_changed
@@ -276,8 +276,9 @@ async def receive_inbound(
         return InboundOutcome(message=own, conversation=conversation, duplicate=True)
     now = utcnow()
     # The provider's timestamp counts for the reply window, never the time we received it; a clock skewed
-    # into the future is capped at now.
-    happened_at = min(inbound.timestamp, now) if inbound.timestamp else now
+    # into the future is capped at now, and one outside the plausible window (year 1, 2099) is replaced by
+    # the receive time with the provider's value kept in the content (conversations/provider_time.py).
+    happened_at, implausible = provider_time.happened_at(inbound.timestamp, now)
 
     reply_to_id = None
     if inbound.reply_to_provider_id:
@@ -301,7 +302,11 @@ async def receive_inbound(
         ).value,
         text=inbound.text,
         content_type=inbound.content_type,
-        content={**inbound.content, **({"sent_outside_helpline": True} if inbound.echo else {})},
+        content={
+            **inbound.content,
+            **({"sent_outside_helpline": True} if inbound.echo else {}),
+            **({"implausible_provider_timestamp": implausible.isoformat()} if implausible else {}),
+        },
         provider_message_id=inbound.provider_message_id,
         reply_to_id=reply_to_id,
         delivery_state=(DeliveryState.sent if inbound.echo else DeliveryState.received).value,

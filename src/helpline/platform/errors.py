@@ -55,3 +55,8 @@ class TooManyRequests(HelplineError):
 class Unavailable(HelplineError):
     status_code = 503
     code = "unavailable"
+
+
+class UnsupportedMediaType(HelplineError):
+    status_code = 415
+    code = "unsupported_media_type"

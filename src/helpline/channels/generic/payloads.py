@@ -7,6 +7,8 @@ from datetime import datetime
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from helpline.channels.locale import ConversationLocale
+from helpline.conversations import provider_time
+from helpline.platform.clock import utcnow
 from helpline.platform.sanitize import is_blank
 
 
@@ -41,6 +43,20 @@ class MessageIn(_Strict):
     timestamp: datetime | None = None
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10)
     reply_to: str | None = Field(default=None, max_length=255)
+
+    @field_validator("timestamp")
+    @classmethod
+    def _plausible_time(cls, value: datetime | None) -> datetime | None:
+        # Our own API answers a wrong clock plainly (the client can fix it) rather than filing the message
+        # in year 1; other channels' providers get the receive time instead (conversations/provider_time.py).
+        if value is None:
+            return None
+        if not provider_time.plausible(value, utcnow(), max_age=provider_time.API_MAX_AGE):
+            raise ValueError(
+                "timestamp must be within the last 7 days and at most 5 minutes ahead of Helpline's clock "
+                f"(UTC now: {utcnow().isoformat(timespec='seconds')}); leave it out to use the time received"
+            )
+        return provider_time.as_utc(value)
 
     @field_validator("text")
     @classmethod
