@@ -18,6 +18,7 @@ import phonenumbers
 
 from helpline.bot.language import fold, words
 from helpline.bot.schemas import StepDefinition
+from helpline.platform.sanitize import without_invisible
 
 
 def _set(text: str) -> frozenset[str]:
@@ -334,6 +335,17 @@ def date_value(text: str, today: date, *, past: bool = False) -> date | None:
     return found[0] if found else None
 
 
+def wrong_side(step: StepDefinition, day: date, today: date) -> str | None:
+    """Why `day` cannot answer a date step with a direction (`step.when`): "date_passed" for a past day asked
+    for today or later (a booking), "date_ahead" for a future day asked for today or earlier (an incident);
+    None when it fits. The names are sentences of helpline.bot.language."""
+    if step.when == "future" and day < today:
+        return "date_passed"
+    if step.when == "past" and day > today:
+        return "date_ahead"
+    return None
+
+
 def email(text: str) -> str | None:
     match = _EMAIL.search(text)
     return match.group(0).lower() if match else None
@@ -395,9 +407,11 @@ def free_text(text: str) -> str | None:
 
 
 def extract(step: StepDefinition, text: str, *, region: str, today: date) -> Any:
-    """The answer to `step` found in `text`, as a JSON value; None when the text holds no valid answer."""
+    """The answer to `step` found in `text`, as a JSON value; None when the text holds no valid answer.
+    Invisible characters a paste carries ("POL\u200b-482913") are dropped before a typed value is read."""
     if step.type == "text":
         return free_text(text)
+    text = without_invisible(text)
     if step.type == "yes_no":
         return yes_no(text)
     if step.type == "choice":
@@ -405,8 +419,8 @@ def extract(step: StepDefinition, text: str, *, region: str, today: date) -> Any
     if step.type == "number":
         return number(text)
     if step.type == "date":
-        found = date_value(text, today, past=reads_past(step.question))
-        return found.isoformat() if found else None
+        found = date_value(text, today, past=step.when == "past" or reads_past(step.question))
+        return found.isoformat() if found and wrong_side(step, found, today) is None else None
     if step.type == "email":
         return email(text)
     if step.type == "phone":

@@ -138,6 +138,9 @@ def _pick_offered(ctx: Context, outcome: Outcome) -> bool:
         return False
     picked = next(c for c in offered if c["name"] == name)
     entry = ctx.snapshot.scripts[picked["key"]]
+    # The reply that picks may also answer steps ("my claim POL-482913, car hit yesterday"): fill from it as
+    # from an opening message, or the policy number just given would be asked again.
+    state["recent"] = [*(state.get("recent") or []), ctx.text[:500]][-RECENT_KEPT:]
     _start(
         ctx, outcome, entry, how="clarified" if state.get("clarify") else "menu", confidence=picked.get("confidence")
     )
@@ -194,6 +197,11 @@ async def _match(ctx: Context, outcome: Outcome) -> None:
         # The message did not show its language surely and another language's scripts matched it better
         # ("a entrega está atrasada" on an English widget): the offer or the script is in that language.
         lang = state["lang"] = matched_in
+    if _asks_an_article_title(ctx, lang) and await _answer_from_knowledge(ctx, outcome):
+        # An article asked by its own title ("How long does a claim take?", "¿cuánto tarda un siniestro?") is
+        # answered whatever the case or "?"/"¿": the script matcher scores such a question on words it shares
+        # with scripts, and its clarifying menu would hide the exact answer.
+        return
     if top is not None and top["confidence"] >= s.bot_match_high:
         entry = ctx.snapshot.scripts[top["key"]]
         _start(ctx, outcome, entry, how="matched", confidence=top["confidence"])
@@ -222,6 +230,13 @@ async def _match(ctx: Context, outcome: Outcome) -> None:
         return
     state["mode"] = "idle"
     outcome.replies.append(Reply(say(lang, "fallback"), {"bot": {"kind": "fallback"}}))
+
+
+def _asks_an_article_title(ctx: Context, lang: str) -> bool:
+    """True when the message's words (folded: case, accents and punctuation ignored) are an article's title."""
+    said = words(ctx.text)
+    hits = ctx.snapshot.retriever.search(ctx.text, k=1, language=lang) if said else []
+    return bool(hits) and words(hits[0].article.title) == said
 
 
 async def _answer_from_knowledge(ctx: Context, outcome: Outcome) -> bool:

@@ -10,6 +10,7 @@ webhook, bot/end_action.py)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -17,10 +18,11 @@ from typing import Any
 from helpline.bot import slots, smalltalk
 from helpline.bot.engine import ScriptEntry
 from helpline.bot.escalation import CASE, FAILED_ANSWERS, Trigger
-from helpline.bot.extract import dont_know, extract, yes_no
+from helpline.bot.extract import date_value, dont_know, extract, wrong_side, yes_no
 from helpline.bot.language import fold, say
 from helpline.bot.llm import Llm
-from helpline.bot.schemas import ScriptDefinition, StepDefinition
+from helpline.bot.schemas import PLACEHOLDER, ScriptDefinition, StepDefinition
+from helpline.platform.sanitize import without_invisible
 
 
 @dataclass
@@ -58,11 +60,32 @@ def progress(steps_done: int, steps_total: int) -> dict[str, Any]:
     }
 
 
-def question_text(step: StepDefinition) -> str:
+def question_text(
+    step: StepDefinition,
+    answers: dict[str, Any] | None = None,
+    lang: str = "en",
+    steps: Sequence[StepDefinition] = (),
+) -> str:
+    """The step's question as sent: `{key}` placeholders replaced by earlier answers as the customer reads them
+    ("Shall I book {day}, {period}?" → "Shall I book 4 December 2026, Morning?"); a choice's numbered options.
+    Each value is put in once by re.sub, never read as a template itself, so "{x}" typed by a customer stays as
+    typed; a placeholder without an answer (a step skipped by an import of old runs) stays visible."""
+    question = step.question
+    if answers:
+        by_key = {s.key: s for s in steps}
+
+        def value(match: re.Match[str]) -> str:
+            key = match.group(1)
+            if key not in answers:
+                return match.group(0)
+            source = by_key.get(key)
+            return slots.display(source, answers[key], lang) if source else str(answers[key])
+
+        question = PLACEHOLDER.sub(value, question)
     if step.type == "choice":
         options = "\n".join(f"{i}) {c}" for i, c in enumerate(step.choices, start=1))
-        return f"{step.question}\n{options}"
-    return step.question
+        return f"{question}\n{options}"
+    return question
 
 
 def fields(entry: ScriptEntry, state: dict[str, Any]) -> list[dict[str, Any]]:
@@ -79,7 +102,8 @@ def _ask(outcome: Outcome, entry: ScriptEntry, index: int, kind: str, prefix: st
     steps = entry.definition.steps
     step = steps[index]
     prog = progress(index, len(steps))
-    body = question_text(step)
+    state = outcome.state
+    body = question_text(step, state.get("answers") or {}, str(state.get("lang", "en")), steps)
     outcome.replies.append(
         Reply(
             f"{prefix}\n{body}" if prefix else body,
@@ -259,6 +283,10 @@ _QUESTION_START = re.compile(
     r"|voces?|vcs|o que|como|onde|quando|por ?que|qual|quais|quem|pode|podem|tem|vende|vendem|sera"
     r"|tienen|venden|donde|cuando|cual|cuales|quien|puede|pueden|usted|ustedes)\b"
 )
+# An acknowledgement that answers nothing (not a yes/no step: there "ok" is a yes), folded, EN/PT/ES.
+_ACK = re.compile(
+    r"^(ok+|okay|okey|k|alright|all right|right|got it|certo|ta|ta bom|beleza|blz|entendi|vale|entendido)[.! ]*$"
+)
 # Off-topic questions in a row before the re-asked step also offers a person (failed answers count apart).
 OFF_TOPIC_OFFER = 2
 
@@ -367,6 +395,14 @@ def _retry_prefix(step: StepDefinition, lang: str, region: str, today: date) -> 
     return prefix
 
 
+def _date_side(step: StepDefinition, text: str, today: date) -> str | None:
+    """The reason a readable date was refused ("date_passed" for a booking yesterday), else None."""
+    if step.type != "date" or step.when is None:
+        return None
+    day = date_value(without_invisible(text), today, past=step.when == "past")
+    return wrong_side(step, day, today) if day else None
+
+
 async def answer(outcome: Outcome, entry: ScriptEntry, text: str, *, llm: Llm | None, region: str, today: date) -> None:
     """Take the customer's reply to the current step: store it and move on, re-ask, or escalate."""
     state = outcome.state
@@ -399,6 +435,11 @@ async def answer(outcome: Outcome, entry: ScriptEntry, text: str, *, llm: Llm | 
         if talk is not None:
             _small_talk(outcome, entry, talk)
             return
+        if _ACK.match(fold(text)):
+            # "ok" to "Which day suits you?" acknowledges the question; it is no attempt at an answer.
+            outcome.log.append(("acknowledged", {"step": step.key}))
+            _ask(outcome, entry, int(state["step"]), "question", prefix=say(lang, "ack"))
+            return
         changed = [] if unknown else _corrections(entry, state, step, text, region=region, today=today)
         if changed:
             _correct(outcome, entry, changed)
@@ -420,7 +461,11 @@ async def answer(outcome: Outcome, entry: ScriptEntry, text: str, *, llm: Llm | 
             outcome.fields = fields(entry, state)
             return
         # "I don't know": no format lesson, the offer of a person (a retry after max_attempts hands over anyway).
-        prefix = say(lang, "dont_know") if unknown else _retry_prefix(step, lang, region, today)
+        side = _date_side(step, text, today)
+        if unknown:
+            prefix = say(lang, "dont_know")
+        else:
+            prefix = say(lang, side) if side else _retry_prefix(step, lang, region, today)
         _ask(outcome, entry, int(state["step"]), "retry", prefix=prefix)
         return
     state.setdefault("answers", {})[step.key] = value

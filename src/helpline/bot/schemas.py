@@ -15,6 +15,10 @@ AnswerType = Literal["text", "yes_no", "choice", "number", "date", "email", "pho
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_\-]{0,99}$"
 
 
+# An earlier answer inside a step's question: "Shall I book {day}, {period}?" (helpline.bot.runner fills it).
+PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_-]+)\}")
+
+
 class StepDefinition(BaseModel):
     """One question of a script and how its answer is checked."""
 
@@ -34,6 +38,11 @@ class StepDefinition(BaseModel):
     )
     max_attempts: BoundedInt = Field(default=3, ge=1, le=10)
     region: str | None = Field(default=None, description="default phone region, e.g. BR")
+    when: Literal["past", "future"] | None = Field(
+        default=None,
+        description="date steps: past = today or earlier ('When did it happen?'), future = today or later "
+        "('Which day suits you?'); a day on the other side is re-asked with the reason",
+    )
     stop_if_no: str | None = Field(
         default=None,
         min_length=1,
@@ -44,6 +53,8 @@ class StepDefinition(BaseModel):
 
     @model_validator(mode="after")
     def _type_needs(self) -> StepDefinition:
+        if self.when is not None and self.type != "date":
+            raise ValueError(f"step {self.key!r}: when is for date steps")
         if self.stop_if_no is not None and self.type != "yes_no":
             raise ValueError(f"step {self.key!r}: stop_if_no is for yes_no steps")
         if self.type == "choice" and len(self.choices) < 2:
@@ -104,6 +115,10 @@ class ScriptDefinition(BaseModel):
         keys = [s.key for s in self.steps]
         if len(keys) != len(set(keys)):
             raise ValueError("step keys must be unique within a script")
+        for index, step in enumerate(self.steps):
+            for name in PLACEHOLDER.findall(step.question):
+                if name not in keys[:index]:
+                    raise ValueError(f"step {step.key!r}: {{{name}}} must name an earlier step's key")
         if self.end == "webhook" and self.end_action is None:
             raise ValueError("end: webhook needs an end_action with the URL to call")
         if self.end == "close" and self.end_action is not None:

@@ -18,9 +18,10 @@ from typing import Any
 
 import phonenumbers
 
-from helpline.bot.extract import choice, email, find_date, number, pattern, phone, reads_past
+from helpline.bot.extract import choice, email, find_date, number, pattern, phone, reads_past, wrong_side
 from helpline.bot.language import fold, words
 from helpline.bot.schemas import ScriptDefinition, StepDefinition
+from helpline.platform.sanitize import without_invisible
 
 FILLABLE = frozenset({"pattern", "email", "phone", "date", "number", "choice"})
 # Words of a question too common to tie a number to it ("what is your …").
@@ -55,6 +56,7 @@ def _number_near_keyword(step: StepDefinition, text: str) -> int | float | None:
 
 def find(step: StepDefinition, text: str, *, region: str, today: date) -> Found | None:
     """The answer to `step` that `text` already holds, or None (always None for text and yes/no steps)."""
+    text = without_invisible(text)
     if step.type == "pattern":
         value = pattern(text, step.pattern or "", step.example)
         return Found(value, True) if value else None
@@ -65,8 +67,10 @@ def find(step: StepDefinition, text: str, *, region: str, today: date) -> Found 
         value = phone(text, step.region or region)
         return Found(value, True) if value else None
     if step.type == "date":
-        found = find_date(text, today, past=reads_past(step.question))
-        return Found(found[0].isoformat(), found[1]) if found else None
+        found = find_date(text, today, past=step.when == "past" or reads_past(step.question))
+        if found is None or wrong_side(step, found[0], today) is not None:
+            return None  # "book for yesterday" fills nothing: the question is asked and the reason said then
+        return Found(found[0].isoformat(), found[1])
     if step.type == "number":
         amount = _number_near_keyword(step, text)
         return Found(amount, True) if amount is not None else None

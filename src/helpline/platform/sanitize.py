@@ -53,6 +53,14 @@ def is_blank(value: str | None) -> bool:
     return not value or all(_invisible(c) for c in value)
 
 
+def without_invisible(value: str) -> str:
+    """`value` without the characters `is_blank` counts as invisible that are not spacing: format characters
+    (ZWSP, ZWJ, BOM, bidi marks and overrides), blank fillers, variation selectors. Spaces, tabs and line
+    breaks stay, so word boundaries do not move. For reading typed values ("POL\u200b-482913" → "POL-482913");
+    a message is stored as sent."""
+    return "".join(c for c in value if c.isspace() or not _invisible(c))
+
+
 def is_clean(value: str) -> bool:
     return _UNSTORABLE.search(value) is None
 

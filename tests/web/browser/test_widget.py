@@ -138,7 +138,9 @@ def test_visitor_talks_to_the_bot_asks_for_a_person_and_gets_a_live_reply(
     quick.get_by_role("button", name="Afternoon").click()
 
     expect(page.locator(".msg.visitor", has_text="Afternoon")).to_be_visible()
-    expect(page.locator(".msg.reply", has_text="Shall I book it?")).to_be_visible()
+    # The confirmation restates what is booked: tomorrow's date and the period just picked.
+    booked = re.compile(r"Shall I book \d{1,2} [A-Z][a-z]+ \d{4}, Afternoon\?")
+    expect(page.locator(".msg.reply", has_text=booked)).to_be_visible()
     expect(progress).to_have_attribute("aria-label", "Last step (3 of 3)")
 
     page.get_by_role("button", name="Talk to a person").click()
