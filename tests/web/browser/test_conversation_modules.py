@@ -228,6 +228,7 @@ def test_messages_and_events_render_customer_strings_literally_with_states_in_wo
           file: inbound.querySelector('.file-name').title,
           failedTick: failed.querySelector('.ticks').textContent,
           failure: failed.querySelector('.failure-text').textContent,
+          failureDetail: failed.querySelector('.failure-detail').textContent,
           failureActions: [...failed.querySelectorAll('.failure-actions button')].map((b) => b.textContent),
           readTick: read.querySelector('.ticks').textContent,
           caption: read.querySelector('.bot-caption').textContent,
@@ -242,7 +243,9 @@ def test_messages_and_events_render_customer_strings_literally_with_states_in_wo
     assert result["identity"] == "+55 11 91234-5678"
     assert result["file"] == hostile + ".pdf"
     assert result["failedTick"] == "Failed"
-    assert result["failure"] == "Not delivered: Re-engagement message"
+    # Meta's 131047 is said in the operator's words; the provider's own words stay beneath.
+    assert result["failure"] == "Not delivered: the reply window had closed"
+    assert result["failureDetail"] == "Re-engagement message"
     assert result["failureActions"] == ["Edit", "Send as template"]
     assert result["readTick"] == "Read"
     assert result["caption"] == "Seguro auto · step 2 of 5"
