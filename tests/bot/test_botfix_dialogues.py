@@ -4,12 +4,14 @@ space still reads (#9)."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from helpline.bot.pipeline import BotFrontLine
 from helpline.bot.seeds import load_seeds
 from helpline.runtime import Runtime
 from tests.bot.conftest import Chat
+from tests.conftest import World
 
 
 @pytest.fixture
@@ -139,3 +141,18 @@ async def test_a_customer_typed_brace_is_not_read_as_a_placeholder(chat: Chat, s
     assert await chat("tomorrow") == ["Morning or afternoon?\n1) Morning\n2) Afternoon"]
     # A choice answer is one of the choices, so only a known value can ever be put in the question.
     assert await chat("{period} morning") == ["Shall I book 24 November 2026, Morning?"]
+
+
+async def test_the_case_shows_the_confirmation_as_the_customer_read_it(
+    chat: Chat, seeded: None, client: httpx.AsyncClient, world: World
+) -> None:
+    # The operator's case lists each question as it was sent, not the script's "{day}, {period}" template.
+    await chat("I want to book an appointment")
+    await chat("tomorrow")
+    assert await chat("afternoon") == ["Shall I book 24 November 2026, Afternoon?"]
+    await chat("yes")
+    response = await client.get(f"/api/v1/conversations/{chat.conversation_id}/bot", headers=world.agent.headers)
+    assert response.status_code == 200, response.text
+    fields = {f["key"]: f["question"] for f in response.json()["escalation"]["fields"]}
+    assert fields["confirm"] == "Shall I book 24 November 2026, Afternoon?"
+    assert fields["period"] == "Morning or afternoon?"

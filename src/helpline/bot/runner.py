@@ -66,8 +66,23 @@ def question_text(
     lang: str = "en",
     steps: Sequence[StepDefinition] = (),
 ) -> str:
-    """The step's question as sent: `{key}` placeholders replaced by earlier answers as the customer reads them
-    ("Shall I book {day}, {period}?" → "Shall I book 4 December 2026, Morning?"); a choice's numbered options.
+    """The step's question as sent: `{key}` placeholders replaced by earlier answers (`filled_question`), then a
+    choice's numbered options."""
+    question = filled_question(step, answers, lang, steps)
+    if step.type == "choice":
+        options = "\n".join(f"{i}) {c}" for i, c in enumerate(step.choices, start=1))
+        return f"{question}\n{options}"
+    return question
+
+
+def filled_question(
+    step: StepDefinition,
+    answers: dict[str, Any] | None = None,
+    lang: str = "en",
+    steps: Sequence[StepDefinition] = (),
+) -> str:
+    """The step's question with `{key}` placeholders replaced by earlier answers as the customer reads them
+    ("Shall I book {day}, {period}?" → "Shall I book 4 December 2026, Morning?").
     Each value is put in once by re.sub, never read as a template itself, so "{x}" typed by a customer stays as
     typed; a placeholder without an answer (a step skipped by an import of old runs) stays visible."""
     question = step.question
@@ -82,18 +97,19 @@ def question_text(
             return slots.display(source, answers[key], lang) if source else str(answers[key])
 
         question = PLACEHOLDER.sub(value, question)
-    if step.type == "choice":
-        options = "\n".join(f"{i}) {c}" for i, c in enumerate(step.choices, start=1))
-        return f"{question}\n{options}"
     return question
 
 
 def fields(entry: ScriptEntry, state: dict[str, Any]) -> list[dict[str, Any]]:
-    """[{"key", "question", "value"}] of the answers collected, in the script's step order."""
+    """[{"key", "question", "value"}] of the answers collected, in the script's step order; each question as the
+    customer read it ("Shall I book 4 December 2026, Morning?", not its "{day}" template), without a choice's
+    numbered options."""
     answers = state.get("answers") or {}
+    lang = str(state.get("lang", "en"))
+    steps = entry.definition.steps
     return [
-        {"key": s.key, "question": s.question, "value": answers[s.key]}
-        for s in entry.definition.steps
+        {"key": s.key, "question": filled_question(s, answers, lang, steps), "value": answers[s.key]}
+        for s in steps
         if s.key in answers
     ]
 
