@@ -57,7 +57,7 @@ FLOWS: dict[str, dict[str, Flow]] = {
         ),
         "appointment-en": (
             ("Can I book an appointment with an advisor?", "I need an appointment next week"),
-            (("Next Tuesday, 14 July", "tomorrow"), ("Morning", "the afternoon please"), ("yes", "Yes, book it")),
+            (("Next Tuesday", "tomorrow"), ("Morning", "the afternoon please"), ("yes", "Yes, book it")),
             ("whenever works", "evening", None),
         ),
         "cancellation-en": (
@@ -89,7 +89,7 @@ FLOWS: dict[str, dict[str, Flow]] = {
         ),
         "appointment-pt": (
             ("Gostaria de agendar uma visita", "Quero marcar um horário com um consultor"),
-            (("Amanhã", "Dia 14 de julho"), ("Manhã", "à tarde"), ("sim", "Pode confirmar, sim")),
+            (("Amanhã", "Terça que vem"), ("Manhã", "à tarde"), ("sim", "Pode confirmar, sim")),
             ("quando der", "à noite", None),
         ),
         "cancellation-pt": (
@@ -130,7 +130,7 @@ FLOWS: dict[str, dict[str, Flow]] = {
         ),
         "appointment-es": (
             ("Quisiera pedir una cita con un asesor", "Necesito una cita la semana que viene"),
-            (("El 14 de julio", "pasado mañana"), ("Mañana", "por la tarde"), ("sí", "Sí, confírmela")),
+            (("El martes que viene", "pasado mañana"), ("Mañana", "por la tarde"), ("sí", "Sí, confírmela")),
             ("cuando pueda", "por la noche", None),
         ),
         "cancellation-es": (

@@ -47,14 +47,17 @@ class MessageIn(_Strict):
     @field_validator("timestamp")
     @classmethod
     def _plausible_time(cls, value: datetime | None) -> datetime | None:
-        # Our own API answers a wrong clock plainly (the client can fix it) rather than filing the message
-        # in year 1; other channels' providers get the receive time instead (conversations/provider_time.py).
+        # Our own API answers a time too old to be a retry plainly (the client can fix it) rather than filing the
+        # message in year 1. A time ahead of our clock is a skewed clock, not a reason to refuse the customer's
+        # message: like every channel's, it is filed at the time received with the value kept
+        # (conversations/provider_time.py).
         if value is None:
             return None
-        if not provider_time.plausible(value, utcnow(), max_age=provider_time.API_MAX_AGE):
+        now = utcnow()
+        if provider_time.as_utc(value) < now - provider_time.API_MAX_AGE:
             raise ValueError(
-                "timestamp must be within the last 7 days and at most 5 minutes ahead of Helpline's clock "
-                f"(UTC now: {utcnow().isoformat(timespec='seconds')}); leave it out to use the time received"
+                "timestamp must be within the last 7 days "
+                f"(UTC now: {now.isoformat(timespec='seconds')}); leave it out to use the time received"
             )
         return provider_time.as_utc(value)
 
