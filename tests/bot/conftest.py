@@ -167,3 +167,20 @@ async def scripts(client: httpx.AsyncClient, world: World) -> dict[str, dict[str
 @pytest.fixture
 def chat(client: httpx.AsyncClient, runtime: Runtime, bot_line: Line) -> Chat:
     return Chat(client, runtime, bot_line)
+
+
+@pytest.fixture
+async def seeded(runtime: Runtime, front_line: BotFrontLine) -> None:
+    """The shipped scripts and articles (bot/seeds), with the bot front line installed."""
+    from helpline.bot.seeds import load_seeds
+
+    async with runtime.db.transaction() as session:
+        await load_seeds(session, box=runtime.box)
+
+
+async def bot_view(client: httpx.AsyncClient, world: World, conversation_id: int) -> dict[str, Any]:
+    """The operator's Bot panel data (`GET /conversations/{id}/bot`), as an agent sees it."""
+    response = await client.get(f"/api/v1/conversations/{conversation_id}/bot", headers=world.agent.headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body

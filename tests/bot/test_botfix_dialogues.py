@@ -7,18 +7,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from helpline.bot.pipeline import BotFrontLine
-from helpline.bot.seeds import load_seeds
-from helpline.runtime import Runtime
-from tests.bot.conftest import Chat
+from tests.bot.conftest import Chat, bot_view
 from tests.conftest import World
-
-
-@pytest.fixture
-async def seeded(runtime: Runtime, front_line: BotFrontLine) -> None:
-    async with runtime.db.transaction() as session:
-        await load_seeds(session, box=runtime.box)
-
 
 # ------------------------------------------------------------------ #13 the reply that resolves a clarification
 
@@ -151,8 +141,7 @@ async def test_the_case_shows_the_confirmation_as_the_customer_read_it(
     await chat("tomorrow")
     assert await chat("afternoon") == ["Shall I book 24 November 2026, Afternoon?"]
     await chat("yes")
-    response = await client.get(f"/api/v1/conversations/{chat.conversation_id}/bot", headers=world.agent.headers)
-    assert response.status_code == 200, response.text
-    fields = {f["key"]: f["question"] for f in response.json()["escalation"]["fields"]}
+    bot = await bot_view(client, world, chat.conversation_id)
+    fields = {f["key"]: f["question"] for f in bot["escalation"]["fields"]}
     assert fields["confirm"] == "Shall I book 24 November 2026, Afternoon?"
     assert fields["period"] == "Morning or afternoon?"

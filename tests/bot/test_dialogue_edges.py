@@ -18,28 +18,14 @@ from sqlalchemy import select, update
 from helpline.app import create_app
 from helpline.bot.models import ScriptRun
 from helpline.bot.pipeline import END_ACTION_TOPIC, BotFrontLine, install_front_line
-from helpline.bot.seeds import load_seeds
 from helpline.conversations.models import Conversation
 from helpline.platform.clock import utcnow
 from helpline.platform.outbox import OutboxRow
 from helpline.runtime import Runtime
 from helpline.settings import Settings
-from tests.bot.conftest import ORDER, TODAY, Chat, KeywordMatcher, create_script
+from tests.bot.conftest import ORDER, TODAY, Chat, KeywordMatcher, bot_view, create_script
 from tests.conftest import World, drain, make_settings, make_world
 from tests.conversations.conftest import add_api_channel
-
-
-@pytest.fixture
-async def seeded(runtime: Runtime, front_line: BotFrontLine) -> None:
-    async with runtime.db.transaction() as session:
-        await load_seeds(session, box=runtime.box)
-
-
-async def _bot(client: httpx.AsyncClient, world: World, conversation_id: int) -> dict[str, Any]:
-    response = await client.get(f"/api/v1/conversations/{conversation_id}/bot", headers=world.agent.headers)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 async def _runs(runtime: Runtime, conversation_id: int) -> list[tuple[str, str, dict[str, Any]]]:
@@ -64,7 +50,7 @@ async def test_an_answer_given_before_its_question_is_noted_and_not_asked_again(
     ]
     # The policy number now; the date noted before is not asked.
     assert await chat("POL-771203") == ["In a few words, what happened?"]
-    bot = await _bot(client, world, chat.conversation_id)
+    bot = await bot_view(client, world, chat.conversation_id)
     assert bot["answers"] == {"policy_number": "POL-771203", "incident_date": "2026-11-22"}
 
 
@@ -81,7 +67,7 @@ async def test_uma_resposta_dada_antes_da_pergunta_e_anotada(
     assert await chat("Um carro bateu na minha traseira") == [
         "Obrigado. Seu sinistro foi registrado e nossa equipe vai ligar em até um dia útil."
     ]
-    bot = await _bot(client, world, chat.conversation_id)
+    bot = await bot_view(client, world, chat.conversation_id)
     assert bot["runs"][0]["answers"] == {
         "policy_number": "POL-771203",
         "incident_date": "2026-11-21",
@@ -109,7 +95,7 @@ async def test_a_correction_replaces_the_earlier_answer_and_is_not_taken_as_the_
         "Which phone number can our claims team call you on?"
     ]
     assert (await chat("+1 212 736 5000"))[0].startswith("Thank you. Your claim is registered")
-    bot = await _bot(client, world, chat.conversation_id)
+    bot = await bot_view(client, world, chat.conversation_id)
     assert bot["runs"][0]["answers"] == {
         "policy_number": "POL-771204",
         "incident_date": "2026-11-17",
@@ -131,7 +117,7 @@ async def test_uma_correcao_troca_a_resposta_anterior(
         'Corrigi "Quando aconteceu?" para 17/11/2026.\nEm poucas palavras, o que aconteceu?'
     ]
     # The reply to a confirmation may be the corrected value itself ("não, foi dia 20").
-    bot = await _bot(client, world, chat.conversation_id)
+    bot = await bot_view(client, world, chat.conversation_id)
     assert bot["answers"] == {"policy_number": "POL-771203", "incident_date": "2026-11-17"}
 
 
@@ -141,7 +127,7 @@ async def test_a_confirmation_answered_with_another_value_takes_that_value(
     [start] = await chat("Tive um acidente de carro no dia 05/06, apólice POL-334455")
     assert start.endswith('Entendi 05/06/2026 para "Quando aconteceu?" — está certo? (sim ou não)')
     assert await chat("não, foi dia 20") == ["Em poucas palavras, o que aconteceu?"]
-    assert (await _bot(client, world, chat.conversation_id))["answers"]["incident_date"] == "2026-11-20"
+    assert (await bot_view(client, world, chat.conversation_id))["answers"]["incident_date"] == "2026-11-20"
 
 
 # ------------------------------------------------------------------ "I don't know"
@@ -159,7 +145,7 @@ async def test_i_dont_know_gets_the_offer_of_a_person_and_hands_over_at_the_step
     assert await chat("no idea, sorry") == [offer]
     [handed] = await chat("I don't know")
     assert handed.startswith("I am passing you to a member of our team")
-    bot = await _bot(client, world, chat.conversation_id)
+    bot = await bot_view(client, world, chat.conversation_id)
     assert bot["handler"] == "human" and bot["escalation"]["reason"] == "failed_answers"
     assert bot["escalation"]["params"]["step"] == "policy_number"
 
@@ -174,7 +160,7 @@ async def test_nao_sei_oferece_uma_pessoa_e_nao_e_um_nao(
     assert reply.startswith("Sem problema. Preciso dessa informação") and reply.endswith(
         "Confirma o cancelamento (sim ou não)?"
     )
-    bot = await _bot(client, world, chat.conversation_id)
+    bot = await bot_view(client, world, chat.conversation_id)
     assert bot["mode"] == "script" and "confirm" not in bot["answers"]
 
 
@@ -187,7 +173,7 @@ async def test_no_to_the_cancellation_stops_it_without_a_case(
     await chat("I want to cancel my policy POL-334455")
     await chat("I found a cheaper offer")
     assert await chat("no") == ["Alright, I have not cancelled anything; your policy stays as it is."]
-    bot = await _bot(client, world, chat.conversation_id)
+    bot = await bot_view(client, world, chat.conversation_id)
     assert bot["handler"] == "bot" and bot["escalation"] is None
     assert [(r["status"], r["end_status"]) for r in bot["runs"]] == [("stopped", None)]
     # The bot goes on: a greeting gets the menu.
@@ -234,7 +220,7 @@ async def test_a_language_switch_mid_script_keeps_the_answers(
     # A request for a person in Portuguese is answered in Portuguese, with the answers handed over.
     [handed] = await chat("quero falar com uma pessoa")
     assert handed.startswith("Vou transferir você")
-    bot = await _bot(client, world, chat.conversation_id)
+    bot = await bot_view(client, world, chat.conversation_id)
     assert bot["handler"] == "human" and bot["escalation"]["reason"] == "customer_request"
     assert {f["key"]: f["value"] for f in bot["escalation"]["fields"]} == {
         "policy_number": "POL-771203",
@@ -250,7 +236,7 @@ async def test_emoji_only_messages_are_never_unclear(
     assert await chat("👍") == ["You're welcome! Is there anything else I can help with?"]
     assert await chat("😡") == ["How can I help you today?"]
     assert await chat("🚗💥") == ["How can I help you today?"]
-    bot = await _bot(client, world, chat.conversation_id)
+    bot = await bot_view(client, world, chat.conversation_id)
     assert bot["handler"] == "bot" and bot["escalation"] is None
     # In a script: an emoji is no description, a thumbs up is a yes.
     await chat("I want to cancel my policy POL-334455")
@@ -263,7 +249,7 @@ async def test_emoji_em_portugues(chat: Chat, client: httpx.AsyncClient, world: 
     await chat("Olá")
     assert await chat("🙏") == ["Por nada! Posso ajudar em mais alguma coisa?"]
     assert await chat("🤔") == ["Como posso ajudar hoje?"]
-    assert (await _bot(client, world, chat.conversation_id))["handler"] == "bot"
+    assert (await bot_view(client, world, chat.conversation_id))["handler"] == "bot"
 
 
 # ------------------------------------------------------------------ the end action failing

@@ -5,32 +5,16 @@ in a case for a person with the answers kept per run."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from helpline.bot.models import ScriptRun
 from helpline.bot.pipeline import BotFrontLine
-from helpline.bot.seeds import load_seeds
 from helpline.conversations.models import Conversation
 from helpline.runtime import Runtime
-from tests.bot.conftest import TODAY, Chat, bot_messages
+from tests.bot.conftest import TODAY, Chat, bot_messages, bot_view
 from tests.conftest import World
-
-
-@pytest.fixture
-async def seeded(runtime: Runtime, front_line: BotFrontLine) -> None:
-    async with runtime.db.transaction() as session:
-        await load_seeds(session, box=runtime.box)
-
-
-async def _bot(client: httpx.AsyncClient, world: World, conversation_id: int) -> dict[str, Any]:
-    response = await client.get(f"/api/v1/conversations/{conversation_id}/bot", headers=world.agent.headers)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 async def _conversation(runtime: Runtime, conversation_id: int) -> Conversation:
@@ -78,7 +62,7 @@ async def test_english_claim_takes_what_the_opening_message_said_and_creates_a_c
     [closing] = await chat("+1 212 736 5000")
     assert closing.startswith("Thank you. Your claim is registered")
 
-    bot = await _bot(client, world, chat.conversation_id)
+    bot = await bot_view(client, world, chat.conversation_id)
     answers = {"policy_number": "POL-771203", "incident_date": "2026-11-22"}
     assert {k: bot["answers"][k] for k in answers} == answers
     # The case: with a person now, the answers structured at the top of the operator's view.
@@ -106,7 +90,7 @@ async def test_portuguese_claim_reads_anteontem_and_confirms_an_unsure_date(
     assert start == "Posso ajudar com Abertura de sinistro.\nQual é o número da sua apólice? (algo como POL-123456)"
     # "pol 482913" (space, lower case) is read and written the company's way; "Quando aconteceu?" is not asked.
     assert await chat("minha apólice é pol 482913") == ["Em poucas palavras, o que aconteceu?"]
-    bot = await _bot(client, world, chat.conversation_id)
+    bot = await bot_view(client, world, chat.conversation_id)
     assert bot["answers"] == {"policy_number": "POL-482913", "incident_date": "2026-11-21"}
     assert await chat("Um carro bateu na minha traseira no semáforo") == [
         "Em qual telefone nossa equipe de sinistros pode ligar para você?"
@@ -126,7 +110,7 @@ async def test_portuguese_unsure_values_are_confirmed_and_corrections_taken(
     # "não" → the question itself; the correction is taken as the answer.
     assert await chat("não") == ["Quando aconteceu?"]
     assert await chat("foi dia 6 de maio") == ["Em poucas palavras, o que aconteceu?"]
-    bot = await _bot(client, world, chat.conversation_id)
+    bot = await bot_view(client, world, chat.conversation_id)
     assert bot["answers"]["incident_date"] == "2026-05-06"
 
 
@@ -176,12 +160,12 @@ async def test_an_off_topic_question_in_a_script_is_declined_and_the_step_asked_
     assert again.startswith("Sorry, I can't help with that here. If you would rather talk to a person, just ask.")
     [third] = await chat("what are your opening hours?")
     assert third.endswith(question)
-    bot = await _bot(client, world, chat.conversation_id)
+    bot = await bot_view(client, world, chat.conversation_id)
     assert bot["mode"] == "script" and bot["escalation"] is None
     # The script goes on with a real answer.
     [next_question] = await chat("POL-482913")
     assert "policy" not in next_question.lower()
-    assert (await _bot(client, world, chat.conversation_id))["answers"]["policy_number"] == "POL-482913"
+    assert (await bot_view(client, world, chat.conversation_id))["answers"]["policy_number"] == "POL-482913"
 
 
 async def test_uma_pergunta_fora_do_assunto_no_roteiro_e_recusada_e_a_pergunta_repetida(
@@ -194,7 +178,7 @@ async def test_uma_pergunta_fora_do_assunto_no_roteiro_e_recusada_e_a_pergunta_r
     assert declined.startswith("Desculpe, não consigo ajudar com isso por aqui.") and declined.endswith(question)
     [again] = await chat("Qual o horário de atendimento?")
     assert "Se preferir falar com uma pessoa, é só pedir." in again and again.endswith(question)
-    bot = await _bot(client, world, chat.conversation_id)
+    bot = await bot_view(client, world, chat.conversation_id)
     assert bot["mode"] == "script" and bot["escalation"] is None
     assert await chat("minha apólice é pol 482913") == ["Em poucas palavras, o que aconteceu?"]
 
@@ -205,7 +189,7 @@ async def test_spanish_greeting_gets_the_menu_and_a_claim_starts_the_claim_scrip
     [hello] = await chat("Hola")
     assert hello.startswith("¡Hola! Soy el asistente virtual.") and "\n1) " in hello, hello
     [start] = await chat("Quiero reclamar, póliza AB-111222, me chocaron el lunes pasado")
-    bot = await _bot(client, world, chat.conversation_id)
+    bot = await bot_view(client, world, chat.conversation_id)
     assert bot["mode"] == "script" and bot["escalation"] is None, (start, bot)
     # AB-111222 is not the company's policy format (POL-123456): asked for, in Spanish.
     assert "póliza" in start.splitlines()[-1], start

@@ -11,8 +11,7 @@ import pytest
 from sqlalchemy import update
 
 from helpline.bot.language import guess_language, say
-from helpline.bot.pipeline import BotFrontLine, fallback_language
-from helpline.bot.seeds import load_seeds
+from helpline.bot.pipeline import fallback_language
 from helpline.contacts.models import Contact
 from helpline.runtime import Runtime
 from tests.bot.conftest import Chat
@@ -23,12 +22,6 @@ from tests.conversations.conftest import Line
 SHORT = ["ok", "?", "123"]
 # Emoji that say thanks (👍, 😀😀) are small talk, answered in the widget's language (not "unclear").
 EMOJI_THANKS = ["👍", "😀😀"]
-
-
-@pytest.fixture
-async def seeded(runtime: Runtime, front_line: BotFrontLine) -> None:
-    async with runtime.db.transaction() as session:
-        await load_seeds(session, box=runtime.box)
 
 
 async def visitor_says(

@@ -10,16 +10,9 @@ from sqlalchemy import select
 from helpline.conversations.models import Conversation
 from helpline.platform.outbox import OutboxRow
 from helpline.runtime import Runtime
-from tests.bot.conftest import Chat
+from tests.bot.conftest import Chat, bot_view
 from tests.conftest import World
 from tests.support import outbox_payloads
-
-
-async def _bot(client: httpx.AsyncClient, world: World, conversation_id: int) -> dict[str, Any]:
-    response = await client.get(f"/api/v1/conversations/{conversation_id}/bot", headers=world.agent.headers)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 async def test_script_collects_validated_answers_with_progress(
@@ -45,7 +38,7 @@ async def test_script_collects_validated_answers_with_progress(
     closing = (await _messages(runtime, chat))[-1]
     assert closing.content["completed"] is True and closing.content["steps_done"] == 3
 
-    bot = await _bot(client, world, chat.conversation_id)
+    bot = await bot_view(client, world, chat.conversation_id)
     # Written the way the pattern's letters are (upper case), whatever the customer typed.
     assert bot["answers"] == {"policy": "POL-1234", "date": "2026-05-12", "phone": "+5511987654321"}
     # The script ends with a case: the conversation is with a person now, the answers at the top of the card.
@@ -100,7 +93,7 @@ async def test_max_attempts_escalates_with_reason(
         conversation = await session.get(Conversation, chat.conversation_id)
         assert conversation is not None
         assert (conversation.handler, conversation.status) == ("human", "open")
-    bot = await _bot(client, world, chat.conversation_id)
+    bot = await bot_view(client, world, chat.conversation_id)
     assert bot["escalation"]["reason"] == "failed_answers" and bot["escalation"]["detail"] == "policy"
     # The same facts as data, for an operator screen in another language.
     assert bot["escalation"]["params"] == {"step": "policy", "step_label": "What is your policy number?"}
